@@ -1,0 +1,139 @@
+"""Bulk writes for the entry layer: COPY on PostgreSQL, executemany on SQLite — never row-by-row saves.
+
+Only :mod:`gongwei.records.entry` calls this, after validation; ids are pre-assigned there so rows of
+one batch can reference each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from django.db import connection
+
+from gongwei.records import models as m
+from gongwei.records.schema import Table
+
+CHUNK = 200_000
+
+
+def _columns(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray, batch_id: int,
+             now: dt.datetime) -> dict[str, pa.Array]:
+    sel = pa.array(mask)
+    model = table.model
+    out: dict[str, pa.Array] = {}
+    pk = model._meta.pk
+    if not pk.is_relation:
+        out[pk.column] = pa.array(ids[mask], pa.int64())
+    for col in table.columns:
+        f = model._meta.get_field(col.name)
+        out[f.column] = pc.filter(data[col.name], sel)
+    n = int(mask.sum())
+    field_names = {f.name for f in model._meta.concrete_fields}
+    if "batch" in field_names:
+        out["batch_id"] = pa.array(np.full(n, batch_id, dtype=np.int64))
+    for name in ("created_at", "updated_at"):
+        if name in field_names:
+            out[name] = pa.array([now] * n, pa.timestamp("us", tz="UTC")) if n else pa.array([], pa.timestamp("us", tz="UTC"))
+    if table.name == "residents":
+        for extra in ("id_number_raw", "id_status"):
+            out[extra] = pc.filter(data[extra], sel)
+        out["id_number"] = pc.filter(data["id_number"], sel)
+    if table.name == "org_units":
+        out["path"] = _org_paths(out["id"].to_numpy(), out["parent_id"])
+    return out
+
+
+def _org_paths(ids: np.ndarray, parents: pa.Array) -> pa.Array:
+    known = dict(m.OrgUnit.objects.values_list("id", "path"))
+    parent_list = parents.to_pylist()
+    paths: dict[int, str] = {}
+    remaining = list(range(len(ids)))
+    while remaining:
+        progressed = []
+        for i in remaining:
+            p = parent_list[i]
+            if p is None:
+                paths[i] = f"/{ids[i]}/"
+            elif p in known:
+                paths[i] = f"{known[p]}{ids[i]}/"
+            else:
+                continue
+            known[int(ids[i])] = paths[i]
+            progressed.append(i)
+        if not progressed:
+            raise ValueError("机构上级关系存在循环")
+        remaining = [i for i in remaining if i not in paths]
+    return pa.array([paths[i] for i in range(len(ids))], pa.string())
+
+
+def insert(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray, batch_id: int,
+           now: dt.datetime) -> int:
+    n = int(mask.sum())
+    if not n:
+        return 0
+    cols = _columns(table, data, ids, mask, batch_id, now)
+    db_table = table.model._meta.db_table
+    if connection.vendor == "postgresql":
+        _copy_postgres(db_table, cols)
+    else:
+        _executemany(db_table, cols)
+    return n
+
+
+def _copy_postgres(db_table: str, cols: dict[str, pa.Array]) -> None:
+    names = list(cols)
+    arrow = pa.table({k: (v.cast(pa.int8()) if pa.types.is_boolean(v.type) else v) for k, v in cols.items()})
+    # Booleans go as 0/1 text; PostgreSQL's boolean input accepts them.
+    column_list = ", ".join(connection.ops.quote_name(c) for c in names)
+    sql = f"COPY {connection.ops.quote_name(db_table)} ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    with connection.cursor() as cur:
+        raw = cur.cursor  # the psycopg cursor
+        for start in range(0, arrow.num_rows, CHUNK):
+            part = arrow.slice(start, CHUNK)
+            buf = io.BytesIO()
+            pacsv.write_csv(part, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed",
+                                                          null_string="\\N"))
+            with raw.copy(sql) as copy:
+                copy.write(buf.getvalue())
+
+
+def _py(arr: pa.Array) -> list:
+    t = arr.type
+    if pa.types.is_date(t):
+        return pc.strftime(arr.cast(pa.timestamp("s")), format="%Y-%m-%d").to_pylist()
+    if pa.types.is_timestamp(t):
+        # Django stores aware datetimes on SQLite as naive UTC text
+        return pc.strftime(arr.cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%d %H:%M:%S.%f").to_pylist()
+    if pa.types.is_boolean(t):
+        return arr.cast(pa.int8()).to_pylist()
+    return arr.to_pylist()
+
+
+def _executemany(db_table: str, cols: dict[str, pa.Array]) -> None:
+    names = list(cols)
+    placeholders = ", ".join(["%s"] * len(names))
+    column_list = ", ".join(connection.ops.quote_name(c) for c in names)
+    sql = f"INSERT INTO {connection.ops.quote_name(db_table)} ({column_list}) VALUES ({placeholders})"
+    n = len(next(iter(cols.values())))
+    with connection.cursor() as cur:
+        for start in range(0, n, CHUNK):
+            lists = [_py(cols[c].slice(start, CHUNK)) for c in names]
+            cur.executemany(sql, list(zip(*lists, strict=True)))
+
+
+def reset_sequences(tables: list[Table]) -> None:
+    """After inserting explicit ids, move PostgreSQL sequences past them (SQLite needs nothing)."""
+    if connection.vendor != "postgresql":
+        return
+    from django.core.management.color import no_style
+
+    models = [t.model for t in tables if not t.model._meta.pk.is_relation]
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    with connection.cursor() as cur:
+        for sql in statements:
+            cur.execute(sql)

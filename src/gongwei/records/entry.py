@@ -1,0 +1,574 @@
+"""The one entry point every write goes through: validate, resolve references, write in one transaction.
+
+Input is a batch of tables in the exchange layout (:mod:`gongwei.records.schema`) as Arrow tables —
+from a CSV import, a synthetic region or a single form (a one-row table). Validation is columnar, so a
+million rows cost NumPy/Arrow time, not Python-loop time. Every problem becomes an :class:`Issue`
+naming the table, row, field, value and rule, with a Chinese message. A batch with issues is rejected
+whole unless ``accept_valid`` is set, in which case invalid rows — and rows that reference them — are
+skipped and reported. Re-submitting identical rows changes nothing (natural keys); changed rows are
+updated with a :class:`~gongwei.records.models.ChangeLog` entry holding before and after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gongwei.records import bulk, identity
+from gongwei.records import models as m
+from gongwei.records.schema import Column, Table, tables
+from gongwei.spec import entry as entry_rules
+from gongwei.spec import vocab as v
+
+KEY_SEP = "\x1f"
+_TRUE = ["1", "true", "True", "TRUE", "是", "t", "T", "y", "Y"]
+_FALSE = ["0", "false", "False", "FALSE", "否", "f", "F", "n", "N", ""]
+
+RULE_MESSAGES = {
+    "required": "{label}为必填项，不能为空",
+    "format_int": "{label}应为整数，实际为“{value}”",
+    "format_dec": "{label}应为数字，实际为“{value}”",
+    "format_date": "{label}应为日期（YYYY-MM-DD），实际为“{value}”",
+    "format_datetime": "{label}应为带时区的日期时间（如 2024-03-01T08:30:00+08:00），实际为“{value}”",
+    "format_bool": "{label}应为 1/0（是/否），实际为“{value}”",
+    "max_length": "{label}长度超过 {limit} 个字符",
+    "vocab": "{label}的值“{value}”不在值域代码中（允许：{allowed}）",
+    "bounds": "{label}的值 {value} 超出可能范围 {limit}",
+    "ordered": "{label}（{value}）必须大于{other}",
+    "ref_missing": "{label}引用的记录“{value}”不存在",
+    "duplicate_key": "同一批数据中{label}“{value}”重复出现",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    table: str
+    row: int  # 1-based data row (the header is row 0)
+    field: str
+    value: str
+    rule: str
+    message: str
+
+
+class Rejected(Exception):
+    """The batch had issues and was not written (nothing was written)."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__(f"{len(issues)} 个数据问题，整批未写入")
+
+
+@dataclass
+class TableResult:
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class SubmitResult:
+    batch_id: int | None
+    issues: list[Issue] = field(default_factory=list)
+    tables: dict[str, TableResult] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return sum(t.inserted + t.updated for t in self.tables.values())
+
+
+Progress = Callable[[str, int], None]
+
+
+# --- coercion & validation -------------------------------------------------------------------------
+def _as_str(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return pc.utf8_trim_whitespace(arr.cast(pa.string()))
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), pa.string())
+    if pa.types.is_dictionary(arr.type):
+        return arr.cast(pa.string())
+    return pc.cast(arr, pa.string())
+
+
+def _blank(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.equal(_as_str(arr), ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class _Checker:
+    def __init__(self, table: Table, n: int):
+        self.table, self.n = table, n
+        self.bad = np.zeros(n, dtype=bool)
+        self.issues: list[Issue] = []
+
+    def flag(self, mask: np.ndarray, col: Column, values: pa.Array | np.ndarray | None, rule: str, **extra: str) -> None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self.bad[idx] = True
+        vals = values.to_pylist() if isinstance(values, pa.Array) else (list(values) if values is not None else None)
+        for i in idx[:10_000]:  # a report with more than 10k lines per rule is not read; counts still exact
+            value = "" if vals is None or vals[i] is None else str(vals[i])
+            msg = RULE_MESSAGES[rule].format(label=col.label, value=value, **extra)
+            self.issues.append(Issue(self.table.name, int(i) + 1, col.name, value, rule, msg))
+        if len(idx) > 10_000:
+            self.issues.append(Issue(self.table.name, 0, col.name, "", rule,
+                                     f"{col.label}：另有 {len(idx) - 10_000} 行同类问题未逐行列出"))
+
+
+def _coerce(col: Column, raw: pa.Array | None, n: int, chk: _Checker) -> pa.Array:
+    """Return the column as its target Arrow type; invalid cells become null and are flagged."""
+    if raw is None:
+        raw = pa.nulls(n)
+    raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    blank = _blank(raw)
+    if col.required:
+        chk.flag(blank, col, None, "required")
+    if col.kind in ("str", "ref"):
+        out = pc.fill_null(_as_str(raw), "")
+        if col.max_length:
+            chk.flag(np.asarray(pc.greater(pc.utf8_length(out), col.max_length)), col, out, "max_length",
+                     limit=str(col.max_length))
+        if col.vocab is not None:
+            bad = ~blank & ~np.asarray(pc.is_in(out, value_set=pa.array(sorted(col.vocab))))
+            chk.flag(bad, col, out, "vocab", allowed="、".join(sorted(col.vocab)))
+        return out
+    if col.kind == "bool":
+        if pa.types.is_boolean(raw.type):
+            return pc.fill_null(raw, False)
+        s = pc.fill_null(_as_str(raw), "")
+        is_true = pc.is_in(s, value_set=pa.array(_TRUE))
+        chk.flag(~np.asarray(pc.or_(is_true, pc.is_in(s, value_set=pa.array(_FALSE)))), col, s, "format_bool")
+        return is_true
+    if col.kind in ("int", "dec"):
+        target = pa.int64() if col.kind == "int" else pa.float64()
+        if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
+            out = pc.cast(raw, target)
+        else:
+            s = _as_str(raw)
+            pattern = r"^-?\d+$" if col.kind == "int" else r"^-?\d+(\.\d+)?$"
+            ok = pc.fill_null(pc.match_substring_regex(s, pattern), False)
+            chk.flag(~blank & ~np.asarray(ok), col, s, f"format_{col.kind}")
+            out = pc.cast(pc.if_else(ok, s, pa.scalar(None, pa.string())), target)
+        if col.bounds:
+            lo, hi = col.bounds
+            outside = pc.fill_null(pc.or_(pc.less(out, lo), pc.greater(out, hi)), False)
+            chk.flag(np.asarray(outside), col, out, "bounds", limit=f"{lo:g}–{hi:g}")
+            out = pc.if_else(outside, pa.scalar(None, target), out)
+        return out
+    if col.kind == "date":
+        if pa.types.is_date(raw.type):
+            return raw.cast(pa.date32())
+        if pa.types.is_timestamp(raw.type):
+            return raw.cast(pa.date32())
+        s = _as_str(raw)
+        parsed = pc.strptime(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s), format="%Y-%m-%d",
+                             unit="s", error_is_null=True)
+        chk.flag(~blank & np.asarray(pc.is_null(parsed)), col, s, "format_date")
+        return parsed.cast(pa.date32())
+    if col.kind == "datetime":
+        if pa.types.is_timestamp(raw.type):
+            return raw.cast(pa.timestamp("us", tz="UTC")) if raw.type.tz else \
+                pc.assume_timezone(raw.cast(pa.timestamp("us")), "Asia/Shanghai").cast(pa.timestamp("us", tz="UTC"))
+        s = _as_str(raw)
+        s = pc.replace_substring_regex(s, r"([+-]\d\d):(\d\d)$", r"\1\2")  # +08:00 → +0800 for %z
+        s = pc.replace_substring(s, " ", "T")
+        parsed = pc.strptime(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s),
+                             format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True)
+        chk.flag(~blank & np.asarray(pc.is_null(parsed)), col, _as_str(raw), "format_datetime")
+        return parsed.cast(pa.timestamp("us", tz="UTC"))
+    raise AssertionError(col.kind)
+
+
+def _key_strings(cols: list[pa.Array]) -> pa.Array:
+    strs = [pc.fill_null(_as_str(c), "") for c in cols]
+    if len(strs) == 1:
+        return strs[0]
+    return pc.binary_join_element_wise(*strs, KEY_SEP)
+
+
+# --- reference index -------------------------------------------------------------------------------
+class _Index:
+    """Natural key → database id for one table: rows already stored plus rows of this batch."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.keys: pa.Array = pa.array([], pa.string())
+        self.ids = np.array([], dtype=np.int64)
+        self.loaded = False
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        t = self.table
+        key_attnames = [t.column(k).attname for k in t.natural_key]
+        pk = t.model._meta.pk.attname
+        rows = list(t.model.objects.values_list(pk, *key_attnames))
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        key_cols = []
+        for i, k in enumerate(t.natural_key):
+            c = t.column(k)
+            vals = [r[i + 1] for r in rows]
+            if c.kind == "ref":  # composite keys made of references: use the referenced natural keys
+                ref_index = _INDEX_CACHE[c.ref_table]
+                ref_index.load()
+                key_cols.append(ref_index.key_of(np.array(vals, dtype=np.int64)))
+            else:
+                key_cols.append(pa.array([None if x is None else str(x) for x in vals], pa.string()))
+        self.keys = _key_strings(key_cols) if rows else pa.array([], pa.string())
+        self.ids = ids
+        self.loaded = True
+
+    def key_of(self, ids: np.ndarray) -> pa.Array:
+        order = np.argsort(self.ids)
+        pos = np.searchsorted(self.ids, ids, sorter=order)
+        pos = np.clip(pos, 0, max(len(order) - 1, 0))
+        return self.keys.take(pa.array(order[pos])) if len(order) else pa.array([""] * len(ids))
+
+    def lookup(self, keys: pa.Array) -> np.ndarray:
+        """ids for keys; -1 where unknown."""
+        self.load()
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        pos = pc.index_in(keys, value_set=self.keys)
+        pos_np = np.asarray(pc.fill_null(pos, -1), dtype=np.int64)
+        return np.where(pos_np >= 0, self.ids[np.clip(pos_np, 0, None)], -1)
+
+    def add(self, keys: pa.Array, ids: np.ndarray) -> None:
+        self.load()
+        self.keys = pa.concat_arrays([self.keys, keys.cast(pa.string())])
+        self.ids = np.concatenate([self.ids, ids])
+
+
+_INDEX_CACHE: dict[str, _Index] = {}
+
+
+# --- derived columns -------------------------------------------------------------------------------
+def _derive_residents(data: dict[str, pa.Array], n: int, now: dt.datetime) -> None:
+    raw = data["id_number"]
+    numbers, status = identity.check_many(
+        np.asarray(raw.to_numpy(zero_copy_only=False), dtype=object),
+        birth_dates=np.asarray(data["birth_date"].cast(pa.date32()).to_numpy(zero_copy_only=False), dtype="datetime64[D]"),
+        sexes=np.asarray(data["sex"].to_numpy(zero_copy_only=False), dtype=object),
+        id_types=np.asarray(data["id_type"].to_numpy(zero_copy_only=False), dtype=object),
+    )
+    data["id_number_raw"] = raw
+    data["id_number"] = pa.array(numbers.astype(str), pa.string())
+    data["id_status"] = pa.array(status.astype(str), pa.string())
+
+
+def _defaults(table: Table, data: dict[str, pa.Array], n: int) -> None:
+    for col in table.columns:
+        f = table.model._meta.get_field(col.name)
+        arr = data[col.name]
+        if f.has_default() and col.kind != "ref":
+            default = f.get_default()
+            if col.kind == "str":
+                arr = pc.if_else(pc.equal(arr, ""), pa.scalar(str(default)), arr)
+            elif col.kind == "bool":
+                arr = pc.fill_null(arr, bool(default))
+            elif col.kind in ("int", "dec"):
+                arr = pc.fill_null(arr, default)
+            data[col.name] = arr
+
+
+# --- the entry point -------------------------------------------------------------------------------
+def submit(
+    batch: dict[str, pa.Table],
+    *,
+    actor: str,
+    kind: str,
+    source: str = "",
+    accept_valid: bool = False,
+    progress: Progress | None = None,
+    actor_user: object | None = None,
+) -> SubmitResult:
+    """Validate and write ``batch`` (table name → Arrow table) in one transaction.
+
+    Raises :class:`Rejected` (nothing written) when any row has an issue and ``accept_valid`` is false.
+    """
+    schema = tables()
+    unknown = set(batch) - set(schema)
+    if unknown:
+        raise ValueError(f"未知的数据表：{', '.join(sorted(unknown))}")
+    result = SubmitResult(batch_id=None)
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Serialise bulk writers so pre-assigned ids cannot collide.
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(4711)")
+        _INDEX_CACHE.clear()
+        for name in schema:
+            _INDEX_CACHE[name] = _Index(schema[name])
+        pending: list[tuple[Table, dict[str, pa.Array], np.ndarray, np.ndarray, np.ndarray]] = []
+        next_ids = {name: _next_id(schema[name]) for name in batch}
+        for name, table in schema.items():
+            if name not in batch:
+                continue
+            prepared = _prepare(table, batch[name], result, next_ids, now)
+            if prepared is not None:
+                pending.append(prepared)
+            if progress:
+                progress(f"校验 {name}", batch[name].num_rows)
+        if result.issues and not accept_valid:
+            raise Rejected(result.issues)
+        batch_row = m.LoadBatch.objects.create(kind=kind, source=source[:500], actor=actor[:150])
+        result.batch_id = batch_row.pk
+        for table, data, ids, new_mask, changed_mask in pending:
+            tr = result.tables[table.name]
+            tr.inserted = bulk.insert(table, data, ids, new_mask, batch_row.pk, now)
+            tr.updated = _apply_updates(table, data, ids, changed_mask, batch_row, actor, actor_user)
+            if progress:
+                progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
+        bulk.reset_sequences([t for t, *_ in pending])
+        batch_row.finished_at = timezone.now()
+        batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
+        batch_row.save(update_fields=["finished_at", "counts"])
+    return result
+
+
+def _next_id(table: Table) -> int:
+    pk = table.model._meta.pk
+    if pk.is_relation:  # health_records: the key is the resident
+        return 0
+    from django.db.models import Max
+
+    return (table.model.objects.aggregate(x=Max("pk"))["x"] or 0) + 1
+
+
+def _prepare(table: Table, source: pa.Table, result: SubmitResult, next_ids: dict[str, int], now: dt.datetime):
+    n = source.num_rows
+    tr = result.tables.setdefault(table.name, TableResult(received=n))
+    chk = _Checker(table, n)
+    names = set(source.column_names)
+    data: dict[str, pa.Array] = {}
+    for col in table.columns:
+        raw = source.column(col.name) if col.name in names else None
+        data[col.name] = _coerce(col, raw, n, chk)
+    _defaults(table, data, n)
+    # R-04: DBP must be lower than SBP
+    for hi, lo in entry_rules.ORDERED_PAIRS:
+        if hi in data and lo in data and table.column(hi).kind == "int":
+            bad = np.asarray(pc.fill_null(pc.less_equal(data[hi], data[lo]), False))
+            col = table.column(lo)
+            chk.flag(bad, col, data[lo], "ordered", other=table.column(hi).label)
+    # references → ids
+    ref_ids: dict[str, np.ndarray] = {}
+    self_refs = []
+    for col in table.columns:
+        if col.kind != "ref":
+            continue
+        if col.ref_table == table.name:
+            self_refs.append(col)
+            continue
+        keys = data[col.name]
+        ids = _INDEX_CACHE[col.ref_table].lookup(keys)
+        blank = np.asarray(pc.equal(keys, ""))
+        chk.flag(~blank & (ids < 0), col, keys, "ref_missing")
+        ref_ids[col.name] = ids
+    # natural key: duplicates inside the batch, then existing vs new
+    key_cols = []
+    for k in table.natural_key:
+        c = table.column(k)
+        key_cols.append(pa.array(ref_ids[k].astype(str)) if c.kind == "ref" and c.name in ref_ids else data[k])
+    keys = _key_strings(key_cols)
+    if table.model._meta.pk.is_relation:
+        keys = pa.array(ref_ids[table.natural_key[0]].astype(str))
+    uniq, first_idx, counts = np.unique(np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object).astype(str),
+                                        return_index=True, return_counts=True)
+    dup = np.ones(n, dtype=bool)
+    dup[first_idx] = False
+    if dup.any():
+        chk.flag(dup, table.column(table.natural_key[0]), data[table.natural_key[0]], "duplicate_key")
+    index = _INDEX_CACHE[table.name]
+    existing = _existing_ids(table, keys, ref_ids)
+    valid = ~chk.bad
+    new_mask = valid & (existing < 0)
+    ids = existing.copy()
+    if table.model._meta.pk.is_relation:
+        ids = np.where(new_mask, ref_ids[table.natural_key[0]], ids)
+    else:
+        start = next_ids[table.name]
+        count = int(new_mask.sum())
+        ids[new_mask] = np.arange(start, start + count, dtype=np.int64)
+        next_ids[table.name] = start + count
+    index.add(pc.filter(keys, pa.array(new_mask)), ids[new_mask])
+    for col in self_refs:  # references within the same table (parent org unit, merged_into)
+        kk = data[col.name]
+        rid = index.lookup(kk)
+        blank = np.asarray(pc.equal(kk, ""))
+        missing = ~blank & (rid < 0)
+        chk.flag(missing, col, kk, "ref_missing")
+        ref_ids[col.name] = rid
+    valid = ~chk.bad
+    new_mask &= valid
+    for name_, arr in ref_ids.items():
+        data[name_] = pa.array(np.where(arr >= 0, arr, None).tolist() if (arr < 0).any() else arr, pa.int64())
+    if table.name == "residents":
+        _derive_residents(data, n, now)
+    changed_mask = np.zeros(n, dtype=bool)
+    existing_valid = valid & (existing >= 0)
+    if existing_valid.any():
+        changed_mask = _changed(table, data, existing, existing_valid)
+    tr.rejected = int((~valid).sum())
+    tr.unchanged = int(existing_valid.sum() - changed_mask.sum())
+    result.issues.extend(chk.issues)
+    return table, data, ids, new_mask, changed_mask
+
+
+def _existing_ids(table: Table, keys: pa.Array, ref_ids: dict[str, np.ndarray]) -> np.ndarray:
+    index = _INDEX_CACHE[table.name]
+    if table.model._meta.pk.is_relation or any(table.column(k).kind == "ref" for k in table.natural_key):
+        # keys made of referenced ids: compare against stored id tuples
+        key_attnames = [table.column(k).attname for k in table.natural_key]
+        pk = table.model._meta.pk.attname
+        stored = list(table.model.objects.values_list(pk, *key_attnames))
+        if not stored:
+            return np.full(len(keys), -1, dtype=np.int64)
+        stored_keys = pa.array([KEY_SEP.join(str(x) for x in r[1:]) for r in stored])
+        stored_ids = np.array([r[0] for r in stored], dtype=np.int64)
+        pos = np.asarray(pc.fill_null(pc.index_in(keys, value_set=stored_keys), -1), dtype=np.int64)
+        return np.where(pos >= 0, stored_ids[np.clip(pos, 0, None)], -1)
+    return index.lookup(keys)
+
+
+def _comparable(col: Column, arr: pa.Array) -> pa.Array:
+    if col.kind == "dec":
+        return pc.round(arr.cast(pa.float64()), 4)
+    if col.kind == "ref":
+        return arr.cast(pa.int64())
+    return arr
+
+
+def _changed(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows whose stored values differ from the incoming ones (one query for the whole table)."""
+    attnames = [c.attname for c in table.columns]
+    pk = table.model._meta.pk.attname
+    stored = list(table.model.objects.values_list(pk, *attnames))
+    stored_ids = np.array([r[0] for r in stored], dtype=np.int64)
+    order = np.argsort(stored_ids)
+    pos = order[np.searchsorted(stored_ids, ids[mask], sorter=order)]
+    changed = np.zeros(int(mask.sum()), dtype=bool)
+    sel = pa.array(mask)
+    for j, col in enumerate(table.columns):
+        if table.name == "residents" and col.name == "id_number":
+            values = [stored[i][j + 1] for i in pos]
+            incoming = pc.filter(data["id_number"], sel)
+            # compare the normalised number, which is what is stored
+        else:
+            values = [stored[i][j + 1] for i in pos]
+            incoming = pc.filter(data[col.name], sel)
+        if col.kind == "dec":
+            values = [None if x is None else float(x) for x in values]
+        if col.kind == "datetime":
+            values = [None if x is None else x.astimezone(dt.UTC) for x in values]
+        old = pa.array(values, type=incoming.type if col.kind != "dec" else pa.float64())
+        a, b = _comparable(col, old), _comparable(col, incoming)
+        ne = pc.fill_null(pc.not_equal(a, b), False)
+        nulls_differ = pc.not_equal(pc.is_null(a), pc.is_null(b))
+        changed |= np.asarray(pc.or_(ne, nulls_differ))
+    out = np.zeros(len(mask), dtype=bool)
+    out[np.flatnonzero(mask)] = changed
+    return out
+
+
+def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
+                   batch_row: m.LoadBatch, actor: str, actor_user: object | None) -> int:
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return 0
+    model = table.model
+    attnames = [c.attname for c in table.columns]
+    if table.name == "residents":
+        attnames += ["id_number_raw", "id_status"]
+    objs = {o.pk: o for o in model.objects.filter(pk__in=ids[idx].tolist())}
+    cols = {a: data[a.removesuffix("_id") if a.endswith("_id") and a.removesuffix("_id") in data else a]
+            .take(pa.array(idx)).to_pylist() for a in attnames}
+    logs = []
+    for k, i in enumerate(idx):
+        obj = objs[int(ids[i])]
+        before, after = {}, {}
+        for a in attnames:
+            new = cols[a][k]
+            old = getattr(obj, a)
+            if _differs(old, new):
+                before[a], after[a] = _jsonable(old), _jsonable(new)
+                setattr(obj, a, new)
+        if after:
+            obj.save(update_fields=list(after))
+            logs.append(m.ChangeLog(model=model._meta.label, object_pk=str(obj.pk), action=v.ChangeAction.UPDATE,
+                                    actor=actor_user if actor_user is not None else None, actor_label=actor,
+                                    before=before, after=after, batch=batch_row))
+    m.ChangeLog.objects.bulk_create(logs)
+    return len(logs)
+
+
+def _differs(old: object, new: object) -> bool:
+    if old is None or new is None:
+        return old is not new
+    try:
+        return float(old) != float(new)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return old != new
+
+
+def _jsonable(x: object) -> object:
+    if isinstance(x, dt.datetime | dt.date):
+        return x.isoformat()
+    if x is None or isinstance(x, bool | int | float | str):
+        return x
+    return str(x)
+
+
+# --- single-object writes (forms, admin) ------------------------------------------------------------
+def record_change(obj, *, action: str, actor_user=None, actor: str = "", before: dict | None = None,
+                  after: dict | None = None, reason: str = "") -> m.ChangeLog:
+    return m.ChangeLog.objects.create(model=obj._meta.label, object_pk=str(obj.pk), action=action,
+                                      actor=actor_user, actor_label=actor or str(actor_user or ""),
+                                      before=before, after=after, reason=reason)
+
+
+def snapshot(obj, fields: Iterable[str] | None = None) -> dict:
+    names = fields or [f.attname for f in obj._meta.concrete_fields]
+    return {a: _jsonable(getattr(obj, a)) for a in names}
+
+
+def move_org_unit(unit: m.OrgUnit, new_parent: m.OrgUnit, *, actor_user=None, reason: str = "") -> None:
+    """Move a unit (and its subtree) under another parent, keeping history; one UPDATE for the subtree."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat, Substr
+
+    if new_parent.path.startswith(unit.path):
+        raise ValueError("不能把机构移动到其自身或下级机构之下")
+    with transaction.atomic():
+        old_path = unit.path
+        new_path = f"{new_parent.path}{unit.pk}/"
+        before = {"parent_id": unit.parent_id, "path": old_path}
+        m.OrgUnit.objects.filter(path__startswith=old_path).update(
+            path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)))
+        m.OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+        unit.refresh_from_db()
+        record_change(unit, action=v.ChangeAction.MOVE, actor_user=actor_user, before=before,
+                      after={"parent_id": unit.parent_id, "path": unit.path}, reason=reason)
+
+
+def close_resident(resident: m.Resident, status: str, on: dt.date, reason: str, *, actor_user=None) -> None:
+    """Close a record (death, migration, loss, refusal): status changes, nothing is deleted."""
+    if status not in {s.value for s in v.CLOSED_STATUSES}:
+        raise ValueError(f"结案状态“{status}”无效")
+    with transaction.atomic():
+        before = snapshot(resident, ["status", "status_date", "status_reason"])
+        resident.status, resident.status_date, resident.status_reason = status, on, reason
+        resident.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
+        record_change(resident, action=v.ChangeAction.CLOSE, actor_user=actor_user, before=before,
+                      after=snapshot(resident, ["status", "status_date", "status_reason"]), reason=reason)

@@ -1,0 +1,32 @@
+"""Rules about the resident health record itself (data-quality.md §1, §2.4–2.5)."""
+
+from __future__ import annotations
+
+# 常住居民: lives in the area for at least this many months [V 49][S 2].
+USUAL_RESIDENCE_MIN_MONTHS = 6
+
+# Fields of the 个人基本信息表 that must be filled for the basic-information part of a record to be
+# complete (规范). No single national rule exists (data-quality.md §1.6 [U]); this default follows
+# the form in §1.3 and is overridable per region.
+REQUIRED_BASIC_FIELDS: tuple[str, ...] = (
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "phone",
+    "residence_type",
+    "ethnicity",
+    "blood_abo",
+    "education",
+    "occupation",
+    "marital_status",
+    "payment_methods",
+    "drug_allergy",
+    "exposure",
+    "past_history",
+    "family_history",
+    "disability",
+)
+
+# A record is in dynamic use (动态使用) when it has a service within this many days [V: 1-year window].
+DYNAMIC_USE_WINDOW_DAYS = 365

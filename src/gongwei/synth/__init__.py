@@ -1,0 +1,1 @@
+"""Deterministic synthetic regions with ground-truth labels of injected data problems."""
