@@ -572,3 +572,45 @@ def close_resident(resident: m.Resident, status: str, on: dt.date, reason: str, 
         resident.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
         record_change(resident, action=v.ChangeAction.CLOSE, actor_user=actor_user, before=before,
                       after=snapshot(resident, ["status", "status_date", "status_reason"]), reason=reason)
+
+
+def instance_row(obj) -> dict[str, object]:
+    """A model instance as one row of its exchange table (references as natural keys)."""
+    from gongwei.records.schema import table_for_model
+
+    table = table_for_model(type(obj))
+    row: dict[str, object] = {}
+    for col in table.columns:
+        if col.kind == "ref":
+            target = getattr(obj, col.name)
+            if target is None:
+                row[col.name] = ""
+                continue
+            ref_table = tables()[col.ref_table]
+            parts = []
+            for k in ref_table.natural_key:
+                val = getattr(target, k)
+                parts.append(str(val.pk) if hasattr(val, "pk") else str(val))
+            row[col.name] = KEY_SEP.join(parts)
+        elif col.name == "id_number" and hasattr(obj, "id_number_raw") and obj.id_number_raw and not obj.id_number:
+            row[col.name] = obj.id_number_raw
+        else:
+            val = getattr(obj, col.name)
+            row[col.name] = "" if val is None else (val.isoformat() if isinstance(val, dt.date) else
+                                                    ("1" if val is True else "0" if val is False else str(val)))
+    return row
+
+
+def submit_instance(obj, *, actor_user=None, reason: str = "") -> SubmitResult:
+    """Validate and write one instance (create or update) through :func:`submit`.
+
+    Raises :class:`Rejected` with Chinese messages naming the field; the admin shows them on the form.
+    """
+    from gongwei.records.schema import table_for_model
+
+    table = table_for_model(type(obj))
+    row = instance_row(obj)
+    arrow = pa.table({k: pa.array([v], pa.string()) for k, v in row.items()})
+    actor = getattr(actor_user, "username", "") or "system"
+    return submit({table.name: arrow}, actor=actor, kind="entry", source=reason or "单条录入",
+                  actor_user=actor_user)
