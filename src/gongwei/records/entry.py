@@ -42,6 +42,7 @@ RULE_MESSAGES = {
     "vocab": "{label}的值“{value}”不在值域代码中（允许：{allowed}）",
     "bounds": "{label}的值 {value} 超出可能范围 {limit}",
     "ordered": "{label}（{value}）必须大于{other}",
+    "date_order": "{label}（{value}）不能早于{other}",
     "ref_missing": "{label}引用的记录“{value}”不存在",
     "duplicate_key": "同一批数据中{label}“{value}”重复出现",
 }
@@ -173,6 +174,9 @@ def _coerce(col: Column, raw: pa.Array | None, n: int, chk: _Checker) -> pa.Arra
         s = _as_str(raw)
         parsed = pc.strptime(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s), format="%Y-%m-%d",
                              unit="s", error_is_null=True)
+        # strptime rolls 02-30 over to 03-02; a date is valid only if it formats back to the input
+        exact = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), s)
+        parsed = pc.if_else(pc.fill_null(exact, False), parsed, pa.scalar(None, parsed.type))
         chk.flag(~blank & np.asarray(pc.is_null(parsed)), col, s, "format_date")
         return parsed.cast(pa.date32())
     if col.kind == "datetime":
@@ -362,6 +366,10 @@ def _prepare(table: Table, source: pa.Table, result: SubmitResult, next_ids: dic
             bad = np.asarray(pc.fill_null(pc.less_equal(data[hi], data[lo]), False))
             col = table.column(lo)
             chk.flag(bad, col, data[lo], "ordered", other=table.column(hi).label)
+    for first, second in entry_rules.ORDERED_DATES:
+        if first in data and second in data:
+            bad = np.asarray(pc.fill_null(pc.less(data[second], data[first]), False))
+            chk.flag(bad, table.column(second), data[second], "date_order", other=table.column(first).label)
     # references → ids
     ref_ids: dict[str, np.ndarray] = {}
     self_refs = []

@@ -33,3 +33,6 @@ HARD_BOUNDS: dict[str, tuple[float, float]] = {
 
 # Pairs that must satisfy first > second (R-04: DBP ≥ SBP is impossible).
 ORDERED_PAIRS: tuple[tuple[str, str], ...] = (("sbp", "dbp"), ("sbp_left", "dbp_left"), ("sbp_right", "dbp_right"))
+
+# Date pairs where the second may not precede the first (a period that ends before it starts).
+ORDERED_DATES: tuple[tuple[str, str], ...] = (("start_date", "end_date"),)
