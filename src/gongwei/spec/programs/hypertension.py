@@ -1,0 +1,68 @@
+"""高血压患者健康管理 — hypertension management (domain-spec.md §2.7, §3.1, §4.3, §5).
+
+Source: 国家基本公共卫生服务规范（第三版）(2017), hypertension chapter, and annual evaluation rules.
+"""
+
+from __future__ import annotations
+
+from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement
+from gongwei.spec.rules import ByYear, Comparator, DenominatorKind, Indicator, Source, Target
+from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
+
+PROGRAM = Program.HYPERTENSION
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）高血压患者健康管理服务规范", "V")
+
+# Who: residents aged 35 and over with essential hypertension [V 1].
+MIN_AGE = 35
+
+# Standardized management: ≥ 4 face-to-face follow-ups and one annual health exam [V 1][V 55c];
+# mid-year enrollees pro-rated [B]. Phone visits do not count by default; newer indicator names
+# "(不区分随访方式)" count them — switch ``counted_modes`` per region and year.
+FOLLOW_UP = ByYear({
+    2017: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
+                              annual_exam=True, prorate_mid_year=True),
+})
+
+# Control: last follow-up SBP < 140 and DBP < 90 [V 55c][V 54]. The 3rd edition allows < 150/90 from 65
+# [B]; off by default because the population control-rate indicator uses 140/90.
+CONTROL = ByYear({2017: BloodPressureTarget(sbp=140, dbp=90, elderly_age=None, elderly_sbp=150)})
+
+# Emergency: SBP ≥ 180 or DBP ≥ 110 → urgent referral, follow the referral within 2 weeks [V 1].
+EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
+
+# Next follow-up by visit class (§3.1): uncontrolled / adverse reaction / complication → within 2 weeks
+# [V 1]; controlled → routine, one per quarter by default [B].
+NEXT_VISIT_DAYS = {
+    FollowUpClass.CONTROLLED: 90,
+    FollowUpClass.UNCONTROLLED: 14,
+    FollowUpClass.ADVERSE_REACTION: 14,
+    FollowUpClass.COMPLICATION: 14,
+}
+# Two consecutive uncontrolled visits → referral [V 1].
+CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL = 2
+
+INDICATORS = (
+    Indicator("H1", "高血压患者管理率", "hypertension.managed", "task_hypertension", DenominatorKind.TASK_NUMBER,
+              Source("domain-spec.md §4.3 H1 [V 55c][V 54]", "V"), PROGRAM,
+              note="分母为估算或下达的患者数（任务数）"),
+    Indicator("H2", "高血压患者基层规范管理服务率", "hypertension.standardized", "hypertension.managed",
+              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 H2 [V 55a][V 55b][V 55c]", "V"), PROGRAM,
+              note="分母为年内已管理患者（Baotou 2024: 18.18万 / 73.30%）"),
+    Indicator("H3", "管理人群血压控制率", "hypertension.controlled", "hypertension.managed",
+              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 H3 [V 55a][V 54]", "V"), PROGRAM),
+    Indicator("H4", "高血压患者任务完成率", "hypertension.managed", "task_hypertension", DenominatorKind.TASK_NUMBER,
+              Source("seed 000: 高血压任务完成率 93.90%（省目标值 ≥100%）", "S"), PROGRAM),
+    Indicator("H5", "35岁及以上居民首诊测血压率", "hypertension.first_visit_bp", "hypertension.first_visit_35plus",
+              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 H5 [V 55a][V 55b][B]", "B"), PROGRAM),
+)
+
+TARGETS = (
+    Target("H2", 2022, 0.73, Source("一省 2022 年目标 [V 28]", "V")),
+    Target("H2", 2023, 0.76, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("H2", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("H4", 2022, 1.00, Source("seed 000 省目标值 ≥100%", "S")),
+    Target("H3", 2013, 0.50, Source("早期国家目标 控制率 50% [V 54]", "V")),
+    Target("H1", 2013, 0.30, Source("早期国家目标 健康管理率 30% [V 54]", "V")),
+)
+
+DIRECTION = Comparator.GE

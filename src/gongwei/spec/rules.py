@@ -1,0 +1,99 @@
+"""Building blocks of the rulebook: sources, year-versioned values, indicators and targets.
+
+Indicators are declared as data (CommCare/DHIS2 style): a numerator and a denominator that name
+per-person state flags or population bases; the engine evaluates them, the rulebook never runs SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule comes from. ``tag``: V verified, S seed, B background (unverified), U configurable, I inferred."""
+
+    ref: str
+    tag: str = "B"
+
+    def __str__(self) -> str:
+        return f"{self.ref} [{self.tag}]"
+
+
+@dataclass(frozen=True)
+class ByYear(Generic[T]):
+    """A value that changes by year: the entry for the latest year ≤ the asked year applies."""
+
+    values: Mapping[int, T]
+
+    def for_year(self, year: int) -> T:
+        years = sorted(y for y in self.values if y <= year)
+        if not years:
+            raise KeyError(f"no rule in force for {year}; earliest is {min(self.values)}")
+        return self.values[years[-1]]
+
+
+class DenominatorKind(StrEnum):
+    POPULATION_BASE = "population_base"  # 常住人口 etc., entered per unit and year
+    MANAGED_COHORT = "managed_cohort"  # people found in the records (已管理 / 登记在册)
+    TASK_NUMBER = "task_number"  # 任务数 assigned or estimated
+    EVENTS = "events"  # reports, activities
+
+
+class Comparator(StrEnum):
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: numerator / denominator over a period (domain-spec.md §4).
+
+    ``numerator`` names a per-person state flag (``program.flag``) computed by the engine;
+    ``denominator`` names a state flag (managed cohort) or a :class:`~gongwei.spec.vocab.BaseGroup`
+    code (population base, task number).
+    """
+
+    code: str
+    name: str
+    numerator: str
+    denominator: str
+    denominator_kind: DenominatorKind
+    source: Source
+    program: str | None = None
+    period: str = "year"  # "year" or "mcy" (maternal and child statistical year)
+    direction: Comparator = Comparator.GE
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target for an indicator in a year, possibly for one region (code prefix); "" = default."""
+
+    indicator: str
+    year: int
+    value: float
+    source: Source
+    comparator: Comparator = Comparator.GE
+    region: str = ""
+    unit: str = "rate"  # rate (0–1) or count
+
+
+@dataclass(frozen=True)
+class TargetBook:
+    targets: tuple[Target, ...] = field(default=())
+
+    def resolve(self, indicator: str, year: int, region_code: str = "") -> Target | None:
+        """Most specific region first (longest matching code prefix), then the latest year ≤ ``year``."""
+        candidates = [t for t in self.targets if t.indicator == indicator and t.year <= year
+                      and region_code.startswith(t.region)]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda t: (len(t.region), t.year))
