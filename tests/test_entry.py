@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
 from django.apps import apps
@@ -121,3 +123,21 @@ def test_submit_instance_creates_and_updates_through_the_same_rules():
         entry.submit_instance(r)
     assert exc.value.issues[0].field == "sex" and "性别" in exc.value.issues[0].message
     assert m.Resident.objects.get(record_no="R001").sex == "1"
+
+
+def test_blank_columns_take_model_defaults_and_timestamps_are_stored():
+    load_tiny_region()
+    unit = m.OrgUnit.objects.get(code="360426100201")
+    assert unit.is_active is True  # default true, column absent from the batch
+    r = m.Resident.objects.get(record_no="R001")
+    assert r.usual_resident is True and r.status == "active" and r.id_type == "01"
+    assert r.created_at is not None and r.updated_at is not None
+    enrol = t(enrollment_no=["E1"], resident=["R001"], program=["hypertension"], org_unit=["360426100201"],
+              start_date=["2025-01-01"])
+    fu = t(encounter_no=["F1"], resident=["R001"], org_unit=["360426100201"], service_date=["2025-03-01"],
+           enrollment=["E1"], program=["hypertension"], mode=["1"], entered_at=["2025-03-01T09:30:00+08:00"],
+           referral=[""])
+    entry.submit({"enrollments": enrol, "chronic_follow_ups": fu}, actor="t", kind="test")
+    visit = m.ChronicFollowUp.objects.get(encounter_no="F1")
+    assert visit.entered_at == dt.datetime(2025, 3, 1, 1, 30, tzinfo=dt.UTC)
+    assert visit.referral is False and visit.is_void is False

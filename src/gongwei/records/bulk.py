@@ -108,7 +108,7 @@ def _py(arr: pa.Array) -> list:
         return pc.strftime(arr.cast(pa.timestamp("s")), format="%Y-%m-%d").to_pylist()
     if pa.types.is_timestamp(t):
         # Django stores aware datetimes on SQLite as naive UTC text
-        return pc.strftime(arr.cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%d %H:%M:%S.%f").to_pylist()
+        return pc.strftime(arr.cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%d %H:%M:%S").to_pylist()  # %S carries the microseconds
     if pa.types.is_boolean(t):
         return arr.cast(pa.int8()).to_pylist()
     return arr.to_pylist()

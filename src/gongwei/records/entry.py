@@ -144,12 +144,13 @@ def _coerce(col: Column, raw: pa.Array | None, n: int, chk: _Checker) -> pa.Arra
             chk.flag(bad, col, out, "vocab", allowed="、".join(sorted(col.vocab)))
         return out
     if col.kind == "bool":
+        # blank stays null here so the model default applies (is_active, usual_resident default to true)
         if pa.types.is_boolean(raw.type):
-            return pc.fill_null(raw, False)
+            return raw
         s = pc.fill_null(_as_str(raw), "")
         is_true = pc.is_in(s, value_set=pa.array(_TRUE))
         chk.flag(~np.asarray(pc.or_(is_true, pc.is_in(s, value_set=pa.array(_FALSE)))), col, s, "format_bool")
-        return is_true
+        return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.bool_()), is_true)
     if col.kind in ("int", "dec"):
         target = pa.int64() if col.kind == "int" else pa.float64()
         if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type):
@@ -282,7 +283,9 @@ def _defaults(table: Table, data: dict[str, pa.Array], n: int) -> None:
                 arr = pc.fill_null(arr, bool(default))
             elif col.kind in ("int", "dec"):
                 arr = pc.fill_null(arr, default)
-            data[col.name] = arr
+        if col.kind == "bool":  # a blank boolean without a model default is false
+            arr = pc.fill_null(arr, False)
+        data[col.name] = arr
 
 
 # --- the entry point -------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""Snapshots: a consistent, columnar copy of the system of record for the engine (architecture.md §2.3).
+
+One Parquet file per table (database ids kept, so the engine joins on integers) plus ``manifest.json``.
+All tables are read inside one read-only transaction — REPEATABLE READ on PostgreSQL, a single read
+transaction on SQLite — so the snapshot is consistent as of one moment. PostgreSQL is read with
+``COPY ... TO STDOUT`` and parsed by Arrow's multithreaded CSV reader.
+
+Identity numbers, phones and addresses are not copied: the engine needs ``id_status``, not the number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from gongwei.records import models as m
+from gongwei.records.schema import TABLES
+
+SNAPSHOT_FORMAT = "gongwei-snapshot/1"
+EXCLUDED_COLUMNS = {"id_number", "id_number_raw", "phone", "address", "contact_name", "contact_phone",
+                    "work_unit", "batch_id"}
+EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (("change_log", m.ChangeLog),)
+
+
+def _arrow_type(f: models.Field) -> pa.DataType:
+    if isinstance(f, models.ForeignKey) or isinstance(f, models.AutoField | models.BigAutoField):
+        return pa.int64()
+    if isinstance(f, models.BooleanField):
+        return pa.bool_()
+    if isinstance(f, models.DateTimeField):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(f, models.DateField):
+        return pa.date32()
+    if isinstance(f, models.DecimalField):
+        return pa.float64()
+    if isinstance(f, models.IntegerField):
+        return pa.int64()
+    if isinstance(f, models.JSONField):
+        return pa.string()
+    return pa.string()
+
+
+def _fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if f.column not in EXCLUDED_COLUMNS]
+
+
+def _read_postgres(model: type[models.Model]) -> pa.Table:
+    fields = _fields(model)
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY (SELECT {cols} FROM {connection.ops.quote_name(model._meta.db_table)}) TO STDOUT WITH (FORMAT csv)"
+    buf = io.BytesIO()
+    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    schema = {f.column: _arrow_type(f) for f in fields}
+    string_schema = {k: (pa.string() if t == pa.bool_() else t) for k, t in schema.items()}
+    buf.seek(0)
+    if not buf.getbuffer().nbytes:
+        return pa.table({k: pa.array([], t) for k, t in schema.items()})
+    table = pacsv.read_csv(
+        buf,
+        read_options=pacsv.ReadOptions(column_names=list(schema)),
+        convert_options=pacsv.ConvertOptions(column_types=string_schema, strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False, true_values=["t"],
+                                             false_values=["f"]),
+    )
+    # PostgreSQL writes NULL as an unquoted empty field; strings_can_be_null=False keeps "" for text columns
+    out = {}
+    for name, typ in schema.items():
+        col = table.column(name)
+        out[name] = pa.compute.equal(col, "t") if typ == pa.bool_() else col
+    return pa.table(out)
+
+
+def _read_generic(model: type[models.Model]) -> pa.Table:
+    fields = _fields(model)
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"SELECT {cols} FROM {connection.ops.quote_name(model._meta.db_table)}"
+    arrays: list[list] = [[] for _ in fields]
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        while True:
+            rows = cur.fetchmany(100_000)
+            if not rows:
+                break
+            for j, col in enumerate(zip(*rows, strict=True)):
+                arrays[j].extend(col)
+    out = {}
+    for f, values in zip(fields, arrays, strict=True):
+        typ = _arrow_type(f)
+        if typ == pa.date32():
+            values = [None if x is None else (x if isinstance(x, dt.date) else dt.date.fromisoformat(x)) for x in values]
+        elif pa.types.is_timestamp(typ):
+            values = [None if x is None else (x if isinstance(x, dt.datetime) else dt.datetime.fromisoformat(x))
+                      for x in values]
+            values = [None if x is None else (x if x.tzinfo else x.replace(tzinfo=dt.UTC)) for x in values]
+        elif typ == pa.bool_():
+            values = [None if x is None else bool(x) for x in values]
+        elif typ == pa.float64():
+            values = [None if x is None else float(x) for x in values]
+        elif isinstance(f, models.JSONField):
+            values = [None if x is None else (x if isinstance(x, str) else json.dumps(x, ensure_ascii=False))
+                      for x in values]
+        out[f.column] = pa.array(values, typ)
+    return pa.table(out)
+
+
+def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = None) -> Path:
+    """Write a consistent snapshot under ``root/<snapshot id>/`` and return its folder."""
+    taken_at = timezone.now()
+    snapshot_id = taken_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    folder = Path(root) / snapshot_id
+    folder.mkdir(parents=True, exist_ok=False)
+    manifest: dict = {"format": SNAPSHOT_FORMAT, "id": snapshot_id, "taken_at": taken_at.isoformat(),
+                      "database": connection.vendor, "tables": {}}
+    tables = [(name, model) for name, model, _ in TABLES] + list(EXTRA_TABLES)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for name, model in tables:
+            table = _read_postgres(model) if connection.vendor == "postgresql" else _read_generic(model)
+            path = folder / f"{name}.parquet"
+            pq.write_table(table, path)
+            manifest["tables"][name] = {"rows": table.num_rows, "sha256": _sha256(path)}
+            if progress:
+                progress(name, table.num_rows)
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return folder
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
