@@ -34,7 +34,7 @@ EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (("change_log", m.Cha
 
 
 def _arrow_type(f: models.Field) -> pa.DataType:
-    if isinstance(f, models.ForeignKey) or isinstance(f, models.AutoField | models.BigAutoField):
+    if isinstance(f, models.ForeignKey | models.AutoField | models.BigAutoField):
         return pa.int64()
     if isinstance(f, models.BooleanField):
         return pa.bool_()
