@@ -1,0 +1,103 @@
+"""Evaluate the indicator catalogue for every org unit at every level, with roll-up.
+
+Per program, one backend query aggregates the per-person state table by managing unit (all flags at
+once); the per-unit result is small, so roll-up to every ancestor is done in Arrow. Counts of child
+units therefore sum to their parent by construction (people are counted once, at their managing unit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from gongwei.engine import registry
+from gongwei.engine.backends import Engine
+from gongwei.engine.orgs import OrgTree, base_values
+from gongwei.spec import catalogue as spec_catalogue
+from gongwei.spec.periods import Period
+from gongwei.spec.rules import DenominatorKind, Indicator
+
+RESULT_COLUMNS = ("indicator", "org_unit_id", "numerator", "denominator")
+
+
+def flag_counts(eng: Engine, program: str, period: Period, flags: list[str]) -> pa.Table:
+    """Per managing unit, the number of people with each flag set (one query)."""
+    state = registry.state(eng, program, period)
+    agg = {f: state[f].cast("int64").sum() for f in flags}
+    return eng.to_arrow(state.group_by("managing_unit_id").aggregate(**agg))
+
+
+def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.Table:
+    """Sum per-unit counts into every ancestor (and the unit itself)."""
+    joined = per_unit.join(tree.ancestor_pairs(), "managing_unit_id", "unit_id")
+    grouped = joined.group_by("ancestor_id").aggregate([(c, "sum") for c in value_columns])
+    return pa.table({"ancestor_id": grouped.column("ancestor_id"),
+                     **{c: grouped.column(f"{c}_sum") for c in value_columns}})
+
+
+def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
+    """Numerator and denominator of each indicator for every org unit (all levels)."""
+    tree = OrgTree.load(eng.snapshot)
+    catalogue = spec_catalogue.indicators()
+    chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
+    by_program: dict[str, set[str]] = {}
+    for ind in chosen:
+        prog, flag = ind.numerator.split(".")
+        by_program.setdefault(prog, set()).add(flag)
+        if ind.denominator_kind is DenominatorKind.MANAGED_COHORT:
+            by_program[prog].add(ind.denominator.split(".")[1])
+    rolled: dict[str, dict[tuple[int, str], int]] = {}
+    for prog, flags in by_program.items():
+        flags_sorted = sorted(flags)
+        per_unit = flag_counts(eng, prog, period, flags_sorted)
+        up = _roll_up(per_unit, tree, flags_sorted)
+        values: dict[tuple[int, str], int] = {}
+        ids = up.column("ancestor_id").to_pylist()
+        for f in flags_sorted:
+            for unit, v in zip(ids, up.column(f).to_pylist(), strict=True):
+                values[(unit, f)] = int(v or 0)
+        rolled[prog] = values
+    rows = {k: [] for k in RESULT_COLUMNS}
+    bases_cache: dict[str, dict[int, int]] = {}
+    for ind in chosen:
+        prog, flag = ind.numerator.split(".")
+        if ind.denominator_kind is DenominatorKind.MANAGED_COHORT:
+            den_flag = ind.denominator.split(".")[1]
+            den_of = {u: rolled[prog].get((u, den_flag), 0) for u in tree.ids}
+        else:
+            if ind.denominator not in bases_cache:
+                bases_cache[ind.denominator] = base_values(eng.snapshot, tree, period.year, ind.denominator)
+            den_of = bases_cache[ind.denominator]
+        for unit in tree.ids:
+            rows["indicator"].append(ind.code)
+            rows["org_unit_id"].append(unit)
+            rows["numerator"].append(rolled[prog].get((unit, flag), 0))
+            rows["denominator"].append(den_of.get(unit))
+    return pa.table({
+        "indicator": pa.array(rows["indicator"], pa.string()),
+        "org_unit_id": pa.array(rows["org_unit_id"], pa.int64()),
+        "numerator": pa.array(rows["numerator"], pa.int64()),
+        "denominator": pa.array(rows["denominator"], pa.int64()),
+    })
+
+
+def with_rates(results: pa.Table) -> pa.Table:
+    den = results.column("denominator")
+    rate = pc.if_else(pc.fill_null(pc.greater(den, 0), False),
+                      pc.divide(pc.cast(results.column("numerator"), pa.float64()), pc.cast(den, pa.float64())),
+                      pa.scalar(None, pa.float64()))
+    return results.append_column("rate", rate)
+
+
+def store(results: pa.Table, root: Path, snapshot_id: str, period: Period) -> Path:
+    """Keep results keyed by (snapshot, period, rulebook version) so a published figure can be reproduced."""
+    folder = Path(root) / snapshot_id / period.code
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{spec_catalogue.rulebook_version()}.parquet"
+    pq.write_table(results, path)
+    return path
+
+

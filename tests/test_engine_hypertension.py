@@ -1,0 +1,86 @@
+"""Hypertension indicators on a hand-built region; expected counts worked out by hand.
+
+Patients (2025):
+- P1, 城东村 (township 蒲亭): enrolled 2024; four clinic visits Feb/May/Aug/Nov; exam June; last BP 130/80.
+  → managed, standardized, controlled.
+- P2, 城东村: enrolled 2024; face-to-face Jan/Apr/Jul and a phone visit in Nov (150/92); exam March.
+  → managed; only 3 face-to-face visits < 4 → not standardized; last measured visit (phone, Nov)
+  150/92 → not controlled.
+- P3, 城西村 (蒲亭): enrolled 10 July 2025 → covers Q3 and Q4 → needs 4×2/4 = 2 visits; home visits Aug and
+  Oct; exam Sept; last 138/88. → managed, standardized, controlled.
+- P4, 林泉村 (township 林泉): enrolled 2023; four clinic visits; exam only in 2024; last 120/70.
+  → managed, not standardized (no 2025 exam), controlled.
+- P5, 城东村: died 1 Dec 2024 → closed before the period → not managed.
+So 蒲亭 (360426100000): managed 3, standardized 2, controlled 2; 林泉: 1, 0, 1; county: 4, 2, 3.
+Task numbers 2025: 城东 10, 城西 5 → 蒲亭 15 (sum of villages); 林泉 8 (own entry) → county 23.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gongwei.engine import catalogue
+from gongwei.engine.orgs import OrgTree
+from gongwei.spec.periods import parse
+from tests.engine_fixtures import engine
+
+pytestmark = pytest.mark.django_db
+
+TOWNSHIP_1, TOWNSHIP_2, COUNTY = "360426100000", "360426200000", "360426000000"
+
+
+def _by_code(eng, results):
+    tree = OrgTree.load(eng.snapshot)
+    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
+            for r in results.to_pylist()}
+
+
+def test_year_2025(tmp_path):
+    eng = engine(tmp_path)
+    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), ["H1", "H2", "H3", "H4"]))
+    assert got[("H2", TOWNSHIP_1)] == (2, 3)
+    assert got[("H2", TOWNSHIP_2)] == (0, 1)
+    assert got[("H2", COUNTY)] == (2, 4)
+    assert got[("H3", TOWNSHIP_1)] == (2, 3)
+    assert got[("H3", COUNTY)] == (3, 4)
+    assert got[("H1", TOWNSHIP_1)] == (3, 15)
+    assert got[("H1", TOWNSHIP_2)] == (1, 8)
+    assert got[("H4", COUNTY)] == (4, 23)
+    assert got[("H2", "360426100202")] == (1, 1)  # 城西村: P3 only
+
+
+def test_second_quarter_pro_rates_visits_and_waives_the_annual_exam(tmp_path):
+    # 至第二季度 (1 Jan – 30 Jun): P3 not yet enrolled; P1 Feb+May = 2 ≥ 2; P2 Jan+Apr = 2 ≥ 2;
+    # P4 Mar+Jun = 2 ≥ 2 and the annual exam is not yet required → all three standardized.
+    # Control at Q2: P1 last May 142/88 → no; P2 last Apr 128/82 → yes; P4 Jun 122/72 → yes.
+    eng = engine(tmp_path)
+    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["H2", "H3"]))
+    assert got[("H2", TOWNSHIP_1)] == (2, 2)
+    assert got[("H2", COUNTY)] == (3, 3)
+    assert got[("H3", TOWNSHIP_1)] == (1, 2)
+    assert got[("H3", COUNTY)] == (2, 3)
+
+
+def test_roll_up_children_sum_to_parent(tmp_path):
+    eng = engine(tmp_path)
+    results = catalogue.evaluate(eng, parse("2025"), ["H2", "H3"])
+    tree = OrgTree.load(eng.snapshot)
+    values = {(r["indicator"], r["org_unit_id"]): r for r in results.to_pylist()}
+    for unit in tree.ids:
+        kids = tree.children(unit)
+        if not kids:
+            continue
+        for code in ("H2", "H3"):
+            for part in ("numerator", "denominator"):
+                assert values[(code, unit)][part] == sum(values[(code, k)][part] for k in kids)
+
+
+def test_duckdb_and_pyspark_agree(tmp_path):
+    duck = engine(tmp_path / "a")
+    from gongwei.engine.backends import Engine
+
+    spark = Engine(duck.snapshot, "pyspark")
+    for period in ("2025", "2025Q2", "2025-08-31"):
+        a = catalogue.evaluate(duck, parse(period)).sort_by([("indicator", "ascending"), ("org_unit_id", "ascending")])
+        b = catalogue.evaluate(spark, parse(period)).sort_by([("indicator", "ascending"), ("org_unit_id", "ascending")])
+        assert a.to_pylist() == b.to_pylist(), period
