@@ -16,6 +16,7 @@ PG_URL = os.environ.get("GONGWEI_TEST_PG_URL", "postgres://postgres@127.0.0.1:54
 
 if TEST_DB == "postgres":
     os.environ["DATABASE_URL"] = PG_URL
+    os.environ.setdefault("GONGWEI_TEST_DB_NAME", f"test_gongwei_{os.getpid()}")
 elif TEST_DB == "sqlite":
     os.environ.pop("DATABASE_URL", None)
 else:

@@ -76,6 +76,9 @@ def _database_config() -> dict:
         )
         config["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
         config.setdefault("TEST", {})["NAME"] = os.environ.get("GONGWEI_TEST_SQLITE", "")
+    elif os.environ.get("GONGWEI_TEST_DB_NAME"):
+        # parallel test runs on one PostgreSQL server each get their own test database
+        config.setdefault("TEST", {})["NAME"] = os.environ["GONGWEI_TEST_DB_NAME"]
     return config
 
 

@@ -1,26 +1,49 @@
-"""Which evaluator computes each program's state table, with a per-engine cache."""
+"""Which evaluator computes each program's state table.
+
+Each module in ``gongwei.engine.programs`` declares ``PROGRAMS``: a mapping from program code to the
+rulebook module it evaluates (adding a program = adding a file). Its ``evaluate(engine, spec, period)``
+returns the per-person state table.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from functools import cache
 from types import ModuleType
 
 import ibis
 
+from gongwei.engine import programs
 from gongwei.engine.backends import Engine
-from gongwei.engine.programs import chronic
 from gongwei.spec.periods import Period
-from gongwei.spec.programs import hypertension
 
 Evaluator = Callable[[Engine, ModuleType, Period], ibis.Table]
 
-PROGRAMS: dict[str, tuple[Evaluator, ModuleType]] = {
-    "hypertension": (chronic.evaluate, hypertension),
-}
+
+@cache
+def evaluators() -> dict[str, tuple[Evaluator, ModuleType]]:
+    out: dict[str, tuple[Evaluator, ModuleType]] = {}
+    for info in sorted(pkgutil.iter_modules(programs.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{programs.__name__}.{info.name}")
+        for code, spec in getattr(module, "PROGRAMS", {}).items():
+            if code in out:
+                raise ValueError(f"program {code} has two evaluators")
+            out[code] = (module.evaluate, spec)
+    return out
 
 
 def state(eng: Engine, program: str, period: Period) -> ibis.Table:
-    if program not in PROGRAMS:
+    """The per-person state table of ``program`` for ``period`` (cached per engine)."""
+    key = (program, period.code)
+    cached = eng.states.get(key)
+    if cached is not None:
+        return cached
+    table = evaluators().get(program)
+    if table is None:
         raise KeyError(f"没有项目 {program} 的计算规则")
-    evaluator, spec = PROGRAMS[program]
-    return evaluator(eng, spec, period)
+    evaluator, spec = table
+    result = evaluator(eng, spec, period)
+    eng.states[key] = result
+    return result

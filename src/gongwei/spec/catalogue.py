@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import pkgutil
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from gongwei.spec.programs import hypertension
+from gongwei.spec import programs
 from gongwei.spec.rules import Indicator, TargetBook
 
-PROGRAM_MODULES: tuple[ModuleType, ...] = (hypertension,)
+
+def _program_modules() -> tuple[ModuleType, ...]:
+    """Every module in ``gongwei.spec.programs`` (adding a program = adding a file)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(programs.__path__))
+    return tuple(importlib.import_module(f"{programs.__name__}.{n}") for n in names)
+
+
+PROGRAM_MODULES: tuple[ModuleType, ...] = _program_modules()
 
 
 @cache
 def indicators() -> dict[str, Indicator]:
     out: dict[str, Indicator] = {}
     for module in PROGRAM_MODULES:
-        for ind in module.INDICATORS:
+        for ind in getattr(module, "INDICATORS", ()):
             if ind.code in out:
                 raise ValueError(f"indicator code {ind.code} declared twice")
             out[ind.code] = ind
@@ -26,7 +35,7 @@ def indicators() -> dict[str, Indicator]:
 
 @cache
 def targets() -> TargetBook:
-    return TargetBook(tuple(t for module in PROGRAM_MODULES for t in module.TARGETS))
+    return TargetBook(tuple(t for module in PROGRAM_MODULES for t in getattr(module, "TARGETS", ())))
 
 
 @cache

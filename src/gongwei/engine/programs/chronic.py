@@ -22,7 +22,10 @@ import ibis
 from gongwei.engine.backends import Engine
 from gongwei.spec.followup import BloodPressureTarget
 from gongwei.spec.periods import Period, PeriodKind
+from gongwei.spec.programs import hypertension
 from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
+
+PROGRAMS = {"hypertension": hypertension}
 
 QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 QUARTER_STARTS = ((1, 1), (4, 1), (7, 1), (10, 1))
