@@ -12,6 +12,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+	@# the browser test drives Debian's Chromium (Playwright never downloads a browser); CJK font for screenshots
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei) \
+		|| echo "chromium not installed: the browser test will be skipped"; fi
 
 demo: install
 	$(BIN)/gongwei demo

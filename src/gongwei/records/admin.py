@@ -37,6 +37,7 @@ admin.site.site_header = "公卫 gongwei 管理"
 admin.site.site_title = "公卫 gongwei"
 admin.site.index_title = "国家基本公共卫生服务项目 · 数据管理"
 admin.site.empty_value_display = "—"
+admin.site.site_url = None  # "/" only redirects here: no separate public site to link to
 # Nothing is hard-deleted (models.py): the bulk "delete selected" action is gone for every model.
 admin.site.disable_action("delete_selected")
 
@@ -78,7 +79,9 @@ def unit_filter(lookup: str, title: str = "机构（含下级）"):
             units = scoping.visible_units(request.user)
             if units.count() > 200:  # a city or province: offer counties and townships, not every village
                 units = units.exclude(level=v.OrgLevel.VILLAGE)
-            return [(str(u.pk), ("\u3000" * max(u.depth, 0)) + u.name) for u in units.order_by("path")[:500]]
+            units = list(units.order_by("path")[:500])
+            top = min((u.depth for u in units), default=0)
+            return [(str(u.pk), "\u3000" * (u.depth - top) + u.name) for u in units]
 
         def queryset(self, request, queryset):
             if not self.value():
