@@ -69,3 +69,131 @@ MANAGED_SHARE_OF_PREVALENT = {
     "diabetes": Figure(0.35, "inferred from seeds 002 and 004 [I]", "I"),
     "copd": Figure(0.02, "seed 004: 2,306 managed of ~2.7 M residents [S 4][I]", "I"),
 }
+
+
+# --- figures added for synthetic regions (gongwei.synth) --------------------------------------------
+# Each is a published figure or a rule of the specification; synth code reads them from here and holds
+# no domain numbers of its own. Shapes tagged [B] are background knowledge: approximate, configurable.
+
+# Crude death rate (死亡率), per 1,000 population [B: 国家统计局 统计公报].
+CRUDE_DEATH_RATE = {
+    2020: Figure(7.07 / 1000, "2020年国民经济和社会发展统计公报"),
+    2021: Figure(7.18 / 1000, "2021年国民经济和社会发展统计公报"),
+    2022: Figure(7.37 / 1000, "2022年国民经济和社会发展统计公报"),
+    2023: Figure(7.87 / 1000, "2023年国民经济和社会发展统计公报"),
+    2024: Figure(7.76 / 1000, "2024年国民经济和社会发展统计公报"),
+}
+# Gompertz law: adult mortality roughly doubles every ~8 years of age [B: standard demography].
+MORTALITY_DOUBLING_YEARS = Figure(8.0, "Gompertz law of mortality (adult hazard doubling time)")
+
+# Average size of a family household (家庭户) [V: 第七次全国人口普查公报（第二号）: 2.62 人].
+HOUSEHOLD_MEAN_SIZE = Figure(2.62, "第七次全国人口普查公报（第二号）", "V")
+# Han share of the population [B: 第七次全国人口普查公报（第四号）: 汉族 91.11%].
+HAN_SHARE = Figure(0.9111, "第七次全国人口普查公报（第四号）")
+
+# Relative prevalence by age band (lower bound of the band → prevalence in that band). Only the *shape*
+# is used: synthetic regions rescale it so the overall figure matches PREVALENCE above [B].
+HYPERTENSION_BY_AGE = Figure(
+    {18: 0.040, 25: 0.061, 35: 0.150, 45: 0.296, 55: 0.446, 65: 0.557, 75: 0.602},
+    "Wang Z, et al. Circulation 2018;137:2344-56 (China Hypertension Survey 2012–2015), by age [B]")
+DIABETES_BY_AGE = Figure(
+    {18: 0.020, 30: 0.052, 40: 0.094, 50: 0.150, 60: 0.195, 70: 0.215},
+    "Li Y, et al. BMJ 2020;369:m997, by age (approximate) [B]")
+COPD_BY_AGE = Figure(
+    {40: 0.077, 50: 0.131, 60: 0.205, 70: 0.355},
+    "Wang C, et al. Lancet 2018;391:1706-17, by age (approximate) [B]")
+
+# Age floors of the programs (domain-spec.md §2.6–2.8, §2.14).
+HYPERTENSION_MIN_AGE = 35   # [V 1]
+DIABETES_MIN_AGE = 35       # [V 5][V 6]
+ELDERLY_MIN_AGE = 65        # [V 13]
+COPD_PREVALENCE_MIN_AGE = 40  # the survey population of PREVALENCE["copd_40plus"]
+ADULT_MIN_AGE = 18          # prevalence denominators above
+
+# Follow-up rules not yet in spec.programs (hypertension lives in spec/programs/hypertension.py):
+# T2DM uncontrolled at fasting glucose >= 7.0 mmol/L [B] (domain-spec.md §3.2); >= 4 follow-ups a year [V 4].
+DM_UNCONTROLLED_FPG = 7.0
+DM_FOLLOW_UPS_PER_YEAR = 4
+SMI_FOLLOW_UPS_PER_YEAR = 4               # [V 17]
+COPD_FOLLOW_UPS_PER_YEAR = 4              # spec not found (domain-spec.md §2.14): HTN/DM rule assumed [U]
+LR_ARM_SBP_GAP_NOTABLE = 10               # data-quality.md F-03 / seed 002: > 10 mmHg notable [S 2]
+LR_ARM_SBP_GAP_RECHECK = 20               # > 20 mmHg: recheck on another day [S 2]
+LOOKALIKE_EXAM_FIELDS = ("height", "weight", "waist", "sbp", "dbp", "pulse")  # F-01 [S 2]
+LOOKALIKE_EXAM_MIN_SAME = 4               # "6项体检指标中4项以上指标完全一致" [S 2]
+
+# Child health management (domain-spec.md §2.4, §2.11): nominal check ages in months (满月 = 1) [V 7][V 8];
+# newborn home visit within 7 days of discharge [V 7]; TCM guidance months [V 16].
+CHILD_CHECK_MONTHS = (1, 3, 6, 8, 12, 18, 24, 30, 36, 48, 60, 72)
+CHILD_TCM_MONTHS = (6, 12, 18, 24, 30, 36)
+NEWBORN_VISIT_MAX_DAYS = 7
+CHILD_MAX_AGE_YEARS = 6
+
+# Maternal care (domain-spec.md §2.5 [V 11][V 12]): prenatal contacts as gestational-week windows;
+# registration (建册) and first check before 13 weeks; postpartum visit within 1 week; 42-day check.
+PRENATAL_WINDOWS_WEEKS = ((6, 12), (16, 20), (21, 24), (28, 36), (37, 40))
+EARLY_REGISTRATION_BEFORE_WEEKS = 13
+GESTATION_DAYS = 280
+POSTPARTUM_VISIT_MAX_DAYS = 7
+POSTPARTUM_CHECK_DAY = 42
+MATERNAL_AGE_RANGE = (20, 40)  # childbearing ages used to pick mothers (most births; 15–49 bounds in L-02)
+
+# National Immunization Program schedule, 2021 edition (domain-spec.md §2.3 [V 26]):
+# (vaccine code, dose number, age in months). The live JE and HepA options are used.
+NIP_SCHEDULE: tuple[tuple[str, int, int], ...] = (
+    ("HepB", 1, 0), ("HepB", 2, 1), ("HepB", 3, 6),
+    ("BCG", 1, 0),
+    ("IPV", 1, 2), ("IPV", 2, 3),
+    ("bOPV", 1, 4), ("bOPV", 2, 48),
+    ("DTaP", 1, 3), ("DTaP", 2, 4), ("DTaP", 3, 5), ("DTaP", 4, 18),
+    ("DT", 1, 72),
+    ("MMR", 1, 8), ("MMR", 2, 18),
+    ("JE-L", 1, 8), ("JE-L", 2, 24),
+    ("MPSV-A", 1, 6), ("MPSV-A", 2, 9),
+    ("MPSV-AC", 1, 36), ("MPSV-AC", 2, 72),
+    ("HepA-L", 1, 18),
+)
+
+# Tuberculosis (domain-spec.md §2.10): first home visit within 72 h [V 20]; family supervision every
+# 10 days in the intensive phase, monthly in the continuation phase [V 20][B]; standard 6-month
+# regimen, 2 months intensive [B].
+TB_FIRST_VISIT_MAX_HOURS = 72
+TB_INTENSIVE_DAYS = 60
+TB_TREATMENT_DAYS = 180
+TB_INTENSIVE_VISIT_DAYS = 10
+TB_CONTINUATION_VISIT_DAYS = 30
+
+# Health-education minimums per institution and year (domain-spec.md §2.2 [V 22]).
+EDUCATION_MINIMUMS = {
+    "centre": {"printed": 12, "audio_visual": 6, "board": 6, "lecture": 12, "consultation": 9},
+    "station": {"printed": 12, "board": 6, "lecture": 6},
+}
+# Supervision assistance: 2 patrols per area per year (domain-spec.md §2.13 [V 28]).
+SUPERVISION_PATROLS_PER_YEAR = 2
+
+# Notifiable infectious diseases, reported incidence per 100,000 a year [B: 全国法定传染病疫情概况 2019:
+# 甲乙类 220.00/10万; 丙类 about 513/10万]. Reporting deadlines in hours (domain-spec.md §2.12 [V 23]).
+NOTIFIABLE_INCIDENCE = {
+    "B": Figure(220.0 / 100_000, "2019年全国法定传染病疫情概况（甲乙类）"),
+    "C": Figure(513.0 / 100_000, "2019年全国法定传染病疫情概况（丙类）"),
+}
+REPORT_DEADLINE_HOURS = {"A": 2, "B_as_A": 2, "B": 24, "C": 24}
+
+# Observed service rates in bulletins (seeds), used as typical completion levels of synthetic units
+# before each unit's own diligence is applied. [S n] = shared/seeds/00n.
+OBSERVED_RATES = {
+    "elderly_exam": Figure(0.66, "seed 001 67.38%, seed 004 65.85% [S 1][S 4]", "S"),
+    "elderly_exam_lagging": Figure(0.40, "seed 002: 崇信39.98%、华亭40.66% [S 2]", "S"),
+    "elderly_tcm": Figure(0.79, "seed 001 78.72%, seed 004 80.52% [S 1][S 4]", "S"),
+    "chronic_visit": Figure(0.94, "seed 002 随访率 94.06% (HTN), 95.26% (DM) [S 2]", "S"),
+    "uncontrolled_guided": Figure(0.95, "seed 002: 95.46% (HTN) / 91.84% (DM) given guidance [S 2]", "S"),
+    "child_check": Figure(0.92, "seed 001 91.51%; target ≥ 90% [S 1][V 28]", "S"),
+    "child_tcm": Figure(0.88, "seed 001 87.72% [S 1]", "S"),
+    "early_registration": Figure(0.92, "seed 001 92.42% [S 1]", "S"),
+    "postpartum_visit": Figure(0.90, "target ≥ 90%; seed 002 lagging counties 43–46% [S 4][S 2]", "S"),
+    "vaccination": Figure(0.95, "target ≥ 90% per dose [V 28]; health-city card rate ≥ 95% [V 27]", "S"),
+    "smi_visit": Figure(0.885, "seed 002 随访率 88.5% [S 2]", "S"),
+    "tb_visit": Figure(0.90, "target ≥ 90% [V 28][S 4]", "S"),
+    "signing_overall": Figure(0.75, "seed 004 58%, seed 001 89.37% [S 4][S 1]", "S"),
+    "signing_key": Figure(0.91, "seed 004 key populations 91% [S 4]", "S"),
+    "report_on_time": Figure(0.95, "传染病报告率 target ≥ 95% [V 28][S 4]", "S"),
+}
