@@ -84,3 +84,52 @@ def test_duckdb_and_pyspark_agree(tmp_path):
         a = catalogue.evaluate(duck, parse(period)).sort_by([("indicator", "ascending"), ("org_unit_id", "ascending")])
         b = catalogue.evaluate(spark, parse(period)).sort_by([("indicator", "ascending"), ("org_unit_id", "ascending")])
         assert a.to_pylist() == b.to_pylist(), period
+
+
+def test_gap_list_explains_each_person(tmp_path):
+    from gongwei.engine import gaps
+
+    eng = engine(tmp_path)
+    page = gaps.people(eng, "H2", COUNTY, parse("2025"))
+    assert page.total == 2
+    by_record = {p.record_no: p for p in page.people}
+    assert by_record["P2"].reasons == [("HTN-VISITS", "本期面对面随访 3 次，少于应随访 4 次")]
+    assert by_record["P4"].reasons == [("HTN-EXAM", "本年未做健康体检")]
+    control = gaps.people(eng, "H3", TOWNSHIP_1, parse("2025"))
+    assert [(p.record_no, p.reasons) for p in control.people] == [("P2", [("HTN-BP", "末次随访血压 150/92 未控制")])]
+    assert gaps.people(eng, "H2", COUNTY, parse("2025"), part="numerator").total == 2
+    task = gaps.people(eng, "H1", COUNTY, parse("2025"))
+    assert task.total == 0 and "无法逐人列出" in task.note
+
+
+def test_worklist_agrees_with_gap_reasons(tmp_path):
+    """Overdue for a service linked to a gap ⇔ that gap reason is set for the as-of period."""
+    import datetime as dt
+
+    from gongwei.engine import gaps, worklist
+
+    eng = engine(tmp_path)
+    for as_of in (dt.date(2025, 3, 31), dt.date(2025, 6, 30), dt.date(2025, 8, 15), dt.date(2025, 12, 31)):
+        work = worklist.items(eng, COUNTY, as_of, include_upcoming=True).to_pylist()
+        overdue = {(w["record_no"], w["gap"]) for w in work if w["status"] == "overdue" and w["gap"]}
+        page = gaps.people(eng, "H2", COUNTY, parse(as_of.isoformat()), size=1000)
+        reasons = {(p.record_no, {"HTN-VISITS": "visits_below_required", "HTN-EXAM": "no_annual_exam"}[c])
+                   for p in page.people for c, _ in p.reasons}
+        assert overdue == reasons, as_of
+
+
+def test_worklist_due_dates(tmp_path):
+    import datetime as dt
+
+    from gongwei.engine import worklist
+
+    eng = engine(tmp_path)
+    # 15 Aug 2025: P3 (enrolled 10 July) has one visit (1 Aug) → next required visit due at Q3's end?
+    # covered quarters through Q3 = 1 → 1 visit required, done 1 → next due at Q4 end (31 Dec).
+    work = worklist.items(eng, "360426100202", dt.date(2025, 8, 15), include_upcoming=True).to_pylist()
+    follow = [w for w in work if w["service"] == "follow_up"]
+    assert [(w["record_no"], w["due_date"], w["status"]) for w in follow] == [("P3", dt.date(2025, 12, 31), "upcoming")]
+    # P3's last visit (1 Aug, 150/90) was uncontrolled → recheck due 14 days later, overdue on 15 Aug
+    recheck = [w for w in work if w["service"] == "recheck"]
+    assert [(w["record_no"], w["due_date"], w["status"], w["days_overdue"]) for w in recheck] == \
+        [("P3", dt.date(2025, 8, 15), "overdue", 0)]

@@ -45,7 +45,7 @@ class Engine:
     backend: str = "duckdb"
     con: Any = field(init=False)
     _tables: dict[str, ibis.Table] = field(init=False, default_factory=dict)
-    states: dict[tuple[str, str], ibis.Table] = field(init=False, default_factory=dict)
+    states: dict[tuple, ibis.Table] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend == "duckdb":

@@ -19,7 +19,7 @@ from gongwei.engine import programs
 from gongwei.engine.backends import Engine
 from gongwei.spec.periods import Period
 
-Evaluator = Callable[[Engine, ModuleType, Period], ibis.Table]
+Evaluator = Callable[..., ibis.Table]  # (engine, spec module, period, units=None) -> state table
 
 
 @cache
@@ -34,9 +34,10 @@ def evaluators() -> dict[str, tuple[Evaluator, ModuleType]]:
     return out
 
 
-def state(eng: Engine, program: str, period: Period) -> ibis.Table:
-    """The per-person state table of ``program`` for ``period`` (cached per engine)."""
-    key = (program, period.code)
+def state(eng: Engine, program: str, period: Period, units: list[int] | None = None) -> ibis.Table:
+    """The per-person state table of ``program`` for ``period``, for all people or those managed by
+    ``units`` (cached per engine)."""
+    key = (program, period.code, hash(tuple(units)) if units is not None else None)
     cached = eng.states.get(key)
     if cached is not None:
         return cached
@@ -44,6 +45,6 @@ def state(eng: Engine, program: str, period: Period) -> ibis.Table:
     if table is None:
         raise KeyError(f"没有项目 {program} 的计算规则")
     evaluator, spec = table
-    result = evaluator(eng, spec, period)
+    result = evaluator(eng, spec, period, units=units)
     eng.states[key] = result
     return result

@@ -71,6 +71,23 @@ class Indicator:
     period: str = "year"  # "year" or "mcy" (maternal and child statistical year)
     direction: Comparator = Comparator.GE
     note: str = ""
+    # For population-base or task-number denominators: the state flag whose people the drill-down lists as
+    # "in the denominator" (e.g. residents aged 65+ found in the records).
+    cohort: str | None = None
+
+    @property
+    def program_code(self) -> str:
+        return self.numerator.split(".")[0]
+
+    @property
+    def numerator_flag(self) -> str:
+        return self.numerator.split(".")[1]
+
+    @property
+    def cohort_flag(self) -> str | None:
+        if self.denominator_kind is DenominatorKind.MANAGED_COHORT:
+            return self.denominator.split(".")[1]
+        return self.cohort.split(".")[1] if self.cohort else None
 
 
 @dataclass(frozen=True)
@@ -97,3 +114,33 @@ class TargetBook:
         if not candidates:
             return None
         return max(candidates, key=lambda t: (len(t.region), t.year))
+
+
+@dataclass(frozen=True)
+class GapReason:
+    """Why a person is missing from a numerator, in plain Chinese.
+
+    The engine's state table has a boolean column ``gap_<key>``; ``template`` is formatted with the
+    person's state columns (e.g. ``{visits_done}``). ``code`` is stable for filtering and exports.
+    """
+
+    code: str
+    template: str
+
+    def render(self, row: Mapping[str, object]) -> str:
+        return self.template.format_map({k: ("" if v is None else v) for k, v in row.items()})
+
+
+@dataclass(frozen=True)
+class ScheduledService:
+    """A service the worklist tracks: which state columns give its due date, and which gap it closes.
+
+    ``due_column``: the state column holding the date the service is due (null = nothing due);
+    ``gap``: the gap-reason key that is set exactly when the service is overdue at the period end, so the
+    worklist and the drill-down can never disagree (tests check the equivalence).
+    """
+
+    key: str
+    name: str
+    due_column: str
+    gap: str | None = None

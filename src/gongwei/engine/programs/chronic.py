@@ -21,7 +21,7 @@ import ibis
 
 from gongwei.engine.backends import Engine
 from gongwei.spec.followup import BloodPressureTarget
-from gongwei.spec.periods import Period, PeriodKind
+from gongwei.spec.periods import Period
 from gongwei.spec.programs import hypertension
 from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
 
@@ -31,16 +31,20 @@ QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 QUARTER_STARTS = ((1, 1), (4, 1), (7, 1), (10, 1))
 
 
-def _cohort(eng: Engine, program: str, period: Period) -> ibis.Table:
+def _cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -> ibis.Table:
     start, end = ibis.date(period.start), ibis.date(period.end)
     enr = eng.table("enrollments")
     enr = enr.filter((enr.program == program) & (enr.start_date <= end)
                      & (enr.end_date.isnull() | (enr.end_date >= start)))
+    open_ended = ibis.date(dt.date(9999, 12, 31))
     per_person = enr.group_by("resident_id").aggregate(
         enrolled_from=enr.start_date.min(),
         enrolled_to=enr.end_date.fill_null(end).max(),
+        enrolled_to_open=enr.end_date.fill_null(open_ended).max(),
     )
     res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
     closed = res.status.isin([s.value for s in CLOSED_STATUSES])
     res = res.filter((res.status != ResidentStatus.MERGED.value) & res.merged_into_id.isnull()
                      & ~(closed & (res.status_date < start)))
@@ -48,21 +52,25 @@ def _cohort(eng: Engine, program: str, period: Period) -> ibis.Table:
     cohort = per_person.join(res, per_person.resident_id == res.id)
     window_from = ibis.greatest(cohort.enrolled_from, start)
     window_to = ibis.least(cohort.enrolled_to, end, cohort.closed_on.fill_null(end))
+    # for due dates beyond the period end: enrolment as far as it is known, within the year
+    year_end = ibis.date(dt.date(period.end.year, 12, 31))
+    enrolled_to_full = ibis.least(cohort.enrolled_to_open, year_end, cohort.closed_on.fill_null(year_end))
     return cohort.select(
         resident_id=cohort.resident_id,
         managing_unit_id=cohort.managing_unit_id,
         birth_date=cohort.birth_date,
         window_from=window_from,
         window_to=window_to,
+        window_to_full=enrolled_to_full,
     )
 
 
-def evaluate(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
-    """The per-person state table of a chronic program for ``period``."""
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    """The per-person state table of a chronic program for ``period`` (optionally for some units only)."""
     program = spec.PROGRAM.value
     req = spec.FOLLOW_UP.for_year(period.year)
     year = period.end.year
-    cohort = _cohort(eng, program, period)
+    cohort = _cohort(eng, program, period, units)
     start, end = ibis.date(period.start), ibis.date(period.end)
 
     # quarters covered: enrolled on the quarter's last day, which lies within the period
@@ -76,6 +84,15 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
     cohort = cohort.mutate(**{f"covered_q{q}": c for q, c in covered.items()})
     n_covered = sum(cohort[f"covered_q{q}"].cast("int64") for q in covered)
     cohort = cohort.mutate(visits_required=(n_covered * req.min_visits) // 4)
+    # the same quarter rule extended to the whole year gives the date each required visit falls due
+    cumulative = ibis.literal(0)
+    through = {}
+    for q, (mm, dd) in enumerate(QUARTER_ENDS, start=1):
+        qend = ibis.date(dt.date(year, mm, dd))
+        in_window = (cohort.window_from <= qend) & (cohort.window_to_full >= qend) & (qend >= start)
+        cumulative = cumulative + in_window.cast("int64")
+        through[q] = (cumulative * req.min_visits) // 4
+    cohort = cohort.mutate(**{f"required_through_q{q}": v for q, v in through.items()})
 
     fu = eng.table("chronic_follow_ups")
     fu = fu.filter((fu.program == program) & ~fu.is_void & (fu.service_date >= start) & (fu.service_date <= end))
@@ -108,7 +125,8 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
         exams_done=s.exams_done.fill_null(0),
         **{f"visits_q{q}": s[f"visits_q{q}"].fill_null(0) for q in covered},
     )
-    exam_required = req.annual_exam and period.kind is PeriodKind.YEAR
+    # the year's exam can only be missed once the year is over
+    exam_required = req.annual_exam and period.end == dt.date(year, 12, 31)
     gaps = {
         "gap_visits_below_required": s.visits_done < s.visits_required,
         "gap_no_annual_exam": (s.exams_done == 0) if exam_required else ibis.literal(False),
@@ -126,7 +144,20 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
         gap_no_measurement=s.last_date.isnull(),
         gap_last_uncontrolled=s.last_date.notnull() & ~controlled_now.fill_null(False),
     )
-    return s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled))
+    s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled))
+    next_due = ibis.cases(
+        *[(s[f"required_through_q{q}"] > s.visits_done, ibis.date(dt.date(year, *QUARTER_ENDS[q - 1])))
+          for q in range(1, 5)],
+        else_=ibis.null("date"),
+    )
+    recheck_days = {str(k): d for k, d in spec.NEXT_VISIT_DAYS.items() if d < max(spec.NEXT_VISIT_DAYS.values())}
+    recheck_due = ibis.cases(
+        *[(s.last_class == code, s.last_date + ibis.interval(days=days)) for code, days in recheck_days.items()],
+        else_=ibis.null("date"),
+    )
+    exam_due = ibis.cases(((s.exams_done == 0) & ibis.literal(req.annual_exam), ibis.date(dt.date(year, 12, 31))),
+                          else_=ibis.null("date"))
+    return s.mutate(next_visit_due=next_due, recheck_due=recheck_due, exam_due=exam_due)
 
 
 def _measured(fu: ibis.Table, spec: ModuleType) -> ibis.ir.BooleanValue:

@@ -6,7 +6,16 @@ Source: 国家基本公共卫生服务规范（第三版）(2017), hypertension 
 from __future__ import annotations
 
 from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement
-from gongwei.spec.rules import ByYear, Comparator, DenominatorKind, Indicator, Source, Target
+from gongwei.spec.rules import (
+    ByYear,
+    Comparator,
+    DenominatorKind,
+    GapReason,
+    Indicator,
+    ScheduledService,
+    Source,
+    Target,
+)
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 
 PROGRAM = Program.HYPERTENSION
@@ -68,3 +77,27 @@ TARGETS = (
 )
 
 DIRECTION = Comparator.GE
+
+# Why a managed patient misses a numerator (drill-down 缺口原因). Keys name the engine's gap_* columns.
+GAP_REASONS = {
+    "visits_below_required": GapReason("HTN-VISITS", "本期面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
+    "no_visit_q1": GapReason("HTN-Q1", "第一季度无随访"),
+    "no_visit_q2": GapReason("HTN-Q2", "第二季度无随访"),
+    "no_visit_q3": GapReason("HTN-Q3", "第三季度无随访"),
+    "no_visit_q4": GapReason("HTN-Q4", "第四季度无随访"),
+    "no_annual_exam": GapReason("HTN-EXAM", "本年未做健康体检"),
+    "no_measurement": GapReason("HTN-NOBP", "本期随访无血压记录"),
+    "last_uncontrolled": GapReason("HTN-BP", "末次随访血压 {last_sbp}/{last_dbp} 未控制"),
+}
+# Which reasons explain a missing numerator flag.
+FLAG_REASONS = {
+    "standardized": ("visits_below_required", "no_visit_q1", "no_visit_q2", "no_visit_q3", "no_visit_q4",
+                     "no_annual_exam"),
+    "controlled": ("no_measurement", "last_uncontrolled"),
+}
+# What the worklist tracks (due dates computed by the engine from the same rules).
+SCHEDULE = (
+    ScheduledService("follow_up", "高血压随访", "next_visit_due", gap="visits_below_required"),
+    ScheduledService("recheck", "血压控制不满意2周内复诊", "recheck_due"),
+    ScheduledService("annual_exam", "年度健康体检", "exam_due", gap="no_annual_exam"),
+)
