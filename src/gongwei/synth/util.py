@@ -67,11 +67,13 @@ def dates(values: np.ndarray) -> pa.Array:
 
 
 def timestamps(values: np.ndarray) -> pa.Array:
-    return pa.array(np.asarray(values, dtype="datetime64[us]"), pa.timestamp("us", tz="UTC"))
+    """UTC timestamps in whole seconds (the exchange format carries seconds)."""
+    secs = np.asarray(values).astype("datetime64[s]").astype("datetime64[us]")
+    return pa.array(secs, pa.timestamp("us", tz="UTC"))
 
 
 def dec(values: np.ndarray, places: int) -> pa.Array:
-    return pa.array(np.round(np.asarray(values, dtype=np.float64), places), pa.float64())
+    return pa.array(np.round(np.asarray(values, dtype=np.float64), places), pa.float64(), from_pandas=True)
 
 
 def ints(values: np.ndarray) -> pa.Array:
