@@ -17,7 +17,7 @@ from gongwei.engine import registry
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree, base_values
 from gongwei.spec import catalogue as spec_catalogue
-from gongwei.spec.periods import Period
+from gongwei.spec.periods import Period, PeriodKind, parse
 from gongwei.spec.rules import DenominatorKind, Indicator
 
 RESULT_COLUMNS = ("indicator", "org_unit_id", "numerator", "denominator")
@@ -38,43 +38,56 @@ def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.
                      **{c: grouped.column(f"{c}_sum") for c in value_columns}})
 
 
+def effective_period(ind: Indicator, period: Period) -> Period:
+    """Maternal and child indicators asked for a calendar year use the Oct–Sep statistical year [V 53]."""
+    if ind.period == "mcy" and period.kind is PeriodKind.YEAR:
+        return parse(f"{period.year}MCY")
+    return period
+
+
 def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
     """Numerator and denominator of each indicator for every org unit (all levels)."""
     tree = OrgTree.load(eng.snapshot)
     catalogue = spec_catalogue.indicators()
     chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
-    by_program: dict[str, set[str]] = {}
+    by_program: dict[tuple[str, str], set[str]] = {}
+    periods: dict[str, Period] = {}
     for ind in chosen:
         prog, flag = ind.numerator.split(".")
-        by_program.setdefault(prog, set()).add(flag)
-        if ind.denominator_kind is DenominatorKind.MANAGED_COHORT:
-            by_program[prog].add(ind.denominator.split(".")[1])
-    rolled: dict[str, dict[tuple[int, str], int]] = {}
-    for prog, flags in by_program.items():
+        p = effective_period(ind, period)
+        periods[p.code] = p
+        by_program.setdefault((prog, p.code), set()).add(flag)
+        if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
+            by_program[(prog, p.code)].add(ind.denominator.split(".")[1])
+    rolled: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
+    for (prog, pcode), flags in by_program.items():
         flags_sorted = sorted(flags)
-        per_unit = flag_counts(eng, prog, period, flags_sorted)
+        per_unit = flag_counts(eng, prog, periods[pcode], flags_sorted)
         up = _roll_up(per_unit, tree, flags_sorted)
         values: dict[tuple[int, str], int] = {}
         ids = up.column("ancestor_id").to_pylist()
         for f in flags_sorted:
             for unit, v in zip(ids, up.column(f).to_pylist(), strict=True):
                 values[(unit, f)] = int(v or 0)
-        rolled[prog] = values
+        rolled[(prog, pcode)] = values
     rows = {k: [] for k in RESULT_COLUMNS}
-    bases_cache: dict[str, dict[int, int]] = {}
+    bases_cache: dict[tuple[str, int], dict[int, int]] = {}
     for ind in chosen:
         prog, flag = ind.numerator.split(".")
-        if ind.denominator_kind is DenominatorKind.MANAGED_COHORT:
+        p = effective_period(ind, period)
+        counts = rolled[(prog, p.code)]
+        if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
             den_flag = ind.denominator.split(".")[1]
-            den_of = {u: rolled[prog].get((u, den_flag), 0) for u in tree.ids}
+            den_of = {u: counts.get((u, den_flag), 0) for u in tree.ids}
         else:
-            if ind.denominator not in bases_cache:
-                bases_cache[ind.denominator] = base_values(eng.snapshot, tree, period.year, ind.denominator)
-            den_of = bases_cache[ind.denominator]
+            key = (ind.denominator, p.year)
+            if key not in bases_cache:
+                bases_cache[key] = base_values(eng.snapshot, tree, p.year, ind.denominator)
+            den_of = bases_cache[key]
         for unit in tree.ids:
             rows["indicator"].append(ind.code)
             rows["org_unit_id"].append(unit)
-            rows["numerator"].append(rolled[prog].get((unit, flag), 0))
+            rows["numerator"].append(counts.get((unit, flag), 0))
             rows["denominator"].append(den_of.get(unit))
     return pa.table({
         "indicator": pa.array(rows["indicator"], pa.string()),
