@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.synth.command",
     "gongwei.exchange.command",
     "gongwei.cli.demo",
+    "gongwei.cli.analysis",
 )
 
 

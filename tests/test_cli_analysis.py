@@ -1,0 +1,56 @@
+"""The analysis commands on the hand-built hypertension region (expected values in test_engine_hypertension)."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from gongwei.cli.main import main
+from tests.engine_fixtures import build_snapshot
+
+pytestmark = pytest.mark.django_db
+COUNTY = "360426000000"
+
+
+def test_indicators_table_json_and_xlsx(tmp_path, capsys, settings):
+    settings.DATA_DIR = tmp_path
+    snap = build_snapshot(tmp_path / "snapshots")
+    assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder),
+                 "--indicators", "H2,H3"]) == 0
+    text = capsys.readouterr().out
+    assert "H2 高血压患者基层规范管理服务率：50.00%（目标值 >=76.00%）" in text
+    assert "未达标：林泉乡卫生院、蒲亭镇卫生院" in text
+    assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "json",
+                 "--indicators", "H3"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    county = next(f for f in payload["figures"] if f["org"] == COUNTY)
+    assert (county["numerator"], county["denominator"]) == (3, 4)
+    out = tmp_path / "ind.xlsx"
+    assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "xlsx",
+                 "--out", str(out)]) == 0
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    h2 = next(r for r in rows if r[0] == "H2" and r[2] == COUNTY)
+    assert (h2[4], h2[5], h2[8]) == (2, 4, "否")
+    stored = list((tmp_path / "results" / snap.id / "2025").glob("spec-*.parquet"))
+    assert len(stored) == 1  # results kept per snapshot × period × rulebook version
+
+
+def test_gaps_and_worklist(tmp_path, capsys, settings):
+    settings.DATA_DIR = tmp_path
+    snap = build_snapshot(tmp_path / "snapshots")
+    assert main(["gaps", "--indicator", "H2", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder)]) == 0
+    text = capsys.readouterr().out
+    assert "缺口人员共 2 人" in text and "本期面对面随访 3 次，少于应随访 4 次" in text and "本年未做健康体检" in text
+    assert main(["worklist", "--org", "360426100202", "--as-of", "2025-08-15", "--snapshot", str(snap.folder)]) == 0
+    assert "血压控制不满意2周内复诊" in capsys.readouterr().out
+
+
+def test_bad_input_gets_a_clear_message(tmp_path, capsys, settings):
+    settings.DATA_DIR = tmp_path
+    snap = build_snapshot(tmp_path / "snapshots")
+    assert main(["indicators", "--org", COUNTY, "--period", "2025H1", "--snapshot", str(snap.folder)]) == 2
+    assert "期间“2025H1”无法识别" in capsys.readouterr().err
+    assert main(["indicators", "--org", "999", "--period", "2025", "--snapshot", str(snap.folder)]) == 2
+    assert "机构代码 999 不存在" in capsys.readouterr().err
