@@ -19,6 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import Q
 from django.dispatch import receiver
@@ -216,6 +217,13 @@ class EntryForm(forms.ModelForm):
     entry_user = None  # set per request by EntryAdmin.get_form
     entry_admin: EntryAdmin | None = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # stored values, so fields the user did not touch are submitted exactly as stored (a form widget
+        # drops microseconds, for instance, which would otherwise look like an edit)
+        self._stored = {} if self.instance._state.adding else {
+            f.attname: getattr(self.instance, f.attname) for f in self.instance._meta.concrete_fields}
+
     def _post_clean(self):
         super()._post_clean()
         if self.errors:
@@ -223,6 +231,16 @@ class EntryForm(forms.ModelForm):
         adding = self.instance._state.adding
         if not adding and not self.has_changed():
             return
+        changed = set(self.changed_data)
+        for name in self.fields:
+            if name in changed:
+                continue
+            try:
+                attname = self.instance._meta.get_field(name).attname
+            except FieldDoesNotExist:  # a form-only field
+                continue
+            if attname in self._stored:
+                setattr(self.instance, attname, self._stored[attname])
         try:
             with transaction.atomic():
                 before = self.entry_admin.before_submit(self) if self.entry_admin else None

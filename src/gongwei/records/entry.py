@@ -187,8 +187,13 @@ def _coerce(col: Column, raw: pa.Array | None, n: int, chk: _Checker) -> pa.Arra
         s = _as_str(raw)
         s = pc.replace_substring_regex(s, r"([+-]\d\d):(\d\d)$", r"\1\2")  # +08:00 → +0800 for %z
         s = pc.replace_substring(s, " ", "T")
+        # fractional seconds (an instance's own value, 12:00:00.123456+0000): %S takes whole seconds only
+        frac = pc.struct_field(pc.extract_regex(s, r"\.(?P<f>\d{1,6})[+-]\d{4}$"), [0])
+        micros = pc.fill_null(pc.cast(pc.utf8_rpad(frac, 6, "0"), pa.int64()), 0).cast(pa.duration("us"))
+        s = pc.replace_substring_regex(s, r"\.\d{1,6}([+-]\d{4})$", r"\1")
         parsed = pc.strptime(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s),
                              format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True)
+        parsed = pc.add(parsed, micros)
         chk.flag(~blank & np.asarray(pc.is_null(parsed)), col, _as_str(raw), "format_datetime")
         return parsed.cast(pa.timestamp("us", tz="UTC"))
     raise AssertionError(col.kind)
