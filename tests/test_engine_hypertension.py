@@ -133,3 +133,28 @@ def test_worklist_due_dates(tmp_path):
     recheck = [w for w in work if w["service"] == "recheck"]
     assert [(w["record_no"], w["due_date"], w["status"], w["days_overdue"]) for w in recheck] == \
         [("P3", dt.date(2025, 8, 15), "overdue", 0)]
+
+
+def test_roster_lists_key_populations_per_village_with_team_lead(tmp_path):
+    """P1 has a contract with team 城东一队 led by 王医生; P2 and P3 have none; P5 is closed; P4 is in 林泉."""
+    import datetime as dt
+
+    from gongwei.engine import roster
+    from gongwei.engine.backends import Engine
+    from gongwei.engine.snapshot import Snapshot
+    from gongwei.records import entry
+    from gongwei.records.snapshot import take_snapshot
+    from tests import engine_fixtures as fx
+    from tests.regions import t
+
+    entry.submit({
+        "org_units": fx.ORG_UNITS, "residents": fx.RESIDENTS, "enrollments": fx.ENROLLMENTS,
+        "staff": t(code=["S1"], org_unit=["360426100201"], role=["village_doctor"], name=["王医生"]),
+        "teams": t(code=["T1"], name=["城东一队"], org_unit=["360426100201"], lead=["S1"]),
+        "contracts": t(contract_no=["C1"], resident=["P1"], team=["T1"], start_date=["2025-01-01"],
+                       end_date=["2025-12-31"], key_groups=["hypertension"]),
+    }, actor="test", kind="test")
+    eng = Engine(Snapshot.open(take_snapshot(tmp_path)), "duckdb")
+    rows = roster.roster(eng, TOWNSHIP_1, dt.date(2025, 12, 31), programs=["hypertension"]).to_pylist()
+    assert [(r["record_no"], r["unit_name"], r["team"], r["team_lead"]) for r in rows] == [
+        ("P1", "城东村卫生室", "城东一队", "王医生"), ("P2", "城东村卫生室", None, None), ("P3", "城西村卫生室", None, None)]

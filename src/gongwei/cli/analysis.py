@@ -54,6 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--upcoming", action="store_true", help="同时列出本年内以后到期的服务")
     p.set_defaults(func=_worklist)
 
+    p = sub.add_parser("roster", parents=[common], help="重点人群花名册（按村，含团队负责人）",
+                       description="列出机构下各村（社区）重点人群名单，含责任医生、签约团队和团队负责人。")
+    p.add_argument("--org", required=True, help="机构统计用区划代码")
+    p.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today(), help="截至日期（默认今天）")
+    p.add_argument("--programs", help="只列这些项目，逗号分隔（如 hypertension,diabetes）")
+    p.set_defaults(func=_roster)
+
 
 def _open_engine(args: argparse.Namespace):
     from gongwei.engine.backends import Engine
@@ -270,4 +277,44 @@ def _worklist(args: argparse.Namespace) -> int:
                     r["name"], r["unit_code"]] for r in rows])
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in status}
     _emit(f"{args.org} 截至 {args.as_of}：逾期 {counts['overdue']} 项，7天内到期 {counts['due_soon']} 项\n{body}", args.out)
+    return 0
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from gongwei.engine import roster
+    from gongwei.spec import vocab
+
+    eng = _open_engine(args)
+    programs = [p.strip() for p in args.programs.split(",")] if args.programs else None
+    try:
+        table = roster.roster(eng, args.org, args.as_of, programs=programs)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    rows = table.to_pylist()
+    names = {p.value: p.zh for p in vocab.Program}
+    if args.format == "json":
+        _emit(json.dumps([{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in rows],
+                         ensure_ascii=False, indent=2), args.out)
+        return 0
+    if args.format == "xlsx":
+        if not args.out:
+            print("xlsx 格式需要 --out 文件名", file=sys.stderr)
+            return 2
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "花名册"
+        ws.append(["村（社区）", "项目", "档案编号", "姓名", "性别", "出生日期", "责任医生", "签约团队", "团队负责人"])
+        for r in rows:
+            ws.append([r["unit_name"], names.get(r["program"], r["program"]), r["record_no"], r["name"],
+                       vocab.Sex(r["sex"]).zh, r["birth_date"], r["doctor"], r["team"], r["team_lead"]])
+        wb.save(args.out)
+        print(args.out)
+        return 0
+    body = render(["村（社区）", "项目", "档案编号", "姓名", "责任医生", "签约团队", "团队负责人"],
+                  [[r["unit_name"], names.get(r["program"], r["program"]), r["record_no"], r["name"], r["doctor"],
+                    r["team"], r["team_lead"]] for r in rows])
+    _emit(f"{args.org} 重点人群花名册（截至 {args.as_of}）共 {len(rows)} 人次\n{body}", args.out)
     return 0
