@@ -264,6 +264,20 @@ def test_edit_writes_changelog_with_before_and_after(region):
     assert "修改痕迹" in html and "13999998888" in html
 
 
+def test_related_links_on_the_resident_page_work(region):
+    c = client_for("vd")
+    r = resident(OWN)
+    html = c.get(f"/admin/records/resident/{r.pk}/change/").content.decode()
+    links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', html.split('id="gongwei-related"')[1])
+    labels = {label for _url, label in links}
+    assert {"个人基本信息表", "专项管理", "慢病随访"} <= labels
+    for url, label in links:
+        page = c.get(url.replace("&amp;", "&"))
+        assert page.status_code == 200, (label, url)
+        if "changelist" not in url and "?" in url:
+            assert result_rows(page.content.decode()) == 1, label
+
+
 def test_bad_input_shows_chinese_error_on_the_field_and_writes_nothing(region):
     c = client_for("vd")
     fu = m.ChronicFollowUp.objects.get(encounter_no=f"F-{OWN}")
