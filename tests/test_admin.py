@@ -425,6 +425,16 @@ def _registered_models():
     return [model for model in admin.site._registry if model._meta.app_label in ("records", "synth")]
 
 
+def test_every_records_model_is_registered():
+    from django.apps import apps
+    from django.contrib import admin
+
+    missing = [model.__name__ for model in apps.get_app_config("records").get_models()
+               if model not in admin.site._registry]
+    assert missing == []
+    assert m.Resident in admin.site._registry and "synth" in {mdl._meta.app_label for mdl in _registered_models()}
+
+
 @pytest.mark.parametrize("username", ["vd", "sup", "sa"])
 def test_every_admin_page_renders(region, username):
     c = client_for(username)
@@ -504,3 +514,13 @@ def test_edit_record_whose_times_have_microseconds(region):
     assert fu.sbp == 141 and fu.entered_at == stamp  # untouched field kept exactly, not re-rounded
     log = m.ChangeLog.objects.get(model="records.ChronicFollowUp", object_pk=str(fu.pk), action="update")
     assert log.before == {"sbp": 142} and log.after == {"sbp": 141}
+
+
+def test_health_record_page_masks_contact_phone_and_logs_the_view(region):
+    r = resident(OWN)
+    phone = m.HealthRecord.objects.get(pk=r.pk).contact_phone
+    html = client_for("sup").get("/admin/records/healthrecord/").content.decode()
+    assert phone not in html and roles.mask_phone(phone) in html
+    assert phone in client_for("ts").get("/admin/records/healthrecord/").content.decode()
+    assert client_for("sup").get(f"/admin/records/healthrecord/{r.pk}/change/").status_code == 200
+    assert m.AccessLog.objects.filter(resident=r, user__username="sup", purpose="查看档案").count() == 1
