@@ -29,7 +29,7 @@ def test_indicators_table_json_and_xlsx(tmp_path, capsys, settings):
     assert (county["numerator"], county["denominator"]) == (3, 4)
     out = tmp_path / "ind.xlsx"
     assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "xlsx",
-                 "--out", str(out)]) == 0
+                 "--out", str(out), "--indicators", "H1,H2,H3,H4"]) == 0
     rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
     h2 = next(r for r in rows if r[0] == "H2" and r[2] == COUNTY)
     assert (h2[4], h2[5], h2[8]) == (2, 4, "否")

@@ -1,14 +1,20 @@
 """Drill-down: for an indicator × unit × period, the people in the denominator, the numerator and the gap,
-each gap person with the reasons in plain Chinese (from the rulebook's GAP_REASONS)."""
+each gap person with the reasons in plain Chinese (from the rulebook's GAP_REASONS).
+
+Reads the materialised state table (engine.materialize), so a village's list is a filtered Parquet read.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gongwei.engine import registry
 from gongwei.engine.backends import Engine
+from gongwei.engine.catalogue import effective_period
+from gongwei.engine.materialize import load_state
 from gongwei.engine.orgs import OrgTree
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import Period
@@ -18,7 +24,7 @@ PARTS = ("gap", "numerator", "denominator")
 
 @dataclass
 class Person:
-    resident_id: int
+    resident_id: int | None
     record_no: str
     name: str
     unit_code: str
@@ -46,6 +52,7 @@ def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str 
     ind = spec_catalogue.indicators().get(code)
     if ind is None:
         raise KeyError(f"指标代码 {code} 不存在")
+    period = effective_period(ind, period)
     tree = tree or OrgTree.load(eng.snapshot)
     unit = tree.by_code(unit_code)
     cohort_flag = ind.cohort_flag
@@ -53,18 +60,16 @@ def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str 
         return Page(code, unit_code, period.code, part, 0, page, size, [],
                     note="该指标的分母为人口基数或任务数，缺口人员不在档案中，无法逐人列出")
     _, spec = registry.evaluators()[ind.program_code]
-    state = registry.state(eng, ind.program_code, period, units=tree.subtree(unit))
-    num, den = state[ind.numerator_flag], state[cohort_flag]
-    selected = {"gap": den & ~num, "numerator": den & num, "denominator": den}[part]
-    chosen = state.filter(selected)
-    total = int(eng.to_arrow(chosen.count().as_table()).column(0)[0].as_py())
-    reason_keys = [k for k in getattr(spec, "FLAG_REASONS", {}).get(ind.numerator_flag, ())]
-    residents = eng.table("residents").select(rid="id", record_no="record_no", name="name")
-    rows = chosen.join(residents, chosen.resident_id == residents.rid)
-    rows = rows.order_by([rows.managing_unit_id, rows.record_no]).limit(size, offset=(page - 1) * size)
-    data = eng.to_arrow(rows).to_pylist()
+    state = load_state(eng, ind.program_code, period, tree.subtree(unit))
+    num = pc.fill_null(state.column(ind.numerator_flag), False)
+    den = pc.fill_null(state.column(cohort_flag), False)
+    mask = {"gap": pc.and_(den, pc.invert(num)), "numerator": pc.and_(den, num), "denominator": den}[part]
+    chosen = state.filter(mask)
+    total = chosen.num_rows
+    rows = chosen.slice((page - 1) * size, size).to_pylist()  # already sorted by unit, record number
+    reason_keys = list(getattr(spec, "FLAG_REASONS", {}).get(ind.numerator_flag, ()))
     out = []
-    for r in data:
+    for r in rows:
         reasons = []
         if part == "gap":
             for key in reason_keys:
@@ -72,8 +77,9 @@ def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str 
                     reason = spec.GAP_REASONS[key]
                     reasons.append((reason.code, reason.render(r)))
         unit_id = r["managing_unit_id"]
-        out.append(Person(r["resident_id"], r["record_no"], r["name"], tree.code[unit_id], tree.name[unit_id], reasons))
+        out.append(Person(r.get("resident_id"), r.get("record_no") or "", r.get("name") or "", tree.code[unit_id],
+                          tree.name[unit_id], reasons))
     return Page(code, unit_code, period.code, part, total, page, size, out)
 
 
-__all__ = ["people", "Page", "Person", "PARTS", "ibis"]
+__all__ = ["people", "Page", "Person", "PARTS", "pa"]

@@ -1,0 +1,130 @@
+"""Engine benchmark: snapshot from PostgreSQL, the whole catalogue for every unit, one village's gap list and
+worklist — for synthetic regions of growing size.
+
+    python -m gongwei.benchmarks.engine --sizes 100000,500000,2000000 --repeat 3
+
+For each size a PostgreSQL database is re-created and loaded with ``gongwei synth`` (load not timed here;
+see gongwei.synth.bench). Timed: ``take_snapshot`` (median of --repeat), ``catalogue.evaluate`` for the year
+on a fresh DuckDB engine (median of --repeat), and the H2 gap list (first page) and worklist of one village
+(median of 20 calls on a warm engine). Results go to stdout as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/gongwei_bench_engine"
+
+
+def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongwei.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from gongwei.engine import catalogue, gaps, worklist
+    from gongwei.engine.backends import Engine
+    from gongwei.engine.orgs import OrgTree
+    from gongwei.engine.snapshot import Snapshot
+    from gongwei.records.snapshot import take_snapshot
+    from gongwei.spec.periods import parse
+    from gongwei.synth.generate import generate_region
+    from gongwei.synth.load import load_region
+
+    t0 = time.perf_counter()
+    load_region(generate_region(size, seed, as_of=dt.date.fromisoformat(as_of)), progress=False)
+    load_s = time.perf_counter() - t0
+    root = Path(tempfile.mkdtemp(prefix="gongwei-snap-"))
+    snap_times, folder = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        folder = take_snapshot(root)
+        snap_times.append(time.perf_counter() - t0)
+    snap = Snapshot.open(folder)
+    p = parse(period)
+    cat_times = []
+    results = None
+    for _ in range(repeat):
+        eng = Engine(snap, "duckdb")
+        t0 = time.perf_counter()
+        results = catalogue.evaluate(eng, p)
+        cat_times.append(time.perf_counter() - t0)
+    tree = OrgTree.load(snap)
+    villages = sorted(i for i in tree.ids if tree.level[i] == "village")
+    village = tree.code[villages[len(villages) // 2]]
+    eng = Engine(snap, "duckdb")
+    gaps.people(eng, "H2", village, p, tree=tree)  # warm-up: opens the Parquet files
+    gap_times, work_times = [], []
+    for _ in range(20):
+        eng.states.clear()
+        t0 = time.perf_counter()
+        gaps.people(eng, "H2", village, p, tree=tree)
+        gap_times.append(time.perf_counter() - t0)
+        eng.states.clear()
+        t0 = time.perf_counter()
+        worklist.items(eng, village, dt.date.fromisoformat(as_of), tree=tree)
+        work_times.append(time.perf_counter() - t0)
+    rows = sum(snap.tables.values())
+    return {"size": size, "snapshot_rows": rows, "units": len(tree.ids), "indicators": len(set(results.column("indicator").to_pylist())),
+            "load_s": load_s, "snapshot_s": statistics.median(snap_times), "catalogue_s": statistics.median(cat_times),
+            "gap_list_ms": 1000 * statistics.median(gap_times), "worklist_ms": 1000 * statistics.median(work_times)}
+
+
+def _recreate_pg(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="指标引擎基准测试（PostgreSQL 快照、全量指标、单村缺口与待办）")
+    parser.add_argument("--sizes", default="100000,500000,2000000", help="居民数，逗号分隔")
+    parser.add_argument("--repeat", type=int, default=3, help="快照与全量指标的重复次数（取中位数）")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--as-of", default="2026-11-24")
+    parser.add_argument("--period", default="2025")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker, args.seed, args.repeat, args.as_of, args.period)))
+        return 0
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        _recreate_pg(args.pg_url)
+        env = dict(os.environ, DATABASE_URL=args.pg_url)
+        with tempfile.TemporaryDirectory() as tmp:
+            env["GONGWEI_DATA_DIR"] = tmp
+            out = subprocess.run([sys.executable, "-m", "gongwei.benchmarks.engine", "--worker", str(size),
+                                  "--repeat", str(args.repeat), "--seed", str(args.seed), "--as-of", args.as_of,
+                                  "--period", args.period], env=env, check=True, capture_output=True, text=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(result)
+        print(f"{size:,}: {result}", file=sys.stderr)
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; PostgreSQL → snapshot → DuckDB; period {args.period}; "
+          f"median of {args.repeat} (snapshot, catalogue) and 20 (gap list, worklist).\n")
+    print("| residents | snapshot rows | units | indicators | snapshot (s) | catalogue (s) | village gap list (ms) | village worklist (ms) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r['size']:,} | {r['snapshot_rows']:,} | {r['units']:,} | {r['indicators']} | {r['snapshot_s']:.1f} | "
+              f"{r['catalogue_s']:.2f} | {r['gap_list_ms']:.0f} | {r['worklist_ms']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
