@@ -220,12 +220,18 @@ def _untangle_lookalikes(fields: list[np.ndarray], group: np.ndarray, fabricated
     look-alike pair in the data is an injected one (labels are then the complete truth)."""
     n = len(group)
     family = np.where(fabricated, template_of, np.arange(n))
-    scaled = [np.round(f * 10).astype(np.int64) for f in fields]
+    scaled = [np.round(f * 10).astype(np.uint64) for f in fields]
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                    0xFF51AFD7ED558CCD], dtype=np.uint64)
+    g = group.astype(np.uint64)
     for _ in range(4):
         touched = False
         for combo in itertools.combinations(range(6), 4):
-            mat = np.stack([group] + [scaled[j] for j in combo], axis=1)
-            _, inv, counts = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+            # one 64-bit hash per row of (group, the 4 values); a rare hash collision only nudges a row
+            h = g * mix[0]
+            for j, col in enumerate(combo):
+                h = (h ^ (scaled[col] + np.uint64(j + 1))) * mix[j + 1]
+            _, inv, counts = np.unique(h, return_inverse=True, return_counts=True)
             inv = inv.ravel()
             multi = counts[inv] > 1
             if not multi.any():
@@ -243,8 +249,8 @@ def _untangle_lookalikes(fields: list[np.ndarray], group: np.ndarray, fabricated
                 touched = True
                 fields[0][victims] = np.round(fields[0][victims] + 0.7, 1)
                 fields[5][victims] = fields[5][victims] + 3
-                scaled[0][victims] = np.round(fields[0][victims] * 10).astype(np.int64)
-                scaled[5][victims] = np.round(fields[5][victims] * 10).astype(np.int64)
+                scaled[0][victims] = np.round(fields[0][victims] * 10).astype(np.uint64)
+                scaled[5][victims] = np.round(fields[5][victims] * 10).astype(np.uint64)
         if not touched:
             break
 
