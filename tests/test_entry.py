@@ -141,3 +141,17 @@ def test_blank_columns_take_model_defaults_and_timestamps_are_stored():
     visit = m.ChronicFollowUp.objects.get(encounter_no="F1")
     assert visit.entered_at == dt.datetime(2025, 3, 1, 1, 30, tzinfo=dt.UTC)
     assert visit.referral is False and visit.is_void is False
+
+
+def test_a_single_save_never_reads_whole_tables():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    load_tiny_region()
+    r = m.Resident.objects.get(record_no="R001")
+    r.phone = "13900001111"
+    with CaptureQueriesContext(connection) as ctx:
+        entry.submit_instance(r)
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+             and '"records_' in q["sql"] and "MAX(" not in q["sql"].upper()]
+    assert reads and all("WHERE" in sql.upper() for sql in reads), reads

@@ -41,7 +41,7 @@ RULE_MESSAGES = {
     "max_length": "{label}长度超过 {limit} 个字符",
     "vocab": "{label}的值“{value}”不在值域代码中（允许：{allowed}）",
     "bounds": "{label}的值 {value} 超出可能范围 {limit}",
-    "ordered": "{label}（{value}）必须大于{other}",
+    "ordered": "{label}（{value}）必须小于{other}",
     "date_order": "{label}（{value}）不能早于{other}",
     "ref_missing": "{label}引用的记录“{value}”不存在",
     "duplicate_key": "同一批数据中{label}“{value}”重复出现",
@@ -207,14 +207,29 @@ def _key_strings(cols: list[pa.Array]) -> pa.Array:
 
 
 # --- reference index -------------------------------------------------------------------------------
+# A batch this small (a form, a short import) looks up only its own keys instead of loading whole tables.
+SMALL_BATCH = 5_000
+
+
 class _Index:
-    """Natural key → database id for one table: rows already stored plus rows of this batch."""
+    """Natural key → database id for one table: rows already stored plus rows of this batch.
+
+    Stored rows are loaded lazily: all of them for a large batch (one query), or only the keys a small
+    batch asks for, so a single form save costs a few indexed queries however large the tables are.
+    """
 
     def __init__(self, table: Table):
         self.table = table
-        self.keys: pa.Array = pa.array([], pa.string())
-        self.ids = np.array([], dtype=np.int64)
+        self.db_keys: pa.Array = pa.array([], pa.string())
+        self.db_ids = np.array([], dtype=np.int64)
+        self.new_keys: pa.Array = pa.array([], pa.string())
+        self.new_ids = np.array([], dtype=np.int64)
         self.loaded = False
+        self.asked: set[str] = set()
+
+    def _simple_key(self) -> str | None:
+        nk = self.table.natural_key
+        return nk[0] if len(nk) == 1 and self.table.column(nk[0]).kind != "ref" else None
 
     def load(self) -> None:
         if self.loaded:
@@ -234,29 +249,55 @@ class _Index:
                 key_cols.append(ref_index.key_of(np.array(vals, dtype=np.int64)))
             else:
                 key_cols.append(pa.array([None if x is None else str(x) for x in vals], pa.string()))
-        self.keys = _key_strings(key_cols) if rows else pa.array([], pa.string())
-        self.ids = ids
+        self.db_keys = _key_strings(key_cols) if rows else pa.array([], pa.string())
+        self.db_ids = ids
         self.loaded = True
 
+    def _ensure(self, keys: pa.Array) -> None:
+        if self.loaded:
+            return
+        key = self._simple_key()
+        if key is None or len(keys) > SMALL_BATCH:
+            self.load()
+            return
+        wanted = {k for k in keys.to_pylist() if k} - self.asked
+        if not wanted:
+            return
+        self.asked |= wanted
+        pk = self.table.model._meta.pk.attname
+        rows = list(self.table.model.objects.filter(**{f"{key}__in": sorted(wanted)}).values_list(pk, key))
+        if rows:
+            self.db_keys = pa.concat_arrays([self.db_keys, pa.array([str(r[1]) for r in rows], pa.string())])
+            self.db_ids = np.concatenate([self.db_ids, np.array([r[0] for r in rows], dtype=np.int64)])
+
+    @property
+    def keys(self) -> pa.Array:
+        return pa.concat_arrays([self.db_keys, self.new_keys])
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.concatenate([self.db_ids, self.new_ids])
+
     def key_of(self, ids: np.ndarray) -> pa.Array:
-        order = np.argsort(self.ids)
-        pos = np.searchsorted(self.ids, ids, sorter=order)
+        all_ids, all_keys = self.ids, self.keys
+        order = np.argsort(all_ids)
+        pos = np.searchsorted(all_ids, ids, sorter=order)
         pos = np.clip(pos, 0, max(len(order) - 1, 0))
-        return self.keys.take(pa.array(order[pos])) if len(order) else pa.array([""] * len(ids))
+        return all_keys.take(pa.array(order[pos])) if len(order) else pa.array([""] * len(ids))
 
     def lookup(self, keys: pa.Array) -> np.ndarray:
         """ids for keys; -1 where unknown."""
-        self.load()
-        if not len(self.keys):
+        self._ensure(keys)
+        all_keys, all_ids = self.keys, self.ids
+        if not len(all_keys):
             return np.full(len(keys), -1, dtype=np.int64)
-        pos = pc.index_in(keys, value_set=self.keys)
+        pos = pc.index_in(keys, value_set=all_keys)
         pos_np = np.asarray(pc.fill_null(pos, -1), dtype=np.int64)
-        return np.where(pos_np >= 0, self.ids[np.clip(pos_np, 0, None)], -1)
+        return np.where(pos_np >= 0, all_ids[np.clip(pos_np, 0, None)], -1)
 
     def add(self, keys: pa.Array, ids: np.ndarray) -> None:
-        self.load()
-        self.keys = pa.concat_arrays([self.keys, keys.cast(pa.string())])
-        self.ids = np.concatenate([self.ids, ids])
+        self.new_keys = pa.concat_arrays([self.new_keys, keys.cast(pa.string())])
+        self.new_ids = np.concatenate([self.new_ids, ids])
 
 
 _INDEX_CACHE: dict[str, _Index] = {}
@@ -448,7 +489,12 @@ def _existing_ids(table: Table, keys: pa.Array, ref_ids: dict[str, np.ndarray]) 
         # keys made of referenced ids: compare against stored id tuples
         key_attnames = [table.column(k).attname for k in table.natural_key]
         pk = table.model._meta.pk.attname
-        stored = list(table.model.objects.values_list(pk, *key_attnames))
+        qs = table.model.objects.all()
+        first = table.column(table.natural_key[0])
+        if len(keys) <= SMALL_BATCH and first.name in ref_ids:
+            wanted = sorted({int(x) for x in ref_ids[first.name] if x >= 0})
+            qs = qs.filter(**{f"{first.attname}__in": wanted})
+        stored = list(qs.values_list(pk, *key_attnames))
         if not stored:
             return np.full(len(keys), -1, dtype=np.int64)
         stored_keys = pa.array([KEY_SEP.join(str(x) for x in r[1:]) for r in stored])
@@ -467,10 +513,13 @@ def _comparable(col: Column, arr: pa.Array) -> pa.Array:
 
 
 def _changed(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Rows whose stored values differ from the incoming ones (one query for the whole table)."""
+    """Rows whose stored values differ from the incoming ones (one query: the batch's rows, or the table)."""
     attnames = [c.attname for c in table.columns]
     pk = table.model._meta.pk.attname
-    stored = list(table.model.objects.values_list(pk, *attnames))
+    qs = table.model.objects.all()
+    if int(mask.sum()) <= SMALL_BATCH:
+        qs = qs.filter(pk__in=ids[mask].tolist())
+    stored = list(qs.values_list(pk, *attnames))
     stored_ids = np.array([r[0] for r in stored], dtype=np.int64)
     order = np.argsort(stored_ids)
     pos = order[np.searchsorted(stored_ids, ids[mask], sorter=order)]

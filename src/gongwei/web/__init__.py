@@ -1,0 +1,1 @@
+"""Web layer (views, templates, middleware)."""

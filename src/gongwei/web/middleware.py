@@ -1,0 +1,26 @@
+"""Simplified Chinese by default; English only when the user chose it (language cookie via /i18n/setlang/).
+
+Django's LocaleMiddleware follows the browser's Accept-Language header, which would show an English
+browser an English UI; our users expect Chinese unless they switch.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+
+
+class ChineseByDefaultLocaleMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _ in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        translation.deactivate()
+        return response
