@@ -1,0 +1,168 @@
+"""Data-quality and anti-fabrication rules (data-quality.md §2.2, §3.2), as data.
+
+Each rule names what it checks, its level (E error, W warning for review, S signal that only raises
+sampling probability), its parameters by year (overridable per region: the most specific code prefix
+wins) and its source. Evidence tags follow the domain reference: V verified, B background, U configurable
+practice — most thresholds are U, because provinces differ and no national text fixes them.
+The engine evaluates these over a snapshot; nothing here runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from gongwei.spec.rules import ByYear, Source
+
+DQ = "data-quality.md"
+
+
+class Level(StrEnum):
+    ERROR = "E"
+    WARNING = "W"
+    SIGNAL = "S"
+
+
+@dataclass(frozen=True)
+class QcRule:
+    code: str
+    name: str  # Chinese, as shown in scorecards
+    level: Level
+    table: str  # the table whose rows are flagged (exchange-layout name)
+    source: Source
+    params: ByYear[Mapping[str, object]] = field(default_factory=lambda: ByYear({2017: MappingProxyType({})}))
+    regional: Mapping[str, ByYear[Mapping[str, object]]] = field(default_factory=dict)  # code prefix → params
+    message: str = ""  # Chinese template, formatted with the finding's values
+
+    def params_for(self, year: int, region_code: str = "") -> Mapping[str, object]:
+        best = ""
+        for prefix in self.regional:
+            if region_code.startswith(prefix) and len(prefix) > len(best):
+                best = prefix
+        base = dict(self.params.for_year(year))
+        if best:
+            base.update(self.regional[best].for_year(year))
+        return base
+
+
+def _p(**kw: object) -> ByYear[Mapping[str, object]]:
+    return ByYear({2017: MappingProxyType(kw)})
+
+
+RULES: tuple[QcRule, ...] = (
+    # --- identity (§2.2) ---------------------------------------------------------------------------
+    QcRule("ID-01", "身份证号为空", Level.WARNING, "residents", Source(f"{DQ} §2.2 ID-01; seed 002", "V"),
+           message="身份证号为空"),
+    QcRule("ID-02", "身份证号格式错误", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-02", "V"),
+           message="身份证号“{id_number}”长度或字符不合规"),
+    QcRule("ID-03", "身份证号校验位错误", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-03; GB 11643-1999", "V"),
+           message="身份证号“{id_number}”校验位错误"),
+    QcRule("ID-04", "身份证号出生日期无效", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-04", "V"),
+           params=_p(max_age_years=120), message="身份证号中的出生日期无效或超过 {max_age_years} 岁"),
+    QcRule("ID-06", "身份证号地址码不存在", Level.WARNING, "residents", Source(f"{DQ} §2.2 ID-05/06; GB/T 2260", "B"),
+           message="身份证号地址码“{region}”不在行政区划代码表中"),
+    QcRule("ID-07", "身份证号与出生日期或性别不符", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-07", "V"),
+           message="身份证号所含{what}与档案不符"),
+    QcRule("ID-08", "疑似虚假身份证号", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-08", "U"),
+           message="身份证号“{id_number}”为占位或虚假号码"),
+    QcRule("ID-09", "同一身份证号多份在管档案", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-09, §2.3", "V"),
+           message="身份证号与档案 {other_records} 相同（重复档案）"),
+    # --- completeness and format (§3.2 A) ------------------------------------------------------------
+    QcRule("C-01", "个人基本信息表缺项", Level.WARNING, "health_records", Source(f"{DQ} §3.2 C-01, §1.6", "V"),
+           message="个人基本信息表缺项：{missing}"),
+    QcRule("C-02", "电话号码无效", Level.WARNING, "residents", Source(f"{DQ} §3.2 C-02", "V"),
+           params=_p(mobile_pattern=r"^1[3-9]\d{9}$", landline_pattern=r"^0\d{2,3}-?\d{7,8}$"),
+           message="电话“{phone}”不是有效的手机或固定电话号码"),
+    QcRule("C-03", "体检表关键项缺失", Level.ERROR, "health_examinations", Source(f"{DQ} §3.2 C-03", "V"),
+           params=_p(required=("sbp_left", "dbp_left", "sbp_right", "dbp_right", "height", "weight", "waist"),
+                     elderly_required=("adl_score", "cognition", "affect"), elderly_age=65),
+           message="体检缺少：{missing}"),
+    QcRule("C-04", "随访表关键项缺失", Level.ERROR, "chronic_follow_ups", Source(f"{DQ} §3.2 C-04", "V"),
+           params=_p(required=("mode", "sbp", "dbp", "adherence", "classification", "next_visit_date", "provider")),
+           message="随访缺少：{missing}"),
+    # --- plausibility (§3.2 B; hard errors are refused at entry, these are the warning bands) ---------
+    QcRule("R-01", "身高数值可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-01", "U"),
+           params=_p(low=130, high=200), message="身高 {height} cm 超出 {low}–{high}"),
+    QcRule("R-02", "体重数值可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-02", "U"),
+           params=_p(low=30, high=150), message="体重 {weight} kg 超出 {low}–{high}"),
+    QcRule("R-03", "腰围数值可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-03", "U"),
+           params=_p(low=55, high=140), message="腰围 {waist} cm 超出 {low}–{high}"),
+    QcRule("R-04", "血压达急症水平", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 R-04; HTN spec", "V"),
+           params=_p(sbp=180, dbp=110), message="血压 {sbp}/{dbp} 达急症水平，应有紧急转诊处理"),
+    QcRule("R-05", "脉压差可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-05", "U"),
+           params=_p(low=20, high=100), message="脉压差 {pulse_pressure} 超出 {low}–{high}"),
+    QcRule("R-06", "脉率可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-06", "U"),
+           params=_p(low=50, high=120), message="脉率 {pulse} 超出 {low}–{high}"),
+    QcRule("R-09", "体质指数计算错误", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-09", "U"),
+           params=_p(tolerance=0.1), message="体质指数 {bmi} 与体重/身高² {bmi_computed} 不符"),
+    QcRule("R-10", "空腹血糖达急症水平", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 R-10; DM spec", "V"),
+           params=_p(low=3.9, high=16.7), message="空腹血糖 {fasting_glucose} 达急症水平"),
+    # --- logic (§3.2 C) --------------------------------------------------------------------------------
+    QcRule("L-01", "性别与服务内容矛盾", Level.ERROR, "prenatal_visits", Source(f"{DQ} §3.2 L-01", "V"),
+           message="男性居民有孕产妇服务记录"),
+    QcRule("L-02", "年龄与服务项目不符", Level.ERROR, "enrollments", Source(f"{DQ} §3.2 L-02", "V"),
+           params=_p(hypertension=35, diabetes=35, elderly=65, child_max=6, maternal_min=15, maternal_max=49),
+           message="{program}纳入时年龄 {age} 岁，不符合 {rule}"),
+    QcRule("L-06", "高血压随访分类与血压不符", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-06", "B"),
+           params=_p(sbp=140, dbp=90), message="随访分类为控制满意，但血压 {sbp}/{dbp} ≥ {sbp_limit}/{dbp_limit}"),
+    QcRule("L-07", "糖尿病随访分类与血糖不符", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-07", "B"),
+           params=_p(fasting_glucose=7.0), message="随访分类为控制满意，但空腹血糖 {fasting_glucose} ≥ {limit}"),
+    QcRule("L-08", "转诊或不良反应无说明", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-08", "B"),
+           message="{what}"),
+    # --- temporal (§3.2 D) -----------------------------------------------------------------------------
+    QcRule("T-01", "服务日期在未来", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-01", "V"),
+           message="服务日期 {service_date} 晚于录入日期或今天"),
+    QcRule("T-02", "服务日期早于出生", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-02", "U"),
+           message="服务日期 {service_date} 早于出生日期 {birth_date}"),
+    QcRule("T-03", "死亡后仍有服务", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-03, §2.4", "V"),
+           message="死亡日期 {status_date} 之后仍有{table_name}（{service_date}）"),
+    QcRule("T-03b", "结案后仍有服务", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-03, §2.4", "V"),
+           message="档案于 {status_date} {status_name}后仍有{table_name}（{service_date}）"),
+    QcRule("T-04", "随访间隔过密", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 T-04", "U"),
+           params=_p(min_days=14), message="与上次面对面随访（{previous_date}）间隔 {days} 天，且上次非控制不满意"),
+    QcRule("T-05", "年度面对面随访不足", Level.WARNING, "enrollments", Source(f"{DQ} §3.2 T-05", "V"),
+           params=_p(min_visits=4), message="本年面对面随访 {visits} 次，少于 {min_visits} 次"),
+    QcRule("T-07", "节假日服务", Level.SIGNAL, "encounters", Source(f"{DQ} §3.2 T-07; chinesecalendar", "U"),
+           params=_p(holidays=("Spring Festival", "National Day")), message="服务日期 {service_date} 为法定节假日（{holiday}）"),
+    QcRule("T-08", "补录（录入晚于服务过久）", Level.SIGNAL, "encounters", Source(f"{DQ} §3.2 T-08", "U"),
+           params=_p(max_days=30), message="录入时间比服务日期晚 {days} 天"),
+    # --- fabrication signals (§3.2 E; seed 002) -------------------------------------------------------
+    QcRule("F-01", "体检数据雷同（6项中≥4项相同）", Level.SIGNAL, "health_examinations",
+           Source(f"{DQ} §3.2 F-01; seed 002: 老年人体检6项体检指标中4项以上指标完全一致", "S"),
+           params=_p(fields=("height", "weight", "waist", "sbp_left", "dbp_left", "pulse"), min_equal=4,
+                     scope="org_unit_year"),
+           message="与同机构同年度 {other_count} 人的体检 {equal_fields} 完全相同"),
+    QcRule("F-02", "随访数值连续照抄", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-02", "U"),
+           params=_p(consecutive=3, fields=("sbp", "dbp", "weight")), message="连续 {count} 次随访血压、体重完全相同"),
+    QcRule("F-03", "左右臂血压差 >10 mmHg", Level.WARNING, "health_examinations",
+           Source(f"{DQ} §3.2 F-03; seed 002: 左右侧血压差大于10mmhg", "S"),
+           params=_p(gap=10), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
+    QcRule("F-03b", "左右臂血压差 >20 mmHg（应隔天复测）", Level.WARNING, "health_examinations",
+           Source(f"{DQ} §3.2 F-03; seed 002: 大于20mmhg的要隔天重测", "S"),
+           params=_p(gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}），应隔天复测"),
+    QcRule("F-04", "血压尾数偏好", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-04", "U"),
+           params=_p(digits=(0, 5), expected_share=0.2, max_share=0.6, min_readings=30),
+           message="医生 {provider} 的血压读数尾数为 0/5 的占 {share}（{n} 个读数）"),
+    QcRule("F-05", "短时间内录入过多服务", Level.SIGNAL, "encounters", Source(f"{DQ} §3.2 F-05", "U"),
+           params=_p(max_per_day=40, window_minutes=10, max_in_window=20),
+           message="账号 {provider} 在 {window} 内录入 {count} 条服务"),
+    QcRule("F-06", "多户共用同一电话", Level.SIGNAL, "residents", Source(f"{DQ} §3.2 F-06", "U"),
+           params=_p(max_households=3), message="电话 {phone} 用于 {households} 个家庭"),
+    QcRule("F-10", "控制不满意未给指导或转诊", Level.WARNING, "chronic_follow_ups",
+           Source(f"{DQ} §3.2 F-10; seed 002: 对随访血压控制不满意人群中有健康指导意见或针对性就诊建议", "S"),
+           params=_p(max_next_days=14), message="随访分类为控制不满意，但无用药调整、转诊或两周内复诊安排"),
+    QcRule("F-10b", "连续两次控制不满意未转诊", Level.WARNING, "chronic_follow_ups",
+           Source(f"{DQ} §3.1, §3.2 F-10; HTN spec: 连续两次控制不满意应转诊", "V"),
+           message="连续两次随访控制不满意（{previous_date}、{service_date}），未转诊"),
+    QcRule("F-11", "症状勾选雷同", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-11", "U"),
+           params=_p(max_share=0.9, min_patients=20), message="医生 {provider} 的 {share} 患者勾选相同症状“{symptoms}”"),
+)
+
+
+def rules() -> dict[str, QcRule]:
+    out = {r.code: r for r in RULES}
+    if len(out) != len(RULES):
+        raise ValueError("duplicate QC rule code")
+    return out
