@@ -1,21 +1,32 @@
-"""Hypertension (and later diabetes/COPD) the plain way: loops over people and visits."""
+"""Hypertension, type-2 diabetes and COPD the plain way: loops over people and visits.
+
+Control: hypertension's last measured BP below the target; diabetes' last recorded fasting glucose below the target
+(compared as decimals, the way it is written on the form); COPD has no control rule and exists from its start year.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from decimal import Decimal
 
-from gongwei.spec.programs import hypertension
+from gongwei.spec.programs import copd, diabetes, hypertension
 
-PROGRAMS = {"hypertension": hypertension}
+PROGRAMS = {"hypertension": hypertension, "diabetes": diabetes, "copd": copd}
 TABLES = ["residents", "enrollments", "chronic_follow_ups", "health_examinations"]
 QUARTER_ENDS = [(3, 31), (6, 30), (9, 30), (12, 31)]
 
 
 def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
     spec = PROGRAMS[program]
+    counts = {"managed": Counter(), "standardized": Counter()}
+    control = None
+    if hasattr(spec, "CONTROL"):
+        control = spec.CONTROL.for_year(period.year)
+        counts["controlled"] = Counter()
+    if getattr(spec, "START_YEAR", None) and period.year < spec.START_YEAR:
+        return counts
     req = spec.FOLLOW_UP.for_year(period.year)
-    control = spec.CONTROL.for_year(period.year)
     year = period.end.year
     residents = {r["id"]: r for r in tables["residents"]}
     spans: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
@@ -28,7 +39,6 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
             visits[v["resident_id"]].append(v)
     examined = {x["resident_id"] for x in tables["health_examinations"]
                 if not x["is_void"] and dt.date(year, 1, 1) <= x["service_date"] <= period.end}
-    counts = {"managed": Counter(), "standardized": Counter(), "controlled": Counter()}
     for rid, person_spans in spans.items():
         r = residents.get(rid)
         if r is None or r["status"] == "merged" or r["merged_into_id"] is not None:
@@ -58,9 +68,18 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
             ok = False
         if ok:
             counts["standardized"][unit] += 1
-        measured = [v for v in mine if v["sbp"] is not None and v["dbp"] is not None]
+        if control is None:
+            continue
+        if program == "diabetes":
+            measured = [v for v in mine if v["fasting_glucose"] is not None]
+        else:
+            measured = [v for v in mine if v["sbp"] is not None and v["dbp"] is not None]
         if measured:
             latest = max(measured, key=lambda v: (v["service_date"], v["id"]))
-            if latest["sbp"] < control.sbp and latest["dbp"] < control.dbp:
+            if program == "diabetes":
+                ok = Decimal(str(latest["fasting_glucose"])) < control.fasting_glucose
+            else:
+                ok = latest["sbp"] < control.sbp and latest["dbp"] < control.dbp
+            if ok:
                 counts["controlled"][unit] += 1
     return counts

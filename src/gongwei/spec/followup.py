@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpMode
 
@@ -36,3 +37,22 @@ class BloodPressureTarget:
     dbp: int
     elderly_age: int | None = None
     elderly_sbp: int | None = None
+
+
+@dataclass(frozen=True)
+class GlucoseTarget:
+    """Controlled when fasting glucose < ``fasting_glucose`` mmol/L.
+
+    Glucose is recorded with one decimal (``ChronicFollowUp.fasting_glucose``), so the engine compares whole
+    tenths of mmol/L (ADR 007: no float comparisons); ``fasting_glucose`` must itself have one decimal.
+    """
+
+    fasting_glucose: Decimal
+
+    def __post_init__(self) -> None:
+        if (self.fasting_glucose * 10) != (self.fasting_glucose * 10).to_integral_value():
+            raise ValueError("fasting_glucose must have at most one decimal")
+
+    @property
+    def fasting_glucose_tenths(self) -> int:
+        return int(self.fasting_glucose * 10)

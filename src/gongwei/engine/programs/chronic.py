@@ -9,7 +9,12 @@ Semantics of :class:`gongwei.spec.followup.FollowUpRequirement`, evaluated per p
 * **standardized** (规范管理): counted-mode visits ≥ required; with ``per_quarter``, one in every covered
   quarter; with ``annual_exam``, a health examination in the year — required only for full-year periods
   (a progress report cannot demand the year's exam yet).
-* **controlled** (控制): the last follow-up in the period with a measurement meets the control target.
+* **controlled** (控制): the last follow-up in the period with a measurement meets the control target
+  (:class:`~gongwei.spec.followup.BloodPressureTarget` or :class:`~gongwei.spec.followup.GlucoseTarget`,
+  glucose compared in whole tenths of mmol/L). A program without ``CONTROL`` (COPD) has no controlled people.
+* A program with ``START_YEAR`` (COPD, 2024) has nobody managed in earlier periods.
+
+The cohort and quarter helpers are shared with the SMI evaluator (:mod:`gongwei.engine.programs.smi`).
 """
 
 from __future__ import annotations
@@ -20,18 +25,34 @@ from types import ModuleType
 import ibis
 
 from gongwei.engine.backends import Engine
-from gongwei.spec.followup import BloodPressureTarget
+from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement, GlucoseTarget
 from gongwei.spec.periods import Period
-from gongwei.spec.programs import hypertension
+from gongwei.spec.programs import copd, diabetes, hypertension
 from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
 
-PROGRAMS = {"hypertension": hypertension}
+PROGRAMS = {"hypertension": hypertension, "diabetes": diabetes, "copd": copd}
 
 QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 QUARTER_STARTS = ((1, 1), (4, 1), (7, 1), (10, 1))
+QUARTERS = (1, 2, 3, 4)
 
 
-def _cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -> ibis.Table:
+def residents(eng: Engine, period: Period, units: list[int] | None) -> ibis.Table:
+    """Residents who can be counted in ``period``: not merged, not closed before it (``closed_on`` = the closing
+    date of a record closed later), managed by one of ``units`` when given."""
+    res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
+    closed = res.status.isin([s.value for s in CLOSED_STATUSES])
+    res = res.filter((res.status != ResidentStatus.MERGED.value) & res.merged_into_id.isnull()
+                     & ~(closed & (res.status_date < ibis.date(period.start))))
+    return res.mutate(closed_on=ibis.cases((closed, res.status_date), else_=ibis.null("date")))
+
+
+def cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -> ibis.Table:
+    """People enrolled in ``program`` at some time in ``period`` (record not merged, not closed before it),
+    with their enrolment window clipped to the period (``window_from``/``window_to``) and to the year
+    (``window_to_full``, for due dates beyond the period end)."""
     start, end = ibis.date(period.start), ibis.date(period.end)
     enr = eng.table("enrollments")
     enr = enr.filter((enr.program == program) & (enr.start_date <= end)
@@ -42,67 +63,128 @@ def _cohort(eng: Engine, program: str, period: Period, units: list[int] | None) 
         enrolled_to=enr.end_date.fill_null(end).max(),
         enrolled_to_open=enr.end_date.fill_null(open_ended).max(),
     )
-    res = eng.table("residents")
-    if units is not None:
-        res = res.filter(res.managing_unit_id.isin(units))
-    closed = res.status.isin([s.value for s in CLOSED_STATUSES])
-    res = res.filter((res.status != ResidentStatus.MERGED.value) & res.merged_into_id.isnull()
-                     & ~(closed & (res.status_date < start)))
-    res = res.mutate(closed_on=ibis.cases((closed, res.status_date), else_=ibis.null("date")))
-    cohort = per_person.join(res, per_person.resident_id == res.id)
-    window_from = ibis.greatest(cohort.enrolled_from, start)
-    window_to = ibis.least(cohort.enrolled_to, end, cohort.closed_on.fill_null(end))
+    res = residents(eng, period, units)
+    joined = per_person.join(res, per_person.resident_id == res.id)
+    window_from = ibis.greatest(joined.enrolled_from, start)
+    window_to = ibis.least(joined.enrolled_to, end, joined.closed_on.fill_null(end))
     # for due dates beyond the period end: enrolment as far as it is known, within the year
     year_end = ibis.date(dt.date(period.end.year, 12, 31))
-    enrolled_to_full = ibis.least(cohort.enrolled_to_open, year_end, cohort.closed_on.fill_null(year_end))
-    return cohort.select(
-        resident_id=cohort.resident_id,
-        managing_unit_id=cohort.managing_unit_id,
-        birth_date=cohort.birth_date,
+    enrolled_to_full = ibis.least(joined.enrolled_to_open, year_end, joined.closed_on.fill_null(year_end))
+    return joined.select(
+        resident_id=joined.resident_id,
+        managing_unit_id=joined.managing_unit_id,
+        birth_date=joined.birth_date,
         window_from=window_from,
         window_to=window_to,
         window_to_full=enrolled_to_full,
     )
 
 
-def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
-    """The per-person state table of a chronic program for ``period`` (optionally for some units only)."""
-    program = spec.PROGRAM.value
-    req = spec.FOLLOW_UP.for_year(period.year)
+def with_requirements(people: ibis.Table, req: FollowUpRequirement, period: Period) -> ibis.Table:
+    """Add ``covered_q1..4``, ``visits_required`` and ``required_through_q1..4`` (visits due by each quarter end
+    of the year, for due dates)."""
     year = period.end.year
-    cohort = _cohort(eng, program, period, units)
-    start, end = ibis.date(period.start), ibis.date(period.end)
-
-    # quarters covered: enrolled on the quarter's last day, which lies within the period
+    start = ibis.date(period.start)
     covered = {}
-    for q, (mm, dd) in enumerate(QUARTER_ENDS, start=1):
+    for q, (mm, dd) in zip(QUARTERS, QUARTER_ENDS, strict=True):
         qend = dt.date(year, mm, dd)
         if qend > period.end or qend < period.start:
             covered[q] = ibis.literal(False)
         else:
-            covered[q] = (cohort.window_from <= ibis.date(qend)) & (cohort.window_to >= ibis.date(qend))
-    cohort = cohort.mutate(**{f"covered_q{q}": c for q, c in covered.items()})
-    n_covered = sum(cohort[f"covered_q{q}"].cast("int64") for q in covered)
-    cohort = cohort.mutate(visits_required=(n_covered * req.min_visits) // 4)
+            covered[q] = (people.window_from <= ibis.date(qend)) & (people.window_to >= ibis.date(qend))
+    people = people.mutate(**{f"covered_q{q}": c for q, c in covered.items()})
+    n_covered = sum(people[f"covered_q{q}"].cast("int64") for q in covered)
+    people = people.mutate(visits_required=(n_covered * req.min_visits) // 4)
     # the same quarter rule extended to the whole year gives the date each required visit falls due
     cumulative = ibis.literal(0)
     through = {}
-    for q, (mm, dd) in enumerate(QUARTER_ENDS, start=1):
+    for q, (mm, dd) in zip(QUARTERS, QUARTER_ENDS, strict=True):
         qend = ibis.date(dt.date(year, mm, dd))
-        in_window = (cohort.window_from <= qend) & (cohort.window_to_full >= qend) & (qend >= start)
+        in_window = (people.window_from <= qend) & (people.window_to_full >= qend) & (qend >= start)
         cumulative = cumulative + in_window.cast("int64")
         through[q] = (cumulative * req.min_visits) // 4
-    cohort = cohort.mutate(**{f"required_through_q{q}": v for q, v in through.items()})
+    return people.mutate(**{f"required_through_q{q}": v for q, v in through.items()})
+
+
+def visit_counts(counted: ibis.Table, period: Period) -> ibis.Table:
+    """Per person: ``visits_done`` and ``visits_q1..4`` among the ``counted`` follow-ups."""
+    year = period.end.year
+    agg = {"visits_done": counted.count()}
+    for q, (mm, dd) in zip(QUARTERS, QUARTER_STARTS, strict=True):
+        qs, qe = dt.date(year, mm, dd), dt.date(year, *QUARTER_ENDS[q - 1])
+        agg[f"visits_q{q}"] = ((counted.service_date >= ibis.date(qs)) & (counted.service_date <= ibis.date(qe))).cast("int64").sum()
+    return counted.group_by("resident_id").aggregate(**agg)
+
+
+def exam_counts(eng: Engine, period: Period) -> ibis.Table:
+    """Per person: ``exams_done`` — health examinations (any kind) from 1 January of the period's year to its end."""
+    year = period.end.year
+    exams = eng.table("health_examinations")
+    exams = exams.filter(~exams.is_void & (exams.service_date >= ibis.date(dt.date(year, 1, 1)))
+                         & (exams.service_date <= ibis.date(period.end)))
+    return exams.group_by("resident_id").aggregate(exams_done=exams.count())
+
+
+def left(s: ibis.Table, other: ibis.Table) -> ibis.Table:
+    return left_on(s, other, "resident_id")
+
+
+def left_on(s: ibis.Table, other: ibis.Table, key: str) -> ibis.Table:
+    """Left join on ``key``, keeping one copy of it."""
+    return s.left_join(other, key).select(~ibis.selectors.endswith("_right"))
+
+
+def visit_gaps(s: ibis.Table, req: FollowUpRequirement, period: Period) -> dict[str, ibis.ir.BooleanValue]:
+    """``gap_visits_below_required``, ``gap_no_visit_q1..4`` and ``gap_no_annual_exam`` (the year's exam can only
+    be missed once the year is over)."""
+    exam_required = req.annual_exam and full_year(period)
+    gaps = {
+        "gap_visits_below_required": s.visits_done < s.visits_required,
+        "gap_no_annual_exam": (s.exams_done == 0) if exam_required else ibis.literal(False),
+    }
+    for q in QUARTERS:
+        gaps[f"gap_no_visit_q{q}"] = (s[f"covered_q{q}"] & (s[f"visits_q{q}"] == 0)) if req.per_quarter \
+            else ibis.literal(False)
+    return gaps
+
+
+def full_year(period: Period) -> bool:
+    return period.end == dt.date(period.end.year, 12, 31)
+
+
+def next_visit_due(s: ibis.Table, period: Period) -> ibis.ir.DateValue:
+    """The end of the first quarter by which more visits are required than were done (null: none missing)."""
+    year = period.end.year
+    return ibis.cases(
+        *[(s[f"required_through_q{q}"] > s.visits_done, ibis.date(dt.date(year, *QUARTER_ENDS[q - 1])))
+          for q in QUARTERS],
+        else_=ibis.null("date"),
+    )
+
+
+def exam_due(s: ibis.Table, req: FollowUpRequirement, period: Period) -> ibis.ir.DateValue:
+    return ibis.cases(((s.exams_done == 0) & ibis.literal(req.annual_exam), ibis.date(dt.date(period.end.year, 12, 31))),
+                      else_=ibis.null("date"))
+
+
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    """The per-person state table of a chronic program for ``period`` (optionally for some units only)."""
+    program = spec.PROGRAM.value
+    start_year = getattr(spec, "START_YEAR", None)
+    in_force = start_year is None or period.year >= start_year
+    req = spec.FOLLOW_UP.for_year(period.year if in_force else start_year)
+    control = spec.CONTROL.for_year(period.year) if hasattr(spec, "CONTROL") and in_force else None
+    people = cohort(eng, program, period, units)
+    if not in_force:
+        people = people.filter(ibis.literal(False))
+    start, end = ibis.date(period.start), ibis.date(period.end)
+    people = with_requirements(people, req, period)
 
     fu = eng.table("chronic_follow_ups")
     fu = fu.filter((fu.program == program) & ~fu.is_void & (fu.service_date >= start) & (fu.service_date <= end))
-    fu = fu.join(cohort.select("resident_id", "window_from", "window_to"), "resident_id")
+    fu = fu.join(people.select("resident_id", "window_from", "window_to"), "resident_id")
     counted = fu.filter(fu.mode.isin(sorted(req.counted_modes)))
-    agg = {"visits_done": counted.count()}
-    for q, (mm, dd) in enumerate(QUARTER_STARTS, start=1):
-        qs, qe = dt.date(year, mm, dd), dt.date(year, *QUARTER_ENDS[q - 1])
-        agg[f"visits_q{q}"] = ((counted.service_date >= ibis.date(qs)) & (counted.service_date <= ibis.date(qe))).cast("int64").sum()
-    visits = counted.group_by("resident_id").aggregate(**agg)
+    visits = visit_counts(counted, period)
 
     # last follow-up with a measurement (any mode): the basis of the control rate
     measured = fu.filter(_measured(fu, spec))
@@ -112,67 +194,55 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         resident_id="resident_id", last_date="service_date", last_sbp="sbp", last_dbp="dbp",
         last_glucose="fasting_glucose", last_class="classification", last_next_visit="next_visit_date")
 
-    exams = eng.table("health_examinations")
-    exams = exams.filter(~exams.is_void & (exams.service_date >= ibis.date(dt.date(year, 1, 1)))
-                         & (exams.service_date <= end))
-    exam_people = exams.group_by("resident_id").aggregate(exams_done=exams.count())
-
-    s = cohort.left_join(visits, "resident_id").select(~ibis.selectors.endswith("_right"))
-    s = s.left_join(last, "resident_id").select(~ibis.selectors.endswith("_right"))
-    s = s.left_join(exam_people, "resident_id").select(~ibis.selectors.endswith("_right"))
+    s = left(left(left(people, visits), last), exam_counts(eng, period))
     s = s.mutate(
         visits_done=s.visits_done.fill_null(0),
         exams_done=s.exams_done.fill_null(0),
-        **{f"visits_q{q}": s[f"visits_q{q}"].fill_null(0) for q in covered},
+        **{f"visits_q{q}": s[f"visits_q{q}"].fill_null(0) for q in QUARTERS},
     )
-    # the year's exam can only be missed once the year is over
-    exam_required = req.annual_exam and period.end == dt.date(year, 12, 31)
-    gaps = {
-        "gap_visits_below_required": s.visits_done < s.visits_required,
-        "gap_no_annual_exam": (s.exams_done == 0) if exam_required else ibis.literal(False),
-    }
-    for q in covered:
-        gaps[f"gap_no_visit_q{q}"] = (s[f"covered_q{q}"] & (s[f"visits_q{q}"] == 0)) if req.per_quarter \
-            else ibis.literal(False)
-    s = s.mutate(**gaps)
+    s = s.mutate(**visit_gaps(s, req, period))
     standardized = ~(s.gap_visits_below_required | s.gap_no_annual_exam
                      | s.gap_no_visit_q1 | s.gap_no_visit_q2 | s.gap_no_visit_q3 | s.gap_no_visit_q4)
-    controlled_now = _controlled(s, spec, period)
+    if control is not None:
+        controlled_now = _controlled(s, control, period)
+        no_measurement = s.last_date.isnull()
+        uncontrolled = s.last_date.notnull() & ~controlled_now.fill_null(False)
+    else:
+        no_measurement = uncontrolled = ibis.literal(False)
     s = s.mutate(
         managed=ibis.literal(True),
         standardized=standardized,
-        gap_no_measurement=s.last_date.isnull(),
-        gap_last_uncontrolled=s.last_date.notnull() & ~controlled_now.fill_null(False),
+        gap_no_measurement=no_measurement,
+        gap_last_uncontrolled=uncontrolled,
     )
-    s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled))
-    next_due = ibis.cases(
-        *[(s[f"required_through_q{q}"] > s.visits_done, ibis.date(dt.date(year, *QUARTER_ENDS[q - 1])))
-          for q in range(1, 5)],
-        else_=ibis.null("date"),
-    )
-    recheck_days = {str(k): d for k, d in spec.NEXT_VISIT_DAYS.items() if d < max(spec.NEXT_VISIT_DAYS.values())}
+    s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled) & ibis.literal(control is not None))
+    days = spec.NEXT_VISIT_DAYS
+    recheck_days = {str(k): d for k, d in days.items() if d < max(days.values())} if days else {}
     recheck_due = ibis.cases(
-        *[(s.last_class == code, s.last_date + ibis.interval(days=days)) for code, days in recheck_days.items()],
+        *[(s.last_class == code, s.last_date + ibis.interval(days=d)) for code, d in recheck_days.items()],
         else_=ibis.null("date"),
-    )
-    exam_due = ibis.cases(((s.exams_done == 0) & ibis.literal(req.annual_exam), ibis.date(dt.date(year, 12, 31))),
-                          else_=ibis.null("date"))
-    return s.mutate(next_visit_due=next_due, recheck_due=recheck_due, exam_due=exam_due)
+    ) if recheck_days else ibis.null("date")
+    return s.mutate(next_visit_due=next_visit_due(s, period), recheck_due=recheck_due,
+                    exam_due=exam_due(s, req, period))
 
 
 def _measured(fu: ibis.Table, spec: ModuleType) -> ibis.ir.BooleanValue:
+    if not hasattr(spec, "CONTROL"):
+        return ibis.literal(True)
     control = spec.CONTROL.for_year(2100)
     if isinstance(control, BloodPressureTarget):
         return fu.sbp.notnull() & fu.dbp.notnull()
     return fu.fasting_glucose.notnull()
 
 
-def _controlled(s: ibis.Table, spec: ModuleType, period: Period) -> ibis.ir.BooleanValue:
-    control = spec.CONTROL.for_year(period.year)
+def _controlled(s: ibis.Table, control: BloodPressureTarget | GlucoseTarget, period: Period) -> ibis.ir.BooleanValue:
     if isinstance(control, BloodPressureTarget):
         sbp_limit = ibis.literal(control.sbp)
         if control.elderly_age is not None and control.elderly_sbp is not None:
             cutoff = period.end.replace(year=period.end.year - control.elderly_age)
             sbp_limit = ibis.cases((s.birth_date <= ibis.date(cutoff), control.elderly_sbp), else_=control.sbp)
         return (s.last_sbp < sbp_limit) & (s.last_dbp < control.dbp)
-    return s.last_glucose < control.fasting_glucose
+    if isinstance(control, GlucoseTarget):
+        # glucose is recorded with one decimal: compare whole tenths of mmol/L, never floats (ADR 007)
+        return (s.last_glucose * 10).round().cast("int64") < control.fasting_glucose_tenths
+    raise TypeError(f"unknown control target {control!r}")

@@ -1,0 +1,76 @@
+"""慢阻肺病患者健康服务 — COPD patient health service, added 2024 (domain-spec.md §2.14, §5, §10).
+
+The 2024 service specification was **not found** (domain-spec.md §2.14, §11.3): age floor, number of follow-ups
+a year and their content are unverified. COPD is therefore a configurable chronic program — enrolment, N
+follow-ups a year, one annual exam — with N set below and tagged U (configurable) until the notice is read.
+"""
+
+from __future__ import annotations
+
+from gongwei.spec.followup import FollowUpRequirement
+from gongwei.spec.rules import (
+    ByYear,
+    Comparator,
+    DenominatorKind,
+    GapReason,
+    Indicator,
+    ScheduledService,
+    Source,
+    Target,
+)
+from gongwei.spec.vocab import FACE_TO_FACE_MODES, Program
+
+PROGRAM = Program.COPD
+NOTICE_2024 = Source("2024年国家基本公共卫生服务项目通知：开展慢性阻塞性肺疾病患者健康服务 [V 32][V 52]", "V")
+SPEC_UNVERIFIED = Source("domain-spec.md §2.14: 服务规范未找到，随访次数按高血压/糖尿病规则配置", "U")
+
+# Who: residents with an already-confirmed COPD diagnosis [V 52]; age floor unknown, so none is applied.
+MIN_AGE = None
+# The service exists from 2024 (announced 2024-09-13 [V 52]); earlier periods have nobody managed.
+START_YEAR = 2024
+
+# Standardized management: N face-to-face follow-ups a year and one annual exam. N = 4 mirrors hypertension
+# and diabetes [U] (domain-spec.md §2.14 "fill in N once the spec is obtained"); mid-year pro-rating as there.
+FOLLOW_UP = ByYear({
+    2024: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
+                              annual_exam=True, prorate_mid_year=True),
+})
+
+# No control target and no class-based recheck is defined for COPD (the spec is unknown): the engine computes
+# no control flag and no recheck due date for a program without CONTROL / with an empty NEXT_VISIT_DAYS.
+NEXT_VISIT_DAYS: dict = {}
+
+INDICATORS = (
+    Indicator("COPD1", "慢阻肺病患者健康管理人数（任务完成率）", "copd.managed", "task_copd", DenominatorKind.TASK_NUMBER,
+              Source("seed 004: 慢阻肺病患者健康管理 年度目标要求1913人，完成2306人", "S"), PROGRAM,
+              note="分子为年内已管理患者数；目标常以人数下达（seed 004）"),
+    Indicator("COPD2", "慢阻肺病患者规范管理率", "copd.standardized", "copd.managed",
+              DenominatorKind.MANAGED_COHORT, SPEC_UNVERIFIED, PROGRAM,
+              note="规范管理 = 年内随访次数达到配置次数并完成年度体检（服务规范未核实）"),
+)
+
+TARGETS = (
+    # An absolute count for the whole city (compared with the numerator); region = the city's own code so
+    # that it is not applied to each county and township below it.
+    Target("COPD1", 2024, 1913, Source("包头市 2024 年慢阻肺病患者健康管理 年度目标要求1913人（seed 004）", "S"),
+           region="150200000000", unit="count"),
+)
+
+DIRECTION = Comparator.GE
+
+GAP_REASONS = {
+    "visits_below_required": GapReason("COPD-VISITS", "本期面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
+    "no_visit_q1": GapReason("COPD-Q1", "第一季度无随访"),
+    "no_visit_q2": GapReason("COPD-Q2", "第二季度无随访"),
+    "no_visit_q3": GapReason("COPD-Q3", "第三季度无随访"),
+    "no_visit_q4": GapReason("COPD-Q4", "第四季度无随访"),
+    "no_annual_exam": GapReason("COPD-EXAM", "本年未做健康体检"),
+}
+FLAG_REASONS = {
+    "standardized": ("visits_below_required", "no_visit_q1", "no_visit_q2", "no_visit_q3", "no_visit_q4",
+                     "no_annual_exam"),
+}
+SCHEDULE = (
+    ScheduledService("follow_up", "慢阻肺病随访", "next_visit_due", gap="visits_below_required"),
+    ScheduledService("annual_exam", "年度健康体检", "exam_due", gap="no_annual_exam"),
+)

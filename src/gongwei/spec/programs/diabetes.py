@@ -1,0 +1,106 @@
+"""2型糖尿病患者健康管理 — type-2 diabetes management (domain-spec.md §2.8, §3.2, §4.3, §5).
+
+Source: 国家基本公共卫生服务规范（第三版）(2017), type-2 diabetes chapter, and annual evaluation rules.
+Indicators D1–D4 mirror hypertension's H1–H4 (domain-spec.md §4.3: "same as H1–H5 for T2DM").
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gongwei.spec.followup import FollowUpRequirement, GlucoseTarget
+from gongwei.spec.rules import (
+    ByYear,
+    Comparator,
+    DenominatorKind,
+    GapReason,
+    Indicator,
+    ScheduledService,
+    Source,
+    Target,
+)
+from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
+
+PROGRAM = Program.DIABETES
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范", "V")
+
+# Who: residents aged 35 and over with type-2 diabetes [V 5][V 6].
+MIN_AGE = 35
+
+# Standardized management: 4 free fasting-glucose tests and ≥ 4 face-to-face follow-ups a year [V 4], one
+# annual health exam [B]; mid-year enrollees pro-rated [B]. Phone visits do not count by default (as for
+# hypertension; "(不区分随访方式)" indicator variants count them — switch ``counted_modes``).
+FOLLOW_UP = ByYear({
+    2017: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
+                              annual_exam=True, prorate_mid_year=True),
+})
+
+# Control (D3): last follow-up fasting glucose < 7.0 mmol/L (domain-spec.md §3.2: threshold from the brief,
+# one source snippet truncated before the number [V 4b] → tagged B). Only fasting glucose is used (the "空腹"
+# variant of the indicator [V 55b]).
+CONTROL = ByYear({2017: GlucoseTarget(fasting_glucose=Decimal("7.0"))})
+
+# Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [V 3].
+EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
+EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
+
+# Next follow-up by visit class (§3.2, §10): unsatisfactory FPG / adverse reaction / complication → within
+# 2 weeks [B, mirrors hypertension]; controlled → routine, one per quarter by default [B].
+NEXT_VISIT_DAYS = {
+    FollowUpClass.CONTROLLED: 90,
+    FollowUpClass.UNCONTROLLED: 14,
+    FollowUpClass.ADVERSE_REACTION: 14,
+    FollowUpClass.COMPLICATION: 14,
+}
+# Two consecutive unsatisfactory visits → referral [B, mirrors hypertension].
+CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL = 2
+
+INDICATORS = (
+    Indicator("D1", "2型糖尿病患者管理率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,
+              Source("domain-spec.md §4.3 D1 (as H1) [V 55a][V 55b]", "V"), PROGRAM,
+              note="分母为估算或下达的患者数（任务数）"),
+    Indicator("D2", "2型糖尿病患者基层规范管理服务率", "diabetes.standardized", "diabetes.managed",
+              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 D2 (as H2) [V 55a][V 55b]", "V"), PROGRAM,
+              note="分母为年内已管理患者"),
+    Indicator("D3", "管理人群血糖控制率", "diabetes.controlled", "diabetes.managed",
+              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 D3 (末次随访空腹血糖) [V 55a][V 55b]", "V"),
+              PROGRAM, note="末次随访空腹血糖 < 7.0 mmol/L"),
+    Indicator("D4", "2型糖尿病患者任务完成率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,
+              Source("seed 000: 高血压/糖尿病任务完成率（省目标值 ≥100%）", "S"), PROGRAM),
+)
+
+# D5 (35岁及以上居民首诊测血糖) needs outpatient first-visit records, like H5.
+NOT_SUPPORTED = {"D5": "需要门诊首诊记录（接诊记录），系统尚未采集"}
+
+TARGETS = (
+    Target("D2", 2022, 0.73, Source("一省 2022 年目标 [V 28]", "V")),
+    Target("D2", 2023, 0.76, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("D2", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("D4", 2022, 1.00, Source("seed 000 省目标值 ≥100%", "S")),
+    Target("D3", 2013, 0.50, Source("早期国家目标 控制率 50% [V 54]", "V")),
+    Target("D1", 2013, 0.30, Source("早期国家目标 健康管理率 30% [V 54]", "V")),
+)
+
+DIRECTION = Comparator.GE
+
+# Why a managed patient misses a numerator (drill-down 缺口原因). Keys name the engine's gap_* columns.
+GAP_REASONS = {
+    "visits_below_required": GapReason("DM-VISITS", "本期面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
+    "no_visit_q1": GapReason("DM-Q1", "第一季度无随访"),
+    "no_visit_q2": GapReason("DM-Q2", "第二季度无随访"),
+    "no_visit_q3": GapReason("DM-Q3", "第三季度无随访"),
+    "no_visit_q4": GapReason("DM-Q4", "第四季度无随访"),
+    "no_annual_exam": GapReason("DM-EXAM", "本年未做健康体检"),
+    "no_measurement": GapReason("DM-NOFPG", "本期随访无空腹血糖记录"),
+    "last_uncontrolled": GapReason("DM-FPG", "末次随访空腹血糖 {last_glucose} mmol/L 未控制"),
+}
+FLAG_REASONS = {
+    "standardized": ("visits_below_required", "no_visit_q1", "no_visit_q2", "no_visit_q3", "no_visit_q4",
+                     "no_annual_exam"),
+    "controlled": ("no_measurement", "last_uncontrolled"),
+}
+SCHEDULE = (
+    ScheduledService("follow_up", "糖尿病随访", "next_visit_due", gap="visits_below_required"),
+    ScheduledService("recheck", "血糖控制不满意2周内复诊", "recheck_due"),
+    ScheduledService("annual_exam", "年度健康体检", "exam_due", gap="no_annual_exam"),
+)
