@@ -119,3 +119,17 @@ def test_one_million_residents(request):
     t2 = time.perf_counter()
     assert result.written == region.row_count
     print(f"1M residents: generate {t1 - t0:.1f}s, load {t2 - t1:.1f}s, rows {region.row_count}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_outside_a_transaction(small):
+    """The normal CLI path (no surrounding transaction): on SQLite keys are checked once, then re-enabled."""
+    result = load_region(small, progress=False)
+    assert result.written == small.row_count
+    assert _counts()["residents"] == small.tables["residents"].num_rows
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys")
+            assert cur.fetchone()[0] == 1
+            cur.execute("PRAGMA foreign_key_check")
+            assert cur.fetchall() == []

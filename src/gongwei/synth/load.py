@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pyarrow as pa
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from gongwei.records import entry
 from gongwei.synth.generate import SyntheticRegion
@@ -29,15 +32,43 @@ def load_region(region: SyntheticRegion, progress: bool = True) -> entry.SubmitR
             bar.update(rows)
 
     try:
-        result = entry.submit(region.tables, actor="gongwei synth", kind="synth",
-                              source=f"synth residents={region.residents} seed={region.seed} "
-                                     f"window={region.start.isoformat()}..{region.as_of.isoformat()}",
-                              progress=report)
-        write_labels(region.labels)
+        with _sqlite_deferred_key_check():
+            result = entry.submit(region.tables, actor="gongwei synth", kind="synth",
+                                  source=f"synth residents={region.residents} seed={region.seed} "
+                                         f"window={region.start.isoformat()}..{region.as_of.isoformat()}",
+                                  progress=report)
+            write_labels(region.labels)
     finally:
         if bar is not None:
             bar.close()
     return result
+
+
+@contextmanager
+def _sqlite_deferred_key_check() -> Iterator[None]:
+    """On SQLite, check foreign keys once for the whole load instead of on every inserted row.
+
+    SQLite only honours ``PRAGMA foreign_keys`` outside a transaction, so enforcement is switched off
+    before an outer transaction begins; ``PRAGMA foreign_key_check`` then verifies every table before
+    that transaction commits (a violation rolls everything back), and enforcement is switched on again.
+    Other databases, or a call inside an open transaction, load with the usual per-row checks.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with transaction.atomic():
+            yield
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA foreign_key_check")
+                bad = cur.fetchmany(5)
+            if bad:
+                raise IntegrityError(f"外键检查失败：{bad}")
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys = ON")
 
 
 def write_labels(labels: pa.Table) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +46,7 @@ class Region:
     village_team: np.ndarray    # team code per village
 
 
+@cache
 def _county_candidates(cfg: SynthConfig, first_year: int, last_year: int) -> tuple[list[tuple[str, str]], list[str]]:
     """(code, name) of the city's counties whose code is valid in stdnum for every birth year; + province pool."""
     city, province = [], []

@@ -80,7 +80,7 @@ def build_people(rng: np.random.Generator, cfg: SynthConfig, region: Region, siz
     age0 = rng.choice(ref.CENSUS_OLDEST_AGE + 1, n, p=_single_year_weights(as_of_year))
     birth = as_of - np.round((age0 + rng.random(n)) * 365.2425).astype(np.int64) * DAY
     male_p = ref.CENSUS_2020_SEX_RATIO.value / (100 + ref.CENSUS_2020_SEX_RATIO.value)
-    sex = np.where(rng.random(n) < male_p, "1", "2")
+    sex = np.array(["2", "1"])[(rng.random(n) < male_p).astype(np.int64)]
     age = util.age_years(birth, as_of)
 
     # deaths in the service window (Gompertz hazard scaled to the crude death rate of each year)
@@ -134,9 +134,9 @@ def build_people(rng: np.random.Generator, cfg: SynthConfig, region: Region, siz
     record_no = util.concat(util.pick(pa.array(region.village_code), village), pc.utf8_lpad(util.strs(seq), 5, "0"))
 
     # identity numbers: address code of the home county (some born elsewhere in the province)
-    region6 = region.county_gb6[county]
+    region6 = region.county_gb6.astype(np.int64)[county]
     elsewhere = rng.random(n) < cfg.born_elsewhere_share
-    pool = region.province_gb6_pool
+    pool = region.province_gb6_pool.astype(np.int64)
     region6 = np.where(elsewhere, pool[rng.integers(0, len(pool), n)], region6)
     id_number = _unique_numbers(rng, region6, birth, sex)
 
@@ -187,10 +187,10 @@ def residents_table(rng: np.random.Generator, cfg: SynthConfig, region: Region, 
     since_days = np.where(recent, rng.integers(1, 180, n), since_days)
     since_days = np.minimum(since_days, (as_of - p.birth).astype(np.int64))
     usual = since_days >= 183  # USUAL_RESIDENCE_MIN_MONTHS = 6
-    status = np.where(~np.isnat(p.death), v.ResidentStatus.DEAD.value,
-                      np.where(~np.isnat(p.moved), v.ResidentStatus.MOVED_OUT.value, v.ResidentStatus.ACTIVE.value))
-    reason = np.where(~np.isnat(p.death), "死亡", np.where(~np.isnat(p.moved), "迁出辖区", ""))
-    ethnicity = np.where(rng.random(n) < ref.HAN_SHARE.value, "01", "99")
+    state = np.where(~np.isnat(p.death), 2, np.where(~np.isnat(p.moved), 1, 0))
+    status = util.pick([v.ResidentStatus.ACTIVE.value, v.ResidentStatus.MOVED_OUT.value, v.ResidentStatus.DEAD.value], state)
+    reason = util.pick(["", "迁出辖区", "死亡"], state)
+    ethnicity = util.where(rng.random(n) < ref.HAN_SHARE.value, "01", "99")
     addr = util.concat(util.pick(pa.array(region.township_name), p.township),
                        util.pick(pa.array(region.village_name), p.village),
                        util.strs(rng.integers(1, 12, n)), "组", util.strs(rng.integers(1, 80, n)), "号")
@@ -199,19 +199,18 @@ def residents_table(rng: np.random.Generator, cfg: SynthConfig, region: Region, 
     phone = util.concat("1", util.strs(second), pc.utf8_lpad(util.strs(rest), 9, "0"))
     return pa.table({
         "record_no": p.record_no, "name": p.name, "sex": util.strs(p.sex), "birth_date": util.dates(p.birth),
-        "id_type": pa.array(np.full(n, v.IdType.RESIDENT_ID.value)), "id_number": util.strs(p.id_number),
+        "id_type": util.const(v.IdType.RESIDENT_ID.value, n), "id_number": util.strs(p.id_number),
         "phone": phone, "address": addr, "household": p.household,
         "managing_unit": util.pick(pa.array(region.village_code), p.village),
-        "residence_type": pa.array(np.where(registered, "1", "2")), "usual_resident": util.bools(usual),
-        "residence_since": util.dates(as_of - since_days * DAY), "ethnicity": pa.array(ethnicity),
-        "status": pa.array(status), "status_date": util.dates(p.end),
-        "status_reason": pa.array(reason), "merged_into": pa.array(np.full(n, ""), pa.string()),
+        "residence_type": util.where(registered, "1", "2"), "usual_resident": util.bools(usual),
+        "residence_since": util.dates(as_of - since_days * DAY), "ethnicity": ethnicity,
+        "status": status, "status_date": util.dates(p.end),
+        "status_reason": reason, "merged_into": util.const("", n),
         "responsible_doctor": util.strs(p.doctor),
     })
 
 
-_BLOOD = np.array(["1", "2", "3", "4", "5"])
-_EDU = np.array(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+_EDU = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]
 
 
 def health_records_table(rng: np.random.Generator, region: Region, p: People, as_of: np.datetime64,
@@ -221,9 +220,10 @@ def health_records_table(rng: np.random.Generator, region: Region, p: People, as
     created = as_of - np.minimum(age_days, rng.integers(0, 12 * 365, n)) * DAY
     created = np.where(~np.isnat(p.end) & (created > p.end), p.end, created)
     adult = p.age >= 18
-    occupation = np.where(adult, rng.choice(np.array(["1", "2", "3", "4", "5", "7", "8"]), n,
-                                            p=[.05, .05, .1, .5, .15, .05, .1]), "8")
-    marital = np.where(p.age >= 22, rng.choice(np.array(["1", "2", "3", "4"]), n, p=[.05, .82, .09, .04]), "1")
+    occ = rng.choice(7, n, p=[.05, .05, .1, .5, .15, .05, .1])
+    occupation = util.pick(["1", "2", "3", "4", "5", "7", "8"], np.where(adult, occ, 6))
+    mar = rng.choice(4, n, p=[.05, .82, .09, .04])
+    marital = util.pick(["1", "2", "3", "4"], np.where(p.age >= 22, mar, 0))
     codes = (("2", "hypertension"), ("3", "diabetes"), ("5", "copd"), ("8", "smi"))
     mask = np.zeros(n, dtype=np.int64)
     for bit, (_, key) in enumerate(codes):
@@ -235,19 +235,19 @@ def health_records_table(rng: np.random.Generator, region: Region, p: People, as
     return pa.table({
         "resident": p.record_no, "created_on": util.dates(created),
         "created_by_unit": util.pick(pa.array(region.township_code), p.township),
-        "is_electronic": util.bools(np.ones(n, bool)), "work_unit": pa.array(np.full(n, "")),
-        "contact_name": pa.array(np.full(n, "")), "contact_phone": pa.array(np.full(n, "")),
-        "blood_abo": pa.array(_BLOOD[rng.choice(5, n, p=[.28, .24, .33, .09, .06])]),
-        "blood_rh": pa.array(np.where(rng.random(n) < 0.004, "1", "2")),
-        "education": pa.array(_EDU[rng.integers(2, 10, n)]), "occupation": pa.array(occupation),
-        "marital_status": pa.array(marital), "payment_methods": pa.array(np.where(rng.random(n) < .8, "2", "1")),
-        "drug_allergy": pa.array(np.where(rng.random(n) < .95, "1", "2")),
-        "exposure": pa.array(np.full(n, "1")), "past_history": past,
-        "family_history": pa.array(np.where(rng.random(n) < .7, "1", "2")),
-        "disability": pa.array(np.where(rng.random(n) < .95, "1", "5")),
-        "kitchen_exhaust": pa.array(rng.choice(np.array(["1", "2", "3"]), n)),
-        "fuel": pa.array(rng.choice(np.array(["1", "2", "3", "4"]), n)),
-        "drinking_water": pa.array(rng.choice(np.array(["1", "2"]), n)),
-        "toilet": pa.array(rng.choice(np.array(["1", "2", "3"]), n)),
-        "livestock_pen": pa.array(rng.choice(np.array(["1", "2", "3"]), n)),
+        "is_electronic": util.bools(np.ones(n, bool)), "work_unit": util.const("", n),
+        "contact_name": util.const("", n), "contact_phone": util.const("", n),
+        "blood_abo": util.choose(rng, ["1", "2", "3", "4", "5"], n, [.28, .24, .33, .09, .06]),
+        "blood_rh": util.where(rng.random(n) < 0.004, "1", "2"),
+        "education": util.pick(_EDU, rng.integers(2, 10, n)), "occupation": occupation,
+        "marital_status": marital, "payment_methods": util.where(rng.random(n) < .8, "2", "1"),
+        "drug_allergy": util.where(rng.random(n) < .95, "1", "2"),
+        "exposure": util.const("1", n), "past_history": past,
+        "family_history": util.where(rng.random(n) < .7, "1", "2"),
+        "disability": util.where(rng.random(n) < .95, "1", "5"),
+        "kitchen_exhaust": util.choose(rng, ["1", "2", "3"], n),
+        "fuel": util.choose(rng, ["1", "2", "3", "4"], n),
+        "drinking_water": util.choose(rng, ["1", "2"], n),
+        "toilet": util.choose(rng, ["1", "2", "3"], n),
+        "livestock_pen": util.choose(rng, ["1", "2", "3"], n),
     })

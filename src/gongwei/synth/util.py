@@ -59,7 +59,25 @@ def pick(words: list[str] | pa.Array, idx: np.ndarray) -> pa.Array:
 
 
 def strs(values: np.ndarray) -> pa.Array:
-    return pa.array(np.asarray(values).astype(str), pa.string())
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return pa.array(arr).cast(pa.string())  # Arrow's integer formatting, no Python objects
+    if arr.dtype.kind == "U":
+        return pa.array(arr, pa.string())
+    return pa.array(arr.astype(str), pa.string())
+
+
+def choose(rng: np.random.Generator, values: list[str], n: int, p: list[float] | None = None) -> pa.Array:
+    """n codes drawn from ``values`` (optionally weighted), built by index so no per-row strings are made."""
+    return pick(values, rng.choice(len(values), n, p=p))
+
+
+def where(mask: np.ndarray, a: str, b: str) -> pa.Array:
+    return pick([b, a], np.asarray(mask, dtype=np.int64))
+
+
+def const(value: str, n: int) -> pa.Array:
+    return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
 
 
 def dates(values: np.ndarray) -> pa.Array:
