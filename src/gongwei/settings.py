@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "gongwei.records",
     "gongwei.synth",
+    "gongwei.quality",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,105 @@
+"""Merging duplicates keeps every encounter and every version; unmerging restores the database exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+
+from gongwei.quality import services
+from gongwei.records import entry
+from gongwei.records import models as m
+from tests.regions import ORG_UNITS, t
+
+pytestmark = pytest.mark.django_db
+
+RESIDENTS = t(record_no=["A", "B", "C"], name=["张三", "张叁", "李四"], sex=["1", "1", "2"],
+              birth_date=["1950-03-04"] * 2 + ["1960-01-01"], managing_unit=["360426100201"] * 3,
+              residence_type=["1"] * 3, id_number=["", "", ""])
+
+
+def _region():
+    entry.submit({
+        "org_units": ORG_UNITS, "residents": RESIDENTS,
+        "health_records": t(resident=["A", "B"], created_on=["2020-01-01", "2021-01-01"],
+                            created_by_unit=["360426100201"] * 2),
+        "staff": t(code=["S1"], org_unit=["360426100201"], role=["village_doctor"], name=["王医生"]),
+        "teams": t(code=["T1"], name=["一队"], org_unit=["360426100201"], lead=["S1"]),
+        "enrollments": t(enrollment_no=["EA", "EB"], resident=["A", "B"], program=["hypertension"] * 2,
+                         org_unit=["360426100201"] * 2, start_date=["2024-01-01", "2024-06-01"]),
+        "chronic_follow_ups": t(encounter_no=["FA1", "FB1", "FB2"], resident=["A", "B", "B"],
+                                org_unit=["360426100201"] * 3, service_date=["2025-01-05", "2025-02-05", "2025-05-05"],
+                                enrollment=["EA", "EB", "EB"], program=["hypertension"] * 3, mode=["1"] * 3),
+        "health_examinations": t(encounter_no=["XB"], resident=["B"], org_unit=["360426100201"],
+                                 service_date=["2025-03-03"], trigger=["hypertension"]),
+        "contracts": t(contract_no=["CB"], resident=["B"], team=["T1"], start_date=["2025-01-01"],
+                       end_date=["2025-12-31"]),
+    }, actor="test", kind="test")
+
+
+HISTORY = {"records.ChangeLog", "records.LoadBatch", "records.AccessLog", "quality.Merge",
+           "quality.Finding", "quality.FindingTransition"}
+
+
+def _every_row() -> dict[str, list[dict]]:
+    out = {}
+    for model in apps.get_app_config("records").get_models():
+        if model._meta.label in HISTORY:
+            continue
+        out[model._meta.label] = sorted(model.objects.values(), key=lambda r: str(r.get("id", r)))
+    return out
+
+
+def test_merge_moves_everything_and_unmerge_restores_every_row():
+    _region()
+    a, b = m.Resident.objects.get(record_no="A"), m.Resident.objects.get(record_no="B")
+    before = _every_row()
+    record = services.merge(a, b, reason="同一人重复建档")
+    b.refresh_from_db()
+    assert (b.status, b.merged_into_id) == ("merged", a.pk)
+    assert set(m.ChronicFollowUp.objects.filter(resident=a).values_list("encounter_no", flat=True)) == {"FA1", "FB1", "FB2"}
+    assert m.HealthExamination.objects.get(encounter_no="XB").resident_id == a.pk
+    assert m.Contract.objects.get(contract_no="CB").resident_id == a.pk
+    assert m.Enrollment.objects.get(enrollment_no="EB").resident_id == a.pk
+    # nothing lost: the duplicate and its 个人基本信息表 are still there
+    assert m.HealthRecord.objects.filter(resident=b).exists()
+    assert sum(len(v) for v in before.values()) == sum(len(v) for v in _every_row().values())
+    assert m.ChangeLog.objects.filter(action="merge").count() == 2
+    services.unmerge(record, reason="误合并")
+    assert _every_row() == before
+    assert m.ChangeLog.objects.filter(action="unmerge").count() == 1
+
+
+def test_merge_rules():
+    _region()
+    a, b, c = (m.Resident.objects.get(record_no=x) for x in "ABC")
+    with pytest.raises(services.WorkflowError):
+        services.merge(a, a)
+    record = services.merge(a, b)
+    with pytest.raises(services.WorkflowError, match="已合并"):
+        services.merge(c, b)
+    later = services.merge(a, c)
+    with pytest.raises(services.WorkflowError, match="较晚的合并"):
+        services.unmerge(record)
+    services.unmerge(later)
+    services.unmerge(record)
+    with pytest.raises(services.WorkflowError, match="已撤销"):
+        services.unmerge(record)
+
+
+def test_close_from_list_checks_everything_first():
+    _region()
+    rows = [{"record_no": "A", "status": "dead", "date": "2025-06-01", "reason": "脑卒中"},
+            {"record_no": "ZZ", "status": "dead", "date": "2025-06-01", "reason": ""},
+            {"record_no": "C", "status": "gone", "date": "2025-06-01", "reason": ""}]
+    result = services.close_from_list(rows)
+    assert result.closed == 0 and len(result.issues) == 2
+    assert "档案编号“ZZ”不存在" in result.issues[0] and "结案状态“gone”无效" in result.issues[1]
+    assert m.Resident.objects.get(record_no="A").status == "active"
+    ok = services.close_from_list([rows[0], {"record_no": "C", "status": "moved_out", "date": "2025-07-01",
+                                             "reason": "迁往外省"}])
+    assert ok.closed == 2
+    assert m.Resident.objects.get(record_no="C").status_date == dt.date(2025, 7, 1)
+    assert m.ChangeLog.objects.filter(action="close").count() == 2
+    assert m.ChronicFollowUp.objects.filter(resident__record_no="A").count() == 1  # nothing deleted
