@@ -103,3 +103,19 @@ def test_close_from_list_checks_everything_first():
     assert m.Resident.objects.get(record_no="C").status_date == dt.date(2025, 7, 1)
     assert m.ChangeLog.objects.filter(action="close").count() == 2
     assert m.ChronicFollowUp.objects.filter(resident__record_no="A").count() == 1  # nothing deleted
+
+
+def test_merge_unmerge_and_close_from_the_command_line(tmp_path, capsys):
+    from gongwei.cli.main import main
+
+    _region()
+    assert main(["merge", "A", "B", "--reason", "重复建档"]) == 0
+    assert "已将 B 合并至 A" in capsys.readouterr().out
+    assert main(["merge", "A", "B"]) == 1
+    assert "已合并" in capsys.readouterr().err
+    assert main(["unmerge", "B"]) == 0
+    assert m.Resident.objects.get(record_no="B").status == "active"
+    listing = tmp_path / "deaths.csv"
+    listing.write_text("record_no,status,date,reason\nC,dead,2025-05-01,心梗\n", encoding="utf-8")
+    assert main(["close", str(listing)]) == 0
+    assert m.Resident.objects.get(record_no="C").status == "dead"

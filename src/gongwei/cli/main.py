@@ -14,6 +14,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.exchange.command",
     "gongwei.cli.demo",
     "gongwei.cli.analysis",
+    "gongwei.cli.workflow",
 )
 
 
