@@ -6,6 +6,10 @@ transaction on SQLite — so the snapshot is consistent as of one moment. Postgr
 ``COPY ... TO STDOUT`` and parsed by Arrow's multithreaded CSV reader.
 
 Identity numbers, phones and addresses are not copied: the engine needs ``id_status``, not the number.
+What quality control needs of them is derived on the way out (:data:`PSEUDONYMISED`): a keyed hash of the
+normalised identity number and of the phone (equal numbers → equal keys, so duplicates and shared phones
+are found without the numbers), a masked identity number for messages, the phone's *shape* (digits after
+the third replaced by 9, so format rules still apply) and ``<field>_present`` flags for completeness.
 """
 
 from __future__ import annotations
@@ -51,12 +55,60 @@ def _arrow_type(f: models.Field) -> pa.DataType:
     return pa.string()
 
 
-def _fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.column not in EXCLUDED_COLUMNS]
+# table → raw columns read only to derive pseudonymised ones, then dropped
+PSEUDONYMISED: dict[str, tuple[str, ...]] = {
+    "residents": ("id_number", "phone", "address"),
+    "health_records": ("work_unit", "contact_name", "contact_phone"),
+}
 
 
-def _read_postgres(model: type[models.Model]) -> pa.Table:
-    fields = _fields(model)
+def _fields(model: type[models.Model], keep: tuple[str, ...] = ()) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if f.column not in EXCLUDED_COLUMNS or f.column in keep]
+
+
+def _pseudonym_salt() -> str:
+    from django.conf import settings
+
+    # stable across snapshots of one installation (so keys can be compared over time), unknown outside it
+    return hashlib.sha256(("gongwei-snapshot-key:" + settings.SECRET_KEY).encode()).hexdigest()[:32]
+
+
+def pseudonymise(name: str, table: pa.Table) -> pa.Table:
+    """Replace the raw personal columns of ``name`` by keys, masks, shapes and presence flags (vectorised)."""
+    raw = PSEUDONYMISED.get(name, ())
+    if not raw:
+        return table
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("t", table.select(list(raw)))
+    salt = _pseudonym_salt().replace("'", "")
+    exprs = [f"(coalesce(trim({c}), '') <> '') AS {c}_present" for c in raw]
+    if "id_number" in raw:
+        exprs += [
+            f"CASE WHEN coalesce(trim(id_number), '') = '' THEN NULL "
+            f"ELSE substr(sha256('{salt}' || upper(trim(id_number))), 1, 20) END AS id_key",
+            "CASE WHEN length(trim(id_number)) >= 10 THEN substr(trim(id_number), 1, 6) || "
+            "repeat('*', length(trim(id_number)) - 10) || right(trim(id_number), 4) "
+            "ELSE repeat('*', length(coalesce(trim(id_number), ''))) END AS id_masked",
+        ]
+    for c in ("phone", "contact_phone"):
+        if c in raw:
+            exprs += [
+                f"CASE WHEN coalesce(trim({c}), '') = '' THEN NULL "
+                f"ELSE substr(sha256('{salt}' || regexp_replace(trim({c}), '[^0-9]', '', 'g')), 1, 20) END AS {c}_key",
+                f"substr(trim({c}), 1, 3) || regexp_replace(substr(trim({c}), 4), '[0-9]', '9', 'g') AS {c}_shape",
+            ]
+    derived = con.execute(f"SELECT {', '.join(exprs)} FROM t").to_arrow_table()
+    con.close()
+    out = table.drop_columns(list(raw))
+    for col in derived.column_names:
+        out = out.append_column(col, derived.column(col))
+    return out
+
+
+def _read_postgres(model: type[models.Model], keep: tuple[str, ...] = ()) -> pa.Table:
+    fields = _fields(model, keep)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"COPY (SELECT {cols} FROM {connection.ops.quote_name(model._meta.db_table)}) TO STDOUT WITH (FORMAT csv)"
     buf = io.BytesIO()
@@ -83,8 +135,8 @@ def _read_postgres(model: type[models.Model]) -> pa.Table:
     return pa.table(out)
 
 
-def _read_generic(model: type[models.Model]) -> pa.Table:
-    fields = _fields(model)
+def _read_generic(model: type[models.Model], keep: tuple[str, ...] = ()) -> pa.Table:
+    fields = _fields(model, keep)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"SELECT {cols} FROM {connection.ops.quote_name(model._meta.db_table)}"
     arrays: list[list] = [[] for _ in fields]
@@ -130,7 +182,9 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, model in tables:
-            table = _read_postgres(model) if connection.vendor == "postgresql" else _read_generic(model)
+            keep = PSEUDONYMISED.get(name, ())
+            table = _read_postgres(model, keep) if connection.vendor == "postgresql" else _read_generic(model, keep)
+            table = pseudonymise(name, table)
             path = folder / f"{name}.parquet"
             pq.write_table(table, path)
             manifest["tables"][name] = {"rows": table.num_rows, "sha256": _sha256(path)}

@@ -144,3 +144,15 @@ class ScheduledService:
     name: str
     due_column: str
     gap: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A tolerance around a nominal date (domain-spec.md §10: windows are tolerances, their width unverified).
+
+    A service nominally due on day D counts when done from ``D − before_days`` to ``D + after_days`` (both
+    inclusive); the window's last day is the service's deadline, the date worklists show as its due date.
+    """
+
+    before_days: int
+    after_days: int

@@ -1,0 +1,176 @@
+"""Children 0–6: newborn visits, scheduled checks, eye checks and child TCM guidance.
+
+The rules and their parameters are in :mod:`gongwei.spec.programs.child` (read its docstring first). Per child
+and period this evaluator computes, for every scheduled item (check at *m* months, TCM guidance at *m* months,
+the newborn visit):
+
+* ``deadline`` = birth date + *m* months (calendar arithmetic, end of month clamped) + the window's
+  ``after_days``; an item is **done** when a record lies in its window, whatever the period;
+* **required** in the period when the deadline is in the period and the record was not closed before it;
+  **missed** (``gap_missing_*``) when required and not done;
+* its **due date** for the worklist (``*_due``) = the deadline, while not done, from the period start to the end
+  of the period's calendar year — so an item is overdue at the period end exactly when it is missed.
+
+Months are added to dates with ``date + INTERVAL n MONTH`` (DuckDB and Spark both clamp to the month end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from types import ModuleType
+
+import ibis
+
+from gongwei.engine.backends import Engine
+from gongwei.spec.periods import Period
+from gongwei.spec.programs import child
+from gongwei.spec.programs.child import CheckItem
+from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
+
+PROGRAMS = {"child": child}
+
+MONTHS_PER_YEAR = 12
+
+
+def horizon(period: Period) -> dt.date:
+    """The last due date a worklist looks ahead to: the end of the period's calendar year."""
+    return dt.date(period.end.year, 12, 31)
+
+
+def children(eng: Engine, period: Period, units: list[int] | None) -> ibis.Table:
+    """Residents born by the period end whose record is not merged and was not closed before the period
+    (``closed_on`` = closing date of a record closed later), managed by one of ``units`` when given."""
+    res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
+    closed = res.status.isin([s.value for s in CLOSED_STATUSES])
+    res = res.filter((res.status != ResidentStatus.MERGED.value) & res.merged_into_id.isnull()
+                     & ~(closed & (res.status_date < ibis.date(period.start)))
+                     & (res.birth_date <= ibis.date(period.end)))
+    return res.select(resident_id=res.id, managing_unit_id=res.managing_unit_id, birth_date=res.birth_date,
+                      closed_on=ibis.cases((closed, res.status_date), else_=ibis.null("date")))
+
+
+def add_months(date: ibis.ir.DateValue, months: int) -> ibis.ir.DateValue:
+    return date + ibis.interval(months=months) if months else date
+
+
+def window_bounds(birth: ibis.ir.DateValue, item: CheckItem) -> tuple[ibis.ir.DateValue, ibis.ir.DateValue]:
+    nominal = add_months(birth, item.months)
+    return nominal - ibis.interval(days=item.window.before_days), nominal + ibis.interval(days=item.window.after_days)
+
+
+def done_in_windows(kids: ibis.Table, events: ibis.Table, items: Iterable[CheckItem], prefix: str) -> ibis.Table:
+    """Per child: ``<prefix>_<item>_done`` = 1 when one of ``events`` (resident_id, service_date) lies in the
+    item's window."""
+    j = events.join(kids.select("resident_id", "birth_date"), "resident_id")
+    agg = {}
+    for item in items:
+        lo, hi = window_bounds(j.birth_date, item)
+        agg[f"{prefix}_{item.key}_done"] = ((j.service_date >= lo) & (j.service_date <= hi)).cast("int64").max()
+    return j.group_by("resident_id").aggregate(**agg)
+
+
+def left(s: ibis.Table, other: ibis.Table) -> ibis.Table:
+    return s.left_join(other, "resident_id").select(~ibis.selectors.endswith("_right"))
+
+
+def item_columns(s: ibis.Table, period: Period, item: CheckItem, prefix: str) -> dict[str, ibis.Expr]:
+    """``<prefix>_<key>_required``, ``gap_missing_<prefix>_<key>`` and ``<prefix>_<key>_due`` for one item."""
+    start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
+    _, deadline = window_bounds(s.birth_date, item)
+    alive = s.closed_on.isnull() | (deadline <= s.closed_on)
+    done = s[f"{prefix}_{item.key}_done"].fill_null(0) == 1
+    required = (deadline >= start) & (deadline <= end) & alive
+    return {
+        f"{prefix}_{item.key}_required": required,
+        f"gap_missing_{prefix}_{item.key}": required & ~done,
+        f"{prefix}_{item.key}_due": ibis.cases((~done & (deadline >= start) & (deadline <= last) & alive, deadline),
+                                               else_=ibis.null("date")),
+    }
+
+
+def _count(s: ibis.Table, columns: list[str]) -> ibis.ir.IntegerValue:
+    total = ibis.literal(0)
+    for c in columns:
+        total = total + s[c].cast("int64")
+    return total
+
+
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    """The per-child state table for ``period`` (optionally for some units only)."""
+    start, end = ibis.date(period.start), ibis.date(period.end)
+    kids = children(eng, period, units)
+    # under 7 at some time in the period: every item of the schedule closes before the 7th birthday
+    span = (spec.MAX_AGE_YEARS + 1) * MONTHS_PER_YEAR
+    kids = kids.filter(add_months(kids.birth_date, span) > start)
+
+    checks = eng.table("child_checks")
+    checks = checks.filter(~checks.is_void).select("resident_id", "service_date", "eye_check")
+    newborn = eng.table("newborn_visits")
+    newborn = newborn.filter(~newborn.is_void).select("resident_id", "service_date", "eye_check")
+    tcm = eng.table("child_tcm_guidance")
+    tcm = tcm.filter(~tcm.is_void).select("resident_id", "service_date")
+
+    # contacts in the period (C2/C5) and eye checks (C6): child checks and newborn visits
+    contacts = ibis.union(checks, newborn)
+    contacts = contacts.filter((contacts.service_date >= start) & (contacts.service_date <= end))
+    in_period = contacts.group_by("resident_id").aggregate(
+        checks_in_period=contacts.count(), eye_checks_in_period=contacts.eye_check.cast("int64").sum())
+
+    newborn_item = CheckItem(0, spec.NEWBORN_WINDOW)
+    s = kids
+    s = left(s, in_period)
+    s = left(s, done_in_windows(kids, checks.select("resident_id", "service_date"), spec.CHECKS, "check"))
+    s = left(s, done_in_windows(kids, tcm, spec.TCM_ITEMS, "tcm"))
+    s = left(s, done_in_windows(kids, newborn.select("resident_id", "service_date"), [newborn_item], "newborn"))
+    s = s.mutate(checks_in_period=s.checks_in_period.fill_null(0),
+                 eye_checks_in_period=s.eye_checks_in_period.fill_null(0))
+
+    cols: dict[str, ibis.Expr] = {}
+    for item in spec.CHECKS:
+        cols.update(item_columns(s, period, item, "check"))
+    for item in spec.TCM_ITEMS:
+        cols.update(item_columns(s, period, item, "tcm"))
+    nb = item_columns(s, period, newborn_item, "newborn")
+    _, nb_deadline = window_bounds(s.birth_date, newborn_item)
+    s = s.mutate(**cols, **nb, newborn_visit_deadline=nb_deadline)
+
+    keys_all = [i.key for i in spec.CHECKS]
+    keys_422 = [i.key for i in spec.CHECKS if i.months in spec.FOUR_TWO_TWO_MONTHS]
+    keys_tcm = [i.key for i in spec.TCM_ITEMS]
+    s = s.mutate(
+        checks_required=_count(s, [f"check_{k}_required" for k in keys_all]),
+        checks_missed=_count(s, [f"gap_missing_check_{k}" for k in keys_all]),
+        checks_422_required=_count(s, [f"check_{k}_required" for k in keys_422]),
+        checks_422_missed=_count(s, [f"gap_missing_check_{k}" for k in keys_422]),
+        tcm_required=_count(s, [f"tcm_{k}_required" for k in keys_tcm]),
+        tcm_missed=_count(s, [f"gap_missing_tcm_{k}" for k in keys_tcm]),
+        newborn_done=s.newborn_m0_done.fill_null(0) == 1,
+        # ages at the period end
+        in_0_6=add_months(s.birth_date, span) > end,
+        under_3=add_months(s.birth_date, spec.UNDER_YEARS_SYSTEM * MONTHS_PER_YEAR) > end,
+        in_0_36m=add_months(s.birth_date, spec.TCM_MAX_MONTHS + 1) > end,
+        born=s.birth_date >= start,
+    )
+    alive_nb = s.closed_on.isnull() | (s.newborn_visit_deadline <= s.closed_on)
+    s = s.mutate(
+        managed=s.in_0_6,
+        newborn_visited=s.born & s.newborn_done,
+        checked=s.in_0_6 & (s.checks_in_period >= 1),
+        eye_checked=s.in_0_6 & (s.eye_checks_in_period >= spec.EYE_CHECKS_REQUIRED),
+        system_managed=s.in_0_6 & (s.checks_required >= 1) & (s.checks_missed == 0),
+        system_managed_u3=s.under_3 & (s.checks_422_required >= 1) & (s.checks_422_missed == 0),
+        tcm_managed=s.in_0_36m & (s.tcm_required >= 1) & (s.tcm_missed == 0),
+        gap_no_newborn_visit=s.gap_missing_newborn_m0,
+        gap_newborn_visit_pending=~s.newborn_done & (s.newborn_visit_deadline > end) & alive_nb,
+        gap_no_check=s.checks_in_period == 0,
+        gap_no_eye_check=s.eye_checks_in_period < spec.EYE_CHECKS_REQUIRED,
+        gap_no_due_check=s.checks_required == 0,
+        gap_no_due_check_422=s.checks_422_required == 0,
+        gap_no_due_tcm=s.tcm_required == 0,
+        gap_closed=s.closed_on.notnull() & (s.closed_on <= end),
+        newborn_visit_due=s.newborn_m0_due,
+    )
+    return s

@@ -1,0 +1,106 @@
+"""Family-doctor contracts (F1–F4): one state row per resident found in the records, at the resident's
+managing unit. Semantics are in :mod:`gongwei.spec.programs.family_doctor`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import ModuleType
+
+import ibis
+
+from gongwei.engine.backends import Engine
+from gongwei.engine.programs.records import blank, closed_expr, enrolled_in, residents_in_records
+from gongwei.spec.periods import Period
+from gongwei.spec.programs import elderly
+from gongwei.spec.programs import family_doctor as fd
+
+PROGRAMS = {"family_doctor": fd}
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _in_force_until(c: ibis.Table) -> ibis.ir.DateValue:
+    """Last day a contract is in force: its end date, or the day before it was cancelled."""
+    cancelled_eve = c.cancelled_on - ibis.interval(days=1)
+    return ibis.cases((c.cancelled_on.notnull() & (cancelled_eve < c.end_date), cancelled_eve), else_=c.end_date)
+
+
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    start, end = ibis.date(period.start), ibis.date(period.end)
+    res = residents_in_records(eng, period, units)
+    people = res.select(resident_id="id", managing_unit_id="managing_unit_id", birth_date="birth_date",
+                        in_records=ibis.literal(True),
+                        closed_on=ibis.cases((closed_expr(res), res.status_date), else_=ibis.null("date")))
+    c = eng.table("contracts")
+    c = c.mutate(until=_in_force_until(c))
+
+    if spec.SIGNED_AT.for_year(period.year) is spec.SignedAt.PERIOD_END:
+        in_force = (c.start_date <= end) & (c.until >= end)
+    else:
+        in_force = (ibis.greatest(c.start_date, start) <= ibis.least(c.until, end))
+    signed = c.filter(in_force).select(signed_id="resident_id").distinct()
+
+    # groups found in the records
+    hr = eng.table("health_records")
+    members: dict[str, ibis.Table] = {}
+    s = people
+    rules = spec.KEY_GROUPS.for_year(period.year)
+    for rule in rules:
+        g = rule.group.value
+        if rule.programs:
+            ids = enrolled_in(eng, rule.programs, period).select(**{f"m_{g}": "resident_id"})
+            s = s.left_join(ids, s.resident_id == ids[f"m_{g}"])
+            members[g] = s[f"m_{g}"].notnull()
+        elif rule.disability:
+            dis = hr.filter(~blank(hr.disability) & ~hr.disability.isin(list(spec.NO_DISABILITY_CODES)))
+            ids = dis.select(**{f"m_{g}": "resident_id"}).distinct()
+            s = s.left_join(ids, s.resident_id == ids[f"m_{g}"])
+            members[g] = s[f"m_{g}"].notnull()
+    s = s.left_join(signed, s.resident_id == signed.signed_id)
+    cols = {"signed": s.signed_id.notnull()}
+    born = s.birth_date <= end
+    for rule in rules:
+        g = rule.group.value
+        if rule.programs or rule.disability:
+            cols[f"in_{g}"] = members[g]
+        else:
+            cond = born
+            if rule.min_age is not None:
+                cond = cond & (s.birth_date <= ibis.date(elderly.born_by(period, rule.min_age)))
+            if rule.max_age is not None:
+                cond = cond & (s.birth_date > ibis.date(elderly.born_by(period, rule.max_age + 1)))
+            cols[f"in_{g}"] = cond
+    s = s.select("resident_id", "managing_unit_id", "in_records", "closed_on", **cols)
+    key = None
+    for rule in rules:
+        m = s[f"in_{rule.group.value}"]
+        key = m if key is None else key | m
+    s = s.mutate(key_member=key if key is not None else ibis.literal(False),
+                 **{f"signed_{r.group.value}": s[f"in_{r.group.value}"] & s.signed for r in rules})
+    s = s.mutate(key_signed=s.key_member & s.signed, gap_not_signed=~s.signed)
+    return _renewals(s, c, spec, period)
+
+
+def _renewals(s: ibis.Table, c: ibis.Table, spec: ModuleType, period: Period) -> ibis.Table:
+    """Contracts expiring from the period start to the year's end (not cancelled early, the person still in
+    the records at the end), each renewed by a later contract starting at most the grace days after it."""
+    year_end = dt.date(period.year, 12, 31)
+    expiring = c.filter(c.cancelled_on.isnull() | (c.cancelled_on > c.end_date))
+    expiring = expiring.filter((expiring.end_date >= ibis.date(period.start)) & (expiring.end_date <= ibis.date(year_end)))
+    expiring = expiring.select(e_resident="resident_id", e_start="start_date", e_end="end_date", e_id="id")
+    later = c.select(n_resident="resident_id", n_start="start_date")
+    pairs = expiring.join(later, (expiring.e_resident == later.n_resident) & (later.n_start > expiring.e_start)
+                          & (later.n_start <= expiring.e_end + ibis.interval(days=spec.RENEWAL_GRACE_DAYS)))
+    renewed_ids = pairs.select(r_id="e_id").distinct()
+    e = expiring.left_join(renewed_ids, expiring.e_id == renewed_ids.r_id)
+    e = e.select("e_resident", "e_end", renewed=e.r_id.notnull())
+    persons = s.select(p_id="resident_id", p_closed="closed_on")
+    e = e.join(persons, e.e_resident == persons.p_id)
+    e = e.filter(e.p_closed.isnull() | (e.p_closed > e.e_end))
+    per_person = e.group_by(rp_id="e_resident").aggregate(
+        due_in_period=(e.e_end <= ibis.date(period.end)).cast("int64").sum(),
+        renewal_due=e.e_end.min(where=~e.renewed),
+    )
+    s = s.left_join(per_person, s.resident_id == per_person.rp_id).drop("rp_id")
+    expiring_now = s.due_in_period.fill_null(0) > 0
+    gap = s.renewal_due.notnull() & (s.renewal_due <= ibis.date(period.end))
+    return s.mutate(expiring=expiring_now, renewed=expiring_now & ~gap, gap_not_renewed=gap).drop("due_in_period")

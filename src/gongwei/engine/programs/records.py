@@ -1,0 +1,190 @@
+"""Resident health records (R1–R5): one state row per record, at the resident's managing unit.
+
+Semantics are in :mod:`gongwei.spec.programs.records`. Also home of :func:`residents_in_records`, the cohort
+of people "found in the records" that the elderly, TCM and family-doctor programs share.
+
+Field checks run on the snapshot, which leaves out identity numbers and phones (privacy): ``id_number`` is
+judged filled from ``id_status``; a field the snapshot leaves out is checked through a ``<field>_present``
+column when the snapshot provides one, and otherwise cannot be checked (:func:`unchecked_fields`).
+Duplicates by identity number need a pseudonymous key of the normalised number in the snapshot
+(:data:`ID_KEY_COLUMN`); without it only merged records are known duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import ModuleType
+
+import ibis
+
+from gongwei.engine.backends import Engine
+from gongwei.spec.periods import Period
+from gongwei.spec.programs import elderly as elderly_spec
+from gongwei.spec.programs import records as records_spec
+from gongwei.spec.vocab import CLOSED_STATUSES, IdStatus, ResidentStatus
+
+PROGRAMS = {"records": records_spec}
+
+ID_KEY_COLUMN = "id_key"  # keyed hash of the normalised identity number (records.snapshot.pseudonymise)
+PRESENT_SUFFIX = "_present"
+
+
+def closed_expr(res: ibis.Table) -> ibis.ir.BooleanValue:
+    return res.status.isin([s.value for s in CLOSED_STATUSES])
+
+
+def merged_expr(res: ibis.Table) -> ibis.ir.BooleanValue:
+    return (res.status == ResidentStatus.MERGED.value) | res.merged_into_id.notnull()
+
+
+def residents_in_records(eng: Engine, period: Period, units: list[int] | None = None) -> ibis.Table:
+    """Residents found in the records at the end of ``period``: not merged into another record, not closed
+    (death, move, loss, refusal) on or before the period end, usual residents (when the rulebook counts only
+    those) — the people a year-end population base counts. (The chronic programs' managed cohort also keeps
+    patients closed during the period, as H2 counts them.)"""
+    res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
+    keep = ~merged_expr(res) & ~(closed_expr(res) & (res.status_date <= ibis.date(period.end)))
+    if records_spec.USUAL_RESIDENTS_ONLY:
+        keep = keep & res.usual_resident
+    return res.filter(keep)
+
+
+def enrolled_in(eng: Engine, programs: tuple[str, ...], period: Period) -> ibis.Table:
+    """Distinct residents with an enrolment in one of ``programs`` overlapping the period."""
+    enr = eng.table("enrollments")
+    enr = enr.filter(enr.program.isin(list(programs)) & (enr.start_date <= ibis.date(period.end))
+                     & (enr.end_date.isnull() | (enr.end_date >= ibis.date(period.start))))
+    return enr.select("resident_id").distinct()
+
+
+def blank(col: ibis.ir.Value) -> ibis.ir.BooleanValue:
+    if col.type().is_string():
+        return col.isnull() | (col.strip() == "")
+    return col.isnull()
+
+
+def _field_missing(res: ibis.Table, hr: ibis.Table, name: str) -> ibis.ir.BooleanValue | None:
+    if name == "id_number":
+        return res.id_status == IdStatus.MISSING.value
+    for t in (res, hr):
+        if name in t.columns:
+            return blank(t[name])
+        if name + PRESENT_SUFFIX in t.columns:
+            return ~t[name + PRESENT_SUFFIX].fill_null(False)
+    return None
+
+
+def unchecked_fields(eng: Engine, year: int) -> tuple[str, ...]:
+    """Required fields the snapshot cannot show (left out for privacy, no presence column)."""
+    res, hr = eng.table("residents"), eng.table("health_records")
+    std = records_spec.STANDARD.for_year(year)
+    return tuple(f for f in std.required_fields if _field_missing(res, hr, f) is None)
+
+
+def missing_list(checks: list[tuple[str, ibis.ir.BooleanValue]]) -> tuple[ibis.ir.StringValue, ibis.ir.IntegerValue]:
+    """The labels of the missing items joined with "、", and how many are missing."""
+    if not checks:
+        return ibis.literal(""), ibis.literal(0)
+    text = None
+    count = None
+    for label, missing in checks:
+        part = ibis.cases((missing, "、" + label), else_="")
+        text = part if text is None else text + part
+        n = missing.cast("int64")
+        count = n if count is None else count + n
+    return text.substr(1), count
+
+
+def services_since(eng: Engine, tables: tuple[str, ...], start: dt.date, end: dt.date) -> ibis.Table:
+    """Distinct residents with a (non-void) service record dated in [start, end] in any of ``tables``."""
+    parts = []
+    for name in tables:
+        t = eng.table(name)
+        parts.append(t.filter(~t.is_void & (t.service_date >= ibis.date(start)) & (t.service_date <= ibis.date(end)))
+                     .select("resident_id"))
+    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+
+
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    std = spec.STANDARD.for_year(period.year)
+    end = ibis.date(period.end)
+    res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
+    hr = eng.table("health_records")
+
+    checks = []
+    for f in std.required_fields:
+        missing = _field_missing(res, hr, f)
+        if missing is not None:
+            checks.append((spec.FIELD_LABELS.get(f, f), missing))
+    missing_text, missing_count = missing_list(checks)
+
+    merged = merged_expr(res)
+    closed_by_end = closed_expr(res) & (res.status_date <= end)
+    rows = res.join(hr, res.id == hr.resident_id)
+    recorded = (hr.created_on <= end) & ~closed_by_end
+    if spec.USUAL_RESIDENTS_ONLY:
+        recorded = recorded & res.usual_resident
+    s = rows.select(
+        resident_id=res.id,
+        managing_unit_id=res.managing_unit_id,
+        birth_date=res.birth_date,
+        created_on=hr.created_on,
+        recorded=recorded,
+        is_electronic=hr.is_electronic.fill_null(False),
+        is_merged=merged,
+        missing_fields=missing_text,
+        missing_count=missing_count,
+        **({ID_KEY_COLUMN: res[ID_KEY_COLUMN]} if ID_KEY_COLUMN in res.columns else {}),
+    )
+    s = s.filter(s.recorded)
+
+    # exact duplicates: a second (or later) active record with the same identity key; the earliest kept
+    if ID_KEY_COLUMN in s.columns:
+        active = s.filter(~s.is_merged & s[ID_KEY_COLUMN].notnull() & (s[ID_KEY_COLUMN] != ""))
+        ranked = active.mutate(dup_rank=ibis.row_number().over(
+            group_by=active[ID_KEY_COLUMN], order_by=[active.created_on, active.resident_id]))
+        dups = ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
+        s = s.left_join(dups, s.resident_id == dups.dup_id)
+        s = s.mutate(is_duplicate_id=s.dup_id.notnull()).drop("dup_id", ID_KEY_COLUMN)
+    else:
+        s = s.mutate(is_duplicate_id=ibis.literal(False))
+
+    window_from = period.end - dt.timedelta(days=spec.DYNAMIC_USE_DAYS - 1)
+    used = services_since(eng, spec.DYNAMIC_USE_SERVICES, window_from, period.end).select(used_id="resident_id")
+    s = s.left_join(used, s.resident_id == used.used_id)
+    s = s.mutate(in_use=s.used_id.notnull()).drop("used_id")
+
+    if std.exam_for_key_populations:
+        cutoff = elderly_spec.born_by(period, std.key_min_age)
+        patients = enrolled_in(eng, std.key_programs, period).select(patient_id="resident_id")
+        exam_from = period.end - dt.timedelta(days=std.exam_window_days - 1)
+        examined = services_since(eng, ("health_examinations",), exam_from, period.end).select(exam_id="resident_id")
+        s = s.left_join(patients, s.resident_id == patients.patient_id)
+        s = s.left_join(examined, s.resident_id == examined.exam_id)
+        key = (s.birth_date <= ibis.date(cutoff)) | s.patient_id.notnull()
+        s = s.mutate(gap_no_key_exam=key & s.exam_id.isnull()).drop("patient_id", "exam_id")
+    else:
+        s = s.mutate(gap_no_key_exam=ibis.literal(False))
+
+    s = s.mutate(
+        gap_not_electronic=~s.is_electronic,
+        gap_missing_fields=s.missing_count > 0,
+        gap_merged=s.is_merged,
+        gap_duplicate_id=s.is_duplicate_id,
+        gap_no_recent_service=~s.in_use,
+    )
+    duplicate = s.is_merged | s.is_duplicate_id
+    standardized = ~s.gap_missing_fields & ~s.gap_no_key_exam
+    if std.electronic:
+        standardized = standardized & s.is_electronic
+    if std.exclude_duplicates:
+        standardized = standardized & ~duplicate
+    return s.mutate(
+        electronic=s.is_electronic,
+        standardized=standardized,
+        valid=~duplicate,
+    )

@@ -1,0 +1,176 @@
+"""中医体质辨识 — constitution scoring of the 老年人中医药健康管理服务记录表 (domain-spec.md §2.11).
+
+The first 33 questions of the form are answered 1–5 (没有/很少/有时/经常/总是, about the past year);
+item 32 (腹部肥满) is scored from the waist circumference instead of asked. Each constitution's score is
+the plain sum of its items (the elderly form uses raw sums, not the 0–100 transformed scores of the
+general 中医体质分类与判定 standard) [V 14][V 14b]:
+
+* the eight biased constitutions: sum ≥ 11 → 是, 9–10 → 倾向是, ≤ 8 → 否;
+* 平和质 (balanced): items 2, 4, 5 and 13 are reverse-scored (1↔5, 2↔4, 3=3); sum ≥ 17 and every biased
+  sum < 8 → 是; sum ≥ 17 and every biased sum < 10 → 基本是; otherwise 否.
+
+A person can carry several results at once; every result is kept with its score. Pure Python: the engine
+only checks that a questionnaire is complete, the UI and reports score it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gongwei.spec.rules import Source
+
+SOURCE = Source("domain-spec.md §2.11 老年人中医体质辨识判定 [V 14]; 第32题按腰围计分 [V 14b]", "V")
+
+QUESTION_COUNT = 33
+MIN_ANSWER, MAX_ANSWER = 1, 5
+
+
+class Constitution(StrEnum):
+    """The nine constitutions; the value is a stable code, ``zh`` the label on the form."""
+
+    zh: str
+
+    def __new__(cls, value: str, zh: str) -> Constitution:
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.zh = zh
+        return obj
+
+    QI_DEFICIENCY = "qi_deficiency", "气虚质"
+    YANG_DEFICIENCY = "yang_deficiency", "阳虚质"
+    YIN_DEFICIENCY = "yin_deficiency", "阴虚质"
+    PHLEGM_DAMPNESS = "phlegm_dampness", "痰湿质"
+    DAMP_HEAT = "damp_heat", "湿热质"
+    BLOOD_STASIS = "blood_stasis", "血瘀质"
+    QI_STAGNATION = "qi_stagnation", "气郁质"
+    SPECIAL = "special", "特禀质"
+    BALANCED = "balanced", "平和质"
+
+
+class Result(StrEnum):
+    YES = "是"
+    TENDS = "倾向是"
+    BASICALLY = "基本是"
+    NO = "否"
+
+
+# Questionnaire item numbers (1-based, as printed on the form) summed for each constitution [V 14].
+ITEMS: dict[Constitution, tuple[int, ...]] = {
+    Constitution.QI_DEFICIENCY: (2, 3, 4, 14),
+    Constitution.YANG_DEFICIENCY: (11, 12, 13, 29),
+    Constitution.YIN_DEFICIENCY: (10, 21, 26, 31),
+    Constitution.PHLEGM_DAMPNESS: (9, 16, 28, 32),
+    Constitution.DAMP_HEAT: (23, 25, 27, 30),
+    Constitution.BLOOD_STASIS: (19, 22, 24, 33),
+    Constitution.QI_STAGNATION: (5, 6, 7, 8),
+    Constitution.SPECIAL: (15, 17, 18, 20),
+    Constitution.BALANCED: (1, 2, 4, 5, 13),
+}
+BALANCED_REVERSED_ITEMS = frozenset({2, 4, 5, 13})
+BIASED = tuple(c for c in Constitution if c is not Constitution.BALANCED)
+
+# Thresholds on the raw sums [V 14].
+BIASED_YES_MIN = 11        # ≥ 11 → 是
+BIASED_TENDS_MIN = 9       # 9–10 → 倾向是 (≤ 8 → 否)
+BALANCED_MIN = 17          # 平和质 needs a sum ≥ 17 ...
+BALANCED_YES_BIASED_BELOW = 8     # ... and every biased sum < 8 for 是
+BALANCED_BASIC_BIASED_BELOW = 10  # ... or every biased sum < 10 for 基本是
+
+# Item 32 (腹部肥满) from the waist in cm [V 14b]: < 80 → 1, 80–85 → 2, 86–90 → 3, 91–105 → 4, > 105 → 5.
+# Upper bounds are inclusive; a fractional waist above a band's upper bound (85.5) takes the next band.
+WAIST_ITEM = 32
+WAIST_BANDS: tuple[tuple[float, int], ...] = ((80, 1), (85, 2), (90, 3), (105, 4))  # (bound, score)
+WAIST_TOP_SCORE = 5
+
+
+@dataclass(frozen=True)
+class Score:
+    constitution: Constitution
+    score: int
+    result: Result
+
+    def __str__(self) -> str:
+        return f"{self.constitution.zh} {self.score} 分：{self.result.value}"
+
+
+def waist_item_score(waist_cm: float) -> int:
+    """Score of item 32 from the waist circumference."""
+    lower, first_score = WAIST_BANDS[0]
+    if waist_cm < lower:
+        return first_score
+    for bound, score in WAIST_BANDS[1:]:
+        if waist_cm <= bound:
+            return score
+    return WAIST_TOP_SCORE
+
+
+def parse_answers(text: str) -> tuple[int, ...]:
+    """The 33 answers of a stored questionnaire (one digit 1–5 per item); raises ValueError otherwise."""
+    text = (text or "").strip()
+    if len(text) != QUESTION_COUNT:
+        raise ValueError(f"问卷应有 {QUESTION_COUNT} 题答案，实际 {len(text)} 个")
+    answers = []
+    for i, ch in enumerate(text, start=1):
+        if not ch.isdigit() or not MIN_ANSWER <= int(ch) <= MAX_ANSWER:
+            raise ValueError(f"第 {i} 题答案“{ch}”无效（应为 {MIN_ANSWER}～{MAX_ANSWER}）")
+        answers.append(int(ch))
+    return tuple(answers)
+
+
+def is_complete(text: str | None) -> bool:
+    """Whether a stored questionnaire has 33 valid answers (the engine checks the same with a pattern)."""
+    try:
+        parse_answers(text or "")
+    except ValueError:
+        return False
+    return True
+
+
+def _item_value(answers: Sequence[int], item: int, reverse: bool) -> int:
+    a = answers[item - 1]
+    return MIN_ANSWER + MAX_ANSWER - a if reverse else a
+
+
+def sums(answers: Sequence[int] | str) -> dict[Constitution, int]:
+    """Raw sum of each constitution's items (平和质 with its reversed items)."""
+    values = parse_answers(answers) if isinstance(answers, str) else tuple(answers)
+    if len(values) != QUESTION_COUNT or any(not MIN_ANSWER <= a <= MAX_ANSWER for a in values):
+        raise ValueError(f"问卷应有 {QUESTION_COUNT} 题、每题 {MIN_ANSWER}～{MAX_ANSWER} 分")
+    out = {}
+    for c, items in ITEMS.items():
+        reversed_items = BALANCED_REVERSED_ITEMS if c is Constitution.BALANCED else frozenset()
+        out[c] = sum(_item_value(values, i, i in reversed_items) for i in items)
+    return out
+
+
+def _biased_result(total: int) -> Result:
+    if total >= BIASED_YES_MIN:
+        return Result.YES
+    if total >= BIASED_TENDS_MIN:
+        return Result.TENDS
+    return Result.NO
+
+
+def _balanced_result(total: int, biased: Iterable[int]) -> Result:
+    biased = list(biased)
+    if total >= BALANCED_MIN and all(b < BALANCED_YES_BIASED_BELOW for b in biased):
+        return Result.YES
+    if total >= BALANCED_MIN and all(b < BALANCED_BASIC_BIASED_BELOW for b in biased):
+        return Result.BASICALLY
+    return Result.NO
+
+
+def score(answers: Sequence[int] | str) -> tuple[Score, ...]:
+    """Every constitution's score and result, in the form's order (the eight biased ones, then 平和质)."""
+    s = sums(answers)
+    out = [Score(c, s[c], _biased_result(s[c])) for c in BIASED]
+    out.append(Score(Constitution.BALANCED, s[Constitution.BALANCED],
+                     _balanced_result(s[Constitution.BALANCED], (s[c] for c in BIASED))))
+    return tuple(out)
+
+
+def identified(answers: Sequence[int] | str) -> tuple[Score, ...]:
+    """The constitutions the person has or tends to have (every result other than 否)."""
+    return tuple(x for x in score(answers) if x.result is not Result.NO)

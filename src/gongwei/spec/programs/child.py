@@ -1,0 +1,171 @@
+"""0～6岁儿童健康管理 and 0–36个月儿童中医药健康管理 — children (domain-spec.md §2.4, §2.11, §4.2 C1–C6, §4.4 TCM2, §5).
+
+Source: 国家基本公共卫生服务规范（第三版）(2017), 0～6岁儿童健康管理 and 中医药健康管理 chapters; 妇幼卫生统计
+(maternal and child statistics) for the 3岁以下 / 7岁以下 rates. All indicators use the maternal and child
+statistical year (1 Oct – 30 Sep) [V 53].
+
+Definitions chosen where the domain reference is unsure (each is a named parameter below):
+
+* **Who**: resident children (records not merged, not closed before the period) aged 0–6 at the period end.
+  The age reference date is the period end (domain-spec.md §1.3: "completed years at the reference date").
+  Enrolment in the child program is not required: the schedule follows the birth date.
+* **Scheduled checks** fall due at fixed ages (birth date + months, calendar arithmetic). A check counts for an
+  item when its service date lies in the item's window (``CHECK_WINDOW`` around the nominal age); the age the
+  record states (``age_months``) is not used. An item is *required in a period* when its window closes in the
+  period and the child's record was not closed before it; *missed* when required and not done.
+* **System management** (C3, 3rd-edition 4-2-1 frequency; C4, 妇幼 4-2-2 frequency): at least one check item
+  of the indicator's schedule was required in the period, and none was missed. A child with nothing due in the
+  period (e.g. born in the last weeks) is not counted in the numerator; the drill-down says so.
+* **TCM2**: the same rule over the TCM guidance months (按月龄接受中医药健康管理服务).
+* Because ages are taken at the period end (like the population bases), the last item of a band counts only for
+  children still in the band then: the 36-month check in C4 never does, the 36-month TCM guidance only in the
+  period's last fortnight.
+* **C1**: newborns born in the period with a newborn home visit within ``NEWBORN_VISIT_WITHIN_DAYS`` of birth
+  (the child's discharge date is not recorded, so birth is the anchor [U]). A visit after the period end still
+  counts when inside the window (statistics for a year are compiled after it closes); until the window closes
+  the drill-down shows the child as pending.
+* **C2 / C5** are computed the same way (≥ 1 child check or newborn visit in the period): C2 carries the
+  3rd-edition name, C5 the 妇幼 name; both divide by the 0–6 population base.
+* **C6**: ≥ ``EYE_CHECKS_REQUIRED`` check or newborn visit in the period with the eye-care box ticked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gongwei.spec.rules import (
+    Comparator,
+    DenominatorKind,
+    GapReason,
+    Indicator,
+    ScheduledService,
+    Source,
+    Target,
+    Window,
+)
+from gongwei.spec.vocab import BaseGroup, Program
+
+PROGRAM = Program.CHILD
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）0～6岁儿童健康管理服务规范 [V 7][V 8]", "V")
+MCH_STATS = Source("妇幼卫生统计：统计年度为上年10月1日至本年9月30日 [V 53]", "V")
+
+# Ages (completed years/months at the period end) of the indicator populations.
+MAX_AGE_YEARS = 6        # 0～6岁 = under 7 [V 7]; 7岁以下儿童 (C5) is the same population [S 1]
+UNDER_YEARS_SYSTEM = 3   # 3岁以下儿童 (C4) [V 27][V 28]
+TCM_MAX_MONTHS = 36      # 0～36个月儿童 (TCM2) [V 16][V 55b]
+
+# Newborn home visit: the specification asks for it within 1 week after discharge [V 7]; the newborn-visit
+# rate counts visits within 28 days [V 29][V 30].
+NEWBORN_VISIT_WITHIN_DAYS = 28
+NEWBORN_VISIT_SCHEDULE_DAYS = 7  # what the worklist shows as the target [V 7]
+NEWBORN_WINDOW = Window(before_days=0, after_days=NEWBORN_VISIT_WITHIN_DAYS)  # from birth (day 0)
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One scheduled service at a nominal age in months (满月 = 1)."""
+
+    months: int
+    window: Window
+
+    @property
+    def key(self) -> str:
+        return f"m{self.months}"
+
+    @property
+    def age_text(self) -> str:
+        return "满月" if self.months == 1 else f"{self.months}月龄"
+
+
+# Tolerance around each nominal age: not found in a source; ±15 days is the example of domain-spec.md §10 [U].
+CHECK_WINDOW = Window(before_days=15, after_days=15)
+# Checks at 满月 (28–30 days), 3, 6, 8, 12, 18, 24, 30, 36 months and once a year at 4, 5, 6 years [V 7][V 8]
+# ("4-2-1": 4 checks in year 1, 2 a year in years 2–3, 1 a year after 3 [V 10]).
+CHECK_MONTHS = (1, 3, 6, 8, 12, 18, 24, 30, 36, 48, 60, 72)
+CHECKS: tuple[CheckItem, ...] = tuple(CheckItem(m, CHECK_WINDOW) for m in CHECK_MONTHS)
+# C4's 4-2-2 frequency for children under 3: 3, 6, 8, 12 | 18, 24 | 30, 36 months; the newborn visit and the
+# full-month check are not counted [V 10][V 27][B].
+FOUR_TWO_TWO_MONTHS = (3, 6, 8, 12, 18, 24, 30, 36)
+
+# Child TCM guidance at 6, 12, 18, 24, 30 and 36 months [V 16]; tolerance as for the checks [U].
+TCM_WINDOW = Window(before_days=15, after_days=15)
+TCM_MONTHS = (6, 12, 18, 24, 30, 36)
+TCM_ITEMS: tuple[CheckItem, ...] = tuple(CheckItem(m, TCM_WINDOW) for m in TCM_MONTHS)
+
+# Eye care and vision checks: 13 from 0 to 6 [V 9]; the coverage rate counts children with at least one in the
+# year [S 1][S 4][B on "≥ 1"].
+EYE_CHECKS_REQUIRED = 1
+
+_C = "domain-spec.md §4.2"
+INDICATORS = (
+    Indicator("C1", "新生儿访视率", "child.newborn_visited", BaseGroup.LIVE_BIRTHS.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C1 [V 29][V 30]", "V"), PROGRAM.value, period="mcy",
+              cohort="child.born",
+              note=f"本期出生、出生后{NEWBORN_VISIT_WITHIN_DAYS}天内接受过新生儿家庭访视的人数 / 活产数"),
+    Indicator("C2", "0～6岁儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C2 [V 29][V 30]", "V"), PROGRAM.value, period="mcy",
+              cohort="child.in_0_6", note="本期接受过 1 次及以上健康检查或新生儿访视的 0～6 岁儿童"),
+    Indicator("C3", "0～6岁儿童系统管理率", "child.system_managed", BaseGroup.CHILDREN_0_6.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C3 [V 30]", "V"), PROGRAM.value, period="mcy",
+              cohort="child.in_0_6",
+              note="本期到期的各次体检（满月，3、6、8、12、18、24、30、36月龄，4、5、6岁）均在时间窗内完成"),
+    Indicator("C4", "3岁以下儿童系统管理率", "child.system_managed_u3", BaseGroup.CHILDREN_UNDER_3.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C4 [V 27][V 28][V 10]", "V"), PROGRAM.value,
+              period="mcy", cohort="child.under_3", note="按 4:2:2 频次，本期到期的体检均在时间窗内完成"),
+    Indicator("C5", "7岁以下儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C5 [S 1][V 28]", "S"), PROGRAM.value, period="mcy",
+              cohort="child.in_0_6", note="与 C2 同一算法（妇幼统计口径的名称）"),
+    Indicator("C6", "0～6岁儿童眼保健和视力检查覆盖率", "child.eye_checked", BaseGroup.CHILDREN_0_6.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C6 [S 1][S 4][V 9]", "S"), PROGRAM.value,
+              period="mcy", cohort="child.in_0_6", note="本期接受过 1 次及以上眼保健和视力检查"),
+    Indicator("TCM2", "0～36个月儿童中医药健康管理服务率", "child.tcm_managed", BaseGroup.CHILDREN_0_36M.value,
+              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.4 TCM2 [V 55b][S 1][S 4]", "V"),
+              PROGRAM.value, period="mcy", cohort="child.in_0_36m",
+              note="本期到期的中医药健康指导（6、12、18、24、30、36月龄）均按月龄完成"),
+)
+
+TARGETS = (
+    Target("C2", 2023, 0.90, Source("一省 2023 年目标：0～6岁儿童健康管理率 ≥ 90% [V 28]", "V")),
+    Target("C5", 2023, 0.90, Source("一省 2023 年目标：7岁以下儿童健康管理率 ≥ 90% [V 28]", "V")),
+    Target("C5", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("C6", 2023, 0.90, Source("一省 2023 年目标；国家卫生城市标准 [V 28][V 27]", "V")),
+    Target("C6", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("C4", 2021, 0.90, Source("国家卫生城市标准（2021）[V 27]", "V")),
+    Target("C4", 2023, 0.90, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("TCM2", 2023, 0.77, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("TCM2", 2024, 0.84, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+)
+
+DIRECTION = Comparator.GE
+
+# Why a child misses a numerator. Keys name the engine's gap_* columns.
+GAP_REASONS = {
+    "no_newborn_visit": GapReason("CH-NEWBORN", f"出生后{NEWBORN_VISIT_WITHIN_DAYS}天内未做新生儿家庭访视"),
+    "newborn_visit_pending": GapReason(
+        "CH-NEWBORN-OPEN", "新生儿访视期限 {newborn_visit_deadline} 在统计期末之后，尚无访视记录"),
+    "no_check": GapReason("CH-NOCHECK", "本期无儿童健康检查记录"),
+    "no_eye_check": GapReason("CH-EYE", "本期无眼保健和视力检查"),
+    "no_due_check": GapReason("CH-NODUE", "本期无到期的体检"),
+    "no_due_check_422": GapReason("CH-NODUE-422", "本期无到期的 4:2:2 体检"),
+    "no_due_tcm": GapReason("CH-TCM-NODUE", "本期无到期的中医药健康指导"),
+    "closed": GapReason("CH-CLOSED", "档案已于 {closed_on} 关闭，此后到期的服务不再要求"),
+    **{f"missing_check_{i.key}": GapReason(f"CH-CHECK-{i.months}", f"缺少{i.age_text}体检") for i in CHECKS},
+    **{f"missing_tcm_{i.key}": GapReason(f"CH-TCM-{i.months}", f"缺少{i.age_text}中医药健康指导") for i in TCM_ITEMS},
+}
+FLAG_REASONS = {
+    "newborn_visited": ("no_newborn_visit", "newborn_visit_pending", "closed"),
+    "checked": ("no_check", "closed"),
+    "eye_checked": ("no_eye_check", "closed"),
+    "system_managed": (*(f"missing_check_{i.key}" for i in CHECKS), "no_due_check", "closed"),
+    "system_managed_u3": (*(f"missing_check_m{m}" for m in FOUR_TWO_TWO_MONTHS), "no_due_check_422", "closed"),
+    "tcm_managed": (*(f"missing_tcm_{i.key}" for i in TCM_ITEMS), "no_due_tcm", "closed"),
+}
+# Worklist: each item's due date is the last day of its window; overdue ⇔ the linked gap is set.
+SCHEDULE = (
+    ScheduledService("newborn_visit", f"新生儿家庭访视（出生后{NEWBORN_VISIT_WITHIN_DAYS}天内，规范要求出院后"
+                     f"{NEWBORN_VISIT_SCHEDULE_DAYS}天内）", "newborn_visit_due", gap="no_newborn_visit"),
+    *(ScheduledService(f"check_{i.key}", f"{i.age_text}健康检查", f"check_{i.key}_due", gap=f"missing_check_{i.key}")
+      for i in CHECKS),
+    *(ScheduledService(f"tcm_{i.key}", f"{i.age_text}中医药健康指导", f"tcm_{i.key}_due", gap=f"missing_tcm_{i.key}")
+      for i in TCM_ITEMS),
+)

@@ -1,0 +1,129 @@
+"""家庭医生签约服务 — family-doctor contracts (domain-spec.md §4.4 F1–F4, §5, §9).
+
+One state row per resident found in the records at the period end (usual resident, not merged, not closed
+on or before the period end), at the resident's managing unit:
+
+* **signed**: a contract in force at some time in the period — started on or before the period end, ending
+  on or after its start, and not cancelled on or before the period start [B: the national texts count
+  "签约人数" without fixing the day; switch :data:`SIGNED_AT` to count contracts in force at the period end].
+* **key_member** / **in_<group>**: member of a key population found in the records (:data:`KEY_GROUPS`);
+  **key_signed** / **signed_<group>**: those members with a contract.
+* **expiring**: a contract of the person ends in the period (not cancelled before its end, the person still
+  in the records at its end); **renewed**: each such contract was followed by another one starting after its
+  start and at most :data:`RENEWAL_GRACE_DAYS` after its end (the ``is_renewal`` flag is not needed for this).
+  ``renewal_due`` (worklist) is the end date of the first contract ending this year that is not renewed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gongwei.spec.programs import elderly
+from gongwei.spec.rules import (
+    ByYear,
+    DenominatorKind,
+    GapReason,
+    Indicator,
+    ScheduledService,
+    Source,
+    Target,
+)
+from gongwei.spec.vocab import BaseGroup, KeyGroup
+
+PROGRAM = "family_doctor"
+V55B = "[V 55b]"
+
+
+class SignedAt(StrEnum):
+    ANY_TIME = "any_time"      # a contract in force at some time in the period (default)
+    PERIOD_END = "period_end"  # in force on the period's last day
+
+
+SIGNED_AT = ByYear({2016: SignedAt.ANY_TIME})
+SIGNED_AT_SOURCE = Source("domain-spec.md §4.4 F1：签约人数口径未见全国文本（在期内有效的签约）", "B")
+
+# Grace after a contract's end within which a new contract counts as its renewal [U].
+RENEWAL_GRACE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class KeyGroupRule:
+    """How a key population is found in the records: by age (completed years at the elderly program's
+    reference date), by an enrolment overlapping the period, or by the disability field."""
+
+    group: KeyGroup
+    min_age: int | None = None
+    max_age: int | None = None
+    programs: tuple[str, ...] = ()
+    disability: bool = False
+
+
+# Key populations as listed in one reporting model (domain-spec.md §4.4 [V 55b]). 0–6 = up to 6 completed
+# years (under 7). Patients are those managed in the period (enrolment overlapping it), e.g.
+# "在管高血压患者". Disabled: a 残疾情况 other than blank and "1 无残疾" (data-quality.md §1.3).
+KEY_GROUPS = ByYear({2016: (
+    KeyGroupRule(KeyGroup.CHILD, max_age=6),
+    KeyGroupRule(KeyGroup.ELDERLY, min_age=elderly.MIN_AGE),
+    KeyGroupRule(KeyGroup.MATERNAL, programs=("pregnancy",)),
+    KeyGroupRule(KeyGroup.HYPERTENSION, programs=("hypertension",)),
+    KeyGroupRule(KeyGroup.DIABETES, programs=("diabetes",)),
+    KeyGroupRule(KeyGroup.TB, programs=("tb",)),
+    KeyGroupRule(KeyGroup.SMI, programs=("smi",)),
+    KeyGroupRule(KeyGroup.DISABLED, disability=True),
+)})
+NO_DISABILITY_CODES = ("1",)  # 残疾情况 1 无残疾 (data-quality.md §1.3)
+# 计划生育特殊家庭 and 脱贫人口 are key groups [V 55b] but the records hold no field that finds them; a
+# contract's key_groups column is not used (it would only find people who already signed).
+NOT_FOUND_IN_RECORDS = (KeyGroup.FP_HARDSHIP, KeyGroup.POVERTY_ALLEVIATED)
+
+_GROUP_NAMES = {
+    KeyGroup.CHILD: "0～6岁儿童", KeyGroup.ELDERLY: "65岁及以上老年人", KeyGroup.MATERNAL: "孕产妇",
+    KeyGroup.HYPERTENSION: "在管高血压患者", KeyGroup.DIABETES: "在管2型糖尿病患者", KeyGroup.TB: "在管肺结核患者",
+    KeyGroup.SMI: "在管严重精神障碍患者", KeyGroup.DISABLED: "残疾人",
+}
+_GROUP_CODES = {
+    KeyGroup.CHILD: "CHILD", KeyGroup.ELDERLY: "ELDERLY", KeyGroup.MATERNAL: "MATERNAL",
+    KeyGroup.HYPERTENSION: "HTN", KeyGroup.DIABETES: "DM", KeyGroup.TB: "TB", KeyGroup.SMI: "SMI",
+    KeyGroup.DISABLED: "DISABLED",
+}
+
+INDICATORS = (
+    Indicator("F1", "家庭医生签约率", "family_doctor.signed", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE, Source(f"domain-spec.md §4.4 F1 {V55B}[S 1][S 4]", "V"), PROGRAM,
+              cohort="family_doctor.in_records", note="期内有有效签约的常住居民 / 常住人口数"),
+    Indicator("F2", "重点人群签约率", "family_doctor.key_signed", "family_doctor.key_member",
+              DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §4.4 F2 {V55B}[S 4]", "V"), PROGRAM,
+              note="档案中可识别的重点人群（儿童、老年人、孕产妇、在管慢病/结核/精神障碍患者、残疾人）中已签约者；"
+                   "计划生育特殊家庭、脱贫人口无档案字段，未计入"),
+    Indicator("F3", "续签率", "family_doctor.renewed", "family_doctor.expiring", DenominatorKind.MANAGED_COHORT,
+              Source("domain-spec.md §4.4 F3 [V 55a][V 55b]；分母“期内到期应续签”[B]", "B"), PROGRAM,
+              note=f"期内签约到期者中，到期后 {RENEWAL_GRACE_DAYS} 天内（或到期前）另签新约者"),
+    *(Indicator(f"F4-{_GROUP_CODES[r.group]}", f"{_GROUP_NAMES[r.group]}签约率",
+                f"family_doctor.signed_{r.group.value}", f"family_doctor.in_{r.group.value}",
+                DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §4.4 F4 {V55B}", "V"), PROGRAM)
+      for r in KEY_GROUPS.for_year(2016)),
+)
+
+TARGETS = (
+    Target("F1", 2017, 0.30, Source("2016 年国家方案：2017 年签约覆盖率 ≥30% [V 48]", "V")),
+    Target("F2", 2017, 0.60, Source("2016 年国家方案：2017 年重点人群 ≥60% [V 48]", "V")),
+    Target("F1", 2035, 0.75, Source("2022 年国家指导意见：到 2035 年 ≥75% [V 47]", "V")),
+    Target("F2", 2035, 0.85, Source("2022 年国家指导意见：到 2035 年重点人群 ≥85% [V 47]", "V")),
+)
+# The 2022 guideline also asks for +1 to 3 points a year [V 47]: a change against the previous year, which
+# a fixed Target cannot express; bulletins show it from the stored previous-year figures.
+
+GAP_REASONS = {
+    "not_signed": GapReason("FD-NONE", "未签约"),
+    "not_renewed": GapReason("FD-RENEW", "签约于 {renewal_due} 到期，未续签"),
+}
+FLAG_REASONS = {
+    "signed": ("not_signed",),
+    "key_signed": ("not_signed",),
+    "renewed": ("not_renewed",),
+    **{f"signed_{r.group.value}": ("not_signed",) for r in KEY_GROUPS.for_year(2016)},
+}
+SCHEDULE = (
+    ScheduledService("renewal", "家庭医生签约续签", "renewal_due", gap="not_renewed"),
+)

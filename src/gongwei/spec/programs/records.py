@@ -1,0 +1,126 @@
+"""居民健康档案管理 — resident health records (domain-spec.md §2.1, §4.1 R1–R5; data-quality.md §1.6, §2.3).
+
+One state row per record (a resident with a 个人基本信息表), counted at the resident's managing unit:
+
+* **recorded** (建档): the record exists at the period end — created on or before it, the resident a usual
+  resident (常住, the population the base counts), the record not closed (death, move, loss, refusal) on or
+  before the period end. Records later merged into another one still count here, as on the platforms
+  that report 建档数: removing them is what R5 (有效建档) is for.
+* **electronic** (电子建档): recorded and held as an electronic record.
+* **standardized** (规范化电子健康档案): electronic, every required basic-information field filled
+  (:data:`STANDARD`), optionally a recent health exam for key populations, and not a duplicate.
+* **in_use** (动态使用): recorded, with a service record in the :data:`~gongwei.spec.records.DYNAMIC_USE_WINDOW_DAYS`
+  days up to the period end.
+* **valid** (有效): recorded and not a duplicate — neither merged into another record nor a second active
+  record with the same normalised identity number (exact match; probabilistic matching is issue 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gongwei.spec.programs import elderly
+from gongwei.spec.records import DYNAMIC_USE_WINDOW_DAYS, REQUIRED_BASIC_FIELDS
+from gongwei.spec.rules import ByYear, DenominatorKind, GapReason, Indicator, Source, Target
+from gongwei.spec.vocab import BaseGroup
+
+PROGRAM = "records"
+DQ_16 = "data-quality.md §1.6"
+
+
+@dataclass(frozen=True)
+class RecordStandard:
+    """What makes an electronic record 规范 (standardized). No national rule exists: evaluators use
+    checklists of blank or missing items and, for key populations, the health exam [U] (data-quality.md §1.6).
+
+    ``required_fields``: basic-information fields that must not be blank (resident or record columns).
+    ``exam_for_key_populations``: key-population members (aged ``key_min_age``+ by the elderly program's
+    age rule, or enrolled in one of ``key_programs`` during the period) also need a health exam within
+    ``exam_window_days`` up to the period end.
+    ``exclude_duplicates``: a merged or same-identity duplicate record is not a standardized one
+    ("一人一档", data-quality.md §2.3).
+    """
+
+    required_fields: tuple[str, ...] = REQUIRED_BASIC_FIELDS
+    electronic: bool = True
+    exclude_duplicates: bool = True
+    exam_for_key_populations: bool = False
+    key_min_age: int = elderly.MIN_AGE
+    key_programs: tuple[str, ...] = ("hypertension", "diabetes", "smi")
+    exam_window_days: int = 365
+
+
+STANDARD = ByYear({2017: RecordStandard()})
+STANDARD_SOURCE = Source(f"{DQ_16}: 基本信息表空项、漏项判为不规范；重点人群另查体检（各地清单不一）", "U")
+
+# Only residents who usually live in the area (常住, ≥ 6 months) are counted: the denominator is the
+# usual-resident population (domain-spec.md §1.3 [V 49]; data-quality.md §2.5).
+USUAL_RESIDENTS_ONLY = True
+
+# Services that make a record "dynamically used" (动态使用): any service record of the resident in the
+# window (data-quality.md §1.6 [V]: linked medical records and/or conforming service records within the
+# past year). Whether each service meets its own specification is not checked here [B].
+DYNAMIC_USE_SERVICES = (
+    "health_examinations", "chronic_follow_ups", "smi_follow_ups", "tb_follow_ups", "newborn_visits",
+    "child_checks", "prenatal_visits", "postpartum_visits", "vaccinations", "tcm_constitutions",
+    "child_tcm_guidance",
+)
+DYNAMIC_USE_DAYS = DYNAMIC_USE_WINDOW_DAYS
+
+# Labels of basic-information fields, for the reasons shown to staff (个人基本信息表, data-quality.md §1.3).
+FIELD_LABELS = {
+    "name": "姓名", "sex": "性别", "birth_date": "出生日期", "id_number": "身份证号", "phone": "本人电话",
+    "residence_type": "常住类型", "ethnicity": "民族", "blood_abo": "ABO血型", "blood_rh": "RH血型",
+    "education": "文化程度", "occupation": "职业", "marital_status": "婚姻状况",
+    "payment_methods": "医疗费用支付方式", "drug_allergy": "药物过敏史", "exposure": "暴露史",
+    "past_history": "既往史", "family_history": "家族史", "disability": "残疾情况", "work_unit": "工作单位",
+    "contact_name": "联系人姓名", "contact_phone": "联系人电话", "kitchen_exhaust": "厨房排风设施",
+    "fuel": "燃料类型", "drinking_water": "饮水", "toilet": "厕所", "livestock_pen": "禽畜栏",
+}
+
+INDICATORS = (
+    Indicator("R1", "健康档案建档率", "records.recorded", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.1 R1 [V 55b]", "V"), PROGRAM,
+              note="分子为期末在档的常住居民档案数（含其后被合并的重复档案，见 R5）；分母为常住人口数"),
+    Indicator("R2", "电子健康档案建档率", "records.electronic", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE, Source(f"domain-spec.md §4.1 R2 [V 55b]; {DQ_16} [V]", "V"), PROGRAM,
+              cohort="records.recorded"),
+    Indicator("R3", "居民规范化电子健康档案覆盖率", "records.standardized", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.1 R3 [V 55b][S 1][S 4]", "V"), PROGRAM,
+              cohort="records.recorded",
+              note=f"“规范”按 spec.programs.records.STANDARD 判定（必填基本信息项，可选重点人群体检）[U]，见 {DQ_16}"),
+    Indicator("R4", "健康档案使用率", "records.in_use", "records.recorded", DenominatorKind.MANAGED_COHORT,
+              Source(f"domain-spec.md §4.1 R4 [V 55b]; {DQ_16}（近1年有动态记录）[V]", "V"), PROGRAM,
+              note="近一年（截至期末）有任一服务记录的档案 / 在档档案"),
+    Indicator("R5", "有效建档率", "records.valid", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §2.1, §4.1 R5（191.17万 − 0.16万）[S 2]", "S"),
+              PROGRAM, cohort="records.recorded",
+              note="在档档案减去重复档案：已合并档案，及身份证号（规范化后）相同的第二份及以上在档档案；"
+                   "基于姓名等的概率匹配见 issue 4"),
+)
+
+TARGETS = (
+    Target("R3", 2011, 0.50, Source("2011 年目标 规范化电子建档率 50% [V 50]", "V")),
+    Target("R3", 2013, 0.65, Source("深化医改规划 2013 年 65% [V 49][V 50]", "V")),
+    Target("R3", 2022, 0.61, Source("一省 2022 年目标 [V 28]", "V")),
+    Target("R3", 2023, 0.62, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("R3", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("R2", 2017, 0.90, Source(f"{DQ_16}: 电子建档率典型目标 ≥90%（二手来源，未注明年份）", "B")),
+    Target("R4", 2017, 0.60, Source(f"{DQ_16}: 使用率典型目标 ≥60%（二手来源，未注明年份）", "B")),
+)
+
+GAP_REASONS = {
+    "not_electronic": GapReason("REC-PAPER", "仅有纸质档案，未建电子档案"),
+    "missing_fields": GapReason("REC-FIELDS", "个人基本信息表缺项：{missing_fields}"),
+    "no_key_exam": GapReason("REC-EXAM", "重点人群近一年无健康体检"),
+    "merged": GapReason("REC-MERGED", "重复档案，已合并至其他档案"),
+    "duplicate_id": GapReason("REC-DUPID", "与其他在档档案身份证号相同（重复档案）"),
+    "no_recent_service": GapReason("REC-IDLE", "近一年无服务记录"),
+}
+FLAG_REASONS = {
+    "electronic": ("not_electronic",),
+    "standardized": ("not_electronic", "missing_fields", "no_key_exam", "merged", "duplicate_id"),
+    "in_use": ("merged", "no_recent_service"),
+    "valid": ("merged", "duplicate_id"),
+}
+SCHEDULE = ()

@@ -1,0 +1,56 @@
+"""老年人中医药健康管理 — elderly TCM health management (domain-spec.md §2.11 elderly part, §4.4 TCM1, §5).
+
+Once a year for residents aged 65+ [V 15]: constitution identification (中医体质辨识, the 33-item
+questionnaire scored by :mod:`gongwei.spec.constitution`) and TCM health guidance by constitution.
+Children's TCM guidance (TCM2) belongs to the child program.
+
+One state row per resident aged 65+ found in the records (the elderly program's cohort and age rule):
+
+* **managed**: in the period, a questionnaire with all 33 answers valid (1–5 each) and guidance given.
+
+Due by 31 December; "本年未做中医体质辨识" is a gap once the year is over (pending before that).
+"""
+
+from __future__ import annotations
+
+from gongwei.spec import constitution
+from gongwei.spec.programs import elderly
+from gongwei.spec.rules import DenominatorKind, GapReason, Indicator, ScheduledService, Source, Target
+from gongwei.spec.vocab import BaseGroup
+
+PROGRAM = "elderly_tcm"
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范（老年人）[V 15]", "V")
+
+# Who: the elderly program's population and age rule (65+, reference date configurable there) [V 15].
+MIN_AGE = elderly.MIN_AGE
+# What counts: a complete questionnaire (33 answers 1–5, spec.constitution) and guidance given [V 15][V 14].
+QUESTION_COUNT = constitution.QUESTION_COUNT
+ANSWER_RANGE = (constitution.MIN_ANSWER, constitution.MAX_ANSWER)
+GUIDANCE_REQUIRED = True
+
+INDICATORS = (
+    Indicator("TCM1", "老年人中医药健康管理率", "elderly_tcm.managed", BaseGroup.AGED_65_PLUS.value,
+              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.4 TCM1 [V 55b][S 1][S 4]", "V"), PROGRAM,
+              cohort="elderly_tcm.aged_65_plus",
+              note="年内完成中医体质辨识（33题问卷完整）并进行中医药保健指导的65岁及以上常住居民 / 65岁及以上常住人口数"),
+)
+
+TARGETS = (
+    Target("TCM1", 2022, 0.70, Source("一省 2022 年目标 [S 0]", "S")),
+    Target("TCM1", 2023, 0.70, Source("一省 2023 年目标 [V 28]", "V")),
+    Target("TCM1", 2024, 0.74, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+)
+
+GAP_REASONS = {
+    "no_tcm": GapReason("TCM-NONE", "本年未做中医体质辨识"),
+    "tcm_pending": GapReason("TCM-PENDING", "本年尚未做中医体质辨识（应于 {tcm_due} 前完成）"),
+    "incomplete": GapReason("TCM-FORM", f"中医体质辨识问卷不完整（应答 {QUESTION_COUNT} 题，每题 "
+                                        f"{ANSWER_RANGE[0]}～{ANSWER_RANGE[1]} 分）"),
+    "no_guidance": GapReason("TCM-GUIDE", "已做体质辨识，未进行中医药保健指导"),
+}
+FLAG_REASONS = {
+    "managed": ("no_tcm", "tcm_pending", "incomplete", "no_guidance"),
+}
+SCHEDULE = (
+    ScheduledService("elderly_tcm", "老年人中医体质辨识和保健指导", "tcm_due", gap="no_tcm"),
+)

@@ -1,0 +1,76 @@
+"""Health education, reporting and supervision the plain way: loops over institutions, cards and records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from gongwei.spec.programs import education, reporting, supervision
+
+PROGRAMS = {"education": education, "reporting": reporting, "supervision": supervision}
+TABLES = ["org_units", "health_education_activities", "infectious_disease_reports", "supervision_reports"]
+
+
+def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
+    return {"education": _education, "reporting": _reporting, "supervision": _supervision}[program](tables, period)
+
+
+def _education(tables, period) -> dict[str, Counter]:
+    minimums = education.MINIMUMS.for_year(period.year)
+    held = defaultdict(Counter)
+    for a in tables["health_education_activities"]:
+        if period.start <= a["activity_date"] <= period.end:
+            held[a["org_unit_id"]][a["kind"]] += 1
+    counts = defaultdict(Counter)
+    for unit in tables["org_units"]:
+        klass = education.INSTITUTION_CLASS.get(unit["kind"])
+        if klass is None or not unit["is_active"]:
+            continue
+        for kind, minimum in minimums[klass].items():
+            need = education.required(minimum, period)
+            if need > 0:
+                counts[f"{kind}_due"][unit["id"]] += 1
+                if held[unit["id"]][kind] >= need:
+                    counts[f"{kind}_met"][unit["id"]] += 1
+    return {f"{k}_{w}": counts[f"{k}_{w}"] for k in education.KINDS for w in ("due", "met")}
+
+
+def _reporting(tables, period) -> dict[str, Counter]:
+    local = dt.timedelta(hours=reporting.LOCAL_UTC_OFFSET_HOURS)
+    hours = reporting.DEADLINE_HOURS.for_year(period.year)
+    counts = {f: Counter() for f in ("registered", "reported", "on_time")}
+    for card in tables["infectious_disease_reports"]:
+        diagnosed = card["diagnosed_at"]
+        if not period.start <= (diagnosed + local).date() <= period.end:
+            continue
+        unit = card["org_unit_id"]
+        counts["registered"][unit] += 1
+        if card["reported_at"] is None:
+            continue
+        counts["reported"][unit] += 1
+        if card["reported_at"] - diagnosed <= dt.timedelta(hours=hours[card["disease_class"]]):
+            counts["on_time"][unit] += 1
+    return counts
+
+
+def _supervision(tables, period) -> dict[str, Counter]:
+    need = supervision.patrols_required(period)
+    counts = {f: Counter() for f in ("clue_found", "clue_reported", "patrol_due", "patrol_met")}
+    patrols = Counter()
+    for r in tables["supervision_reports"]:
+        if not period.start <= r["report_date"] <= period.end:
+            continue
+        if r["clue_found"]:
+            counts["clue_found"][r["org_unit_id"]] += 1
+            if r["reported"]:
+                counts["clue_reported"][r["org_unit_id"]] += 1
+        if r["kind"] == "patrol":
+            patrols[(r["org_unit_id"], r["category"])] += 1
+    for unit in tables["org_units"]:
+        if unit["kind"] not in supervision.SUPERVISING_KINDS or not unit["is_active"] or need == 0:
+            continue
+        for category in supervision.CATEGORIES:
+            counts["patrol_due"][unit["id"]] += 1
+            if patrols[(unit["id"], category)] >= need:
+                counts["patrol_met"][unit["id"]] += 1
+    return counts

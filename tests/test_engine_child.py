@@ -1,0 +1,202 @@
+"""Child indicators C1–C6 and TCM2 on a hand-built region; expected counts worked out by hand.
+
+Statistical year 2025MCY = 1 Oct 2024 – 30 Sep 2025; ages at the period end. Each scheduled item (check or TCM
+guidance at m months) is due on birth + m months, counts when done from 15 days before to 15 days after, and is
+*required* in the period when that window closes (the deadline) inside it.
+
+- K1, 城东, born 2024-11-10 (in the period): newborn visit 11-20 (10 days, eye check ✓). Checks 1 m 12-12 ✓,
+  3 m 02-20 ✓ (+10 d), 6 m 05-10 ✓, 8 m 07-30 ✗ (due 07-10, window closed 07-25); 12 m window closes 11-25 →
+  not yet required. TCM 6 m on 05-10 ✓. → C1 ✓ C2 ✓ C6 ✓; C3 ✗ and C4 ✗ (8 m missed); TCM2 ✓.
+- K2, 城东, born 2025-09-10: newborn visit 10-02 — after the period end but within 28 days → C1 ✓; no contact in
+  the period → C2 ✗ C6 ✗; nothing due → C3 ✗ C4 ✗ TCM2 ✗.
+- K3, 城西, born 2025-09-20: only a voided newborn visit; the 28-day window closes 10-18 → C1 pending ✗; nothing else.
+- K4, 城西, born 2024-09-20 (before the period → not in C1): checks 1 m 10-22, 3 m 12-20, 6 m 03-25, 8 m 05-20
+  (eye ✓) all in their windows; 12 m closes 10-05 → not required → C2 ✓ C3 ✓ C4 ✓ C6 ✓; TCM 6 m (closes
+  2025-04-04) missing → TCM2 ✗.
+- K5, 林泉村, born 2022-03-15 (3 y 6 m at the end: not under 3, not 0–36 m): 36 m check 03-20 ✓ (30 m closed
+  2024-09-30, before the period) → C2 ✓ C3 ✓; no eye check → C6 ✗.
+- K6, 城东, born 2018-11-01 (6 y 11 m): 72 m check 2024-11-10 with eye check → C2 ✓ C3 ✓ C6 ✓.
+- K7, 城东, born 2018-09-15: 7 on 2025-09-15 → not 0–6 at the period end; counted nowhere.
+- K8, 林泉村, born 2023-03-10 (2 y 6 m): 24 m check (closes 03-25) missing; 30 m on 09-01 ✓ (no eye check);
+  18 m check 2024-09-12 before the period. TCM 24 m 03-12 ✓ and 30 m 09-01 ✓. → C2 ✓ C3 ✗ C4 ✗ C6 ✗ TCM2 ✓.
+- K9, 林泉村, born 2025-01-05, died 2025-01-20: newborn visit window closes 02-02 after the death → not required;
+  C1 ✗ (reason: record closed); nothing due.
+
+Bases 2025: live births 城东 3, 城西 1, 林泉村 2 (蒲亭 4, county 6); 0–6: 城东 10, 城西 5, 林泉乡 8 (county 23);
+under 3 and 0–36 m: 城东 4, 城西 3, 林泉村 3 (蒲亭 7, county 10).
+C1: 蒲亭 K1+K2 = 2, 林泉 0.           C2 = C5: 蒲亭 K1, K4, K6 = 3; 林泉 K5, K8 = 2.
+C3: 蒲亭 K4, K6 = 2; 林泉 K5 = 1.      C4: 蒲亭 K4 = 1; 林泉 0.
+C6: 蒲亭 K1, K4, K6 = 3; 林泉 0.       TCM2: 蒲亭 K1 = 1; 林泉 K8 = 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gongwei.engine import catalogue, gaps, registry, worklist
+from gongwei.engine.orgs import OrgTree
+from gongwei.spec.periods import parse
+from gongwei.spec.programs import child
+from tests.engine_fixtures_mch import COUNTY, EAST, LINQUAN_TOWN, PUTING, WEST, engine
+
+pytestmark = pytest.mark.django_db
+
+CODES = ["C1", "C2", "C3", "C4", "C5", "C6", "TCM2"]
+
+
+@pytest.fixture
+def eng(tmp_path):
+    return engine(tmp_path, ("child",))
+
+
+def _by_code(eng, results):
+    tree = OrgTree.load(eng.snapshot)
+    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
+            for r in results.to_pylist()}
+
+
+def test_statistical_year_2025(eng):
+    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
+    assert got[("C1", EAST)] == (2, 3)
+    assert got[("C1", WEST)] == (0, 1)
+    assert got[("C1", PUTING)] == (2, 4)
+    assert got[("C1", LINQUAN_TOWN)] == (0, 2)
+    assert got[("C1", COUNTY)] == (2, 6)
+    for code in ("C2", "C5"):
+        assert got[(code, EAST)] == (2, 10)
+        assert got[(code, PUTING)] == (3, 15)
+        assert got[(code, LINQUAN_TOWN)] == (2, 8)
+        assert got[(code, COUNTY)] == (5, 23)
+    assert got[("C3", PUTING)] == (2, 15)
+    assert got[("C3", LINQUAN_TOWN)] == (1, 8)
+    assert got[("C3", COUNTY)] == (3, 23)
+    assert got[("C4", WEST)] == (1, 3)
+    assert got[("C4", PUTING)] == (1, 7)
+    assert got[("C4", LINQUAN_TOWN)] == (0, 3)
+    assert got[("C4", COUNTY)] == (1, 10)
+    assert got[("C6", PUTING)] == (3, 15)
+    assert got[("C6", LINQUAN_TOWN)] == (0, 8)
+    assert got[("C6", COUNTY)] == (3, 23)
+    assert got[("TCM2", PUTING)] == (1, 7)
+    assert got[("TCM2", LINQUAN_TOWN)] == (1, 3)
+    assert got[("TCM2", COUNTY)] == (2, 10)
+
+
+def test_cohorts_follow_age_at_the_period_end(eng):
+    period = parse("2025MCY")
+    people = {code: {p.record_no for p in gaps.people(eng, code, COUNTY, period, part="denominator").people}
+              for code in ("C1", "C2", "C4", "TCM2")}
+    assert people["C1"] == {"K1", "K2", "K3", "K9"}                       # born in the period
+    assert people["C2"] == {"K1", "K2", "K3", "K4", "K5", "K6", "K8", "K9"}  # K7 turned 7
+    assert people["C4"] == {"K1", "K2", "K3", "K4", "K8", "K9"}           # K5 is 3 y 6 m
+    assert people["TCM2"] == people["C4"]
+
+
+def test_gap_lists_explain_each_child(eng):
+    period = parse("2025MCY")
+    closed = ("CH-CLOSED", "档案已于 2025-01-20 关闭，此后到期的服务不再要求")
+    c1 = gaps.people(eng, "C1", COUNTY, period)
+    assert [(p.record_no, p.reasons) for p in c1.people] == [
+        ("K3", [("CH-NEWBORN-OPEN", "新生儿访视期限 2025-10-18 在统计期末之后，尚无访视记录")]),
+        ("K9", [closed]),
+    ]
+    c3 = gaps.people(eng, "C3", COUNTY, period)
+    assert {p.record_no: p.reasons for p in c3.people} == {
+        "K1": [("CH-CHECK-8", "缺少8月龄体检")],
+        "K2": [("CH-NODUE", "本期无到期的体检")],
+        "K3": [("CH-NODUE", "本期无到期的体检")],
+        "K8": [("CH-CHECK-24", "缺少24月龄体检")],
+        "K9": [("CH-NODUE", "本期无到期的体检"), closed],
+    }
+    c4 = gaps.people(eng, "C4", COUNTY, period)
+    assert {p.record_no: [c for c, _ in p.reasons] for p in c4.people} == {
+        "K1": ["CH-CHECK-8"], "K2": ["CH-NODUE-422"], "K3": ["CH-NODUE-422"], "K8": ["CH-CHECK-24"],
+        "K9": ["CH-NODUE-422", "CH-CLOSED"]}
+    c2 = gaps.people(eng, "C2", COUNTY, period)
+    assert {p.record_no: [m for _, m in p.reasons] for p in c2.people} == {
+        "K2": ["本期无儿童健康检查记录"], "K3": ["本期无儿童健康检查记录"], "K9": ["本期无儿童健康检查记录", closed[1]]}
+    c6 = gaps.people(eng, "C6", COUNTY, period)
+    assert {p.record_no for p in c6.people} == {"K2", "K3", "K5", "K8", "K9"}
+    assert ("CH-EYE", "本期无眼保健和视力检查") in {p.record_no: p for p in c6.people}["K5"].reasons
+    tcm = gaps.people(eng, "TCM2", COUNTY, period)
+    assert {p.record_no: [m for _, m in p.reasons] for p in tcm.people} == {
+        "K2": ["本期无到期的中医药健康指导"], "K3": ["本期无到期的中医药健康指导"],
+        "K4": ["缺少6月龄中医药健康指导"], "K9": ["本期无到期的中医药健康指导", closed[1]]}
+
+
+def test_worklist_due_dates(eng):
+    """As of 2025-08-10 (period 1 Jan – 10 Aug 2025, look-ahead to 31 Dec); due date = window's last day:
+
+    overdue: K8 24 m check (03-25), K4 TCM 6 m (04-04), K1 8 m check (07-25, 16 days ago);
+    upcoming: K4 12 m check and TCM (due 09-20 → by 10-05), K1 12 m check and TCM (11-10 → by 11-25).
+    K8's 30 m check (window 08-26 – 09-25) was done on 09-01 (the snapshot already holds it).
+    K2 and K3 are not born by 10 Aug; K9's items fall after the record closed.
+    """
+    work = worklist.items(eng, COUNTY, dt.date(2025, 8, 10), programs=["child"], include_upcoming=True).to_pylist()
+    got = sorted((w["due_date"], w["record_no"], w["service"], w["status"], w["days_overdue"]) for w in work)
+    assert got == [
+        (dt.date(2025, 3, 25), "K8", "check_m24", "overdue", 138),
+        (dt.date(2025, 4, 4), "K4", "tcm_m6", "overdue", 128),
+        (dt.date(2025, 7, 25), "K1", "check_m8", "overdue", 16),
+        (dt.date(2025, 10, 5), "K4", "check_m12", "upcoming", 0),
+        (dt.date(2025, 10, 5), "K4", "tcm_m12", "upcoming", 0),
+        (dt.date(2025, 11, 25), "K1", "check_m12", "upcoming", 0),
+        (dt.date(2025, 11, 25), "K1", "tcm_m12", "upcoming", 0),
+    ]
+    names = {w["service"]: w["service_name"] for w in work}
+    assert names["check_m24"] == "24月龄健康检查" and names["tcm_m6"] == "6月龄中医药健康指导"
+
+
+@pytest.mark.parametrize("as_of", ["2025-02-28", "2025-04-30", "2025-08-10", "2025-09-30", "2025-10-31"])
+def test_worklist_agrees_with_gap_reasons(eng, as_of):
+    """Overdue for a linked service ⇔ its gap is set in the state table; for children in an indicator's
+    cohort the drill-down shows the same reasons."""
+    day = dt.date.fromisoformat(as_of)
+    period = parse(as_of)
+    work = worklist.items(eng, COUNTY, day, programs=["child"], include_upcoming=True).to_pylist()
+    overdue = {(w["resident_id"], w["gap"]) for w in work if w["status"] == "overdue" and w["gap"]}
+    state = eng.to_arrow(registry.state(eng, "child", period)).to_pylist()
+    linked = [s.gap for s in child.SCHEDULE]
+    assert overdue == {(r["resident_id"], g) for r in state for g in linked if r[f"gap_{g}"]}
+    code_to_key = {r.code: k for k, r in child.GAP_REASONS.items()}
+    shown = set()
+    for code in ("C3", "TCM2", "C1"):
+        for p in gaps.people(eng, code, COUNTY, period, size=1000).people:
+            shown |= {(p.resident_id, code_to_key[c]) for c, _ in p.reasons if code_to_key[c] in linked}
+    cohort = {r["resident_id"] for r in state if r["in_0_6"]}
+    born = {r["resident_id"] for r in state if r["born"]}
+    expected = {(rid, g) for rid, g in overdue if rid in cohort and (g != "no_newborn_visit" or rid in born)}
+    assert shown == expected
+
+
+def test_newborn_visit_across_the_year_boundary(eng):
+    """K4 was born 2024-09-20 with no newborn visit: the visit was missed on 2024-10-18, inside 2025MCY, so the
+    worklist and the state flag it, but C1 counts newborns born in the period, so K4 is in 2024MCY's C1 cohort."""
+    state = eng.to_arrow(registry.state(eng, "child", parse("2025MCY"))).to_pylist()
+    k4 = next(r for r in state if r["birth_date"] == dt.date(2024, 9, 20))
+    assert k4["gap_no_newborn_visit"] and not k4["born"]
+    page = gaps.people(eng, "C1", COUNTY, parse("2024MCY"))
+    assert [(p.record_no, [c for c, _ in p.reasons]) for p in page.people] == [("K4", ["CH-NEWBORN-OPEN"])]
+
+
+def test_duckdb_and_pyspark_agree(tmp_path):
+    """One Spark engine for the three programs (maternal, child, vaccination) on the combined region: the same
+    indicator counts for 2025 (2025MCY for M/C, calendar 2025 for V2) and the same state tables row by row."""
+    from gongwei.engine.backends import Engine
+    from gongwei.spec import catalogue as spec_catalogue
+
+    duck = engine(tmp_path)
+    spark = Engine(duck.snapshot, "pyspark")
+    codes = [c for c, ind in spec_catalogue.indicators().items() if ind.program_code in ("maternal", "child", "vaccination")]
+    order = [("indicator", "ascending"), ("org_unit_id", "ascending")]
+    a = catalogue.evaluate(duck, parse("2025"), codes).sort_by(order)
+    b = catalogue.evaluate(spark, parse("2025"), codes).sort_by(order)
+    assert a.to_pylist() == b.to_pylist()
+    assert sum(r["numerator"] for r in a.to_pylist()) > 0
+    for program, period in (("maternal", "2025MCY"), ("child", "2025MCY"), ("vaccination", "2025")):
+        key = "episode_id" if program == "maternal" else "resident_id"
+        rows = [sorted(e.to_arrow(registry.state(e, program, parse(period))).to_pylist(), key=lambda r: r[key])
+                for e in (duck, spark)]
+        assert rows[0] == rows[1], program

@@ -1,0 +1,131 @@
+"""Elderly health management (E1–E3) and elderly TCM (TCM1) on tests/engine_fixtures_population.py.
+
+Cohort for 2025 (65+ at 31 Dec 2025 = born on or before 1960-12-31, in the records at the period end, usual
+residents, not merged): 城东 A1, A2 (turns 65 on 31 Dec); 城西 B1, B2; 林泉村 C1 → 5. Not in it: A5 (merged),
+A6 (died 1 Mar 2025), A7 (not a usual resident). Bases aged 65+: 城东 4, 城西 3, 林泉村 2 → county 9.
+
+Exams in 2025: A1 complete (10 May), A2 without blood routine and with ECG "9 未检查" (1 Mar), B1 complete
+(10 Oct), C1 complete (4 Apr); B2 none (only 1 Nov 2024).
+TCM in 2025: A1 and C1 complete with guidance; A2 32 answers; B1 complete, no guidance; B2 none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gongwei.engine import catalogue, gaps, worklist
+from gongwei.engine.orgs import OrgTree
+from gongwei.spec.periods import parse
+from gongwei.spec.programs import elderly
+from gongwei.spec.rules import ByYear
+from tests.engine_fixtures_population import COUNTY, T_PUTING, V_EAST, V_LIN, V_WEST, engine
+
+pytestmark = pytest.mark.django_db
+
+
+def by_code(eng, results):
+    tree = OrgTree.load(eng.snapshot)
+    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
+            for r in results.to_pylist()}
+
+
+def test_elderly_2025(tmp_path):
+    """E1 (examined / 65+ base): 城东 A1, A2 → 2/4; 城西 B1 → 1/3; 林泉 C1 → 1/2; 蒲亭 3/7; county 4/9.
+    E2 (complete package): A1, B1, C1 → county 3/9; 城东 1/4.
+    E3 (examined / 65+ in the records): 城东 2/2, 城西 1/2, county 4/5.
+    TCM1 (complete questionnaire and guidance): A1, C1 → county 2/9; 城西 0/3."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["E1", "E2", "E3", "TCM1"]))
+    assert got[("E1", V_EAST)] == (2, 4)
+    assert got[("E1", V_WEST)] == (1, 3)
+    assert got[("E1", V_LIN)] == (1, 2)
+    assert got[("E1", T_PUTING)] == (3, 7)
+    assert got[("E1", COUNTY)] == (4, 9)
+    assert got[("E2", V_EAST)] == (1, 4)
+    assert got[("E2", COUNTY)] == (3, 9)
+    assert got[("E3", V_EAST)] == (2, 2)
+    assert got[("E3", V_WEST)] == (1, 2)
+    assert got[("E3", COUNTY)] == (4, 5)
+    assert got[("TCM1", V_WEST)] == (0, 3)
+    assert got[("TCM1", COUNTY)] == (2, 9)
+
+
+def test_age_reference_date_is_configurable(tmp_path, monkeypatch):
+    """With 1 January as the reference date, A2 (born 31 Dec 1960) is 64 and leaves the cohort: E3 for 城东
+    becomes 1/1 and the county 3/4 (A1, B1, C1 examined; B2 not)."""
+    monkeypatch.setattr(elderly, "AGE_REFERENCE", ByYear({2009: elderly.AgeReference.YEAR_START}))
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["E3"]))
+    assert got[("E3", V_EAST)] == (1, 1)
+    assert got[("E3", COUNTY)] == (3, 4)
+
+
+def test_progress_to_first_quarter(tmp_path):
+    """至第一季度 (1 Jan – 31 Mar 2025): the cohort is the same five (A6 died 1 Mar, within the period, so she is
+    not in the records at its end); only A2 has been examined (1 Mar) → E3 county 1/5, 城东 1/2. The others
+    are pending, not missing: the exam is due by 31 Dec."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q1"), ["E3", "E1"]))
+    assert got[("E3", COUNTY)] == (1, 5)
+    assert got[("E3", V_EAST)] == (1, 2)
+    page = gaps.people(eng, "E3", COUNTY, parse("2025Q1"))
+    assert {p.record_no: p.reasons for p in page.people} == {
+        r: [("ELD-PENDING", "本年尚未做健康体检（应于 2025-12-31 前完成）")] for r in ("A1", "B1", "B2", "C1")}
+
+
+def test_gap_lists_explain_each_person(tmp_path):
+    eng = engine(tmp_path)
+    e2 = gaps.people(eng, "E2", COUNTY, parse("2025"))
+    assert e2.total == 2
+    assert {p.record_no: p.reasons for p in e2.people} == {
+        "A2": [("ELD-TESTS", "体检缺少辅助检查：血常规、心电图")],
+        "B2": [("ELD-EXAM", "本年未做健康体检")],
+    }
+    e1 = gaps.people(eng, "E1", COUNTY, parse("2025"))
+    assert [(p.record_no, p.reasons) for p in e1.people] == [("B2", [("ELD-EXAM", "本年未做健康体检")])]
+    assert gaps.people(eng, "E1", COUNTY, parse("2025"), part="denominator").total == 5
+    tcm = gaps.people(eng, "TCM1", COUNTY, parse("2025"))
+    assert {p.record_no: p.reasons for p in tcm.people} == {
+        "A2": [("TCM-FORM", "中医体质辨识问卷不完整（应答 33 题，每题 1～5 分）")],
+        "B1": [("TCM-GUIDE", "已做体质辨识，未进行中医药保健指导")],
+        "B2": [("TCM-NONE", "本年未做中医体质辨识")],
+    }
+
+
+def test_missing_sections_are_configurable(tmp_path, monkeypatch):
+    """A package without the ECG still fails A2, now only on 血常规; dropping the tests section altogether
+    makes A2 standardized (E2 county 4/9)."""
+    sections = elderly.PACKAGE.for_year(2025)
+    tests = next(s for s in sections if s.key == "tests")
+    fewer = elderly.ExamSection("tests", tuple(i for i in tests.items if i.label != "心电图"))
+    monkeypatch.setattr(elderly, "PACKAGE", ByYear({2017: tuple(fewer if s.key == "tests" else s for s in sections)}))
+    eng = engine(tmp_path / "a")
+    page = gaps.people(eng, "E2", V_EAST, parse("2025"))
+    assert [(p.record_no, p.reasons) for p in page.people] == [("A2", [("ELD-TESTS", "体检缺少辅助检查：血常规")])]
+    monkeypatch.setattr(elderly, "PACKAGE", ByYear({2017: tuple(s for s in sections if s.key != "tests")}))
+    eng = engine(tmp_path / "b")
+    assert by_code(eng, catalogue.evaluate(eng, parse("2025"), ["E2"]))[("E2", COUNTY)] == (4, 9)
+
+
+def test_worklist_agrees_with_gap_reasons(tmp_path):
+    """Overdue for the yearly exam or TCM service ⇔ "本年未做健康体检" / "本年未做中医体质辨识" for the as-of
+    period. Before 31 Dec nobody is overdue; on 31 Dec B2 is overdue for both (A2 had a TCM visit with an
+    incomplete form: a correction, not a due service)."""
+    eng = engine(tmp_path)
+    links = {("elderly", "no_exam"): ("E1", "ELD-EXAM"), ("elderly_tcm", "no_tcm"): ("TCM1", "TCM-NONE")}
+    for as_of in (dt.date(2025, 3, 31), dt.date(2025, 9, 30), dt.date(2025, 12, 31)):
+        work = worklist.items(eng, COUNTY, as_of, programs=["elderly", "elderly_tcm"], include_upcoming=True).to_pylist()
+        for (program, gap), (code, reason_code) in links.items():
+            overdue = {w["record_no"] for w in work
+                       if w["program"] == program and w["status"] == "overdue" and w["gap"] == gap}
+            page = gaps.people(eng, code, COUNTY, parse(as_of.isoformat()), size=1000)
+            flagged = {p.record_no for p in page.people if any(c == reason_code for c, _ in p.reasons)}
+            assert overdue == flagged, (as_of, program)
+    work = worklist.items(eng, COUNTY, dt.date(2025, 12, 31), programs=["elderly", "elderly_tcm"]).to_pylist()
+    assert sorted((w["program"], w["record_no"], w["due_date"], w["status"]) for w in work) == [
+        ("elderly", "B2", dt.date(2025, 12, 31), "overdue"), ("elderly_tcm", "B2", dt.date(2025, 12, 31), "overdue")]
+    upcoming = worklist.items(eng, COUNTY, dt.date(2025, 3, 31), programs=["elderly"], include_upcoming=True).to_pylist()
+    assert sorted(w["record_no"] for w in upcoming) == ["A1", "B1", "B2", "C1"]
+    assert {w["status"] for w in upcoming} == {"upcoming"}
