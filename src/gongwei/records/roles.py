@@ -35,6 +35,9 @@ BASE_DATA = ("records.populationbase",)
 ACCESS_AUDIT = ("records.accesslog",)
 SYSTEM_AUDIT = ("records.changelog", "records.loadbatch", "synth.injectedproblem")
 USERS = ("auth.user",)
+# the data-quality workflow (gongwei.quality): findings are worked by the front line and verified by supervisors
+QUALITY_FINDINGS = ("quality.finding",)
+QUALITY_MERGES = ("quality.merge",)
 
 SCOPED_DATA = ORGANISATION + STAFFING + PERSON_RECORDS + UNIT_ACTIVITIES + BASE_DATA
 
@@ -49,7 +52,8 @@ def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
 
-_FRONT_LINE = _perms(VIEW, SCOPED_DATA) | _perms(EDIT, PERSON_RECORDS + UNIT_ACTIVITIES)
+_FRONT_LINE = (_perms(VIEW, SCOPED_DATA + QUALITY_MERGES) | _perms(EDIT, PERSON_RECORDS + UNIT_ACTIVITIES)
+               | _perms(("view", "change"), QUALITY_FINDINGS))
 
 ROLE_PERMISSIONS: dict[R, frozenset[str]] = {
     # registers residents, runs follow-ups and exams in the village (subtree = the village clinic)
@@ -57,13 +61,16 @@ ROLE_PERMISSIONS: dict[R, frozenset[str]] = {
     # enters and reviews data for the township and its villages
     R.TOWNSHIP_STAFF: frozenset(_FRONT_LINE),
     # plus staff, family-doctor teams and population bases of the township; sees who viewed which record
-    R.TOWNSHIP_ADMIN: frozenset(_FRONT_LINE | _perms(EDIT, STAFFING + BASE_DATA) | _perms(VIEW, ACCESS_AUDIT)),
-    # county/city quality control: read only, identifiers masked
-    R.SUPERVISOR: frozenset(_perms(VIEW, SCOPED_DATA + ACCESS_AUDIT)),
+    R.TOWNSHIP_ADMIN: frozenset(_FRONT_LINE | _perms(EDIT, STAFFING + BASE_DATA) | _perms(VIEW, ACCESS_AUDIT)
+                                | _perms(("change",), QUALITY_MERGES)),
+    # county/city quality control: read only, identifiers masked; verifies rectified findings
+    R.SUPERVISOR: frozenset(_perms(VIEW, SCOPED_DATA + ACCESS_AUDIT + QUALITY_MERGES)
+                            | _perms(("view", "change"), QUALITY_FINDINGS)),
     # third-party evaluation: read only, identifiers masked
     R.EVALUATOR: frozenset(_perms(VIEW, SCOPED_DATA)),
     # everything, everywhere, except deleting
-    R.SYSTEM_ADMIN: frozenset(_perms(EDIT, SCOPED_DATA + USERS) | _perms(VIEW, ACCESS_AUDIT + SYSTEM_AUDIT)),
+    R.SYSTEM_ADMIN: frozenset(_perms(EDIT, SCOPED_DATA + USERS) | _perms(VIEW, ACCESS_AUDIT + SYSTEM_AUDIT)
+                              | _perms(("view", "change"), QUALITY_FINDINGS + QUALITY_MERGES)),
 }
 
 GROUP_NAMES: dict[R, str] = {role: role.zh for role in R}
