@@ -53,12 +53,13 @@ def _p(**kw: object) -> ByYear[Mapping[str, object]]:
 
 RULES: tuple[QcRule, ...] = (
     # --- identity (§2.2) ---------------------------------------------------------------------------
+    # grace_days: a newborn's number follows birth registration, due within a month (户口登记条例 §7)
     QcRule("ID-01", "身份证号为空", Level.WARNING, "residents", Source(f"{DQ} §2.2 ID-01; seed 002", "V"),
-           message="身份证号为空"),
+           params=_p(grace_days=31), message="身份证号为空"),
     QcRule("ID-02", "身份证号格式错误", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-02", "V"),
-           message="身份证号“{id_number}”长度或字符不合规"),
+           message="身份证号“{id_masked}”长度或字符不合规"),
     QcRule("ID-03", "身份证号校验位错误", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-03; GB 11643-1999", "V"),
-           message="身份证号“{id_number}”校验位错误"),
+           message="身份证号“{id_masked}”校验位错误"),
     QcRule("ID-04", "身份证号出生日期无效", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-04", "V"),
            params=_p(max_age_years=120), message="身份证号中的出生日期无效或超过 {max_age_years} 岁"),
     QcRule("ID-06", "身份证号地址码不存在", Level.WARNING, "residents", Source(f"{DQ} §2.2 ID-05/06; GB/T 2260", "B"),
@@ -66,14 +67,14 @@ RULES: tuple[QcRule, ...] = (
     QcRule("ID-07", "身份证号与出生日期或性别不符", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-07", "V"),
            message="身份证号所含{what}与档案不符"),
     QcRule("ID-08", "疑似虚假身份证号", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-08", "U"),
-           message="身份证号“{id_number}”为占位或虚假号码"),
+           message="身份证号“{id_masked}”为占位或虚假号码"),
     QcRule("ID-09", "同一身份证号多份在管档案", Level.ERROR, "residents", Source(f"{DQ} §2.2 ID-09, §2.3", "V"),
            message="身份证号与档案 {other_records} 相同（重复档案）"),
     # --- completeness and format (§3.2 A) ------------------------------------------------------------
     QcRule("C-01", "个人基本信息表缺项", Level.WARNING, "health_records", Source(f"{DQ} §3.2 C-01, §1.6", "V"),
            message="个人基本信息表缺项：{missing}"),
     QcRule("C-02", "电话号码无效", Level.WARNING, "residents", Source(f"{DQ} §3.2 C-02", "V"),
-           params=_p(mobile_pattern=r"^1[3-9]\d{9}$", landline_pattern=r"^0\d{2,3}-?\d{7,8}$"),
+           params=_p(mobile_pattern=r"^1[3-9]\d{9}$", landline_pattern=r"^0[1-9]\d{1,2}-?\d{7,8}$"),
            message="电话“{phone}”不是有效的手机或固定电话号码"),
     QcRule("C-03", "体检表关键项缺失", Level.ERROR, "health_examinations", Source(f"{DQ} §3.2 C-03", "V"),
            params=_p(required=("sbp_left", "dbp_left", "sbp_right", "dbp_right", "height", "weight", "waist"),
