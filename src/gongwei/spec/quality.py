@@ -81,7 +81,10 @@ RULES: tuple[QcRule, ...] = (
                      elderly_required=("adl_score", "cognition", "affect"), elderly_age=65),
            message="体检缺少：{missing}"),
     QcRule("C-04", "随访表关键项缺失", Level.ERROR, "chronic_follow_ups", Source(f"{DQ} §3.2 C-04", "V"),
-           params=_p(required=("mode", "sbp", "dbp", "adherence", "classification", "next_visit_date", "provider")),
+           # blood pressure is owed by face-to-face visits only (not measurable by phone); the COPD form's items are
+           # unknown (its 2024 specification was not found), so only hypertension and diabetes are checked
+           params=_p(required=("mode", "adherence", "classification", "next_visit_date", "provider"),
+                     face_to_face_required=("sbp", "dbp"), programs=("hypertension", "diabetes")),
            message="随访缺少：{missing}"),
     # --- plausibility (§3.2 B; hard errors are refused at entry, these are the warning bands) ---------
     QcRule("R-01", "身高数值可疑", Level.WARNING, "health_examinations", Source(f"{DQ} §3.2 R-01", "U"),
