@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="对快照运行全部质控规则，把结果保存为质控问题：新问题待整改；数据已修正的问题自动标记为已整改。")
     p.add_argument("--period", required=True, help="期间：2025、2025Q3 或 2025-06-30")
     p.add_argument("--snapshot", help="快照目录（默认最新，没有时自动生成）")
-    p.add_argument("--rules", help="只评估这些规则，逗号分隔")
+    p.add_argument("--rules", help="只评估这些规则，逗号分隔（默认全部已实现的规则）")
     p.set_defaults(func=_findings)
 
 
@@ -101,16 +101,14 @@ def _close(args: argparse.Namespace) -> int:
 def _findings(args: argparse.Namespace) -> int:
     from django.conf import settings
 
-    from gongwei.engine import quality
+    from gongwei.cli.quality import evaluate, rule_codes, store_findings, stored_text
     from gongwei.engine.backends import Engine
     from gongwei.engine.snapshot import Snapshot
-    from gongwei.quality import services
-    from gongwei.spec import catalogue
     from gongwei.spec.periods import parse
-    from gongwei.spec.quality import rules as all_rules
 
     try:
         period = parse(args.period)
+        codes = rule_codes(args.rules)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -124,10 +122,7 @@ def _findings(args: argparse.Namespace) -> int:
             from gongwei.records.snapshot import take_snapshot
 
             snap = Snapshot.open(take_snapshot(root))
-    codes = [c.strip() for c in args.rules.split(",")] if args.rules else sorted(all_rules())
-    findings = quality.evaluate(Engine(snap, "duckdb"), period, rules=codes)
-    result = services.sync_findings(findings, snapshot_id=snap.id, period=period.code,
-                                    rulebook=catalogue.rulebook_version(), rules=codes)
-    print(f"快照 {snap.id}：发现 {findings.num_rows} 个问题；新增 {result.new}，持续 {result.recurring}，"
-          f"重新出现 {result.reopened}，数据已修正（自动标记已整改） {result.rectified}")
+    findings = evaluate(Engine(snap, "duckdb"), period, codes, None, f"质控 {period.code}")
+    result = store_findings(findings, snapshot_id=snap.id, period=period.code, codes=codes)
+    print(stored_text(snap.id, findings.num_rows, result))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -31,12 +32,15 @@ class SyncResult:
 
 
 def sync_findings(findings: pa.Table, *, snapshot_id: str, period: str, rulebook: str, rules: list[str],
-                  actor_label: str = "系统评估") -> SyncResult:
+                  actor_label: str = "系统评估", units: Collection[int] | None = None) -> SyncResult:
     """Store one evaluation's findings (columns of gongwei.engine.quality.evaluate) for ``rules``.
 
     New hits become open findings assigned to the responsible unit; hits seen before update their values;
     verified findings that recur are reopened; open findings of these rules that were not found again are
     recognised as rectified in the data. Bulk statements only.
+
+    ``units``: the org units the evaluation covered (a subtree); open findings of other units are not
+    judged rectified, since they were not looked at.
     """
     result = SyncResult()
     rows = findings.to_pylist()
@@ -70,7 +74,9 @@ def sync_findings(findings: pa.Table, *, snapshot_id: str, period: str, rulebook
         result.new = len(create)
         Finding.objects.bulk_update(update, ["values", "message", "last_seen", "period", "rulebook", "status"],
                                     batch_size=5000)
-        gone = [f for key, f in existing.items() if key not in seen and f.status == FindingStatus.OPEN]
+        scope = None if units is None else set(units)
+        gone = [f for key, f in existing.items() if key not in seen and f.status == FindingStatus.OPEN
+                and (scope is None or f.org_unit_id in scope)]
         for f in gone:
             transitions.append(FindingTransition(finding=f, from_status=FindingStatus.OPEN,
                                                  to_status=FindingStatus.RECTIFIED, actor_label=actor_label,
