@@ -88,7 +88,11 @@ def test_json_and_xlsx(snap, capsys, tmp_path):
 def test_store_keeps_the_ledger_for_the_subtree(snap, capsys):
     base = ["qc", "--period", "2025", "--snapshot", str(snap.folder), "--rule", RULES, "--store"]
     assert main([*base, "--org", YONGXIU]) == 0
-    assert "发现 1 个问题；新增 1" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "发现 1 个问题；新增 1" in captured.err
+    # its only township: named by its place, not ranked among one, no clusters to name
+    assert "一、涂埠镇：问题 1 个，每千条 111.1，较上期增加 1（每千条 0.0 → 111.1）。" in captured.out
+    assert "排第" not in captured.out and "问题集中" not in captured.out
     yongxiu = Finding.objects.get()
     assert (yongxiu.rule, yongxiu.record_no, yongxiu.org_unit.code) == ("F-03", "D1", CHENGNAN)
     assert main([*base, "--org", DEAN]) == 0

@@ -275,6 +275,9 @@ def test_scope_is_the_org_subtree(tmp_path, stand_in_rules):
     again = scorecard.build(tree, root, period, cur)
     assert again.figure(root, "all")["findings"] == 6
     assert again.rules == tuple(RULES)  # read from the tally
+    # 永修县 has one township and one village: naming them tells nobody where problems cluster
+    yongxiu, _ = card_for(eng, YONGXIU, previous=False)
+    assert yongxiu.figure(tree.by_code(YONGXIU), "all")["findings"] == 1 and yongxiu.clusters.num_rows == 0
 
 
 def test_previous_period_of_the_same_kind():
@@ -306,3 +309,15 @@ def test_rule_catalogue_in_docs_is_current():
     for code in rules():
         assert f"| {code} |" in text, code
 
+
+
+def test_tally_is_the_same_on_pyspark(tmp_path, stand_in_rules):
+    snap = build_snapshot(tmp_path)
+    period = parse("2025")
+
+    def rows(backend: str) -> list[dict]:
+        eng = Engine(snap, backend)
+        got = scorecard.tally(eng, period, quality.evaluate(eng, period, RULES), RULES)
+        return sorted(got.to_pylist(), key=lambda r: (r["kind"], r["key"], r["org_unit_id"]))
+
+    assert rows("pyspark") == rows("duckdb")

@@ -212,7 +212,7 @@ def _headline(r: dict) -> str:
 def _rank_text(r: dict, level: str) -> str:
     from gongwei.spec.vocab import OrgLevel
 
-    if r["rank"] is None:
+    if r["rank"] is None or r["siblings"] < 2:
         return ""
     try:
         word = OrgLevel(level).zh
@@ -224,7 +224,7 @@ def _rank_text(r: dict, level: str) -> str:
 def bulletin_text(card, tree, examined: dict[str, int], snapshot_id: str) -> str:
     """The scorecard as bulletin paragraphs: a headline for the unit, one block per child unit (rule families
     with rate and change, main problems), then where problems cluster."""
-    from gongwei.engine.scorecard import change_text, place_label, rate_text
+    from gongwei.engine.scorecard import change_text, place_label, place_name, rate_text
 
     root = card.root
     compare = card.previous_period.code if card.previous_period else "—"
@@ -241,7 +241,8 @@ def bulletin_text(card, tree, examined: dict[str, int], snapshot_id: str) -> str
     for i, child in enumerate(children, start=1):
         head = card.figure(child, "all")
         lines.append("")
-        lines.append(f"{chinese_number(i)}、{tree.name[child]}：{_headline(head)}{_rank_text(head, tree.level[child])}。")
+        lines.append(f"{chinese_number(i)}、{place_name(tree.name[child])}：{_headline(head)}"
+                     f"{_rank_text(head, tree.level[child])}。")
         rows = []
         for r in [*card.rows(child, "family"), head]:
             rank = "" if r["rank"] is None else f"{r['rank']}/{r['siblings']}"

@@ -305,9 +305,13 @@ ORDER BY r.depth, r.code, r.sort
 """
 
 _CLUSTERS_SQL = """
-WITH candidates AS (
+WITH comparable AS (  -- naming the only township of a county tells nobody where problems cluster
+    SELECT level FROM units WHERE parent_id IS NOT NULL AND level IN ('township', 'village')
+    GROUP BY level HAVING COUNT(*) >= 2
+),
+candidates AS (
     SELECT * FROM figures
-    WHERE group_kind = 'rule' AND findings > 0 AND parent_id IS NOT NULL AND level IN ('township', 'village')
+    WHERE group_kind = 'rule' AND findings > 0 AND parent_id IS NOT NULL AND level IN (SELECT level FROM comparable)
 ),
 by_count AS (
     SELECT 'count' AS "by", *, ROW_NUMBER() OVER (
@@ -333,8 +337,9 @@ def build(tree: OrgTree, root: int, period: Period, current: pa.Table, *, codes:
 
     ``codes``: the rules evaluated (default: those recorded in ``current``). ``previous``: the previous
     period's tally (same rules); without it the change columns are null. Clusters: per rule and org level
-    (township, village), the ``top`` units by findings and by rate; a unit competes on rate only when it
-    examined at least ``min_examined`` records (one finding in three records is not a cluster).
+    (township, village; only where the subtree holds at least two units of that level), the ``top`` units
+    by findings and by rate; a unit competes on rate only when it examined at least ``min_examined``
+    records (one finding in three records is not a cluster).
     """
     codes = list(codes) if codes is not None else tally_rules(current)
     groups, rule_groups, table_groups = _groups(codes)
