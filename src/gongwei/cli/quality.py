@@ -14,13 +14,6 @@ from gongwei.cli.textable import render
 
 GROUP_KIND_NAMES = {"all": "合计", "level": "级别", "family": "类别", "rule": "规则"}
 BY_NAMES = {"count": "问题数", "rate": "每千条"}
-TABLE_NAMES = {
-    "residents": "在册档案", "health_examinations": "健康体检", "chronic_follow_ups": "慢性病随访",
-    "smi_follow_ups": "严重精神障碍随访", "tb_follow_ups": "肺结核随访", "newborn_visits": "新生儿访视",
-    "child_checks": "儿童健康检查", "prenatal_visits": "产前随访", "postpartum_visits": "产后访视",
-    "vaccinations": "预防接种", "tcm_constitutions": "中医体质辨识", "child_tcm_guidance": "儿童中医药健康指导",
-    "enrollments": "专项管理登记",
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -224,12 +217,12 @@ def _rank_text(r: dict, level: str) -> str:
 def bulletin_text(card, tree, examined: dict[str, int], snapshot_id: str) -> str:
     """The scorecard as bulletin paragraphs: a headline for the unit, one block per child unit (rule families
     with rate and change, main problems), then where problems cluster."""
-    from gongwei.engine.scorecard import change_text, place_label, place_name, rate_text
+    from gongwei.engine.scorecard import SOURCE_NAMES, change_text, place_label, place_name, rate_text
 
     root = card.root
     compare = card.previous_period.code if card.previous_period else "—"
     total = card.figure(root, "all")
-    sources = "、".join(f"{TABLE_NAMES.get(k, k)} {v:,}" for k, v in examined.items() if v)
+    sources = "、".join(f"{SOURCE_NAMES.get(k, k)} {v:,}" for k, v in examined.items() if v)
     lines = [f"{tree.name[root]} 数据质量记分卡（期间 {card.period.code}，对比 {compare}；快照 {snapshot_id}；"
              f"规则 {len(card.rules)} 条）",
              f"共检查记录 {total['examined']:,} 条（{sources or '无'}），{_headline(total)}。"]

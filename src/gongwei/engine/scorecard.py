@@ -47,7 +47,6 @@ from gongwei.engine.quality import ENCOUNTER_TABLES
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import Period, PeriodKind, parse
 from gongwei.spec.quality import Level, QcRule, rules
-from gongwei.spec.vocab import OrgLevel
 
 # Rule families by code prefix: the paragraphs of a quality bulletin (and the evaluator modules).
 FAMILIES: dict[str, str] = {
@@ -58,7 +57,13 @@ ALL = "ALL"
 ALL_NAME = "全部问题"
 GROUP_KINDS = ("all", "level", "family", "rule")
 RESIDENT_TABLES = ("residents", "health_records")
-CLUSTER_LEVELS = (OrgLevel.TOWNSHIP.value, OrgLevel.VILLAGE.value)
+SOURCE_NAMES = {  # what a record of each source table is called in a bulletin
+    "residents": "在册档案", "health_examinations": "健康体检", "chronic_follow_ups": "慢性病随访",
+    "smi_follow_ups": "严重精神障碍随访", "tb_follow_ups": "肺结核随访", "newborn_visits": "新生儿访视",
+    "child_checks": "儿童健康检查", "prenatal_visits": "产前随访", "postpartum_visits": "产后访视",
+    "vaccinations": "预防接种", "tcm_constitutions": "中医体质辨识", "child_tcm_guidance": "儿童中医药健康指导",
+    "enrollments": "专项管理登记",
+}
 TALLY_SCHEMA = pa.schema([("org_unit_id", pa.int64()), ("kind", pa.string()), ("key", pa.string()),
                           ("n", pa.int64())])
 
@@ -83,7 +88,7 @@ def examined_name(rule_table: str) -> str:
         return "期间内全部服务记录"
     if rule_table == "enrollments":
         return "期间内有效的专项管理登记"
-    return f"期间内 {rule_table} 记录"
+    return f"期间内{SOURCE_NAMES.get(rule_table, rule_table)}记录"
 
 
 # --- previous period ------------------------------------------------------------------------------------
