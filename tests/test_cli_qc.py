@@ -14,14 +14,14 @@ import pytest
 
 from gongwei.cli.main import main
 from gongwei.quality.models import Finding, FindingStatus
-from tests.test_scorecard import CHENGNAN, CITY, DEAN, YONGXIU, build_snapshot, stand_in_rules  # noqa: F401
+from tests.test_scorecard import CHENGNAN, CITY, DEAN, YONGXIU, build_snapshot, two_rules  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 RULES = "ID-01,F-03"
 
 
 @pytest.fixture
-def snap(tmp_path, settings, stand_in_rules):  # noqa: F811
+def snap(tmp_path, settings, two_rules):  # noqa: F811
     settings.DATA_DIR = tmp_path
     return build_snapshot(tmp_path / "snapshots")
 
@@ -68,6 +68,9 @@ def test_json_and_xlsx(snap, capsys, tmp_path):
         "ID-01", "village", "count", 1))
     assert (first["label"], first["findings"]) == ("德安县蒲亭镇城东村", 2)
     assert (tmp_path / "results" / payload["snapshot"] / "2025").is_dir()
+    # without --rule: every rule that has an evaluator (here the two)
+    assert main(["qc", "--org", CITY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "json"]) == 0
+    assert [r["code"] for r in json.loads(capsys.readouterr().out)["rules"]] == ["ID-01", "F-03"]
 
     out = tmp_path / "qc.xlsx"
     assert qc(snap, "--format", "xlsx", "--out", str(out)) == 0
