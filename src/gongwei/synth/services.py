@@ -246,11 +246,19 @@ def _untangle_lookalikes(fields: list[np.ndarray], group: np.ndarray, fabricated
             # a template in a mixed group: nudge the other, unrelated members only
             victims = victims[~np.isin(victims, template_of[fabricated])]
             if len(victims):
+                # a group of unrelated exams only keeps its first as it is: nudging all of them alike would
+                # leave them equal to each other
+                with_family = np.zeros(len(counts), bool)
+                with_family[inv[np.setdiff1d(mixed, victims)]] = True
+                first = np.full(len(counts), n, dtype=np.int64)
+                np.minimum.at(first, inv[victims], victims)
+                victims = victims[with_family[inv[victims]] | (victims != first[inv[victims]])]
+            if len(victims):
                 touched = True
-                fields[0][victims] = np.round(fields[0][victims] + 0.7, 1)
-                fields[5][victims] = fields[5][victims] + 3
-                scaled[0][victims] = np.round(fields[0][victims] * 10).astype(np.uint64)
-                scaled[5][victims] = np.round(fields[5][victims] * 10).astype(np.uint64)
+                # nudge a field of this combination (height, weight or waist): one outside it keeps the match
+                j = combo[0]
+                fields[j][victims] = np.round(fields[j][victims] + 0.7, 1)
+                scaled[j][victims] = np.round(fields[j][victims] * 10).astype(np.uint64)
         if not touched:
             break
 
