@@ -1,7 +1,7 @@
 """``gongwei qc`` on the hand-built city of tests/test_scorecard.py (figures worked out there):
 
-德安县 6 findings of 16 records (375.0‰; 2024: 7 of 13), 永修县 1 of 9 (111.1‰; 2024: 0 of 7), the city 7 of 25
-(280.0‰; 2024: 7 of 20 = 350.0‰). ID-01 clusters in 德安县蒲亭镇 (2) and 德安县林泉乡 (1), villages 城东村 (2)
+德安县 6 findings of 16 records (375.0‰; 2024: 7 of 13), 永修县 1 of 9 (111.1‰; 2024: 0 of 6), the city 7 of 25
+(280.0‰; 2024: 7 of 19 = 368.4‰). ID-01 clusters in 德安县蒲亭镇 (2) and 德安县林泉乡 (1), villages 城东村 (2)
 and 林泉村 (1).
 """
 
@@ -34,7 +34,7 @@ def test_table_reads_like_a_bulletin(snap, capsys):
     assert qc(snap, "--min-records", "3") == 0
     text = capsys.readouterr().out
     assert "九江市 数据质量记分卡（期间 2025，对比 2024" in text
-    assert "共检查记录 25 条（在册档案 14、健康体检 11），问题 7 个，每千条 280.0，与上期持平（每千条 350.0 → 280.0）" in text
+    assert "共检查记录 25 条（在册档案 14、健康体检 11），问题 7 个，每千条 280.0，与上期持平（每千条 368.4 → 280.0）" in text
     assert "按级别：警告 7（每千条 280.0）" in text
     # one block per county, in code order (永修县 360425 before 德安县 360426)
     assert "一、永修县：问题 1 个，每千条 111.1，较上期增加 1（每千条 0.0 → 111.1），在 2 个县（区）中排第 1" in text

@@ -7,8 +7,9 @@ The city (九江市) has two counties::
            └ 林泉乡卫生院 ─ 林泉村卫生室   C1 C2* C3 C4*†      exams 2025: X07(18) X08(0)
     永修县 ─ 涂埠镇卫生院 ─ 城南村卫生室   D1 … D5             exams 2025: X09(15) X10(5) X11(6) X12(6)
 
-``*`` no identity number; ``†`` died 2025-06-01 (in the records at the end of 2024, not of 2025). In
-brackets: the gap between left and right systolic pressure. 2024 exams: 城东 Y01(20) Y02(12), 林泉 Y03(15),
+``*`` no identity number; ``†`` died 2025-06-01 (in the records at the end of 2024, not of 2025). D5's
+个人基本信息表 was created on 2025-03-01: D5 is in the records at the end of 2025, not of 2024 (the other
+residents have no form, which leaves them in). In brackets: the gap between left and right systolic pressure. 2024 exams: 城东 Y01(20) Y02(12), 林泉 Y03(15),
 城南 Y04(2) Y05(2).
 
 Two rules, with the rulebook's evaluators: ID-01 身份证号为空 (residents; counted against residents in the
@@ -21,8 +22,9 @@ examinations, counted against the period's non-void exams at the serving unit).
 永修 1/9 = 111.1‰, city 7/25 = 280.0‰; 蒲亭 4/11 = 363.6‰, 林泉乡 2/5 = 400.0‰; 城东 4/7 = 571.4‰,
 城西 0/4 = 0‰.
 
-2024 — ID-01: 城东 2 of 4, 林泉 2 of 4 (C4 alive) → 德安 4/10, city 4/15. F-03: 城东 2 of 2, 林泉 1 of 1,
-城南 0 of 2 → 德安 3/3, 永修 0/2, city 3/5. All: 德安 7/13, 永修 0/7, city 7/20.
+2024 — ID-01: 城东 2 of 4, 林泉 2 of 4 (C4 alive), 城南 0 of 4 (D5 not yet) → 德安 4/10, 永修 0/4,
+city 4/14. F-03: 城东 2 of 2, 林泉 1 of 1, 城南 0 of 2 → 德安 3/3, 永修 0/2, city 3/5. All: 德安 7/13,
+永修 0/6, city 7/19 = 368.4‰.
 """
 
 from __future__ import annotations
@@ -105,9 +107,12 @@ EXAMS = t(
 )
 
 
+HEALTH_RECORDS = t(resident=["D5"], created_on=["2025-03-01"], created_by_unit=[CHENGNAN])
+
+
 def submit_region() -> None:
-    result = entry.submit({"org_units": ORG_UNITS, "residents": RESIDENTS, "health_examinations": EXAMS},
-                          actor="test", kind="test")
+    result = entry.submit({"org_units": ORG_UNITS, "residents": RESIDENTS, "health_records": HEALTH_RECORDS,
+                           "health_examinations": EXAMS}, actor="test", kind="test")
     assert not result.issues, result.issues
 
 
@@ -191,7 +196,9 @@ def test_change_since_previous_period(tmp_path, two_rules):
     assert (r["previous_findings"], r["change"]) == (0, 1)
     assert (fig(card, tree, DEAN)["change"], fig(card, tree, YONGXIU)["change"], fig(card, tree, CITY)["change"]) == (
         -1, 1, 0)
-    assert fig(card, tree, CITY)["previous_examined"] == 20
+    assert fig(card, tree, CITY)["previous_examined"] == 19
+    r = fig(card, tree, YONGXIU, "rule", "ID-01")  # D5's form was created in 2025
+    assert (r["findings"], r["examined"], r["previous_findings"], r["previous_examined"]) == (0, 5, 0, 4)
     assert (scorecard.change_text(-31300), scorecard.change_text(12), scorecard.change_text(0),
             scorecard.change_text(None)) == ("较上期减少 31,300", "较上期增加 12", "与上期持平", "无上期数据")
 

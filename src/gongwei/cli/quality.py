@@ -238,7 +238,7 @@ def bulletin_text(card, tree, examined: dict[str, int], snapshot_id: str) -> str
                      f"{_rank_text(head, tree.level[child])}。")
         rows = []
         for r in [*card.rows(child, "family"), head]:
-            rank = "" if r["rank"] is None else f"{r['rank']}/{r['siblings']}"
+            rank = "" if r["rank"] is None or r["siblings"] < 2 else f"{r['rank']}/{r['siblings']}"
             rows.append([r["group_name"] if r["group_kind"] != "all" else "合计", f"{r['findings']:,}",
                          f"{r['examined']:,}", rate_text(r["rate"]),
                          "" if r["previous_findings"] is None else f"{r['previous_findings']:,}",

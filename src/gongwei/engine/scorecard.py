@@ -16,11 +16,11 @@ Two steps keep the backend work separate from the small arithmetic:
   in DuckDB over Arrow: no Python loop touches a finding.
 
 Denominators: a rule on residents or their 个人基本信息表 is counted against the residents found in the
-records at the period end (:func:`gongwei.engine.programs.records.residents_in_records`); a rule on an
-encounter table against that table's non-void rows dated in the period, at the serving unit (where the
-evaluators place encounter findings); "encounters" against every encounter table; a rule on enrolments
-against the enrolments overlapping the period. A group of rules is counted against the union of its
-rules' sources, each source once.
+records at the period end (:func:`gongwei.engine.programs.records.residents_in_records`, less those whose
+form was created after it); a rule on an encounter table against that table's non-void rows dated in the
+period, at the serving unit (where the evaluators place encounter findings); "encounters" against every
+encounter table; a rule on enrolments against the enrolments overlapping the period. A group of rules is
+counted against the union of its rules' sources, each source once.
 
 ``python -m gongwei.engine.scorecard [--check]`` writes (or checks) the rule catalogue in docs/quality.md.
 """
@@ -104,7 +104,13 @@ def previous_period(period: Period) -> Period:
 # --- tally: the backend part ---------------------------------------------------------------------------
 def _examined_expr(eng: Engine, name: str, period: Period, units: list[int] | None) -> ibis.Table:
     if name == "residents":
+        # the records that existed at the period end, as the identity rules count them
+        # (quality.identity.records_at_end): a 个人基本信息表 created later means the record did not exist
+        # yet, which matters when an earlier period is evaluated on today's snapshot
         res = residents_in_records(eng, period, units)
+        hr = eng.table("health_records")
+        later = hr.filter(hr.created_on > ibis.date(period.end)).select(later_id=hr.resident_id)
+        res = res.anti_join(later, res.id == later.later_id)
         grouped = res.group_by(org_unit_id=res.managing_unit_id).aggregate(n=res.count())
     else:
         t = eng.table(name)
