@@ -1,12 +1,14 @@
 """Engine benchmark: snapshot from PostgreSQL, the whole catalogue for every unit, one village's gap list and
-worklist — for synthetic regions of growing size.
+worklist, and the whole QC rule catalogue — for synthetic regions of growing size.
 
     python -m gongwei.benchmarks.engine --sizes 100000,500000,2000000 --repeat 3
 
 For each size a PostgreSQL database is re-created and loaded with ``gongwei synth`` (load not timed here;
 see gongwei.synth.bench). Timed: ``take_snapshot`` (median of --repeat), ``catalogue.evaluate`` for the year
 on a fresh DuckDB engine (median of --repeat), and the H2 gap list (first page) and worklist of one village
-(median of 20 calls on a warm engine). Results go to stdout as Markdown.
+(median of 20 calls on a warm engine; the first call, which materialises the period's state tables, is
+reported apart), and ``quality.evaluate`` with every QC rule (median of --repeat). Results go to stdout as
+Markdown.
 """
 
 from __future__ import annotations
@@ -61,11 +63,21 @@ def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
         t0 = time.perf_counter()
         results = catalogue.evaluate(eng, p)
         cat_times.append(time.perf_counter() - t0)
+    from gongwei.engine import quality
+
+    qc_times, findings = [], 0
+    for _ in range(repeat):
+        eng = Engine(snap, "duckdb")
+        t0 = time.perf_counter()
+        findings = quality.evaluate(eng, p).num_rows
+        qc_times.append(time.perf_counter() - t0)
     tree = OrgTree.load(snap)
     villages = sorted(i for i in tree.ids if tree.level[i] == "village")
     village = tree.code[villages[len(villages) // 2]]
     eng = Engine(snap, "duckdb")
-    gaps.people(eng, "H2", village, p, tree=tree)  # warm-up: opens the Parquet files
+    t0 = time.perf_counter()
+    gaps.people(eng, "H2", village, p, tree=tree)  # first call materialises the period's state tables
+    first_gap_s = time.perf_counter() - t0
     gap_times, work_times = [], []
     for _ in range(20):
         eng.states.clear()
@@ -79,6 +91,7 @@ def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
     rows = sum(snap.tables.values())
     return {"size": size, "snapshot_rows": rows, "units": len(tree.ids), "indicators": len(set(results.column("indicator").to_pylist())),
             "load_s": load_s, "snapshot_s": statistics.median(snap_times), "catalogue_s": statistics.median(cat_times),
+            "qc_s": statistics.median(qc_times), "findings": findings, "first_gap_s": first_gap_s,
             "gap_list_ms": 1000 * statistics.median(gap_times), "worklist_ms": 1000 * statistics.median(work_times)}
 
 
@@ -118,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{size:,}: {result}", file=sys.stderr)
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; PostgreSQL → snapshot → DuckDB; period {args.period}; "
           f"median of {args.repeat} (snapshot, catalogue) and 20 (gap list, worklist).\n")
-    print("| residents | snapshot rows | units | indicators | snapshot (s) | catalogue (s) | village gap list (ms) | village worklist (ms) |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| residents | snapshot rows | units | indicators | load (s, once) | snapshot (s) | catalogue (s) | "
+          "QC rules (s) | findings | first gap list (s) | village gap list (ms) | village worklist (ms) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['size']:,} | {r['snapshot_rows']:,} | {r['units']:,} | {r['indicators']} | {r['snapshot_s']:.1f} | "
-              f"{r['catalogue_s']:.2f} | {r['gap_list_ms']:.0f} | {r['worklist_ms']:.0f} |")
+        print(f"| {r['size']:,} | {r['snapshot_rows']:,} | {r['units']:,} | {r['indicators']} | {r['load_s']:.0f} | "
+              f"{r['snapshot_s']:.1f} | {r['catalogue_s']:.2f} | {r['qc_s']:.1f} | {r['findings']:,} | "
+              f"{r['first_gap_s']:.2f} | {r['gap_list_ms']:.0f} | {r['worklist_ms']:.0f} |")
     return 0
 
 
