@@ -51,7 +51,8 @@ def findings(eng: Engine, codes: list[str], period: str = "2025") -> pa.Table:
     return evaluate(eng, parse(period), codes)
 
 
-def _keys(eng: Engine, name: str) -> dict[int, str]:
+def natural_keys(eng: Engine, name: str) -> dict[int, str]:
+    """id → natural key of a snapshot table."""
     col = NATURAL_KEY.get(name, "encounter_no")
     if name == "health_records":
         name, col = "residents", "record_no"
@@ -66,7 +67,7 @@ def flagged(eng: Engine, found: pa.Table, rule: str) -> list[str]:
     out = []
     for r in rows:
         if r["table"] not in cache:
-            cache[r["table"]] = _keys(eng, r["table"])
+            cache[r["table"]] = natural_keys(eng, r["table"])
         out.append(cache[r["table"]][r["record_id"]])
     return sorted(out)
 
@@ -74,6 +75,6 @@ def flagged(eng: Engine, found: pa.Table, rule: str) -> list[str]:
 def message(eng: Engine, found: pa.Table, rule: str, key: str) -> str:
     rows = [r for r in found.to_pylist() if r["rule"] == rule]
     for r in rows:
-        if _keys(eng, r["table"])[r["record_id"]] == key:
+        if natural_keys(eng, r["table"])[r["record_id"]] == key:
             return r["message"]
     raise AssertionError(f"{rule} did not flag {key}")

@@ -7,6 +7,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from gongwei.engine.quality import Check, fabrication
+from gongwei.spec.periods import parse
+from gongwei.spec.quality import rules
 from tests import test_qc_temporal
 from tests.qc_signal_fixtures import (
     T_LINQUAN,
@@ -16,6 +19,7 @@ from tests.qc_signal_fixtures import (
     findings,
     flagged,
     message,
+    natural_keys,
     resident,
     table,
 )
@@ -62,6 +66,19 @@ def test_f01_lookalike_exams(tmp_path):
     # the maternal-child year (Oct 2024 – Sep 2025) holds LG too, but in another calendar year
     found = findings(eng, ["F-01"], "2025MCY")
     assert flagged(eng, found, "F-01") == ["LA", "LB", "LI", "LJ"]
+
+
+def test_f01_per_doctor(tmp_path):
+    # scope "provider_year": LB is another doctor's, so LA no longer matches it — but LF (the same doctor in
+    # another township) now does
+    exams = [{**e, "provider": "S2" if e["encounter_no"] == "LB" else "S1"} for e in LOOKALIKE_EXAMS]
+    eng = build(tmp_path, {**lookalike_tables(), "health_examinations": table(exams, trigger="elderly")})
+    rule = rules()["F-01"]
+    check = Check(eng, parse("2025"), rule, {**rule.params_for(2025), "scope": "provider_year"})
+    got = fabrication.f01_lookalike_exams(check).to_pyarrow().to_pylist()
+    keys = natural_keys(eng, "health_examinations")
+    assert sorted(keys[r["record_id"]] for r in got) == ["LA", "LF", "LI", "LJ"]
+    assert {r["scope_zh"] for r in got} == {"同一医生"}
 
 
 # --- F-02 ---------------------------------------------------------------------------------------------------

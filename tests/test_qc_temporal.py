@@ -7,6 +7,9 @@ import datetime as dt
 
 import pytest
 
+from gongwei.engine.quality import Check, temporal
+from gongwei.spec.periods import parse
+from gongwei.spec.quality import rules
 from tests.qc_signal_fixtures import T_PUTING, V_EAST, build, findings, flagged, message, resident, table
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +148,19 @@ def test_service_dated_after_the_snapshot_is_in_the_future(tmp_path):
     })
     found = findings(eng, ["T-01"], later.isoformat())
     assert flagged(eng, found, "T-01") == ["XF"]
+
+
+def test_record_creation_date_can_be_checked_too(tmp_path):
+    # off by default (backfilled services predate the record); a province may switch it on
+    eng = build(tmp_path, {
+        "residents": table([resident("A")]),
+        "health_records": table([{"resident": "A", "created_on": "2025-05-01", "created_by_unit": T_PUTING}]),
+        "health_examinations": table([{"encounter_no": "XR1", "service_date": "2025-04-30"},
+                                      {"encounter_no": "XR2", "service_date": "2025-05-01"}],
+                                     resident="A", org_unit=T_PUTING, trigger="elderly"),
+    })
+    rule = rules()["T-02"]
+    assert flagged(eng, findings(eng, ["T-02"]), "T-02") == []
+    check = Check(eng, parse("2025"), rule, {**rule.params_for(2025), "against": ("birth", "record")})
+    got = temporal.t02_before_start(check).to_pyarrow().to_pylist()
+    assert [(r["what"], str(r["ref_date"])) for r in got] == [("建档日期", "2025-05-01")]

@@ -58,7 +58,7 @@ RULE_LABELS: tuple[tuple[str, str, str], ...] = (
 )
 # labels no QC rule answers, and where they are measured instead
 UNRULED = {
-    "dup_no_id": "重复档案（无身份证号）由 gongwei.engine.dedup 的概率匹配发现，不属于质控规则",
+    "dup_no_id": "空身份证号已计入 ID-01；与原档案的重复关系由 gongwei.engine.dedup 的概率匹配发现，不属于质控规则",
     "report_late": "传染病报告及时性是指标 ID2（engine.programs.events），质控规则库中没有对应规则",
     "report_missing": "传染病漏报是指标 ID1（engine.programs.events），质控规则库中没有对应规则",
 }

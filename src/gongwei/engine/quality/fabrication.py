@@ -65,7 +65,10 @@ def f01_lookalike_exams(check: Check) -> ibis.Table:
     ``equal_fields`` the fields of all its agreeing subsets (exact when one other exam matches)."""
     fields = list(check.params["fields"])
     k = int(check.params["min_equal"])
-    scope_col, scope_zh = SCOPES[str(check.params.get("scope", "org_unit_year"))]
+    scope = str(check.params.get("scope", "org_unit_year"))
+    if scope not in SCOPES:
+        raise ValueError(f"F-01 的参数 scope={scope!r} 无效（可选：{'、'.join(SCOPES)}）")
+    scope_col, scope_zh = SCOPES[scope]
     ex = check.services("health_examinations")
     ex = ex.select("id", "resident_id", "org_unit_id", "provider_id", *fields, year=ex.service_date.year())
     ex = ex.filter(ex[scope_col].notnull())
