@@ -15,6 +15,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.cli.demo",
     "gongwei.cli.analysis",
     "gongwei.cli.workflow",
+    "gongwei.cli.dedup",
     "gongwei.cli.quality",
 )
 

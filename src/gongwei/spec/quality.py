@@ -176,3 +176,50 @@ def rules() -> dict[str, QcRule]:
     if len(out) != len(RULES):
         raise ValueError("duplicate QC rule code")
     return out
+
+
+# --- duplicate records (§2.3) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DedupPolicy:
+    """How duplicate records (重复档案) are proposed for merging; the engine is ``gongwei.engine.dedup``.
+
+    Exact duplicates are records sharing a (keyed hash of the) normalised identity number. Probabilistic
+    matching (Fellegi–Sunter, Splink) serves the records §2.3 sends to it — missing or invalid numbers —
+    on name (also as pinyin, for homophone characters), birth date, sex, unit (village › township ›
+    county) and phone. Two records whose numbers are both valid and different are two people: the GB
+    11643 check character catches every single-digit error and adjacent transposition, so a duplicate
+    almost never carries two valid numbers, and twins or namesakes always do.
+    """
+
+    source: Source
+    # match probability from which a pair is proposed for review and clustered. Nothing merges on its own
+    # and an evaluator deducts for every duplicate left (§2.3: 10 points each), so the queue takes every
+    # pair more likely than not to be one person — the lower, "clerical review" threshold of
+    # Fellegi–Sunter — rather than only near-certain ones
+    review_threshold: float
+    # share of true duplicates that the deterministic rules (same number; same name, birth date, sex and
+    # village) find; scales the prior that two random records are one person
+    deterministic_recall: float
+    # m-probabilities: the share of true duplicate pairs at each level, levels in order of decreasing
+    # agreement (the last is "none of these"); priors, refined by EM where the data are large enough
+    m: Mapping[str, tuple[float, ...]]
+    trusted_id_statuses: tuple[str, ...]  # numbers that identify a person (checksum and record agree)
+    shared_phone_max: int  # a phone on more records than this is a unit or placeholder number
+
+
+DEDUP = DedupPolicy(
+    source=Source(f"{DQ} §2.3 (exact on normalised ID; name + birth date + sex, village or phone as "
+                  "tie-breaker; block on name + birth year + village); seed 002: 重复档案清零", "U"),
+    review_threshold=0.5,
+    deterministic_recall=0.8,
+    m=MappingProxyType({
+        "name": (0.80, 0.06, 0.08, 0.04, 0.02),  # same · same pinyin · one of ≥3 characters · one of 2 / similar pinyin · other
+        "birth_date": (0.95, 0.04, 0.01),         # same · one digit or adjacent swap · other
+        "sex": (0.99, 0.01),
+        "unit": (0.70, 0.22, 0.06, 0.02),         # same village · same township · same county · other
+        "phone": (0.70, 0.30),                    # same · different (where both are recorded)
+        "id": (0.95, 0.05),                       # same · different (where at most one is trusted)
+    }),
+    trusted_id_statuses=("valid", "upgraded"),
+    shared_phone_max=6,
+)
