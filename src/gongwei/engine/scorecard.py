@@ -448,16 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="生成 docs/quality.md 中的质控规则目录")
     parser.add_argument("--check", action="store_true", help="只检查文档是否与规则库一致")
     args = parser.parse_args(argv)
-    current = DOC.read_text(encoding="utf-8")
-    text = render_doc(current)
-    if args.check:
-        if text != current:
-            print("docs/quality.md 的规则目录与规则库不一致；请运行 python -m gongwei.engine.scorecard", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(text, encoding="utf-8")
-    print(DOC)
-    return 0
+    from gongwei.spec.docgen import write_or_check
+
+    return write_or_check(DOC, render_doc(DOC.read_text(encoding="utf-8")), check=args.check,
+                          command="python -m gongwei.engine.scorecard")
 
 
 if __name__ == "__main__":

@@ -54,14 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="生成 docs/indicators.md")
     parser.add_argument("--check", action="store_true", help="只检查文档是否与规则库一致")
     args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
-            print("docs/indicators.md 与规则库不一致；请运行 python -m gongwei.spec.docgen", file=sys.stderr)
+    return write_or_check(DOC, render(), check=args.check, command="python -m gongwei.spec.docgen")
+
+
+def write_or_check(doc: Path, text: str, *, check: bool, command: str) -> int:
+    """Write a generated document, or (``check``) only say whether it is current: exit status 0 or 1."""
+    if check:
+        if not doc.exists() or doc.read_text(encoding="utf-8") != text:
+            print(f"{doc.name} 与规则库不一致；请运行 {command}", file=sys.stderr)
             return 1
         return 0
-    DOC.write_text(text, encoding="utf-8")
-    print(DOC)
+    doc.write_text(text, encoding="utf-8")
+    print(doc)
     return 0
 
 
