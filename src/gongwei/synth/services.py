@@ -508,7 +508,7 @@ def maternal_and_child(ctx: Ctx, enr: Enrollments) -> np.ndarray:
     sbp = rng.integers(95, 135, n)
     ctx.encounters("prenatal_visits", mom[ri][k], d, TOWNSHIP_LEVEL, {
         "gestational_weeks": util.ints(wk), "is_registration": util.bools(is_reg),
-        "weight": util.dec(rng.normal(58, 8, n) + wk * 0.35, 1), "sbp": util.ints(sbp),
+        "weight": util.dec((rng.normal(58, 8, n) + wk * 0.35).clip(38, 120), 1), "sbp": util.ints(sbp),
         "dbp": util.ints(np.minimum(rng.integers(60, 88, n), sbp - 20)), "hemoglobin": util.ints(rng.integers(95, 140, n)),
         "high_risk": util.bools(rng.random(n) < .1), "referral": util.bools(rng.random(n) < .03),
         "guidance": np.full(n, "孕期保健指导")}, enrollment=preg_keys.take(pa.array(k)), ghost_rows=ghost)
