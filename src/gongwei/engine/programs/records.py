@@ -145,6 +145,10 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     # exact duplicates: a second (or later) active record with the same identity key; the earliest kept
     if ID_KEY_COLUMN in s.columns:
         active = s.filter(~s.is_merged & s[ID_KEY_COLUMN].notnull() & (s[ID_KEY_COLUMN] != ""))
+        # rank only keys held by two records or more: a window over every record would sort the population
+        shared = active.group_by(ID_KEY_COLUMN).aggregate(holders=ibis._.count())
+        shared = shared.filter(shared.holders > 1).select(shared_key=shared[ID_KEY_COLUMN])
+        active = active.semi_join(shared, active[ID_KEY_COLUMN] == shared.shared_key)
         ranked = active.mutate(dup_rank=ibis.row_number().over(
             group_by=active[ID_KEY_COLUMN], order_by=[active.created_on, active.resident_id]))
         dups = ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
