@@ -45,6 +45,9 @@ class SynthConfig:
     # injected problems (shares of the eligible rows)
     duplicate_share: float = 0.003         # residents recorded twice
     duplicate_without_id_share: float = 0.5
+    # the second registration often has no phone or another one (a new SIM, a relative's number)
+    duplicate_phone_blank_share: float = 0.3
+    duplicate_phone_changed_share: float = 0.2
     id_empty_share: float = 0.006
     id_empty_hotspot_factor: float = 4.0   # the urban county has many more empty numbers (seed 002 崆峒区)
     id_bad_checksum_share: float = 0.002

@@ -101,10 +101,20 @@ def apply(ctx: Ctx, residents: pa.Table, health_records: pa.Table) -> tuple[pa.T
         new_name = pc.if_else(pa.array(variant == 1), spaced, pc.if_else(pa.array(variant == 2), swapped, nm))
         src_ids = src_rows.column("id_number").combine_chunks()
         doc_idx = r.village_doctor_start[v_new] + np.floor(rng.random(k) * r.village_doctor_count[v_new]).astype(np.int64)
+        # phones of the second registration come from their own stream, so the rest of the region is the
+        # same as before this knob existed
+        phone_rng = np.random.Generator(np.random.PCG64([ctx.seed, 0x5048]))
+        u = phone_rng.random(k)
+        other_phone = util.concat("1", util.strs(phone_rng.integers(3, 10, k)),
+                                  pc.utf8_lpad(util.strs(phone_rng.integers(0, 10**9, k)), 9, "0"))
+        blank = u < cfg.duplicate_phone_blank_share
+        changed = ~blank & (u < cfg.duplicate_phone_blank_share + cfg.duplicate_phone_changed_share)
+        src_phone = src_rows.column("phone").combine_chunks()
+        new_phone = pc.if_else(pa.array(blank), pa.scalar(""), pc.if_else(pa.array(changed), other_phone, src_phone))
         copy = src_rows
         for col, arr in (("record_no", new_rec), ("name", new_name),
                          ("id_number", pc.if_else(pa.array(without_id), pa.scalar(""), src_ids)),
-                         ("managing_unit", util.pick(pa.array(r.village_code), v_new)),
+                         ("managing_unit", util.pick(pa.array(r.village_code), v_new)), ("phone", new_phone),
                          ("responsible_doctor", util.pick(pa.array(r.village_doctor_codes), doc_idx))):
             copy = copy.set_column(copy.schema.get_field_index(col), col, arr)
         residents = pa.concat_tables([residents, copy.cast(residents.schema)])
