@@ -99,7 +99,7 @@ def pseudonymise(name: str, table: pa.Table) -> pa.Table:
                 f"ELSE substr(sha256('{salt}' || regexp_replace(trim({c}), '[^0-9]', '', 'g')), 1, 20) END AS {c}_key",
                 f"substr(trim({c}), 1, 3) || regexp_replace(substr(trim({c}), 4), '[0-9]', '9', 'g') AS {c}_shape",
             ]
-    derived = con.execute(f"SELECT {', '.join(exprs)} FROM t").to_arrow_table()
+    derived = con.sql(f"SELECT {', '.join(exprs)} FROM t").to_arrow_table()
     con.close()
     out = table.drop_columns(list(raw))
     for col in derived.column_names:
