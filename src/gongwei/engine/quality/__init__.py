@@ -118,13 +118,17 @@ def _format(template: str, values: Mapping[str, Any]) -> str:
     return template.format_map(_Blank(shown))
 
 
-def _run(check: Check, fn: Evaluator, names: ibis.Table) -> pa.Table:
+def _run(check: Check, fn: Evaluator, names: pa.Table) -> pa.Table:
     expr = fn(check)
     missing = [c for c in BASE_COLUMNS if c not in expr.columns]
     if missing:
         raise ValueError(f"evaluator of {check.rule.code} lacks {missing}")
-    expr = expr.left_join(names, expr.resident_id == names.rid).drop("rid")
+    # the record number is looked up in Arrow: unit- and doctor-level findings carry a literal null
+    # resident, which some backends refuse to join on
     data = expr.to_pyarrow()
+    data = data.set_column(data.schema.get_field_index("resident_id"), "resident_id",
+                           data.column("resident_id").cast(pa.int64()))
+    data = data.join(names, keys="resident_id", right_keys="rid", join_type="left outer")
     extra = [c for c in data.column_names if c not in (*BASE_COLUMNS, "record_no")]
     params = dict(check.params)
     value_rows = data.select(extra).to_pylist() if extra else [{}] * data.num_rows
@@ -165,7 +169,7 @@ def evaluate(eng: Engine, period: Period, rules_to_run: list[str] | None = None,
         raise ValueError(f"质控规则尚未实现：{', '.join(absent)}")
     code = region if region is not None else region_code(eng)
     res = eng.table("residents")
-    names = res.select(rid=res.id, record_no=res.record_no)
+    names = eng.to_arrow(res.select(rid=res.id, record_no=res.record_no))
     parts = []
     for c in codes:
         rule = catalogue[c]
