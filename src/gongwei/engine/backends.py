@@ -58,7 +58,14 @@ class Engine:
     def table(self, name: str) -> ibis.Table:
         if name not in self._tables:
             table_name = f"s_{self.snapshot.id.replace('-', '_')}_{name}"
-            self._tables[name] = self.con.read_parquet(str(self.snapshot.path(name)), table_name=table_name)
+            if self.backend == "duckdb":
+                # a plain (not temporary) view, so that cursors of this connection see it too: the catalogue
+                # runs one program's query on a cursor while the next program is being compiled
+                path = str(self.snapshot.path(name)).replace("'", "''")
+                self.con.raw_sql(f'CREATE OR REPLACE VIEW "{table_name}" AS SELECT * FROM read_parquet(\'{path}\')')
+                self._tables[name] = self.con.table(table_name)
+            else:
+                self._tables[name] = self.con.read_parquet(str(self.snapshot.path(name)), table_name=table_name)
         return self._tables[name]
 
     def memtable(self, data: Any, name: str) -> ibis.Table:

@@ -7,8 +7,11 @@ units therefore sum to their parent by construction (people are counted once, at
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -23,11 +26,38 @@ from gongwei.spec.rules import DenominatorKind, Indicator
 RESULT_COLUMNS = ("indicator", "org_unit_id", "numerator", "denominator")
 
 
+def _flag_expr(eng: Engine, program: str, period: Period, flags: list[str]) -> ibis.Table:
+    state = registry.state(eng, program, period)
+    return state.group_by("managing_unit_id").aggregate(**{f: state[f].cast("int64").sum() for f in flags})
+
+
 def flag_counts(eng: Engine, program: str, period: Period, flags: list[str]) -> pa.Table:
     """Per managing unit, the number of people with each flag set (one query)."""
-    state = registry.state(eng, program, period)
-    agg = {f: state[f].cast("int64").sum() for f in flags}
-    return eng.to_arrow(state.group_by("managing_unit_id").aggregate(**agg))
+    return eng.to_arrow(_flag_expr(eng, program, period, flags))
+
+
+def _run_on_cursor(con: Any, sql: str, schema: pa.Schema) -> pa.Table:
+    cur = con.cursor()
+    try:
+        # a cursor starts with default session settings; the Ibis connection runs in UTC (dates of timestamps)
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur.sql(sql).to_arrow_table().cast(schema)
+    finally:
+        cur.close()
+
+
+def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> list[pa.Table]:
+    """``flag_counts`` of every job. On DuckDB, each query runs on its own cursor in a worker thread while
+    the main thread builds and compiles the next one (DuckDB releases the GIL while it executes)."""
+    if eng.backend != "duckdb" or len(jobs) < 2:
+        return [flag_counts(eng, *job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = []
+        for job in jobs:
+            expr = _flag_expr(eng, *job)
+            futures.append(pool.submit(_run_on_cursor, eng.con.con, str(eng.con.compile(expr)),
+                                       expr.schema().to_pyarrow()))
+        return [f.result() for f in futures]
 
 
 def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.Table:
@@ -60,9 +90,10 @@ def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.
         if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
             by_program[(prog, p.code)].add(ind.denominator.split(".")[1])
     rolled: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
-    for (prog, pcode), flags in by_program.items():
-        flags_sorted = sorted(flags)
-        per_unit = flag_counts(eng, prog, periods[pcode], flags_sorted)
+    keys = list(by_program)
+    counted = _all_flag_counts(eng, [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys])
+    for (prog, pcode), per_unit in zip(keys, counted, strict=True):
+        flags_sorted = sorted(by_program[(prog, pcode)])
         up = _roll_up(per_unit, tree, flags_sorted)
         values: dict[tuple[int, str], int] = {}
         ids = up.column("ancestor_id").to_pylist()
