@@ -36,10 +36,10 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, registry, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from gongwei.spec.programs import child
 from tests.engine_fixtures_mch import COUNTY, EAST, LINQUAN_TOWN, PUTING, WEST, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +51,8 @@ def eng(tmp_path):
     return engine(tmp_path, ("child",))
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_statistical_year_2025(eng):
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
     assert got[("C1", EAST)] == (2, 3)
     assert got[("C1", WEST)] == (0, 1)
     assert got[("C1", PUTING)] == (2, 4)

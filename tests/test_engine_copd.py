@@ -22,23 +22,17 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import parse
 from tests.engine_fixtures_chronic2 import COUNTY, TOWNSHIP_1, TOWNSHIP_2, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_year_2025(tmp_path):
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), ["COPD1", "COPD2"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["COPD1", "COPD2"]))
     assert got[("COPD1", TOWNSHIP_1)] == (3, 4)
     assert got[("COPD1", TOWNSHIP_2)] == (1, 2)
     assert got[("COPD1", COUNTY)] == (4, 6)
@@ -51,9 +45,9 @@ def test_second_quarter_and_before_the_program_existed(tmp_path):
     """Q2: K1 Feb+May ✓; K2 (covers Q2 only → 1) Jun ✓; K3 Feb+May ✓; K4 Jan only ✗; exams not yet required
     → 3 of 4. 2023: COPD was not a program yet → 0 managed."""
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["COPD2"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["COPD2"]))
     assert got[("COPD2", COUNTY)] == (3, 4)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2023"), ["COPD1", "COPD2"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2023"), ["COPD1", "COPD2"]))
     assert got[("COPD2", COUNTY)] == (0, 0)
     assert got[("COPD1", COUNTY)][0] == 0
 

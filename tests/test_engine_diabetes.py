@@ -25,22 +25,16 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from tests.engine_fixtures_chronic2 import COUNTY, TOWNSHIP_1, TOWNSHIP_2, WEST, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_year_2025(tmp_path):
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), ["D1", "D2", "D3", "D4"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["D1", "D2", "D3", "D4"]))
     assert got[("D2", TOWNSHIP_1)] == (2, 3)
     assert got[("D2", TOWNSHIP_2)] == (0, 2)
     assert got[("D2", COUNTY)] == (2, 5)
@@ -58,7 +52,7 @@ def test_second_quarter(tmp_path):
     D1 Feb+May = 2 ✓; D2 Jan+Apr = 2 ✓; D4 Mar+Jun = 2 ✓; D6 Mar = 1 ✗ → standardized 3 of 4.
     Control at Q2: D1 last May 7.4 ✗; D2 Apr 6.2 ✓; D4 Jun 6.0 ✓; D6 no glucose ✗ → 2 of 4."""
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["D2", "D3"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["D2", "D3"]))
     assert got[("D2", TOWNSHIP_1)] == (2, 2)
     assert got[("D2", TOWNSHIP_2)] == (1, 2)
     assert got[("D2", COUNTY)] == (3, 4)

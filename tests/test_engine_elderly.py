@@ -16,19 +16,13 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from gongwei.spec.programs import elderly
 from gongwei.spec.rules import ByYear
 from tests.engine_fixtures_population import COUNTY, T_PUTING, V_EAST, V_LIN, V_WEST, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
-
-
-def by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
 
 
 def test_elderly_2025(tmp_path):

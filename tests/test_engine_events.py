@@ -25,14 +25,9 @@ from tests.engine_fixtures_population import (
     V_WEST,
     engine,
 )
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
-
-
-def by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
 
 
 def state_rows(eng, program, period, unit_code=COUNTY):

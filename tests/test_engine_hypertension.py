@@ -23,6 +23,7 @@ from gongwei.engine import catalogue
 from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from tests.engine_fixtures import engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +31,9 @@ TOWNSHIP_1, TOWNSHIP_2, COUNTY = "360426100000", "360426200000", "360426000000"
 HTN = ["H1", "H2", "H3", "H4"]
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_year_2025(tmp_path):
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), ["H1", "H2", "H3", "H4"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["H1", "H2", "H3", "H4"]))
     assert got[("H2", TOWNSHIP_1)] == (2, 3)
     assert got[("H2", TOWNSHIP_2)] == (0, 1)
     assert got[("H2", COUNTY)] == (2, 4)
@@ -55,7 +50,7 @@ def test_second_quarter_pro_rates_visits_and_waives_the_annual_exam(tmp_path):
     # P4 Mar+Jun = 2 ≥ 2 and the annual exam is not yet required → all three standardized.
     # Control at Q2: P1 last May 142/88 → no; P2 last Apr 128/82 → yes; P4 Jun 122/72 → yes.
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["H2", "H3"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["H2", "H3"]))
     assert got[("H2", TOWNSHIP_1)] == (2, 2)
     assert got[("H2", COUNTY)] == (3, 3)
     assert got[("H3", TOWNSHIP_1)] == (1, 2)

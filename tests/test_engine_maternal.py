@@ -29,9 +29,9 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, registry, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from tests.engine_fixtures_mch import COUNTY, EAST, LINQUAN_TOWN, PUTING, WEST, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +41,10 @@ def eng(tmp_path):
     return engine(tmp_path, ("maternal",))
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_statistical_year_2025(eng):
     # asking for the calendar year 2025 gives the maternal-child year 2025MCY
     for period in ("2025", "2025MCY"):
-        got = _by_code(eng, catalogue.evaluate(eng, parse(period), ["M1", "M2", "M3", "M4"]))
+        got = by_code(eng, catalogue.evaluate(eng, parse(period), ["M1", "M2", "M3", "M4"]))
         assert got[("M1", EAST)] == (1, 3)
         assert got[("M1", WEST)] == (1, 1)
         assert got[("M1", PUTING)] == (2, 4)
@@ -70,7 +64,7 @@ def test_previous_statistical_year(eng):
     # 2024MCY (1 Oct 2023 – 30 Sep 2024): only W5 delivered (2024-09-15); registered at 9 weeks → M1 ✓; one prenatal
     # contact → M4 ✗; discharged 09-17, window to 10-15 after the period end and no visit → M2 pending ✗.
     # No live-birth base for 2024 → denominators unknown (None).
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2024MCY"), ["M1", "M2", "M3", "M4"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2024MCY"), ["M1", "M2", "M3", "M4"]))
     assert got[("M1", COUNTY)] == (1, None)
     assert got[("M2", COUNTY)] == (0, None)
     assert got[("M4", COUNTY)] == (0, None)

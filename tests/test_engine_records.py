@@ -14,7 +14,6 @@ import pytest
 
 from gongwei.engine import catalogue, gaps
 from gongwei.engine.backends import Engine
-from gongwei.engine.orgs import OrgTree
 from gongwei.engine.programs.records import ID_KEY_COLUMN, unchecked_fields
 from gongwei.engine.snapshot import Snapshot
 from gongwei.spec.periods import parse
@@ -29,15 +28,10 @@ from tests.engine_fixtures_population import (
     V_WEST,
     engine,
 )
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 CODES = ["R1", "R2", "R3", "R4", "R5"]
-
-
-def by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
 
 
 def test_records_2025(tmp_path):

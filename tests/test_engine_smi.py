@@ -31,23 +31,17 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from tests.engine_fixtures_chronic2 import COUNTY, EAST, TOWNSHIP_1, TOWNSHIP_2, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 CODES = ["P1", "P2", "P3", "P4a", "P4b", "P4c"]
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_year_2025(tmp_path):
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
     expected = {
         "P1": ((2, 3), (0, 2), (2, 5)),
         "P2": ((3, 3), (1, 2), (4, 5)),
@@ -65,7 +59,7 @@ def test_second_quarter(tmp_path):
     S3 1 Jun graded, its 15 Jun deadline met on 12 Jun ✓; S4 0 ✗; S5 Mar+Jun ✓ → P1 3 of 5.
     Exams so far: only S4 (Feb) → P3 1 of 5."""
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["P1", "P3"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["P1", "P3"]))
     assert got[("P1", COUNTY)] == (3, 5)
     assert got[("P3", COUNTY)] == (1, 5)
 

@@ -26,22 +26,16 @@ import datetime as dt
 import pytest
 
 from gongwei.engine import catalogue, gaps, registry, worklist
-from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
 from tests.engine_fixtures_chronic2 import COUNTY, TOWNSHIP_1, TOWNSHIP_2, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_year_2025(tmp_path):
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025"), ["T1", "T2"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["T1", "T2"]))
     assert got[("T1", TOWNSHIP_1)] == (3, 4)
     assert got[("T1", TOWNSHIP_2)] == (0, 1)
     assert got[("T1", COUNTY)] == (3, 5)
@@ -54,7 +48,7 @@ def test_second_quarter(tmp_path):
     """至第二季度: notified TB1, TB2, TB4, TB6 → managed TB1, TB2, TB6 (TB4 overdue) → 3 of 4. Completed by 30 Jun:
     only TB5 (TB6 ends 4 Jul) → regular 1 of 1."""
     eng = engine(tmp_path)
-    got = _by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["T1", "T2"]))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["T1", "T2"]))
     assert got[("T1", COUNTY)] == (3, 4)
     assert got[("T2", COUNTY)] == (1, 1)
 

@@ -37,6 +37,7 @@ from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import parse
 from gongwei.spec.programs import vaccination
 from tests.engine_fixtures_mch import COUNTY, LINQUAN_TOWN, PUTING, engine
+from tests.engine_results import by_code
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +55,6 @@ def eng(tmp_path):
     return engine(tmp_path, ("vaccination",))
 
 
-def _by_code(eng, results):
-    tree = OrgTree.load(eng.snapshot)
-    return {(r["indicator"], tree.code[r["org_unit_id"]]): (r["numerator"], r["denominator"])
-            for r in results.to_pylist()}
-
-
 def test_one_indicator_per_vaccine_and_dose():
     codes = [c for c in spec_catalogue.indicators() if c.startswith("V2.")]
     assert sorted(codes) == sorted(EXPECTED_COUNTY)
@@ -69,7 +64,7 @@ def test_one_indicator_per_vaccine_and_dose():
 
 def test_year_2025(eng):
     results = catalogue.evaluate(eng, parse("2025"), list(EXPECTED_COUNTY))
-    got = _by_code(eng, results)
+    got = by_code(eng, results)
     assert {code: got[(code, COUNTY)] for code in EXPECTED_COUNTY} == EXPECTED_COUNTY
     assert got[("V2.MMR.1", PUTING)] == (1, 2)
     assert got[("V2.JE.2", PUTING)] == (0, 1)
