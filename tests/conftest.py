@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 import pytest
 
 pytest_plugins = ["tests.ci_policy", "pytester"]
+
+# logs and any file a test writes through settings.DATA_DIR stay out of the working tree
+os.environ.setdefault("GONGWEI_DATA_DIR", tempfile.mkdtemp(prefix="gongwei-test-data-"))
 
 TEST_DB = os.environ.get("GONGWEI_TEST_DB", "sqlite")
 PG_URL = os.environ.get("GONGWEI_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")

@@ -2,20 +2,33 @@
 
 With nothing set, gongwei uses an embedded SQLite file under ``$GONGWEI_DATA_DIR`` (default ``./data``).
 ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/gongwei``) selects another database.
+
+``GONGWEI_DEPLOYMENT=production`` is a real deployment: it refuses to start without ``GONGWEI_SECRET_KEY``,
+serves over HTTPS only (secure cookies, HSTS, Content-Security-Policy) and passes ``check --deploy``.
+Anything else is development or the demo (docs/security.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("GONGWEI_DATA_DIR", Path.cwd() / "data")).resolve()
 
-SECRET_KEY = os.environ.get("GONGWEI_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-DEBUG = os.environ.get("GONGWEI_DEBUG", "0") == "1"
+PRODUCTION = os.environ.get("GONGWEI_DEPLOYMENT", "development") == "production"
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("GONGWEI_SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+    # the key signs sessions and keys the pseudonyms in snapshots: a known key would undo both
+    raise ImproperlyConfigured(
+        "生产部署（GONGWEI_DEPLOYMENT=production）必须设置环境变量 GONGWEI_SECRET_KEY：至少 50 个随机字符，"
+        "不得使用开发默认值。可用 python -c \"import secrets; print(secrets.token_urlsafe(64))\" 生成。")
+DEBUG = os.environ.get("GONGWEI_DEBUG", "0") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [h for h in os.environ.get("GONGWEI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
@@ -28,6 +41,7 @@ INSTALLED_APPS = [
     "gongwei.records",
     "gongwei.synth",
     "gongwei.quality",
+    "axes",  # login throttling and lockout
 ]
 
 MIDDLEWARE = [
@@ -39,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gongwei.web.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page; must come last
 ]
 
 ROOT_URLCONF = "gongwei.urls"
@@ -76,6 +92,8 @@ def _database_config() -> dict:
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         )
         config["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+        # a page that meets an import's write lock waits for it instead of failing with "database is locked"
+        config["OPTIONS"]["timeout"] = int(os.environ.get("GONGWEI_SQLITE_BUSY_SECONDS", "30"))
         config.setdefault("TEST", {})["NAME"] = os.environ.get("GONGWEI_TEST_SQLITE", "")
     elif os.environ.get("GONGWEI_TEST_DB_NAME"):
         # parallel test runs on one PostgreSQL server each get their own test database
@@ -86,9 +104,81 @@ def _database_config() -> dict:
 DATABASES = {"default": _database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- accounts and sessions (docs/security.md) -----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "gongwei.records.passwords.ChineseMinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "gongwei.records.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # older hashes still verify and are upgraded to Argon2 at the next login
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock a user name from one address after repeated failures: a clinic's staff share one address behind the
+# health network's NAT, so locking the address alone would lock out the whole clinic.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("GONGWEI_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("GONGWEI_LOCKOUT_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "gongwei/lockout.html"
+AXES_VERBOSE = False
+
+# Idle timeout: a session ends after this many minutes without a request (each request renews it) and when
+# the browser closes — shared front-desk PCs are common in clinics.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("GONGWEI_IDLE_MINUTES", "30"))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Over HTTPS (always in production): cookies only over TLS, HSTS, redirect plain HTTP, a strict CSP.
+HTTPS = os.environ.get("GONGWEI_HTTPS", "1" if PRODUCTION else "0") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if os.environ.get("GONGWEI_BEHIND_PROXY", "0") == "1":  # a TLS-terminating reverse proxy in front
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Every asset is served from this host (no CDN on the health private network), so 'self' is all a page needs.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+) if HTTPS else ""
+
+# --- logging: every 500 with its traceback, on stderr and in DATA_DIR/logs -------------------------------
+LOG_DIR = DATA_DIR / "logs"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "file": {"class": "gongwei.web.logs.PrivateRotatingFileHandler", "formatter": "plain",
+                 "filename": str(LOG_DIR / "gongwei.log"), "maxBytes": 10 * 1024 * 1024, "backupCount": 10,
+                 "delay": True, "encoding": "utf-8"},
+    },
+    "loggers": {
+        "django.request": {"handlers": ["console", "file"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console", "file"], "level": "WARNING", "propagate": False},
+        "axes": {"handlers": ["file"], "level": "WARNING", "propagate": False},
+        "gongwei": {"handlers": ["console", "file"], "level": "WARNING", "propagate": False},
+    },
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -71,10 +71,17 @@ def run(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     roles.ensure_groups()
     if not m.OrgUnit.objects.exists():
+        mark_demo_database()
         out.write(f"数据库中还没有机构：正在生成演示地区（{args.residents:,} 名居民，种子 {args.seed}）……\n")
         started = time.monotonic()
         build_region(args.residents, args.seed, args.months)
         out.write(f"演示地区已建好，用时 {time.monotonic() - started:.0f} 秒。\n")
+    elif not is_demo_database():
+        # demo logins share one published password: never create them, or reset a password, in real data
+        sys.stderr.write(
+            "此数据库不是由 gongwei demo 建立的（没有演示数据库标记），为保护真实数据，不创建演示账号、不重置任何密码。"
+            "如需演示，请设置另一个 GONGWEI_DATA_DIR 或 DATABASE_URL 指向一个空数据库后再运行 gongwei demo。\n")
+        return 2
     else:
         out.write(f"数据库中已有 {m.OrgUnit.objects.count():,} 个机构、{m.Resident.objects.count():,} 名居民，"
                   "不再生成演示地区。\n")
@@ -86,6 +93,26 @@ def run(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     return serve(args.host, args.port)
+
+
+# --- the demo marker ----------------------------------------------------------------------------------
+DEMO_MARK_KIND = "demo"
+
+
+def mark_demo_database() -> None:
+    """Record that gongwei demo built this (empty) database, so it may create demo logins here later."""
+    import getpass
+
+    from gongwei.records import models as m
+
+    m.LoadBatch.objects.get_or_create(kind=DEMO_MARK_KIND, defaults={
+        "source": "gongwei demo：演示数据库标记（演示账号只在有此标记的数据库中创建）", "actor": getpass.getuser()})
+
+
+def is_demo_database() -> bool:
+    from gongwei.records import models as m
+
+    return m.LoadBatch.objects.filter(kind=DEMO_MARK_KIND).exists()
 
 
 # --- region -------------------------------------------------------------------------------------------

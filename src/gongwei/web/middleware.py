@@ -24,3 +24,21 @@ class ChineseByDefaultLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends ``settings.CONTENT_SECURITY_POLICY`` (set when served over HTTPS) on every response.
+
+    Django 5.2 has no CSP support of its own; the policy is one constant because every asset is served from this
+    host, so a middleware of a few lines is simpler than a package with its own configuration language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "CONTENT_SECURITY_POLICY", "")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
