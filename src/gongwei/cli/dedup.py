@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from gongwei.cli.textable import render
+from gongwei.reports.files import open_private, safe_text
 
 TABLE_LIMIT = 20  # rows of the review queue a terminal shows unless --limit says otherwise
 
@@ -90,13 +91,14 @@ def _dedup(args: argparse.Namespace) -> int:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=queue.column_names, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: safe_text(v) for k, v in r.items()} for r in rows)
         text = buf.getvalue().rstrip("\n")
     else:
         text = _table(s, rows, tree.name[unit], len(result.queue))
     if args.out:
         # a BOM so that spreadsheet programs on Windows read the Chinese correctly
-        args.out.write_text(text + "\n", encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+        with open_private(args.out, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8") as f:
+            f.write(text + "\n")
         print(args.out)
     else:
         print(text)

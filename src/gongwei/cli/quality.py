@@ -284,28 +284,29 @@ def _write_xlsx(card, tree, out: Path, period: str, compare: str, snapshot: str)
     from openpyxl.styles import Font
 
     from gongwei.engine.scorecard import place_label
+    from gongwei.reports.files import append_text_safe, save_workbook
 
     wb = Workbook()
     ws = wb.active
     ws.title = "记分卡"
-    ws.append([f"{tree.name[card.root]} 数据质量记分卡", f"期间 {period}", f"对比 {compare}", f"快照 {snapshot}"])
-    ws.append(["单位代码", "单位", "层级", "上级单位代码", "分组类型", "分组", "名称", "问题数", "检查记录数", "每千条",
+    append_text_safe(ws, [f"{tree.name[card.root]} 数据质量记分卡", f"期间 {period}", f"对比 {compare}", f"快照 {snapshot}"])
+    append_text_safe(ws, ["单位代码", "单位", "层级", "上级单位代码", "分组类型", "分组", "名称", "问题数", "检查记录数", "每千条",
                "上期问题数", "上期检查记录数", "上期每千条", "较上期", "每千条较上期", "排名", "同级单位数"])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for r in card.figures.to_pylist():
-        ws.append([r["code"], r["name"], r["level"], None if r["parent_id"] is None else tree.code[r["parent_id"]],
+        append_text_safe(ws, [r["code"], r["name"], r["level"], None if r["parent_id"] is None else tree.code[r["parent_id"]],
                    GROUP_KIND_NAMES[r["group_kind"]], r["group"], r["group_name"], r["findings"], r["examined"],
                    r["rate"], r["previous_findings"], r["previous_examined"], r["previous_rate"], r["change"],
                    r["rate_change"], r["rank"], r["siblings"]])
         for col in (10, 13, 15):
             ws.cell(row=ws.max_row, column=col).number_format = "0.0"
     ws = wb.create_sheet("问题集中")
-    ws.append(["规则", "规则名称", "层级", "排序依据", "名次", "单位代码", "单位", "问题数", "检查记录数", "每千条"])
+    append_text_safe(ws, ["规则", "规则名称", "层级", "排序依据", "名次", "单位代码", "单位", "问题数", "检查记录数", "每千条"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for c in card.clusters.to_pylist():
-        ws.append([c["rule"], c["rule_name"], c["level"], BY_NAMES[c["by"]], c["position"], c["code"],
+        append_text_safe(ws, [c["rule"], c["rule_name"], c["level"], BY_NAMES[c["by"]], c["position"], c["code"],
                    place_label(tree, card.root, c["org_unit_id"]), c["findings"], c["examined"], c["rate"]])
         ws.cell(row=ws.max_row, column=10).number_format = "0.0"
-    wb.save(out)
+    save_workbook(wb, out)
