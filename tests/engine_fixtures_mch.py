@@ -137,7 +137,7 @@ _PERFECT_KIDS = [  # record_no, birth date, child checks (date, age months), TCM
     ("P6", "2020-05-10", [("2025-05-10", 60)], []),
     ("P7", "2025-03-03", [("2025-04-02", 1), ("2025-06-03", 3), ("2025-09-03", 6)], [("2025-09-03", 6)]),
 ]
-_PERFECT_NEWBORN = [("P1", "2025-09-25"), ("P2", "2025-08-20"), ("P7", "2025-03-08")]
+_PERFECT_NEWBORN = [("P1", "2025-09-25"), ("P2", "2025-08-20"), ("P3", "2024-12-06"), ("P7", "2025-03-08")]
 
 
 def perfect_child_tables() -> dict:
@@ -150,9 +150,10 @@ def perfect_child_tables() -> dict:
            for no, _, _, items in _PERFECT_KIDS for day, m in items]
     newborn = [{"encounter_no": f"NV-{no}", "resident": no, "org_unit": EAST, "service_date": day, "eye_check": "1"}
                for no, day in _PERFECT_NEWBORN]
-    # 0–6: all 7; under 3 at 30 Sep 2025: all but P5 (3 y 0 m) and P6; 0–36 months: all but P6; born in 2025MCY: 3
+    # 0–6: all 7; under 3 at 30 Sep 2025: all but P5 (3 y 0 m) and P6; 0–36 months: all but P6;
+    # born in 2025MCY: P1, P2, P3, P7
     bases = [{"org_unit": EAST, "year": 2025, "group": g, "value": v, "source": "statistics"}
-             for g, v in [("children_0_6", 7), ("children_under_3", 5), ("children_0_36m", 6), ("live_births", 3)]]
+             for g, v in [("children_0_6", 7), ("children_under_3", 5), ("children_0_36m", 6), ("live_births", 4)]]
     return {"residents": residents, "child_checks": checks, "newborn_visits": newborn, "child_tcm_guidance": tcm,
             "population_bases": bases}
 

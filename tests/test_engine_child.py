@@ -144,6 +144,38 @@ def test_nothing_due_yet_counts_as_served(eng):
     assert (k2["checks_required"], k2["checks_422_required"], k2["tcm_required"]) == (0, 0, 0)
 
 
+def test_perfect_service_reads_100_percent(tmp_path):
+    """tests.engine_fixtures_mch._PERFECT_KIDS, all in 城东, 2025MCY (1 Oct 2024 – 30 Sep 2025): every service due
+    for a child's age was given on its nominal day, so every rate is exactly 100% (bases = children found).
+
+    P1 (born 2025-09-20) has nothing due yet; P2 (2025-08-15) only the full month (09-12 – 09-14, done 09-13);
+    P3 (2024-12-01) full month 12-30, 3, 6, 8 m and TCM 6 m; P4 (2023-06-15) 18 and 24 m checks and TCM;
+    P5 (2022-09-20, 3 y at the end: 0–36 m but not under 3) 24 m on 2024-09-20 — before the period, but its
+    window closes 10-05 inside it — and 30 m; the 36 m items close 10-05 after the end; P6 (2020-05-10) 60 m;
+    P7 (2025-03-03) full month on day 30 (04-02), 3 and 6 m and TCM 6 m.
+    0–6: 7 children (C2, C3, C5); under 3: P1–P4, P7 = 5 (C4); 0–36 m: all but P6 = 6 (TCM2); born in the period, each visited within 28 days: P1, P2, P3, P7
+    (C1)."""
+    eng = engine(tmp_path, ("child_perfect",))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
+    expected = {"C1": 4, "C2": 7, "C3": 7, "C4": 5, "C5": 7, "TCM2": 6}
+    for code, n in expected.items():
+        assert got[(code, EAST)] == (n, n), code
+        assert gaps.people(eng, code, EAST, parse("2025MCY")).total == 0, code
+
+
+def test_nothing_due_counted_against_the_unit_when_switched_off(tmp_path, monkeypatch):
+    """With NOTHING_DUE_COUNTS off (the old rule), the same perfect service no longer reads 100%: P1 has nothing
+    due for any indicator; P2 nothing for C4 (3 m is due 11-15) or TCM2 (6 m); P6 is outside both. So C3 6/7,
+    C4 3/5, TCM2 4/6 — the cap the issue describes."""
+    monkeypatch.setattr(child, "NOTHING_DUE_COUNTS", False)
+    eng = engine(tmp_path, ("child_perfect",))
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["C2", "C3", "C4", "TCM2"]))
+    assert got[("C2", EAST)] == (6, 7)
+    assert got[("C3", EAST)] == (6, 7)
+    assert got[("C4", EAST)] == (3, 5)
+    assert got[("TCM2", EAST)] == (4, 6)
+
+
 def test_worklist_due_dates(eng):
     """As of 2025-08-10 (period 1 Jan – 10 Aug 2025, look-ahead to 31 Dec); due date = window's last day:
 
