@@ -197,6 +197,19 @@ def test_worklist_due_dates(eng):
     ]
     names = {w["service"]: w["service_name"] for w in work}
     assert names["check_m24"] == "24月龄健康检查" and names["tcm_m6"] == "6月龄中医药健康指导"
+    full_month = next(s for s in child.SCHEDULE if s.key == "check_m1")
+    assert full_month.name == "满月健康检查（出生后28～30天）"  # the window the specification gives [V 8]
+
+
+def test_full_month_check_is_due_on_day_30(eng):
+    """The full-month check's window is day 28–30 after birth [V 8], so its due date is birth + 30 days: as of
+    2025-10-12, K2 (born 2025-09-10, window 10-08 – 10-10) is 2 days overdue and K3 (born 2025-09-20, window
+    10-18 – 10-20) is upcoming. Under the old ±15 days around one month they would have been due 10-25 and
+    11-04."""
+    work = worklist.items(eng, COUNTY, dt.date(2025, 10, 12), programs=["child"], include_upcoming=True).to_pylist()
+    got = sorted((w["record_no"], w["due_date"], w["status"], w["days_overdue"]) for w in work
+                 if w["service"] == "check_m1")
+    assert got == [("K2", dt.date(2025, 10, 10), "overdue", 2), ("K3", dt.date(2025, 10, 20), "upcoming", 0)]
 
 
 @pytest.mark.parametrize("as_of", ["2025-02-28", "2025-04-30", "2025-08-10", "2025-09-30", "2025-10-31"])

@@ -199,8 +199,9 @@ FLAG_REASONS = {
 SCHEDULE = (
     ScheduledService("newborn_visit", f"新生儿家庭访视（出生后{NEWBORN_VISIT_WITHIN_DAYS}天内，规范要求出院后"
                      f"{NEWBORN_VISIT_SCHEDULE_DAYS}天内）", "newborn_visit_due", gap="no_newborn_visit"),
-    *(ScheduledService(f"check_{i.key}", f"{i.age_text}健康检查", f"check_{i.key}_due", gap=f"missing_check_{i.key}")
-      for i in CHECKS),
+    *(ScheduledService(f"check_{i.key}", f"{i.age_text}健康检查" + (
+        f"（出生后{FULL_MONTH_CHECK_DAYS[0]}～{FULL_MONTH_CHECK_DAYS[1]}天）" if i.days is not None else ""),
+        f"check_{i.key}_due", gap=f"missing_check_{i.key}") for i in CHECKS),
     *(ScheduledService(f"tcm_{i.key}", f"{i.age_text}中医药健康指导", f"tcm_{i.key}_due", gap=f"missing_tcm_{i.key}")
       for i in TCM_ITEMS),
 )
