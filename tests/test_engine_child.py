@@ -27,7 +27,8 @@ height recorded (体格检查), not newborn visits.
 - K8, 林泉村, born 2023-03-10 (2 y 6 m): 24 m check (closes 03-25) missing; 30 m on 09-01 ✓ (no eye check);
   18 m check 2024-09-12 before the period. TCM 24 m 03-12 ✓ and 30 m 09-01 ✓. → C2 ✓ C3 ✗ C4 ✗ C6 ✗ TCM2 ✓.
 - K9, 林泉村, born 2025-01-05, died 2025-01-20: newborn visit window closes 02-02 after the death → not required;
-  nothing due, but the record closed in the period, so it is not excused: C1–C4, TCM2 ✗ (reason: record closed).
+  nothing due, but the record closed in the period, so it is not excused: C1–C4, TCM2 ✗ (reasons: nothing due
+  but no longer managed at the period end; record closed).
 
 Bases 2025: live births 城东 3, 城西 1, 林泉村 2 (蒲亭 4, county 6); 0–6: 城东 10, 城西 5, 林泉乡 8 (county 23);
 under 3 and 0–36 m: 城东 4, 城西 3, 林泉村 3 (蒲亭 7, county 10).
@@ -112,21 +113,21 @@ def test_gap_lists_explain_each_child(eng):
     assert {p.record_no: p.reasons for p in c3.people} == {
         "K1": [("CH-CHECK-1", "缺少满月体检"), ("CH-CHECK-8", "缺少8月龄体检")],
         "K8": [("CH-CHECK-24", "缺少24月龄体检")],
-        "K9": [closed],
+        "K9": [("CH-NODUE", "本期无到期的体检；无到期服务的儿童仅在期末仍在管时按月龄计入"), closed],
     }
     c4 = gaps.people(eng, "C4", COUNTY, period)
     assert {p.record_no: [c for c, _ in p.reasons] for p in c4.people} == {
-        "K1": ["CH-CHECK-8"], "K8": ["CH-CHECK-24"], "K9": ["CH-CLOSED"]}
+        "K1": ["CH-CHECK-8"], "K8": ["CH-CHECK-24"], "K9": ["CH-NODUE-422", "CH-CLOSED"]}
     c2 = gaps.people(eng, "C2", COUNTY, period)
     no_exam = "本期无体格检查记录（记录体重或身长/身高的儿童健康检查）"
     assert {p.record_no: [m for _, m in p.reasons] for p in c2.people} == {
-        "K5": [no_exam], "K9": [no_exam, closed[1]]}
+        "K5": [no_exam], "K9": [no_exam, "本期无到期的体检；无到期服务的儿童仅在期末仍在管时按月龄计入", closed[1]]}
     c6 = gaps.people(eng, "C6", COUNTY, period)
     assert {p.record_no for p in c6.people} == {"K2", "K3", "K5", "K8", "K9"}
     assert ("CH-EYE", "本期无眼保健和视力检查") in {p.record_no: p for p in c6.people}["K5"].reasons
     tcm = gaps.people(eng, "TCM2", COUNTY, period)
-    assert {p.record_no: [m for _, m in p.reasons] for p in tcm.people} == {
-        "K4": ["缺少6月龄中医药健康指导"], "K9": [closed[1]]}
+    assert {p.record_no: [c for c, _ in p.reasons] for p in tcm.people} == {
+        "K4": ["CH-TCM-6"], "K9": ["CH-TCM-NODUE", "CH-CLOSED"]}
 
 
 def test_nothing_due_yet_counts_as_served(eng):

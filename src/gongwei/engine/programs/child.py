@@ -185,6 +185,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         gap_newborn_visit_pending=~s.newborn_done & (s.newborn_visit_deadline > end) & alive_nb,
         gap_no_check=s.checks_in_period == 0,
         gap_no_eye_check=s.eye_checks_in_period < spec.EYE_CHECKS_REQUIRED,
+        gap_no_due_check=(s.checks_required == 0) & ~excused,
+        gap_no_due_check_422=(s.checks_422_required == 0) & ~excused,
+        gap_no_due_tcm=(s.tcm_required == 0) & ~excused,
         gap_closed=s.closed_on.notnull() & (s.closed_on <= end),
         newborn_visit_due=s.newborn_m0_due,
     )

@@ -182,18 +182,22 @@ GAP_REASONS = {
     "no_check": GapReason("CH-NOCHECK", "本期无体格检查记录（记录体重或身长/身高的儿童健康检查）"),
     "no_eye_check": GapReason("CH-EYE", "本期无眼保健和视力检查"),
     "closed": GapReason("CH-CLOSED", "档案已于 {closed_on} 关闭，此后到期的服务不再要求"),
+    # Say in the list why a child with nothing due is here at all: the exemption holds only while still managed.
+    "no_due_check": GapReason("CH-NODUE", "本期无到期的体检；无到期服务的儿童仅在期末仍在管时按月龄计入"),
+    "no_due_check_422": GapReason("CH-NODUE-422", "本期无到期的 4:2:2 体检；无到期服务的儿童仅在期末仍在管时按月龄计入"),
+    "no_due_tcm": GapReason("CH-TCM-NODUE", "本期无到期的中医药健康指导；无到期服务的儿童仅在期末仍在管时按月龄计入"),
     **{f"missing_check_{i.key}": GapReason(f"CH-CHECK-{i.months}", f"缺少{i.age_text}体检") for i in CHECKS},
     **{f"missing_tcm_{i.key}": GapReason(f"CH-TCM-{i.months}", f"缺少{i.age_text}中医药健康指导") for i in TCM_ITEMS},
 }
 FLAG_REASONS = {
     "newborn_visited": ("no_newborn_visit", "newborn_visit_pending", "closed"),
-    "checked": ("no_check", "closed"),
     "eye_checked": ("no_eye_check", "closed"),
-    # A child with nothing due counts as served (NOTHING_DUE_COUNTS), so it is never in these gap lists unless its
-    # record closed by the period end; then "closed" explains it.
-    "system_managed": (*(f"missing_check_{i.key}" for i in CHECKS), "closed"),
-    "system_managed_u3": (*(f"missing_check_m{m}" for m in FOUR_TWO_TWO_MONTHS), "closed"),
-    "tcm_managed": (*(f"missing_tcm_{i.key}" for i in TCM_ITEMS), "closed"),
+    # A child with nothing due counts as served (NOTHING_DUE_COUNTS), so it is in these gap lists only when its
+    # record closed by the period end; the no_due reason then says why it was not counted.
+    "checked": ("no_check", "no_due_check", "closed"),
+    "system_managed": (*(f"missing_check_{i.key}" for i in CHECKS), "no_due_check", "closed"),
+    "system_managed_u3": (*(f"missing_check_m{m}" for m in FOUR_TWO_TWO_MONTHS), "no_due_check_422", "closed"),
+    "tcm_managed": (*(f"missing_tcm_{i.key}" for i in TCM_ITEMS), "no_due_tcm", "closed"),
 }
 # Worklist: each item's due date is the last day of its window; overdue ⇔ the linked gap is set.
 SCHEDULE = (
