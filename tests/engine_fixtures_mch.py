@@ -85,15 +85,15 @@ _KIDS = [  # record_no, unit, birth date, status, status date
     ("K8", LINQUAN, "2023-03-10", "active", ""),
     ("K9", LINQUAN, "2025-01-05", "dead", "2025-01-20"),
 ]
-_CHECKS = [  # record_no, date, age_months, eye check
-    ("K1", "2024-12-12", 1, False), ("K1", "2025-02-20", 3, False), ("K1", "2025-05-10", 6, False),
-    ("K1", "2025-07-30", 8, False),
-    ("K4", "2024-10-22", 1, False), ("K4", "2024-12-20", 3, False), ("K4", "2025-03-25", 6, False),
-    ("K4", "2025-05-20", 8, True),
-    ("K5", "2025-03-20", 36, False),
-    ("K6", "2024-11-10", 72, True),
-    ("K7", "2024-12-01", 72, True),
-    ("K8", "2024-09-12", 18, True), ("K8", "2025-09-01", 30, False),
+_CHECKS = [  # record_no, date, age_months, eye check, body measurements recorded (weight and height)
+    ("K1", "2024-12-12", 1, False, True), ("K1", "2025-02-20", 3, False, True), ("K1", "2025-05-10", 6, False, True),
+    ("K1", "2025-07-30", 8, False, True),
+    ("K4", "2024-10-19", 1, False, True), ("K4", "2024-12-20", 3, False, True), ("K4", "2025-03-25", 6, False, True),
+    ("K4", "2025-05-20", 8, True, True),
+    ("K5", "2025-03-20", 36, False, False),
+    ("K6", "2024-11-10", 72, True, True),
+    ("K7", "2024-12-01", 72, True, True),
+    ("K8", "2024-09-12", 18, True, True), ("K8", "2025-09-01", 30, False, True),
 ]
 _NEWBORN = [("K1", "2024-11-20", True, False), ("K2", "2025-10-02", True, False), ("K3", "2025-09-25", True, True)]
 _TCM = [("K1", "2025-05-10", 6), ("K5", "2025-03-20", 36), ("K8", "2025-03-12", 24), ("K8", "2025-09-01", 30)]
@@ -106,8 +106,9 @@ def child_tables() -> dict:
     enrollments = [{"enrollment_no": f"E{no}", "resident": no, "program": "child", "org_unit": u,
                     "start_date": _plus(b, 3)} for no, u, b, _, _ in _KIDS]
     checks = [{"encounter_no": f"CC-{no}-{i}", "resident": no, "org_unit": unit[no], "service_date": day,
-               "age_months": m, "eye_check": "1" if eye else "0", "enrollment": f"E{no}"}
-              for i, (no, day, m, eye) in enumerate(_CHECKS)]
+               "age_months": m, "eye_check": "1" if eye else "0", "enrollment": f"E{no}",
+               "weight": "8.5" if measured else "", "height": "70.0" if measured else ""}
+              for i, (no, day, m, eye, measured) in enumerate(_CHECKS)]
     newborn = [{"encounter_no": f"NV-{no}", "resident": no, "org_unit": unit[no], "service_date": day,
                 "eye_check": "1" if eye else "0", "is_void": "1" if void else "0", "enrollment": f"E{no}"}
                for no, day, eye, void in _NEWBORN]
@@ -121,6 +122,40 @@ def child_tables() -> dict:
         bases += [{"org_unit": u, "year": 2025, "group": group, "value": v, "source": "statistics"} for u, v in values]
     return {"residents": residents, "enrollments": enrollments, "child_checks": checks, "newborn_visits": newborn,
             "child_tcm_guidance": tcm, "population_bases": bases}
+
+
+# --- children with perfect service (test_engine_child.test_perfect_service_*) -------------------------------
+# Every child received every service due for its age on the nominal day (full-month check on day 28–30); all in
+# 城东, with population bases equal to the children found, so perfect service must read 100%.
+_PERFECT_KIDS = [  # record_no, birth date, child checks (date, age months), TCM guidance (date, age months)
+    ("P1", "2025-09-20", [], []),                                             # 10 days old: nothing due yet
+    ("P2", "2025-08-15", [("2025-09-13", 1)], []),                            # full month on day 29
+    ("P3", "2024-12-01", [("2024-12-30", 1), ("2025-03-01", 3), ("2025-06-01", 6), ("2025-08-01", 8)],
+     [("2025-06-01", 6)]),
+    ("P4", "2023-06-15", [("2024-12-15", 18), ("2025-06-15", 24)], [("2024-12-15", 18), ("2025-06-15", 24)]),
+    ("P5", "2022-09-20", [("2024-09-20", 24), ("2025-03-20", 30)], [("2024-09-20", 24), ("2025-03-20", 30)]),
+    ("P6", "2020-05-10", [("2025-05-10", 60)], []),
+    ("P7", "2025-03-03", [("2025-04-02", 1), ("2025-06-03", 3), ("2025-09-03", 6)], [("2025-09-03", 6)]),
+]
+_PERFECT_NEWBORN = [("P1", "2025-09-25"), ("P2", "2025-08-20"), ("P3", "2024-12-06"), ("P7", "2025-03-08")]
+
+
+def perfect_child_tables() -> dict:
+    residents = [{"record_no": no, "name": f"童{no}", "sex": "2", "birth_date": b, "managing_unit": EAST,
+                  "residence_type": "1", "status": "active", "status_date": ""} for no, b, _, _ in _PERFECT_KIDS]
+    checks = [{"encounter_no": f"CC-{no}-{m}", "resident": no, "org_unit": EAST, "service_date": day,
+               "age_months": m, "eye_check": "1", "weight": "9.0", "height": "72.0"}
+              for no, _, items, _ in _PERFECT_KIDS for day, m in items]
+    tcm = [{"encounter_no": f"TG-{no}-{m}", "resident": no, "org_unit": EAST, "service_date": day, "age_months": m}
+           for no, _, _, items in _PERFECT_KIDS for day, m in items]
+    newborn = [{"encounter_no": f"NV-{no}", "resident": no, "org_unit": EAST, "service_date": day, "eye_check": "1"}
+               for no, day in _PERFECT_NEWBORN]
+    # 0–6: all 7; under 3 at 30 Sep 2025: all but P5 (3 y 0 m) and P6; 0–36 months: all but P6;
+    # born in 2025MCY: P1, P2, P3, P7
+    bases = [{"org_unit": EAST, "year": 2025, "group": g, "value": v, "source": "statistics"}
+             for g, v in [("children_0_6", 7), ("children_under_3", 5), ("children_0_36m", 6), ("live_births", 4)]]
+    return {"residents": residents, "child_checks": checks, "newborn_visits": newborn, "child_tcm_guidance": tcm,
+            "population_bases": bases}
 
 
 # --- vaccination ---------------------------------------------------------------------------------------
@@ -161,7 +196,8 @@ def vaccination_tables() -> dict:
     return {"residents": residents, "vaccinations": doses}
 
 
-BUILDERS = {"maternal": maternal_tables, "child": child_tables, "vaccination": vaccination_tables}
+BUILDERS = {"maternal": maternal_tables, "child": child_tables, "vaccination": vaccination_tables,
+            "child_perfect": perfect_child_tables}
 
 
 def build_snapshot(root: Path, parts: tuple[str, ...] = ("maternal", "child", "vaccination")) -> Snapshot:

@@ -3,8 +3,12 @@
 A child counts when the record is not merged and was not closed before the period, born by its end. Ages and
 due dates use calendar months (a month added to 31 Jan gives the last day of February). A scheduled check or TCM
 guidance at m months is *done* when a record lies between 15 days before and 15 days after the day the child
-turns m months (the window is read from the rulebook), and *required* when that window's last day is inside the
-period and the record was still open on it.
+turns m months (the window is read from the rulebook; the full-month check instead from day 28 to day 30 after
+birth), and *required* when that window's last day is inside the period and the record was still open on it.
+
+A child's schedule is kept when no required item was missed; a child with nothing required counts too when its
+record is still open at the period end (the rulebook's NOTHING_DUE_COUNTS). C2/C5 count children with a child
+check in the period that has a weight or a height written down, or with nothing required and an open record.
 """
 
 from __future__ import annotations
@@ -36,18 +40,26 @@ def _dates(rows: list[dict]) -> dict[int, list[dict]]:
     return out
 
 
-def _all_due_done(child_: tuple, items, records: list[dict], period) -> bool:
-    """At least one item's window closes in the period (record still open then), and each such item has a
-    record inside its window."""
+def _due_and_done(child_: tuple, items, records: list[dict], period) -> list[bool]:
+    """One entry per item whose window closes in the period (record still open then): was it done in time?"""
     birth, closed_on = child_
     due = []
     for item in items:
-        turns = add_months(birth, item.months)
+        if item.days is not None:
+            turns = birth + dt.timedelta(days=item.days)
+        else:
+            turns = add_months(birth, item.months)
         first = turns - dt.timedelta(days=item.window.before_days)
         last = turns + dt.timedelta(days=item.window.after_days)
         if period.start <= last <= period.end and (closed_on is None or last <= closed_on):
             due.append(any(first <= x["service_date"] <= last for x in records))
-    return len(due) >= 1 and all(due)
+    return due
+
+
+def _kept(due: list[bool], still_open: bool) -> bool:
+    if len(due) == 0:
+        return child.NOTHING_DUE_COUNTS and still_open
+    return all(due)
 
 
 def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
@@ -75,18 +87,25 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         }
         flags["managed"] = flags["in_0_6"]
 
+        still_open = closed_on is None or closed_on > period.end
+        child_ = (birth, closed_on)
         contacts = [c for c in checks[rid] + newborn[rid] if period.start <= c["service_date"] <= period.end]
-        flags["checked"] = flags["in_0_6"] and len(contacts) >= 1
+        measured = [c for c in checks[rid] if period.start <= c["service_date"] <= period.end
+                    and any(c[m] is not None for m in spec.BODY_MEASUREMENTS)]
+        nothing_due = len(_due_and_done(child_, spec.CHECKS, checks[rid], period)) == 0
+        flags["checked"] = flags["in_0_6"] and (len(measured) >= 1 or (nothing_due and _kept([], still_open)))
         flags["eye_checked"] = flags["in_0_6"] and sum(1 for c in contacts if c["eye_check"]) >= spec.EYE_CHECKS_REQUIRED
         last_newborn_day = birth + dt.timedelta(days=spec.NEWBORN_VISIT_WITHIN_DAYS)
         flags["newborn_visited"] = flags["born"] and any(birth <= v["service_date"] <= last_newborn_day
                                                          for v in newborn[rid])
 
-        child_ = (birth, closed_on)
-        flags["system_managed"] = flags["in_0_6"] and _all_due_done(child_, spec.CHECKS, checks[rid], period)
         four_two_two = [i for i in spec.CHECKS if i.months in spec.FOUR_TWO_TWO_MONTHS]
-        flags["system_managed_u3"] = flags["under_3"] and _all_due_done(child_, four_two_two, checks[rid], period)
-        flags["tcm_managed"] = flags["in_0_36m"] and _all_due_done(child_, spec.TCM_ITEMS, tcm[rid], period)
+        flags["system_managed"] = flags["in_0_6"] and _kept(
+            _due_and_done(child_, spec.CHECKS, checks[rid], period), still_open)
+        flags["system_managed_u3"] = flags["under_3"] and _kept(
+            _due_and_done(child_, four_two_two, checks[rid], period), still_open)
+        flags["tcm_managed"] = flags["in_0_36m"] and _kept(_due_and_done(child_, spec.TCM_ITEMS, tcm[rid], period),
+                                                           still_open)
         for f, v in flags.items():
             if v:
                 counts[f][unit] += 1

@@ -4,12 +4,17 @@ The rules and their parameters are in :mod:`gongwei.spec.programs.child` (read i
 and period this evaluator computes, for every scheduled item (check at *m* months, TCM guidance at *m* months,
 the newborn visit):
 
-* ``deadline`` = birth date + *m* months (calendar arithmetic, end of month clamped) + the window's
-  ``after_days``; an item is **done** when a record lies in its window, whatever the period;
+* ``deadline`` = birth date + *m* months (calendar arithmetic, end of month clamped; + *d* days for an item fixed
+  in days, the full-month check) + the window's ``after_days``; an item is **done** when a record lies in its
+  window, whatever the period;
 * **required** in the period when the deadline is in the period and the record was not closed before it;
   **missed** (``gap_missing_*``) when required and not done;
 * its **due date** for the worklist (``*_due``) = the deadline, while not done, from the period start to the end
   of the period's calendar year — so an item is overdue at the period end exactly when it is missed.
+
+An indicator's schedule is **kept** when none of its required items was missed and either one was required or
+(``NOTHING_DUE_COUNTS``) the record is still open at the period end: a child with nothing due for its age is
+not counted against the unit.
 
 Months are added to dates with ``date + INTERVAL n MONTH`` (DuckDB and Spark both clamp to the month end).
 """
@@ -17,6 +22,8 @@ Months are added to dates with ``date + INTERVAL n MONTH`` (DuckDB and Spark bot
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -57,7 +64,7 @@ def add_months(date: ibis.ir.DateValue, months: int) -> ibis.ir.DateValue:
 
 
 def window_bounds(birth: ibis.ir.DateValue, item: CheckItem) -> tuple[ibis.ir.DateValue, ibis.ir.DateValue]:
-    nominal = add_months(birth, item.months)
+    nominal = birth + ibis.interval(days=item.days) if item.days is not None else add_months(birth, item.months)
     return nominal - ibis.interval(days=item.window.before_days), nominal + ibis.interval(days=item.window.after_days)
 
 
@@ -107,17 +114,21 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     kids = kids.filter(add_months(kids.birth_date, span) > start)
 
     checks = eng.table("child_checks")
-    checks = checks.filter(~checks.is_void).select("resident_id", "service_date", "eye_check")
+    checks = checks.filter(~checks.is_void)
+    measured = functools.reduce(operator.or_, [checks[c].notnull() for c in spec.BODY_MEASUREMENTS])
+    checks = checks.select("resident_id", "service_date", "eye_check", measured=measured.cast("int64"))
     newborn = eng.table("newborn_visits")
-    newborn = newborn.filter(~newborn.is_void).select("resident_id", "service_date", "eye_check")
+    newborn = newborn.filter(~newborn.is_void).select("resident_id", "service_date", "eye_check",
+                                                      measured=ibis.literal(0, "int64"))
     tcm = eng.table("child_tcm_guidance")
     tcm = tcm.filter(~tcm.is_void).select("resident_id", "service_date")
 
-    # contacts in the period (C2/C5) and eye checks (C6): child checks and newborn visits
+    # in the period: body-measurement checks (C2/C5; newborn visits do not count) and eye checks (C6: child
+    # checks and newborn visits)
     contacts = ibis.union(checks, newborn)
     contacts = contacts.filter((contacts.service_date >= start) & (contacts.service_date <= end))
     in_period = contacts.group_by("resident_id").aggregate(
-        checks_in_period=contacts.count(), eye_checks_in_period=contacts.eye_check.cast("int64").sum())
+        checks_in_period=contacts.measured.sum(), eye_checks_in_period=contacts.eye_check.cast("int64").sum())
 
     newborn_item = CheckItem(0, spec.NEWBORN_WINDOW)
     s = kids
@@ -155,21 +166,28 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         born=s.birth_date >= start,
     )
     alive_nb = s.closed_on.isnull() | (s.newborn_visit_deadline <= s.closed_on)
+    # nothing due for its age and still managed at the period end: not counted against the unit
+    open_at_end = s.closed_on.isnull() | (s.closed_on > end)
+    excused = open_at_end if spec.NOTHING_DUE_COUNTS else ibis.literal(False)
+
+    def kept(required: ibis.ir.IntegerValue, missed: ibis.ir.IntegerValue) -> ibis.ir.BooleanValue:
+        return (missed == 0) & ((required >= 1) | excused)
+
     s = s.mutate(
         managed=s.in_0_6,
         newborn_visited=s.born & s.newborn_done,
-        checked=s.in_0_6 & (s.checks_in_period >= 1),
+        checked=s.in_0_6 & ((s.checks_in_period >= 1) | ((s.checks_required == 0) & excused)),
         eye_checked=s.in_0_6 & (s.eye_checks_in_period >= spec.EYE_CHECKS_REQUIRED),
-        system_managed=s.in_0_6 & (s.checks_required >= 1) & (s.checks_missed == 0),
-        system_managed_u3=s.under_3 & (s.checks_422_required >= 1) & (s.checks_422_missed == 0),
-        tcm_managed=s.in_0_36m & (s.tcm_required >= 1) & (s.tcm_missed == 0),
+        system_managed=s.in_0_6 & kept(s.checks_required, s.checks_missed),
+        system_managed_u3=s.under_3 & kept(s.checks_422_required, s.checks_422_missed),
+        tcm_managed=s.in_0_36m & kept(s.tcm_required, s.tcm_missed),
         gap_no_newborn_visit=s.gap_missing_newborn_m0,
         gap_newborn_visit_pending=~s.newborn_done & (s.newborn_visit_deadline > end) & alive_nb,
         gap_no_check=s.checks_in_period == 0,
         gap_no_eye_check=s.eye_checks_in_period < spec.EYE_CHECKS_REQUIRED,
-        gap_no_due_check=s.checks_required == 0,
-        gap_no_due_check_422=s.checks_422_required == 0,
-        gap_no_due_tcm=s.tcm_required == 0,
+        gap_no_due_check=(s.checks_required == 0) & ~excused,
+        gap_no_due_check_422=(s.checks_422_required == 0) & ~excused,
+        gap_no_due_tcm=(s.tcm_required == 0) & ~excused,
         gap_closed=s.closed_on.notnull() & (s.closed_on <= end),
         newborn_visit_due=s.newborn_m0_due,
     )

@@ -9,13 +9,21 @@ Definitions chosen where the domain reference is unsure (each is a named paramet
 * **Who**: resident children (records not merged, not closed before the period) aged 0–6 at the period end.
   The age reference date is the period end (domain-spec.md §1.3: "completed years at the reference date").
   Enrolment in the child program is not required: the schedule follows the birth date.
-* **Scheduled checks** fall due at fixed ages (birth date + months, calendar arithmetic). A check counts for an
-  item when its service date lies in the item's window (``CHECK_WINDOW`` around the nominal age); the age the
-  record states (``age_months``) is not used. An item is *required in a period* when its window closes in the
-  period and the child's record was not closed before it; *missed* when required and not done.
-* **System management** (C3, 3rd-edition 4-2-1 frequency; C4, 妇幼 4-2-2 frequency): at least one check item
-  of the indicator's schedule was required in the period, and none was missed. A child with nothing due in the
-  period (e.g. born in the last weeks) is not counted in the numerator; the drill-down says so.
+* **Scheduled checks** fall due at fixed ages (birth date + months, calendar arithmetic; the full-month check
+  at ``FULL_MONTH_CHECK_DAYS`` days after birth). A check counts for an item when its service date lies in the
+  item's window (``FULL_MONTH_WINDOW`` for the full-month check, ``CHECK_WINDOW`` around the nominal age for the
+  others); the age the record states (``age_months``) is not used. An item is *required in a period* when its
+  window closes in the period and the child's record was not closed before it; *missed* when required and not
+  done.
+* **"According to age" (按月龄)**: the specification's formulas count children "按照月龄接受…服务" (received
+  the services due for their age) over *all* children to be managed (应管理的…儿童数, a population base) [V 55b]
+  [V 29][V 30]. A child for whom nothing fell due in the period (e.g. born in the last weeks) has received every
+  service its age calls for, and the base cannot drop it, so it **counts as served** (``NOTHING_DUE_COUNTS``):
+  otherwise perfect service could not reach 100% (about 82% for TCM2, 90% for C4) against targets of 77–90% and
+  published figures of 87.72% [S 1] and 100% [S 4]. A child whose record closed by the period end (died, moved
+  out) with nothing due is not counted (it is not in the base at the period end).
+* **System management** (C3 儿童系统管理率, 4-2-1 frequency; C4 3岁以下儿童系统管理率, 妇幼 4-2-2 frequency):
+  no check item of the indicator's schedule required in the period was missed (按相应频次要求管理).
 * **TCM2**: the same rule over the TCM guidance months (按月龄接受中医药健康管理服务).
 * Because ages are taken at the period end (like the population bases), the last item of a band counts only for
   children still in the band then: the 36-month check in C4 never does, the 36-month TCM guidance only in the
@@ -24,8 +32,9 @@ Definitions chosen where the domain reference is unsure (each is a named paramet
   (the child's discharge date is not recorded, so birth is the anchor [U]). A visit after the period end still
   counts when inside the window (statistics for a year are compiled after it closes); until the window closes
   the drill-down shows the child as pending.
-* **C2 / C5** are computed the same way (≥ 1 child check or newborn visit in the period): C2 carries the
-  3rd-edition name, C5 the 妇幼 name; both divide by the 0–6 population base.
+* **C2 / C5** (健康管理率): ≥ 1 body-measurement check (体格检查: a child check with one of
+  ``BODY_MEASUREMENTS`` recorded) in the period; newborn visits do not count. A child with no check due in the
+  period counts, as above. C2 carries the 3rd-edition name, C5 the 妇幼 name; both divide by the 0–6 base.
 * **C6**: ≥ ``EYE_CHECKS_REQUIRED`` check or newborn visit in the period with the eye-care box ticked.
 """
 
@@ -67,6 +76,8 @@ class CheckItem:
 
     months: int
     window: Window
+    # Nominal age in days instead of months (the full-month check is fixed in days after birth).
+    days: int | None = None
 
     @property
     def key(self) -> str:
@@ -77,12 +88,19 @@ class CheckItem:
         return "满月" if self.months == 1 else f"{self.months}月龄"
 
 
-# Tolerance around each nominal age: not found in a source; ±15 days is the example of domain-spec.md §10 [U].
+# Tolerance around each nominal age in months: not found in a source; ±15 days is the example of
+# domain-spec.md §10 [U].
 CHECK_WINDOW = Window(before_days=15, after_days=15)
+# The full-month check (新生儿满月健康管理) is done 28～30 days after birth: 国家基本公共卫生服务规范（第三版）
+# 0～6岁儿童健康管理服务规范 "新生儿出生后28～30天…进行随访" [V 8]; domain-spec.md §2.4 and §10 [V 7][V 8].
+FULL_MONTH_CHECK_DAYS = (28, 30)
+FULL_MONTH_WINDOW = Window(before_days=0, after_days=FULL_MONTH_CHECK_DAYS[1] - FULL_MONTH_CHECK_DAYS[0])
 # Checks at 满月 (28–30 days), 3, 6, 8, 12, 18, 24, 30, 36 months and once a year at 4, 5, 6 years [V 7][V 8]
 # ("4-2-1": 4 checks in year 1, 2 a year in years 2–3, 1 a year after 3 [V 10]).
 CHECK_MONTHS = (1, 3, 6, 8, 12, 18, 24, 30, 36, 48, 60, 72)
-CHECKS: tuple[CheckItem, ...] = tuple(CheckItem(m, CHECK_WINDOW) for m in CHECK_MONTHS)
+CHECKS: tuple[CheckItem, ...] = tuple(
+    CheckItem(1, FULL_MONTH_WINDOW, days=FULL_MONTH_CHECK_DAYS[0]) if m == 1 else CheckItem(m, CHECK_WINDOW)
+    for m in CHECK_MONTHS)
 # C4's 4-2-2 frequency for children under 3: 3, 6, 8, 12 | 18, 24 | 30, 36 months; the newborn visit and the
 # full-month check are not counted [V 10][V 27][B].
 FOUR_TWO_TWO_MONTHS = (3, 6, 8, 12, 18, 24, 30, 36)
@@ -91,6 +109,14 @@ FOUR_TWO_TWO_MONTHS = (3, 6, 8, 12, 18, 24, 30, 36)
 TCM_WINDOW = Window(before_days=15, after_days=15)
 TCM_MONTHS = (6, 12, 18, 24, 30, 36)
 TCM_ITEMS: tuple[CheckItem, ...] = tuple(CheckItem(m, TCM_WINDOW) for m in TCM_MONTHS)
+
+# C2/C5 count body-measurement checks (体格检查和生长发育评估 [V 7b]): a child check with at least one of these
+# recorded [I: the records keep weight and length/height; a check without either is not a 体格检查].
+BODY_MEASUREMENTS = ("weight", "height")
+
+# A child with nothing due in the period counts as served in C2–C5 and TCM2 ("按照月龄接受…服务的儿童数 /
+# 应管理的儿童数" [V 55b][V 29][V 30]; see the module docstring) [I].
+NOTHING_DUE_COUNTS = True
 
 # Eye care and vision checks: 13 from 0 to 6 [V 9]; the coverage rate counts children with at least one in the
 # year [S 1][S 4][B on "≥ 1"].
@@ -103,15 +129,23 @@ INDICATORS = (
               cohort="child.born",
               note=f"本期出生、出生后{NEWBORN_VISIT_WITHIN_DAYS}天内接受过新生儿家庭访视的人数 / 活产数"),
     Indicator("C2", "0～6岁儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C2 [V 29][V 30]", "V"), PROGRAM.value, period="mcy",
-              cohort="child.in_0_6", note="本期接受过 1 次及以上健康检查或新生儿访视的 0～6 岁儿童"),
-    Indicator("C3", "0～6岁儿童系统管理率", "child.system_managed", BaseGroup.CHILDREN_0_6.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C3 [V 30]", "V"), PROGRAM.value, period="mcy",
-              cohort="child.in_0_6",
-              note="本期到期的各次体检（满月，3、6、8、12、18、24、30、36月龄，4、5、6岁）均在时间窗内完成"),
+              DenominatorKind.POPULATION_BASE,
+              Source(f"国家基本公共卫生服务规范（第三版）儿童健康管理率；{_C} C2 [V 29][V 30]", "V"), PROGRAM.value,
+              period="mcy", cohort="child.in_0_6",
+              note="本期接受过 1 次及以上体格检查（记录体重或身长/身高的儿童健康检查，新生儿访视不计）的 0～6 岁儿童；"
+                   "本期无到期体检的儿童按月龄计入"),
+    # Not one of the 3rd edition's two child indicators (新生儿访视率, 儿童健康管理率 [V 29]); the third 考核指标
+    # "儿童系统管理率 = 按相应频次要求管理的0～6岁儿童数 / 应管理的0～6岁儿童数" of provincial evaluations [V 30].
+    Indicator("C3", "儿童系统管理率（0～6岁，按4:2:1频次）", "child.system_managed", BaseGroup.CHILDREN_0_6.value,
+              DenominatorKind.POPULATION_BASE,
+              Source(f"广西 2020 年《儿童和孕产妇健康管理》考核指标（三）儿童系统管理率；{_C} C3 [V 30]", "V"),
+              PROGRAM.value, period="mcy", cohort="child.in_0_6",
+              note="本期到期的各次体检（满月，3、6、8、12、18、24、30、36月龄，4、5、6岁）均在时间窗内完成；"
+                   "本期无到期体检的儿童按月龄计入。非第三版规范的工作指标，为地方考核口径"),
     Indicator("C4", "3岁以下儿童系统管理率", "child.system_managed_u3", BaseGroup.CHILDREN_UNDER_3.value,
               DenominatorKind.POPULATION_BASE, Source(f"{_C} C4 [V 27][V 28][V 10]", "V"), PROGRAM.value,
-              period="mcy", cohort="child.under_3", note="按 4:2:2 频次，本期到期的体检均在时间窗内完成"),
+              period="mcy", cohort="child.under_3",
+              note="按 4:2:2 频次，本期到期的体检均在时间窗内完成；本期无到期体检的儿童按月龄计入"),
     Indicator("C5", "7岁以下儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
               DenominatorKind.POPULATION_BASE, Source(f"{_C} C5 [S 1][V 28]", "S"), PROGRAM.value, period="mcy",
               cohort="child.in_0_6", note="与 C2 同一算法（妇幼统计口径的名称）"),
@@ -119,9 +153,11 @@ INDICATORS = (
               DenominatorKind.POPULATION_BASE, Source(f"{_C} C6 [S 1][S 4][V 9]", "S"), PROGRAM.value,
               period="mcy", cohort="child.in_0_6", note="本期接受过 1 次及以上眼保健和视力检查"),
     Indicator("TCM2", "0～36个月儿童中医药健康管理服务率", "child.tcm_managed", BaseGroup.CHILDREN_0_36M.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.4 TCM2 [V 55b][S 1][S 4]", "V"),
+              DenominatorKind.POPULATION_BASE,
+              Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范：按照月龄接受中医药健康管理服务的"
+                     "0～36月儿童数 / 应管理的0～36个月儿童数；domain-spec.md §4.4 TCM2 [V 55b][S 1][S 4]", "V"),
               PROGRAM.value, period="mcy", cohort="child.in_0_36m",
-              note="本期到期的中医药健康指导（6、12、18、24、30、36月龄）均按月龄完成"),
+              note="本期到期的中医药健康指导（6、12、18、24、30、36月龄）均按月龄完成；本期无到期指导的儿童按月龄计入"),
 )
 
 TARGETS = (
@@ -143,19 +179,22 @@ GAP_REASONS = {
     "no_newborn_visit": GapReason("CH-NEWBORN", f"出生后{NEWBORN_VISIT_WITHIN_DAYS}天内未做新生儿家庭访视"),
     "newborn_visit_pending": GapReason(
         "CH-NEWBORN-OPEN", "新生儿访视期限 {newborn_visit_deadline} 在统计期末之后，尚无访视记录"),
-    "no_check": GapReason("CH-NOCHECK", "本期无儿童健康检查记录"),
+    "no_check": GapReason("CH-NOCHECK", "本期无体格检查记录（记录体重或身长/身高的儿童健康检查）"),
     "no_eye_check": GapReason("CH-EYE", "本期无眼保健和视力检查"),
-    "no_due_check": GapReason("CH-NODUE", "本期无到期的体检"),
-    "no_due_check_422": GapReason("CH-NODUE-422", "本期无到期的 4:2:2 体检"),
-    "no_due_tcm": GapReason("CH-TCM-NODUE", "本期无到期的中医药健康指导"),
     "closed": GapReason("CH-CLOSED", "档案已于 {closed_on} 关闭，此后到期的服务不再要求"),
+    # Say in the list why a child with nothing due is here at all: the exemption holds only while still managed.
+    "no_due_check": GapReason("CH-NODUE", "本期无到期的体检；无到期服务的儿童仅在期末仍在管时按月龄计入"),
+    "no_due_check_422": GapReason("CH-NODUE-422", "本期无到期的 4:2:2 体检；无到期服务的儿童仅在期末仍在管时按月龄计入"),
+    "no_due_tcm": GapReason("CH-TCM-NODUE", "本期无到期的中医药健康指导；无到期服务的儿童仅在期末仍在管时按月龄计入"),
     **{f"missing_check_{i.key}": GapReason(f"CH-CHECK-{i.months}", f"缺少{i.age_text}体检") for i in CHECKS},
     **{f"missing_tcm_{i.key}": GapReason(f"CH-TCM-{i.months}", f"缺少{i.age_text}中医药健康指导") for i in TCM_ITEMS},
 }
 FLAG_REASONS = {
     "newborn_visited": ("no_newborn_visit", "newborn_visit_pending", "closed"),
-    "checked": ("no_check", "closed"),
     "eye_checked": ("no_eye_check", "closed"),
+    # A child with nothing due counts as served (NOTHING_DUE_COUNTS), so it is in these gap lists only when its
+    # record closed by the period end; the no_due reason then says why it was not counted.
+    "checked": ("no_check", "no_due_check", "closed"),
     "system_managed": (*(f"missing_check_{i.key}" for i in CHECKS), "no_due_check", "closed"),
     "system_managed_u3": (*(f"missing_check_m{m}" for m in FOUR_TWO_TWO_MONTHS), "no_due_check_422", "closed"),
     "tcm_managed": (*(f"missing_tcm_{i.key}" for i in TCM_ITEMS), "no_due_tcm", "closed"),
@@ -164,8 +203,9 @@ FLAG_REASONS = {
 SCHEDULE = (
     ScheduledService("newborn_visit", f"新生儿家庭访视（出生后{NEWBORN_VISIT_WITHIN_DAYS}天内，规范要求出院后"
                      f"{NEWBORN_VISIT_SCHEDULE_DAYS}天内）", "newborn_visit_due", gap="no_newborn_visit"),
-    *(ScheduledService(f"check_{i.key}", f"{i.age_text}健康检查", f"check_{i.key}_due", gap=f"missing_check_{i.key}")
-      for i in CHECKS),
+    *(ScheduledService(f"check_{i.key}", f"{i.age_text}健康检查" + (
+        f"（出生后{FULL_MONTH_CHECK_DAYS[0]}～{FULL_MONTH_CHECK_DAYS[1]}天）" if i.days is not None else ""),
+        f"check_{i.key}_due", gap=f"missing_check_{i.key}") for i in CHECKS),
     *(ScheduledService(f"tcm_{i.key}", f"{i.age_text}中医药健康指导", f"tcm_{i.key}_due", gap=f"missing_tcm_{i.key}")
       for i in TCM_ITEMS),
 )
