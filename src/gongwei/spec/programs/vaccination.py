@@ -34,6 +34,7 @@ from gongwei.spec.rules import (
     Target,
     Window,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import OrgLevel, Vaccine
 
 CODE = "vaccination"  # the engine's program code; there is no enrollment for vaccination
@@ -116,11 +117,11 @@ INDICATORS = tuple(
 )
 
 # 适龄儿童国家免疫规划疫苗接种率 ≥ 90% per vaccine and dose at township level [V 28][S 4].
-TARGET_RATE_SOURCE_2023 = Source("一省 2023 年目标：适龄儿童国家免疫规划疫苗接种率 ≥ 90% [V 28]", "V")
-TARGET_RATE_SOURCE_2024 = Source("包头市 2024 年度目标（seed 004）", "S")
+TARGET_RATE_SOURCE_2023 = Source(f"{V28}：适龄儿童国家免疫规划疫苗接种率 ≥ 90%", "V")
+TARGET_RATE_SOURCE_2024 = Source(f"{S4}：适龄儿童国家免疫规划疫苗接种率均达到90%以上", "S")
 TARGETS = (
-    *(Target(d.code, 2023, 0.90, TARGET_RATE_SOURCE_2023) for d in DOSES),
-    *(Target(d.code, 2024, 0.90, TARGET_RATE_SOURCE_2024, region="1502") for d in DOSES),
+    *(Target(d.code, 2023, 0.90, TARGET_RATE_SOURCE_2023, region=UNIDENTIFIED_REGION) for d in DOSES),
+    *(Target(d.code, 2024, 0.90, TARGET_RATE_SOURCE_2024, region=BAOTOU) for d in DOSES),
 )
 
 
