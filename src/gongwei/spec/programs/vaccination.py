@@ -199,16 +199,22 @@ DOSES = _every_dose()
 
 
 def _note(d: Dose) -> str:
-    ages = "；".join(f"{e.year}年版起{x.age_text}" for e in EDITIONS if (x := e.dose(d.code)) is not None)
+    editions = [(e.year, x) for e in EDITIONS if (x := e.dose(d.code)) is not None]
+    if len({x.months for _, x in editions}) == 1:
+        ages = f"应于{d.age_text}接种"
+    else:
+        ages = "接种年龄：" + "；".join(f"{y}年版起{x.age_text}" for y, x in editions)
     gone = [e.year for e in EDITIONS if e.dose(d.code) is None]
     scope = f"（{'、'.join(map(str, gone))}年版程序无此剂次）" if gone else ""
-    return f"接种年龄：{ages}{scope}；统计期内达到完成期限（{d.deadline_text}）者为应种，期限前接种者为实种"
+    before = "；2025年前接种的白破疫苗计入" if d.accepted_before else ""
+    return f"{ages}{scope}{before}；统计期内达到完成期限（{d.deadline_text}）者为应种，期限前接种者为实种"
 
 
 INDICATORS = tuple(
     Indicator(d.code, f"{d.name}第{d.dose}剂次接种率", f"{CODE}.vaccinated_{d.key}", f"{CODE}.eligible_{d.key}",
               DenominatorKind.MANAGED_COHORT,
-              Source(f"domain-spec.md §4.1 V2 [V 55a][B]; 程序 {NIP_2021}、{NIP_2025_DTAP}; 期限 {DEADLINES_2021}", "V"),
+              Source(f"domain-spec.md §4.1 V2 [V 55a][B]; 程序 {NIP_2021.ref}、{NIP_2025_DTAP.ref}; 期限 {DEADLINES_2021.ref}",
+                     "V"),
               CODE, note=_note(d))
     for d in DOSES
 )
