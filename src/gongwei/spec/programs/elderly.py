@@ -151,6 +151,7 @@ INDICATORS = (
 )
 
 TARGETS = (
+    Target("E2", 2022, 0.62, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
     Target("E2", 2023, 0.62, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
     Target("E2", 2023, 0.62, Source(f"{S0}：≥62%", "S"), region=GUANGDONG),
