@@ -159,30 +159,36 @@ def perfect_child_tables() -> dict:
 
 
 # --- vaccination ---------------------------------------------------------------------------------------
-_VKIDS = [
+_VKIDS = [  # worked through in tests/test_engine_vaccination.py
     ("V1c", EAST, "2025-03-01", "active", ""),
-    ("V2c", WEST, "2024-06-15", "active", ""),
-    ("V3c", LINQUAN, "2023-07-10", "active", ""),
-    ("V4c", EAST, "2019-02-10", "active", ""),
-    ("V5c", WEST, "2021-09-01", "moved_out", "2025-03-01"),
-    ("V6c", LINQUAN, "2022-01-20", "active", ""),
-    ("V7c", WEST, "2023-05-05", "active", ""),
+    ("V2c", WEST, "2024-05-10", "active", ""),
+    ("V3c", LINQUAN, "2024-10-20", "active", ""),
+    ("V4c", EAST, "2018-03-15", "active", ""),
+    ("V5c", WEST, "2018-09-01", "active", ""),
+    ("V6c", LINQUAN, "2017-06-01", "active", ""),
+    ("V7c", WEST, "2021-06-01", "moved_out", "2025-03-01"),
+    ("V8c", LINQUAN, "2023-12-10", "active", ""),
+    ("V9c", EAST, "2022-08-01", "active", ""),
+    ("V10c", LINQUAN, "2022-04-04", "active", ""),
 ]
 _DOSES = [  # record_no, vaccine, dose, date, void
-    ("V1c", "HepB", 1, "2025-03-01", False), ("V1c", "BCG", 1, "2025-03-02", False),
-    ("V1c", "HepB", 2, "2025-04-05", False), ("V1c", "IPV", 1, "2025-05-03", False),
-    ("V1c", "IPV", 2, "2025-06-02", False), ("V1c", "DTaP", 1, "2025-06-02", False),
-    ("V1c", "bOPV", 1, "2025-07-05", False), ("V1c", "DTaP", 2, "2025-07-05", False),
-    ("V1c", "DTaP", 3, "2025-08-03", False), ("V1c", "HepB", 3, "2025-09-10", False),
-    ("V1c", "MPSV-A", 1, "2025-09-10", False), ("V1c", "JE-I", 1, "2025-11-05", False),
-    ("V1c", "MPSV-A", 2, "2025-12-05", False),
-    ("V2c", "HepB", 3, "2024-12-20", False), ("V2c", "MPSV-A", 1, "2024-12-10", False),
-    ("V2c", "MMR", 1, "2025-04-01", False), ("V2c", "JE-L", 1, "2025-02-20", False),
-    ("V3c", "DTaP", 4, "2025-01-15", False), ("V3c", "MMR", 2, "2025-01-15", False),
-    ("V3c", "HepA-I", 1, "2025-02-01", False), ("V3c", "JE-L", 2, "2025-07-12", False),
-    ("V4c", "DT", 1, "2025-02-12", False), ("V4c", "MPSV-AC", 2, "2025-02-12", True),
-    ("V6c", "MPSV-AC", 1, "2025-01-25", False),
-    ("V7c", "JE-I", 2, "2025-05-10", False),
+    ("V1c", "HepB", 1, "2025-03-02", False), ("V1c", "BCG", 1, "2025-06-05", False),
+    ("V2c", "HepB", 1, "2024-05-10", False), ("V2c", "BCG", 1, "2024-05-11", False),
+    ("V2c", "HepB", 2, "2024-06-12", False), ("V2c", "IPV", 1, "2024-07-11", False),
+    ("V2c", "IPV", 2, "2024-08-12", False), ("V2c", "DTaP", 1, "2024-08-12", False),
+    ("V2c", "bOPV", 1, "2024-09-12", False), ("V2c", "DTaP", 2, "2024-09-12", False),
+    ("V2c", "DTaP", 3, "2024-10-12", False), ("V2c", "HepB", 3, "2024-11-12", False),
+    ("V2c", "MPSV-A", 1, "2024-11-12", False), ("V2c", "JE-I", 1, "2025-01-15", False),
+    ("V2c", "MMR", 1, "2025-05-20", False),
+    ("V3c", "DTaP", 1, "2025-01-06", False), ("V3c", "DTaP", 2, "2025-02-21", False),
+    ("V3c", "DTaP", 3, "2025-03-21", False),
+    ("V4c", "DT", 1, "2024-03-20", False), ("V4c", "MPSV-AC", 2, "2024-03-20", True),
+    ("V5c", "DT", 1, "2025-01-10", False), ("V5c", "MPSV-AC", 2, "2024-09-05", False),
+    ("V6c", "DT", 1, "2023-06-10", False),
+    ("V8c", "MPSV-A", 1, "2024-06-01", False), ("V8c", "MPSV-A", 2, "2024-09-15", False),
+    ("V8c", "MMR", 2, "2025-06-12", False), ("V8c", "HepA-I", 1, "2025-06-12", False),
+    ("V9c", "JE-I", 2, "2024-09-01", False),
+    ("V10c", "JE-L", 2, "2024-04-10", False),
 ]
 
 

@@ -20,19 +20,23 @@ def test_indicators_table_json_and_xlsx(tmp_path, capsys, settings):
     assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder),
                  "--indicators", "H2,H3"]) == 0
     text = capsys.readouterr().out
-    assert "H2 高血压患者基层规范管理服务率：50.00%（目标值 >=76.00%）" in text
-    assert "未达标：林泉乡卫生院、蒲亭镇卫生院" in text
+    # 江西 (36…) has no target in the rulebook: none is borrowed from another province, and none is judged
+    assert "H2 高血压患者基层规范管理服务率：50.00%（无目标）" in text
+    assert "未达标" not in text
     assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "json",
                  "--indicators", "H3"]) == 0
     payload = json.loads(capsys.readouterr().out)
     county = next(f for f in payload["figures"] if f["org"] == COUNTY)
     assert (county["numerator"], county["denominator"]) == (3, 4)
+    # H3 has a national figure (控制率 50%, [V 54]): region-less, it applies to Jiangxi too; 3/4 = 75% meets it
+    assert (county["target"]["region"], county["target"]["year"], county["target_text"], county["met"]) == (
+        "", 2013, ">=50.00%", True)
     out = tmp_path / "ind.xlsx"
     assert main(["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--format", "xlsx",
                  "--out", str(out), "--indicators", "H1,H2,H3,H4"]) == 0
     rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
     h2 = next(r for r in rows if r[0] == "H2" and r[2] == COUNTY)
-    assert (h2[4], h2[5], h2[8]) == (2, 4, "否")
+    assert (h2[4], h2[5], h2[7], h2[8]) == (2, 4, "无目标", None)
     stored = list((tmp_path / "results" / snap.id / "2025").glob("spec-*.parquet"))
     assert len(stored) == 1  # results kept per snapshot × period × rulebook version
 

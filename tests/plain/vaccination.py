@@ -1,9 +1,12 @@
 """Vaccination coverage the plain way, from the rule text of gongwei.spec.programs.vaccination.
 
-For each child (record not merged, not closed before the period, born by its end) and each dose of the schedule:
-due (应种) when birth + schedule age + the grace days falls in the period and the record was still open that day;
-received (实种) when a non-void record of an accepted product and dose number is dated from the schedule age
-(minus the window's days before) to the period end.
+The period is counted against the schedule edition in force in its year (``NIP``; the earliest edition for
+earlier years). For each child (record not merged, not closed before the period, born by its end) and each dose of
+that edition: due (应种) when the child reaches the deadline age (birth + ``by_months`` months + ``by_days`` days)
+in the period and the record was still open that day; received (实种) when a non-void record dated by the period
+end is an accepted product and dose number — or one of ``accepted_before`` dated before the edition took effect —
+and is dated from the schedule age of the edition in force on the record's own date up to the day before the
+deadline age.
 """
 
 from __future__ import annotations
@@ -18,8 +21,17 @@ PROGRAMS = {"vaccination": vaccination}
 TABLES = ["residents", "vaccinations"]
 
 
+def _edition(spec, year: int):
+    """The edition in force in ``year``: the one with the latest start year ≤ it, else the earliest."""
+    years = sorted(spec.NIP.values)
+    in_force = [y for y in years if y <= year]
+    return spec.NIP.values[in_force[-1] if in_force else years[0]]
+
+
 def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
     spec = PROGRAMS[program]
+    edition = _edition(spec, period.year)
+    effective = dt.date(edition.year, 1, 1)
     doses: dict[int, list[dict]] = defaultdict(list)
     for v in tables["vaccinations"]:
         if not v["is_void"] and v["service_date"] <= period.end:
@@ -31,14 +43,18 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         closed_on = r["status_date"] if r["status"] in CLOSED else None
         if (closed_on is not None and closed_on < period.start) or r["birth_date"] > period.end:
             continue
-        for d in spec.DOSES:
-            age_day = add_months(r["birth_date"], d.months)
-            deadline = age_day + dt.timedelta(days=d.window.after_days)
+        for d in edition.doses:
+            deadline = add_months(r["birth_date"], d.by_months) + dt.timedelta(days=d.by_days)
             if not (period.start <= deadline <= period.end) or (closed_on is not None and closed_on < deadline):
                 continue
             counts[f"eligible_{d.key}"][r["managing_unit_id"]] += 1
-            earliest = age_day - dt.timedelta(days=d.window.before_days)
-            if any((v["vaccine"], v["dose_no"]) in d.accepted and v["service_date"] >= earliest
-                   for v in doses[r["id"]]):
-                counts[f"vaccinated_{d.key}"][r["managing_unit_id"]] += 1
+            for v in doses[r["id"]]:
+                product = (v["vaccine"], v["dose_no"])
+                if not (product in d.accepted or (product in d.accepted_before and v["service_date"] < effective)):
+                    continue
+                then = _edition(spec, v["service_date"].year)
+                same = next((x for x in then.doses if x.code == d.code), d)
+                if add_months(r["birth_date"], same.months) <= v["service_date"] < deadline:
+                    counts[f"vaccinated_{d.key}"][r["managing_unit_id"]] += 1
+                    break
     return counts

@@ -153,15 +153,21 @@ def _indicators(args: argparse.Namespace) -> int:
 
 
 def _figure_json(f) -> dict:
+    from gongwei.engine.compare import target_text
+
     t = f.target
     return {"indicator": f.indicator, "name": f.name, "org": f.unit_code, "org_name": f.unit_name,
             "numerator": f.numerator, "denominator": f.denominator, "rate": f.rate,
-            "target": None if t is None else {"comparator": t.comparator.value, "value": t.value, "source": str(t.source)},
+            "target": None if t is None else {"comparator": t.comparator.value, "value": t.value, "unit": t.unit,
+                                              "region": t.region, "year": t.year, "source": str(t.source)},
+            "target_text": target_text(t),
             "met": f.met, "previous_rate": f.previous_rate, "change": f.change, "rank": f.rank, "of": f.siblings,
             "forecast_rate": f.forecast_rate, "extra_per_week": f.extra_per_week, "lagging": f.lagging_children}
 
 
 def _bulletin_text(figs, unit_name: str, unit: int, period: str, compare: str) -> str:
+    from gongwei.engine.compare import NO_TARGET, target_text
+
     blocks = [f"{unit_name} 基本公共卫生服务指标（期间 {period}，对比 {compare}）"]
     current = None
     rows: list[list[object]] = []
@@ -178,8 +184,7 @@ def _bulletin_text(figs, unit_name: str, unit: int, period: str, compare: str) -
             current = f.indicator
             head = f"\n{f.indicator} {f.name}：{_pct(f.rate)}" if f.unit_id == unit else f"\n{f.indicator} {f.name}"
             if f.unit_id == unit:
-                if f.target is not None:
-                    head += f"（目标值 {f.target.comparator.value}{_pct(f.target.value) if f.target.unit == 'rate' else f.target.value}）"
+                head += f"（目标值 {target_text(f.target)}）" if f.target is not None else f"（{NO_TARGET}）"
                 if f.change is not None:
                     head += f"，较上期{'增长' if f.change >= 0 else '下降'} {abs(f.change) * 100:.2f} 个百分点"
                 if f.lagging_children:
@@ -188,7 +193,7 @@ def _bulletin_text(figs, unit_name: str, unit: int, period: str, compare: str) -
                     head += f"；按目前进度年底预计 {_pct(f.forecast_rate)}，需每周增加 {f.extra_per_week} 人"
             blocks.append(head)
         met = "" if f.met is None else ("是" if f.met else "否")
-        target = "" if f.target is None else f"{f.target.comparator.value}{_pct(f.target.value)}"
+        target = target_text(f.target)
         change = "" if f.change is None else f"{f.change * 100:+.2f}"
         rank = "" if f.unit_id == unit or f.rank is None else f"{f.rank}/{f.siblings}"
         rows.append([f.unit_name, f.numerator, "" if f.denominator is None else f.denominator, _pct(f.rate),
@@ -201,6 +206,8 @@ def _write_xlsx(figs, out: Path, unit_name: str, period: str, compare: str, snap
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from gongwei.engine.compare import NO_TARGET, target_text
+
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
@@ -211,7 +218,8 @@ def _write_xlsx(figs, out: Path, unit_name: str, period: str, compare: str, snap
         cell.font = Font(bold=True)
     for f in figs:
         ws.append([f.indicator, f.name, f.unit_code, f.unit_name, f.numerator, f.denominator, f.rate,
-                   None if f.target is None else f.target.value, None if f.met is None else ("是" if f.met else "否"),
+                   NO_TARGET if f.target is None else (f.target.value if f.target.unit == "rate" else target_text(f.target)),
+                   None if f.met is None else ("是" if f.met else "否"),
                    f.previous_rate, f.change, f.rank, f.siblings, f.forecast_rate, f.extra_per_week])
         for col in (7, 8, 10, 11, 14):
             ws.cell(row=ws.max_row, column=col).number_format = "0.00%"

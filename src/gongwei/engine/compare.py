@@ -1,5 +1,10 @@
 """Comparison: against target, against the previous period (较上期), ranking of sibling units, lagging units,
-and a year-end forecast at the current pace with the extra people per week a unit needs."""
+and a year-end forecast at the current pace with the extra people per week a unit needs.
+
+A unit is measured against the target of its own region for the year of the period evaluated
+(:meth:`gongwei.spec.rules.TargetBook.resolve` with the unit's own code), never a target borrowed from another
+province; where there is none, the figure has ``target = None`` and every output says 无目标 (:data:`NO_TARGET`).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +42,18 @@ class Figure:
     lagging_children: list[str] = field(default_factory=list)
 
 
+NO_TARGET = "无目标"
+
+
+def target_text(target: Target | None) -> str:
+    """The target as bulletins print it: "≥90.00%", "≥1913人", or 无目标."""
+    if target is None:
+        return NO_TARGET
+    if target.unit == "count":
+        return f"{target.comparator.value}{target.value:g}人"
+    return f"{target.comparator.value}{target.value * 100:.2f}%"
+
+
 def _rate(num: int, den: int | None) -> float | None:
     return num / den if den else None
 
@@ -63,6 +80,8 @@ def figures(results: pa.Table, tree: OrgTree, period: Period, *, previous: pa.Ta
         ind = catalogue[code]
         rate = _rate(r["numerator"], r["denominator"])
         f = Figure(code, ind.name, unit, tree.code[unit], tree.name[unit], r["numerator"], r["denominator"], rate)
+        # the unit's own code: a township under 包头市 gets Baotou's target, a unit elsewhere gets only its own
+        # region's or a national one; the year is the evaluated period's (a 2025MCY period → 2025's target)
         f.target = book.resolve(code, period.year, tree.code[unit])
         if f.target is not None and rate is not None and f.target.unit == "rate":
             f.met = _meets(rate, f.target)

@@ -90,9 +90,21 @@ class Indicator:
         return self.cohort.split(".")[1] if self.cohort else None
 
 
+# The region of a target list whose region the sources do not name (domain-spec.md §5 [V 28]: "一省"; a
+# secondary source's "typical" targets). Not a division code, so no unit's code starts with it: the values stay in the book (and in docs/indicators.md)
+# for reference but never apply to a unit, because a province's target must not apply silently elsewhere.
+UNIDENTIFIED_REGION = "未核实地区"
+
+
 @dataclass(frozen=True)
 class Target:
-    """A target for an indicator in a year, possibly for one region (code prefix); "" = default."""
+    """A target for an indicator from a year on, for the units under one region.
+
+    ``region``: the division-code prefix of the region that set it (``"44"`` a province, ``"1502"`` a city,
+    a full 12-digit code for one unit only, e.g. a city's absolute count); ``""`` only for a national figure
+    (national specification, national notices and standards); :data:`UNIDENTIFIED_REGION` for a list whose region is
+    unknown (kept for reference, never applies).
+    """
 
     indicator: str
     year: int
@@ -102,15 +114,31 @@ class Target:
     region: str = ""
     unit: str = "rate"  # rate (0–1) or count
 
+    def __post_init__(self) -> None:
+        if self.region not in ("", UNIDENTIFIED_REGION) and not (self.region.isdigit() and len(self.region) <= 12):
+            raise ValueError(f"target region must be a division-code prefix: {self!r}")
+
+    @property
+    def national(self) -> bool:
+        return self.region == ""
+
+    def applies_to(self, unit_code: str) -> bool:
+        """A national target applies everywhere; a regional one only to units whose code starts with it."""
+        return self.national or (self.region.isdigit() and unit_code.startswith(self.region))
+
 
 @dataclass(frozen=True)
 class TargetBook:
     targets: tuple[Target, ...] = field(default=())
 
-    def resolve(self, indicator: str, year: int, region_code: str = "") -> Target | None:
-        """Most specific region first (longest matching code prefix), then the latest year ≤ ``year``."""
-        candidates = [t for t in self.targets if t.indicator == indicator and t.year <= year
-                      and region_code.startswith(t.region)]
+    def resolve(self, indicator: str, year: int, unit_code: str) -> Target | None:
+        """The target a unit is measured against in ``year`` (the year of the period evaluated), or None (无目标).
+
+        Only targets of the unit's own region (code prefix) or national ones are candidates; the most specific
+        region wins, then the latest year ≤ ``year`` (a target stays in force until its region sets a new one).
+        """
+        candidates = [t for t in self.targets
+                      if t.indicator == indicator and t.year <= year and t.applies_to(unit_code)]
         if not candidates:
             return None
         return max(candidates, key=lambda t: (len(t.region), t.year))

@@ -1,13 +1,15 @@
 """NIP vaccination coverage per vaccine and dose (rules in :mod:`gongwei.spec.programs.vaccination`).
 
-Rows: resident children (as for the child program) with a dose of the schedule whose deadline is not before the
-period start. Per dose (``<key>`` = ``mmr_1`` ...):
+Rows: resident children (as for the child program) with a deadline age not before the period start. The period is
+counted against the schedule edition in force in its year. Per dose (``<key>`` = ``mmr_1`` ...) of that edition:
 
-* ``eligible_<key>`` (应种): deadline (birth + schedule age + grace) in the period, record not closed before it;
-* ``vaccinated_<key>`` (实种): eligible, and an accepted record dated from the schedule age to the period end;
+* ``eligible_<key>`` (应种): the child reaches the dose's deadline age in the period, record not closed before;
+* ``vaccinated_<key>`` (实种): eligible, with an accepted record dated from the schedule age (of the edition in
+  force on the record's date) to the day before the deadline age;
 * ``gap_missing_<key>``: eligible and not vaccinated; ``<key>_due``: the deadline while not vaccinated, from the
   period start to the end of its calendar year (overdue at the period end ⇔ gap).
 
+Doses of other editions (DT from 2025, DTaP 5 before) are all-false columns, so the catalogue shows 0 due.
 :func:`passes` applies V3 (every dose ≥ 90 %) to the catalogue's V2 results.
 """
 
@@ -29,28 +31,57 @@ from gongwei.spec.programs.vaccination import AllComponentsRule
 PROGRAMS = {vaccination.CODE: vaccination}
 
 
+def _deadline(birth: ibis.ir.DateValue, d: vaccination.Dose) -> ibis.ir.DateValue:
+    return add_months(birth, d.by_months) + ibis.interval(days=d.by_days)
+
+
+def _earliest(j: ibis.Table, spec: ModuleType, d: vaccination.Dose) -> ibis.ir.DateValue:
+    """The schedule age of ``d`` in the edition in force on the record's date (a child straddling a change keeps
+    the doses given at the age of the edition of their day)."""
+    expr = add_months(j.birth_date, d.months)
+    for edition in reversed(spec.EDITIONS[1:]):  # innermost = latest, so each date meets its own edition
+        then = spec.schedule_for(edition.year - 1).dose(d.code)
+        months = d.months if then is None else then.months
+        expr = ibis.cases((j.service_date < ibis.date(edition.effective), add_months(j.birth_date, months)),
+                          else_=expr)
+    return expr
+
+
+def _product(j: ibis.Table, d: vaccination.Dose, effective) -> ibis.ir.BooleanValue:
+    ok = ibis.or_(*[(j.vaccine == code) & (j.dose_no == n) for code, n in d.accepted])
+    if d.accepted_before:
+        before = ibis.or_(*[(j.vaccine == code) & (j.dose_no == n) for code, n in d.accepted_before])
+        ok = ok | (before & (j.service_date < ibis.date(effective)))
+    return ok
+
+
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
     start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
+    edition = spec.schedule_for(period.year)
     kids = children(eng, period, units)
-    # children with a deadline on or after the period start (a superset: latest age, longest grace)
-    latest = add_months(kids.birth_date, max(d.months for d in spec.DOSES))
-    kids = kids.filter(latest + ibis.interval(days=max(d.window.after_days for d in spec.DOSES)) >= start)
+    # children whose latest deadline age is on or after the period start (a superset)
+    latest = max(edition.doses, key=lambda d: (d.by_months, d.by_days))
+    kids = kids.filter(_deadline(kids.birth_date, latest) >= start)
 
     vac = eng.table("vaccinations")
     vac = vac.filter(~vac.is_void & (vac.service_date <= end)).select("resident_id", "service_date", "vaccine",
                                                                        "dose_no")
     j = vac.join(kids.select("resident_id", "birth_date"), "resident_id")
     agg = {}
-    for d in spec.DOSES:
-        product = ibis.or_(*[(j.vaccine == code) & (j.dose_no == n) for code, n in d.accepted])
-        earliest = add_months(j.birth_date, d.months) - ibis.interval(days=d.window.before_days)
-        agg[f"has_{d.key}"] = (product & (j.service_date >= earliest)).cast("int64").max()
+    for d in edition.doses:
+        on_time = (j.service_date >= _earliest(j, spec, d)) & (j.service_date < _deadline(j.birth_date, d))
+        agg[f"has_{d.key}"] = (_product(j, d, edition.effective) & on_time).cast("int64").max()
     received = j.group_by("resident_id").aggregate(**agg)
 
     s = left(kids, received)
     cols = {}
     for d in spec.DOSES:
-        deadline = add_months(s.birth_date, d.months) + ibis.interval(days=d.window.after_days)
+        current = edition.dose(d.code)
+        if current is None:  # not in this year's schedule: nobody is due
+            cols[f"eligible_{d.key}"] = cols[f"vaccinated_{d.key}"] = cols[f"gap_missing_{d.key}"] = ibis.literal(False)
+            cols[f"{d.key}_due"] = ibis.null("date")
+            continue
+        deadline = _deadline(s.birth_date, current)
         alive = s.closed_on.isnull() | (deadline <= s.closed_on)
         has = s[f"has_{d.key}"].fill_null(0) == 1
         eligible = (deadline >= start) & (deadline <= end) & alive

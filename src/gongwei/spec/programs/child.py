@@ -52,6 +52,7 @@ from gongwei.spec.rules import (
     Target,
     Window,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup, Program
 
 PROGRAM = Program.CHILD
@@ -161,15 +162,16 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("C2", 2023, 0.90, Source("一省 2023 年目标：0～6岁儿童健康管理率 ≥ 90% [V 28]", "V")),
-    Target("C5", 2023, 0.90, Source("一省 2023 年目标：7岁以下儿童健康管理率 ≥ 90% [V 28]", "V")),
-    Target("C5", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("C6", 2023, 0.90, Source("一省 2023 年目标；国家卫生城市标准 [V 28][V 27]", "V")),
-    Target("C6", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("C4", 2021, 0.90, Source("国家卫生城市标准（2021）[V 27]", "V")),
-    Target("C4", 2023, 0.90, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("TCM2", 2023, 0.77, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("TCM2", 2024, 0.84, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("C2", 2023, 0.90, Source(f"{V28}：0～6岁儿童健康管理率 ≥ 90%", "V"), region=UNIDENTIFIED_REGION),
+    Target("C5", 2023, 0.90, Source(f"{V28}：7岁以下儿童健康管理率 ≥ 90%", "V"), region=UNIDENTIFIED_REGION),
+    Target("C5", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
+    Target("C6", 2021, 0.90, Source("国家卫生城市标准（2021年版）：0～6岁儿童眼保健和视力检查覆盖率 ≥ 90% [V 27]", "V")),
+    Target("C6", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("C6", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
+    Target("C4", 2021, 0.90, Source("国家卫生城市标准（2021年版）：3岁以下儿童系统管理率 ≥ 90% [V 27]", "V")),
+    Target("C4", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("TCM2", 2023, 0.77, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("TCM2", 2024, 0.84, Source(S4, "S"), region=BAOTOU),
 )
 
 DIRECTION = Comparator.GE

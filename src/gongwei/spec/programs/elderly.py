@@ -29,6 +29,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
+from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup, TestResult
 
 PROGRAM = "elderly"
@@ -150,9 +151,11 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("E2", 2022, 0.62, Source("一省 2022 年目标 [S 0][V 28]", "V")),
-    Target("E2", 2023, 0.62, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("E2", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("E2", 2022, 0.62, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
+    Target("E2", 2023, 0.62, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    Target("E2", 2023, 0.62, Source(f"{S0}：≥62%", "S"), region=GUANGDONG),
+    Target("E2", 2024, 0.64, Source(S4, "S"), region=BAOTOU),
 )
 
 GAP_REASONS = {

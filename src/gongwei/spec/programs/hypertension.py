@@ -16,6 +16,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
+from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 
 PROGRAM = Program.HYPERTENSION
@@ -68,10 +69,11 @@ INDICATORS = (
 NOT_SUPPORTED = {"H5": "需要门诊首诊记录（接诊记录），系统尚未采集"}
 
 TARGETS = (
-    Target("H2", 2022, 0.73, Source("一省 2022 年目标 [V 28]", "V")),
-    Target("H2", 2023, 0.76, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("H2", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("H4", 2022, 1.00, Source("seed 000 省目标值 ≥100%", "S")),
+    Target("H2", 2022, 0.73, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
+    Target("H2", 2023, 0.76, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("H2", 2024, 0.64, Source(S4, "S"), region=BAOTOU),
+    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    Target("H4", 2023, 1.00, Source(f"{S0}：高血压任务完成率 ≥100%", "S"), region=GUANGDONG),
     Target("H3", 2013, 0.50, Source("早期国家目标 控制率 50% [V 54]", "V")),
     Target("H1", 2013, 0.30, Source("早期国家目标 健康管理率 30% [V 54]", "V")),
 )

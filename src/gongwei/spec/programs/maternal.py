@@ -36,6 +36,7 @@ from gongwei.spec.rules import (
     Target,
     Window,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup, PostpartumVisitType, Program
 
 PROGRAM = Program.PREGNANCY  # enrollments of this program are the pregnancy episodes
@@ -102,9 +103,9 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("M3", 2023, 0.90, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("M1", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("M2", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("M3", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("M1", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
+    Target("M2", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
 )
 
 DIRECTION = Comparator.GE

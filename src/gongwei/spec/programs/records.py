@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from gongwei.spec.programs import elderly
 from gongwei.spec.records import DYNAMIC_USE_WINDOW_DAYS, REQUIRED_BASIC_FIELDS
 from gongwei.spec.rules import ByYear, DenominatorKind, GapReason, Indicator, Source, Target
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup
 
 PROGRAM = "records"
@@ -102,11 +103,14 @@ INDICATORS = (
 TARGETS = (
     Target("R3", 2011, 0.50, Source("2011 年目标 规范化电子建档率 50% [V 50]", "V")),
     Target("R3", 2013, 0.65, Source("深化医改规划 2013 年 65% [V 49][V 50]", "V")),
-    Target("R3", 2022, 0.61, Source("一省 2022 年目标 [V 28]", "V")),
-    Target("R3", 2023, 0.62, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("R3", 2024, 0.64, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("R2", 2017, 0.90, Source(f"{DQ_16}: 电子建档率典型目标 ≥90%（二手来源，未注明年份）", "B")),
-    Target("R4", 2017, 0.60, Source(f"{DQ_16}: 使用率典型目标 ≥60%（二手来源，未注明年份）", "B")),
+    Target("R3", 2022, 0.61, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
+    Target("R3", 2023, 0.62, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("R3", 2024, 0.64, Source(S4, "S"), region=BAOTOU),
+    # "typical" figures of a secondary source that names neither region nor year: not national, so no unit
+    Target("R2", 2017, 0.90, Source(f"{DQ_16}: 电子建档率典型目标 ≥90%（二手来源，未注明地区和年份）", "B"),
+           region=UNIDENTIFIED_REGION),
+    Target("R4", 2017, 0.60, Source(f"{DQ_16}: 使用率典型目标 ≥60%（二手来源，未注明地区和年份）", "B"),
+           region=UNIDENTIFIED_REGION),
 )
 
 GAP_REASONS = {

@@ -23,6 +23,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import DiseaseClass
 
 PROGRAM = "reporting"
@@ -55,9 +56,9 @@ INDICATORS = (
 NOT_SUPPORTED = {"ID3": "需要突发公共卫生事件相关信息及其报告记录，系统尚未采集"}
 
 TARGETS = (
-    Target("ID1", 2023, 0.95, Source("一省 2023 年目标：传染病和突发公共卫生事件报告率 ≥95% [V 28]", "V")),
-    Target("ID1", 2024, 0.95, Source("包头市 2024 年度目标：报告率 >95%（seed 004）", "S"),
-           comparator=Comparator.GT, region="1502"),
+    Target("ID1", 2023, 0.95, Source(f"{V28}：传染病和突发公共卫生事件报告率 ≥95%", "V"),
+           region=UNIDENTIFIED_REGION),
+    Target("ID1", 2024, 0.95, Source(f"{S4}：报告率 >95%", "S"), comparator=Comparator.GT, region=BAOTOU),
 )
 
 GAP_REASONS = {

@@ -20,6 +20,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import Adherence, FollowUpMode, Program, SmiClass
 
 PROGRAM = Program.SMI
@@ -79,11 +80,11 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("P2", 2022, 0.90, Source("一省 2022 年目标 [V 28]", "V")),
-    Target("P2", 2023, 0.95, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("P2", 2024, 0.80, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
-    Target("P1", 2021, 0.85, Source("国家卫生城市标准 2021 [V 27]", "V")),
-    Target("P3", 2023, 0.60, Source("一省 2023 年目标（新增指标）[V 28]", "V")),
+    Target("P2", 2022, 0.90, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
+    Target("P2", 2023, 0.95, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("P2", 2024, 0.80, Source(S4, "S"), region=BAOTOU),
+    Target("P1", 2021, 0.85, Source("国家卫生城市标准（2021年版）：严重精神障碍患者规范管理率 ≥ 85% [V 27]", "V")),
+    Target("P3", 2023, 0.60, Source(f"{V28}（新增指标）", "V"), region=UNIDENTIFIED_REGION),
 )
 
 DIRECTION = Comparator.GE

@@ -15,6 +15,7 @@ from __future__ import annotations
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import education
 from gongwei.spec.rules import ByYear, DenominatorKind, GapReason, Indicator, Source, Target
+from gongwei.spec.target_sources import UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import OrgKind, SupervisionCategory
 
 PROGRAM = "supervision"
@@ -44,7 +45,7 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("SV2", 2023, 0.90, Source("一省 2023 年目标 ≥90% [V 28]", "V")),
+    Target("SV2", 2023, 0.90, Source(f"{V28}：≥90%", "V"), region=UNIDENTIFIED_REGION),
 )
 
 GAP_REASONS = {

@@ -18,6 +18,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
+from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import EnrollmentEndReason, Program, TbPhase, TbSupervisor, TbVisitType
 
 PROGRAM = Program.TB
@@ -60,8 +61,8 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("T1", 2023, 0.90, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("T1", 2024, 0.90, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    Target("T1", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("T1", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
 )
 
 DIRECTION = Comparator.GE

@@ -16,6 +16,7 @@ from __future__ import annotations
 from gongwei.spec import constitution
 from gongwei.spec.programs import elderly
 from gongwei.spec.rules import DenominatorKind, GapReason, Indicator, ScheduledService, Source, Target
+from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup
 
 PROGRAM = "elderly_tcm"
@@ -36,9 +37,10 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("TCM1", 2022, 0.70, Source("一省 2022 年目标 [S 0]", "S")),
-    Target("TCM1", 2023, 0.70, Source("一省 2023 年目标 [V 28]", "V")),
-    Target("TCM1", 2024, 0.74, Source("包头市 2024 年度目标（seed 004）", "S"), region="1502"),
+    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    Target("TCM1", 2023, 0.70, Source(f"{S0}：≥70%", "S"), region=GUANGDONG),
+    Target("TCM1", 2023, 0.70, Source(V28, "V"), region=UNIDENTIFIED_REGION),
+    Target("TCM1", 2024, 0.74, Source(S4, "S"), region=BAOTOU),
 )
 
 GAP_REASONS = {
