@@ -169,3 +169,17 @@ def test_qc_c03_reads_the_same_package(tmp_path):
     assert [(numbers[f["record_id"]], f["message"]) for f in found] == [("X-A2", "体检缺少：血常规、心电图")]
     e2 = gaps.people(eng, "E2", COUNTY, parse("2025"))
     assert ("A2", [("ELD-TESTS", "体检缺少辅助检查：血常规、心电图")]) in [(p.record_no, p.reasons) for p in e2.people]
+
+
+def test_changing_the_package_changes_e2_and_c03_alike(tmp_path, monkeypatch):
+    """A year's package without the ECG: A2's exam now lacks only 血常规 — for E2's gap and for C-03's finding."""
+    sections = elderly.PACKAGE.for_year(2025)
+    tests = next(s for s in sections if s.key == "tests")
+    fewer = elderly.ExamSection("tests", tuple(i for i in tests.items if i.label != "心电图"))
+    monkeypatch.setattr(elderly, "PACKAGE", ByYear({2017: tuple(fewer if s.key == "tests" else s for s in sections)}))
+    from gongwei.engine.quality import evaluate
+
+    eng = engine(tmp_path)
+    assert [f["message"] for f in evaluate(eng, parse("2025"), ["C-03"]).to_pylist()] == ["体检缺少：血常规"]
+    e2 = gaps.people(eng, "E2", V_EAST, parse("2025"))
+    assert [(p.record_no, p.reasons) for p in e2.people] == [("A2", [("ELD-TESTS", "体检缺少辅助检查：血常规")])]
