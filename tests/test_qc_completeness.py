@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gongwei.spec.programs import elderly
+from gongwei.spec.rules import ByYear
 from tests.qc_fixtures import V_EAST, build, findings, flagged, idn, message, people, rows
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +43,8 @@ _ELDERLY_DONE = dict(self_rated_health="1", adl_score="0", symptoms="1", exercis
 
 
 def test_examination_blanks(tmp_path):
-    """Under 65 the ``required`` fields (both arms' BP, height, weight, waist); from 65 (reached in the exam's
-    year: born 1960 → 65 in 2025) the whole elderly exam package that E1/E2 use (issue 8 item 6; 国家基本公共卫生
+    """Under 65 the ``required`` fields (both arms' BP, height, weight, waist); from 65 (at the elderly program's
+    reference date, 31 Dec 2025: born on or before 1960-12-31) the whole elderly exam package that E1/E2 use (issue 8 item 6; 国家基本公共卫生
     服务规范（第三版）老年人健康管理服务规范 服务内容 [V 13]), each missing item named once, in package order.
 
     X1 complete, X2 three blanks (under 65); X3 an elderly exam holding only the general fields → every other
@@ -79,6 +81,26 @@ def test_examination_blanks(tmp_path):
         "体温、脉率、呼吸频率、血常规、尿常规、肝功能、肾功能、空腹血糖、血脂、心电图、腹部B超、健康评价、健康指导")
     assert message(found, "C-03", "X8") == "体检缺少：情感状态、右侧血压、体重、心电图"
     assert message(found, "C-03", "X9") == "体检缺少：健康指导"
+
+
+def test_examination_blanks_follow_the_elderly_age_rule(tmp_path, monkeypatch):
+    """C-03 counts age as the elderly program does: with 1 January as its reference date, E65 (born 31 Dec 1960)
+    is 64 in 2025, so only the ``required`` fields are owed — X3 passes, X8 lacks 右侧收缩压 and 体重 (its blank
+    affect and ECG "9" are no longer owed), X9 passes (guidance is a package item)."""
+    monkeypatch.setattr(elderly, "AGE_REFERENCE", ByYear({2009: elderly.AgeReference.YEAR_START}))
+    eng = build(tmp_path, {
+        **people([{"record_no": "E65", "birth_date": "1960-12-31"}]),
+        "health_examinations": rows(_EXAM, [
+            {"encounter_no": "X3", "resident": "E65", "service_date": "2025-03-01"},
+            {"encounter_no": "X8", "resident": "E65", "service_date": "2025-10-01", **_ELDERLY_DONE, "affect": "",
+             "sbp_right": "", "weight": "", "ecg": "9"},
+            {"encounter_no": "X9", "resident": "E65", "service_date": "2025-11-01", **_ELDERLY_DONE,
+             "risk_factor_control": ""},
+        ]),
+    })
+    found = findings(eng, ["C-03"])
+    assert flagged(found, "C-03") == ["X8"]
+    assert message(found, "C-03", "X8") == "体检缺少：右侧收缩压、体重"
 
 
 _FU = dict(org_unit=V_EAST, program="hypertension", mode="1", sbp="130", dbp="80", adherence="1",

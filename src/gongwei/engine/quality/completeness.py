@@ -72,14 +72,15 @@ def basic_info_missing(check: Check) -> ibis.Table:
 
 
 def exam_missing(check: Check) -> ibis.Table:
-    """C-03: key items of an examination in the period. Under ``elderly_age`` (age reached in the examination's
-    year, the elderly program's reckoning) the ``required`` fields; from it the elderly exam package of the
-    exam's year — :data:`gongwei.spec.programs.elderly.PACKAGE`, the definition E1/E2 use, judged by the same
+    """C-03: key items of an examination in the period. Under ``elderly_age`` (at the elderly program's reference
+    date, :func:`~gongwei.spec.programs.elderly.born_by`) the ``required`` fields; from it the elderly exam
+    package of the period's year — :data:`gongwei.spec.programs.elderly.PACKAGE`, the definition E1/E2 use, by the same
     :func:`~gongwei.engine.programs.elderly.item_missing` — plus any ``required`` field the package leaves out."""
     ex = check.services("health_examinations")
     people = check.eng.table("residents").select(person_id="id", birth_date="birth_date")
     ex = ex.join(people, ex.resident_id == people.person_id)
-    elderly = (ex.service_date.year() - ex.birth_date.year()) >= int(check.params["elderly_age"])
+    # the elderly program's age rule (65+ at its reference date, by default 31 December of the year)
+    elderly = ex.birth_date <= ibis.date(elderly_spec.born_by(check.period, int(check.params["elderly_age"])))
     items = elderly_spec.recordable_items(check.period.year) if check.params["elderly_package"] else ()
     in_package = {f for _, item in items for f in item.fields}
     checks = []
