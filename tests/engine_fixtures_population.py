@@ -12,7 +12,8 @@ Period 2025; age reference 31 Dec 2025, so "65+" = born on or before 1960-12-31.
   A3 张三   1990-05-05  record complete; last service 2024-06-01; contract 2024-03-01–2025-02-28, not renewed
   A4 赵四   1985-08-08  paper record (not electronic); exam 2025-08-01; a contract cancelled on its first day
   A5 孙五   1950-03-01  duplicate of A1, merged into A1 on 2025-06-01
-  A6 周六   1940-01-01  died 2025-03-01
+  A6 周六   1940-01-01  died 2025-03-01; exam 2025-02-10 complete (served, then closed); TCM form dated
+                        2025-03-05, after her death
   A7 吴七   1955-05-05  not a usual resident (lives here < 6 months)
 城西村 360426100202 (township 蒲亭)
   B1 钱老七 1958-01-01  exam 2025-10-10 complete; TCM complete but no guidance; contract 2025-06-01–2026-05-31
@@ -94,6 +95,7 @@ ENROLLMENTS = t(
 
 _COMPLETE_EXAM = dict(
     self_rated_health="1", adl_score="0", exercise_frequency="2", smoking_status="1", drinking_frequency="1",
+    symptoms="1", cognition="1", affect="1", sbp_right="134", dbp_right="82",  # the 3rd-edition package (E1/E2)
     temperature="36.5", pulse="72", respiration="18", sbp_left="132", dbp_left="80", height="165", weight="62",
     waist="84", hemoglobin="135", wbc="6.1", platelets="210", urine_protein="-", urine_glucose="-", alt="20",
     ast="22", total_bilirubin="12.0", creatinine="80", urea="5.2", fasting_glucose="5.6",
@@ -109,6 +111,7 @@ _EXAMS = [
     ("X-B1", "B1", "2025-10-10", {}),
     ("X-B2", "B2", "2024-11-01", {}),
     ("X-C1", "C1", "2025-04-04", {}),
+    ("X-A6", "A6", "2025-02-10", {}),  # before A6's death on 1 Mar: served, then closed
 ]
 _UNIT_OF = {p[0]: p[4] for p in _PEOPLE}
 HEALTH_EXAMINATIONS = t(
@@ -118,12 +121,13 @@ HEALTH_EXAMINATIONS = t(
 )
 
 FULL_ANSWERS = "123451234512345123451234512345123"
+# T-A6 is dated after A6's death (1 Mar): a service after closing, which counts for nothing
 TCM_CONSTITUTIONS = t(
-    encounter_no=["T-A1", "T-A2", "T-B1", "T-C1"], resident=["A1", "A2", "B1", "C1"],
-    service_date=["2025-05-10", "2025-03-01", "2025-10-10", "2025-04-04"],
-    org_unit=[V_EAST, V_EAST, V_WEST, V_LIN],
-    answers=[FULL_ANSWERS, FULL_ANSWERS[:32], FULL_ANSWERS, FULL_ANSWERS],
-    guidance_given=["1", "1", "0", "1"],
+    encounter_no=["T-A1", "T-A2", "T-B1", "T-C1", "T-A6"], resident=["A1", "A2", "B1", "C1", "A6"],
+    service_date=["2025-05-10", "2025-03-01", "2025-10-10", "2025-04-04", "2025-03-05"],
+    org_unit=[V_EAST, V_EAST, V_WEST, V_LIN, V_EAST],
+    answers=[FULL_ANSWERS, FULL_ANSWERS[:32], FULL_ANSWERS, FULL_ANSWERS, FULL_ANSWERS],
+    guidance_given=["1", "1", "0", "1", "1"],
 )
 VACCINATIONS = t(encounter_no=["VAC-B3"], resident=["B3"], service_date=["2025-06-01"], org_unit=[V_WEST],
                  vaccine=["MMR"], dose_no=["2"])

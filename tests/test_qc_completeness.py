@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gongwei.spec.programs import elderly
+from gongwei.spec.rules import ByYear
 from tests.qc_fixtures import V_EAST, build, findings, flagged, idn, message, people, rows
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +31,27 @@ def test_basic_information_blanks(tmp_path):
 
 
 _EXAM = dict(org_unit=V_EAST, trigger="other", sbp_left="130", dbp_left="80", sbp_right="132", dbp_right="82",
-             height="165", weight="60", waist="80", adl_score="", cognition="", affect="")
-_ELDERLY_DONE = dict(adl_score="0", cognition="1", affect="1")
+             height="165", weight="60", waist="80")
+# the rest of the 3rd-edition elderly package (spec.programs.elderly.PACKAGE). Lab panels are recorded by one
+# result each (血常规 by hemoglobin, 尿常规 by urine protein, 肝功能 by ALT, 肾功能 by creatinine, 血脂 by TC:
+# "any one result" [B]); guidance only in 危险因素控制 (the guidance block's other box [B])
+_ELDERLY_DONE = dict(self_rated_health="1", adl_score="0", symptoms="1", exercise_frequency="2", smoking_status="1",
+                     drinking_frequency="1", cognition="1", affect="1", temperature="36.5", pulse="72",
+                     respiration="18", hemoglobin="135", urine_protein="-", alt="20", creatinine="80",
+                     fasting_glucose="5.6", total_cholesterol="4.80", ecg="1", abdominal_ultrasound="1",
+                     health_evaluation="1", health_guidance="", risk_factor_control="3")
 
 
 def test_examination_blanks(tmp_path):
-    """From 65 (reached in the exam's year: born 1960 → 65 in 2025) the elderly assessments are required too."""
+    """Under 65 the ``required`` fields (both arms' BP, height, weight, waist); from 65 (at the elderly program's
+    reference date, 31 Dec 2025: born on or before 1960-12-31) the whole elderly exam package that E1/E2 use (issue 8 item 6; 国家基本公共卫生
+    服务规范（第三版）老年人健康管理服务规范 服务内容 [V 13]), each missing item named once, in package order.
+
+    X1 complete, X2 three blanks (under 65); X3 an elderly exam holding only the general fields → every other
+    recordable package item (饮食习惯, 脏器功能 and 查体 have no field yet and are not judged); X4 the same form
+    for someone 64 all year → nothing; X5 void, X6 last year → not judged; X7 the full package → nothing;
+    X8 affect, right-arm SBP and weight blank and ECG "9 未检查" → 情感状态、右侧血压、体重、心电图 (the right-arm
+    blanks are named once, as the package item); X9 no guidance in either box → 健康指导."""
     eng = build(tmp_path, {
         **people([
             {"record_no": "A", "birth_date": "1985-01-01"},
@@ -51,14 +68,39 @@ def test_examination_blanks(tmp_path):
             {"encounter_no": "X6", "resident": "A", "service_date": "2024-12-31", "height": ""},
             {"encounter_no": "X7", "resident": "E65", "service_date": "2025-09-01", **_ELDERLY_DONE},
             {"encounter_no": "X8", "resident": "E65", "service_date": "2025-10-01", **_ELDERLY_DONE, "affect": "",
-             "weight": ""},
+             "sbp_right": "", "weight": "", "ecg": "9"},
+            {"encounter_no": "X9", "resident": "E65", "service_date": "2025-11-01", **_ELDERLY_DONE,
+             "risk_factor_control": ""},
         ]),
     })
     found = findings(eng, ["C-03"])
-    assert flagged(found, "C-03") == ["X2", "X3", "X8"]
+    assert flagged(found, "C-03") == ["X2", "X3", "X8", "X9"]
     assert message(found, "C-03", "X2") == "体检缺少：右侧收缩压、右侧舒张压、腰围"
-    assert message(found, "C-03", "X3") == "体检缺少：生活自理能力评估、认知功能、情感状态"
-    assert message(found, "C-03", "X8") == "体检缺少：体重、情感状态"
+    assert message(found, "C-03", "X3") == (
+        "体检缺少：健康状态自我评估、生活自理能力评估、症状、体育锻炼、吸烟情况、饮酒情况、认知功能、情感状态、"
+        "体温、脉率、呼吸频率、血常规、尿常规、肝功能、肾功能、空腹血糖、血脂、心电图、腹部B超、健康评价、健康指导")
+    assert message(found, "C-03", "X8") == "体检缺少：情感状态、右侧血压、体重、心电图"
+    assert message(found, "C-03", "X9") == "体检缺少：健康指导"
+
+
+def test_examination_blanks_follow_the_elderly_age_rule(tmp_path, monkeypatch):
+    """C-03 counts age as the elderly program does: with 1 January as its reference date, E65 (born 31 Dec 1960)
+    is 64 in 2025, so only the ``required`` fields are owed — X3 passes, X8 lacks 右侧收缩压 and 体重 (its blank
+    affect and ECG "9" are no longer owed), X9 passes (guidance is a package item)."""
+    monkeypatch.setattr(elderly, "AGE_REFERENCE", ByYear({2009: elderly.AgeReference.YEAR_START}))
+    eng = build(tmp_path, {
+        **people([{"record_no": "E65", "birth_date": "1960-12-31"}]),
+        "health_examinations": rows(_EXAM, [
+            {"encounter_no": "X3", "resident": "E65", "service_date": "2025-03-01"},
+            {"encounter_no": "X8", "resident": "E65", "service_date": "2025-10-01", **_ELDERLY_DONE, "affect": "",
+             "sbp_right": "", "weight": "", "ecg": "9"},
+            {"encounter_no": "X9", "resident": "E65", "service_date": "2025-11-01", **_ELDERLY_DONE,
+             "risk_factor_control": ""},
+        ]),
+    })
+    found = findings(eng, ["C-03"])
+    assert flagged(found, "C-03") == ["X8"]
+    assert message(found, "C-03", "X8") == "体检缺少：右侧收缩压、体重"
 
 
 _FU = dict(org_unit=V_EAST, program="hypertension", mode="1", sbp="130", dbp="80", adherence="1",

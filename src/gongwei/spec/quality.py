@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from gongwei.spec.programs import elderly
 from gongwei.spec.rules import ByYear, Source
 
 DQ = "data-quality.md"
@@ -76,9 +77,12 @@ RULES: tuple[QcRule, ...] = (
     QcRule("C-02", "电话号码无效", Level.WARNING, "residents", Source(f"{DQ} §3.2 C-02", "V"),
            params=_p(mobile_pattern=r"^1[3-9]\d{9}$", landline_pattern=r"^0[1-9]\d{1,2}-?\d{7,8}$"),
            message="电话“{phone}”不是有效的手机或固定电话号码"),
-    QcRule("C-03", "体检表关键项缺失", Level.ERROR, "health_examinations", Source(f"{DQ} §3.2 C-03", "V"),
+    # elderly_package: from elderly_age, the 3rd-edition elderly exam package (spec.programs.elderly.PACKAGE, the
+    # definition E1/E2 use) replaces the 65+ items (ADL, cognition, affect) data-quality.md §3.2 named
+    QcRule("C-03", "体检表关键项缺失", Level.ERROR, "health_examinations",
+           Source(f"{DQ} §3.2 C-03；国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 服务内容 [V 13]", "V"),
            params=_p(required=("sbp_left", "dbp_left", "sbp_right", "dbp_right", "height", "weight", "waist"),
-                     elderly_required=("adl_score", "cognition", "affect"), elderly_age=65),
+                     elderly_package=True, elderly_age=elderly.MIN_AGE),
            message="体检缺少：{missing}"),
     QcRule("C-04", "随访表关键项缺失", Level.ERROR, "chronic_follow_ups", Source(f"{DQ} §3.2 C-04", "V"),
            # blood pressure is owed by face-to-face visits only (not measurable by phone); the COPD form's items are

@@ -1,5 +1,5 @@
 """Completeness rules (data-quality.md §3.2 A): blank items on the 个人基本信息表 (C-01), the health examination
-(C-03) and the chronic-disease follow-up (C-04). Each finding lists every blank item of its form, in the
+(C-03; for residents aged 65+ the elderly exam package that E1/E2 use) and the chronic-disease follow-up (C-04). Each finding lists every blank item of its form, in the
 order the rule names them, so one finding is one form to complete.
 
 Only blanks (空项) are found: the forms carry no skip-logic answers whose violation (漏项) could be told apart.
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ibis
 
+from gongwei.engine.programs.elderly import item_missing
 from gongwei.engine.programs.records import _field_missing, blank, missing_list, residents_in_records
 from gongwei.engine.quality import Check
 from gongwei.engine.quality.identity import encounter_findings
+from gongwei.spec.programs import elderly as elderly_spec
 from gongwei.spec.programs import records as records_spec
 from gongwei.spec.vocab import FACE_TO_FACE_MODES
 
@@ -70,14 +72,22 @@ def basic_info_missing(check: Check) -> ibis.Table:
 
 
 def exam_missing(check: Check) -> ibis.Table:
-    """C-03: key items of an examination in the period; from ``elderly_age`` (age reached in the examination's
-    year, the elderly program's reckoning) also the elderly self-care, cognition and affect assessments."""
+    """C-03: key items of an examination in the period. Under ``elderly_age`` (at the elderly program's reference
+    date, :func:`~gongwei.spec.programs.elderly.born_by`) the ``required`` fields; from it the elderly exam
+    package of the period's year — :data:`gongwei.spec.programs.elderly.PACKAGE`, the definition E1/E2 use, by the same
+    :func:`~gongwei.engine.programs.elderly.item_missing` — plus any ``required`` field the package leaves out."""
     ex = check.services("health_examinations")
     people = check.eng.table("residents").select(person_id="id", birth_date="birth_date")
     ex = ex.join(people, ex.resident_id == people.person_id)
-    elderly = (ex.service_date.year() - ex.birth_date.year()) >= int(check.params["elderly_age"])
-    checks = _blanks(ex, check.params["required"], check.rule.code)
-    checks += _blanks(ex, check.params["elderly_required"], check.rule.code, elderly)
+    # the elderly program's age rule (65+ at its reference date, by default 31 December of the year)
+    elderly = ex.birth_date <= ibis.date(elderly_spec.born_by(check.period, int(check.params["elderly_age"])))
+    items = elderly_spec.recordable_items(check.period.year) if check.params["elderly_package"] else ()
+    in_package = {f for _, item in items for f in item.fields}
+    checks = []
+    for f in check.params["required"]:  # type: ignore[attr-defined]
+        missing = blank(_column(ex, f, check.rule.code))
+        checks.append((LABELS.get(f, f), missing & ~elderly if f in in_package else missing))
+    checks += [(item.label, elderly & item_missing(ex, item)) for _, item in items]
     return _flag_missing(ex, "health_examinations", checks)
 
 

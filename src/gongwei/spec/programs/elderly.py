@@ -1,13 +1,23 @@
 """老年人健康管理 — residents aged 65 and over (domain-spec.md §1.3, §2.6, §4.3 E1–E3, §5).
 
 One state row per resident aged 65+ found in the records at the period end (a usual resident, not merged,
-not closed by death, move, loss or refusal on or before the period end), at the resident's managing unit:
+not closed by death, move, loss or refusal on or before the period end), at the resident's managing unit —
+plus, for the population-base indicators, residents closed during the period who were served before their
+closing date (:data:`SERVED_THEN_CLOSED_COUNT`):
 
-* **aged_65_plus**: the cohort — born on or before the reference date minus 65 years (:func:`born_by`).
-* **examined** (健康管理 / 体检): at least one health examination from the period start to its end.
-* **standardized** (规范健康管理服务): one examination in the period holds the complete annual package —
-  every item of every section of :data:`PACKAGE` recorded. The examination with the fewest missing
-  items explains a gap ("体检缺少辅助检查：血常规、心电图").
+* **aged_65_plus**: the cohort in the records — born on or before the reference date minus 65 years
+  (:func:`born_by`).
+* **examined** (体检): at least one health examination from the period start to its end (for a closed
+  record, on or before the closing date).
+* **standardized** (接受健康管理 / 规范健康管理服务): one examination in the period holds the complete
+  annual package — every recordable item of every section of :data:`PACKAGE` recorded, guidance included.
+  The 3rd-edition note defines 接受健康管理 as exam + guidance + a complete 健康体检表, so E1 and E2 share
+  this flag; QC rule C-03 reads the same :data:`PACKAGE` for exams of residents aged 65+. The examination
+  with the fewest missing items explains a gap ("体检缺少辅助检查：血常规、心电图").
+* **counted**: the people the E1/E2 drill-down lists against the population base — the cohort, and the
+  closed residents who are in the numerator.
+* **examined_in_records**: examined and in the cohort (E3, a managed-cohort rate: numerator within its
+  denominator).
 
 The year's examination is due by 31 December; "本年未做健康体检" is a gap only once the year is over
 (before that the person is listed as pending, and the worklist shows the exam as due).
@@ -75,16 +85,31 @@ def due_date(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
 
+# Served and later closed (died, moved out, lost, refused during the period): the service still counts for the
+# period it was given in, against the population base (which counts the year's residents, the person included);
+# a service dated after the closing date does not (QC rule T-03 flags it) [I]
+SERVED_THEN_CLOSED_COUNT = True
+SERVED_THEN_CLOSED_SOURCE = Source(
+    "国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 考核指标：年内接受健康管理人数 / 年内辖区内65岁及以上"
+    "常住居民数 [V 13]；年内服务后结案者仍计入 [I]", "I")
+
+
 @dataclass(frozen=True)
 class ExamItem:
     """One item of the annual package: recorded when its fields are filled (all of them, or any one with
     ``any_field`` — a lab panel counts as done when at least one of its results is recorded [B]).
-    Values in ``not_done`` (e.g. 心电图 "9 未检查") count as blank."""
+    Values in ``not_done`` (e.g. 心电图 "9 未检查") count as blank. An item with no ``fields`` is part of the
+    package but not yet recordable: the 健康体检表 model (records.models.HealthExamination) has no field for it,
+    so it cannot be judged and is left out of E1/E2 and C-03 (listed by :func:`not_recordable`)."""
 
     label: str
     fields: tuple[str, ...]
     any_field: bool = False
     not_done: tuple[str, ...] = ()
+
+    @property
+    def recordable(self) -> bool:
+        return bool(self.fields)
 
 
 @dataclass(frozen=True)
@@ -99,25 +124,38 @@ SECTION_LABELS = {"assessment": "健康状况评估", "physical": "体格检查"
 
 _NOT_DONE = (TestResult.NOT_DONE.value,)
 
-# The complete annual package (domain-spec.md §2.6 [V 13]): assessment, physical exam, tests, guidance.
-# Which form fields make each part "complete" is not defined nationally: this list follows the four
-# parts of the specification and the 健康体检表 (data-quality.md §1.4) and is configurable [B].
+# The complete annual package of the 3rd edition (2017) — the ONE definition of a complete elderly exam, read by
+# E1/E2 (engine.programs.elderly) and QC rule C-03 (engine.quality.completeness). Four parts [V 13]:
+# 生活方式和健康状况评估 (self-rated health, self-care, symptoms, exercise, diet, smoking, drinking; the form's
+# cognition and affect screens for the elderly [V data-quality.md §1.4]); 体格检查 (temperature, pulse,
+# respiration, blood pressure of both arms, height, weight, waist, skin/lymph nodes/heart/lungs/abdomen, rough
+# checks of mouth, vision, hearing and motor function); 辅助检查 (blood and urine routine, liver and kidney
+# function, fasting glucose, lipids, ECG, abdominal B-ultrasound); 健康指导 (health evaluation and guidance —
+# guidance recorded in 健康指导 or 危险因素控制, the two boxes of the form's guidance block [B]).
+# Which fields make an item "recorded" is not defined nationally [B]; each item is configurable by year.
 PACKAGE = ByYear({2017: (
     ExamSection("assessment", (
         ExamItem("健康状态自我评估", ("self_rated_health",)),
         ExamItem("生活自理能力评估", ("adl_score",)),
+        ExamItem("症状", ("symptoms",)),
         ExamItem("体育锻炼", ("exercise_frequency",)),
+        ExamItem("饮食习惯", ()),  # not yet recordable: no diet field on the exam model
         ExamItem("吸烟情况", ("smoking_status",)),
         ExamItem("饮酒情况", ("drinking_frequency",)),
+        ExamItem("认知功能", ("cognition",)),
+        ExamItem("情感状态", ("affect",)),
     )),
     ExamSection("physical", (
         ExamItem("体温", ("temperature",)),
         ExamItem("脉率", ("pulse",)),
         ExamItem("呼吸频率", ("respiration",)),
-        ExamItem("血压", ("sbp_left", "dbp_left")),
+        ExamItem("左侧血压", ("sbp_left", "dbp_left")),
+        ExamItem("右侧血压", ("sbp_right", "dbp_right")),
         ExamItem("身高", ("height",)),
         ExamItem("体重", ("weight",)),
         ExamItem("腰围", ("waist",)),
+        ExamItem("脏器功能（口腔、视力、听力、运动功能）", ()),  # not yet recordable: no organ-function fields
+        ExamItem("查体（皮肤、淋巴结、心脏、肺部、腹部）", ()),  # not yet recordable: no physical-finding fields
     )),
     ExamSection("tests", (
         ExamItem("血常规", ("hemoglobin", "wbc", "platelets"), any_field=True),
@@ -131,21 +169,41 @@ PACKAGE = ByYear({2017: (
     )),
     ExamSection("guidance", (
         ExamItem("健康评价", ("health_evaluation",)),
-        ExamItem("健康指导", ("health_guidance",)),
+        ExamItem("健康指导", ("health_guidance", "risk_factor_control"), any_field=True),
     )),
 )})
-PACKAGE_SOURCE = Source("domain-spec.md §2.6 四部分内容 [V 13]；“完整”的字段清单 [B]", "B")
+PACKAGE_SOURCE = Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 服务内容（四部分）[V 13]；"
+                        "健康体检表各栏 data-quality.md §1.4；“完整”的字段清单 [B]", "B")
 
+
+def recordable_items(year: int) -> tuple[tuple[str, ExamItem], ...]:
+    """(section key, item) for every item of the year's package that the exam model can record."""
+    return tuple((s.key, i) for s in PACKAGE.for_year(year) for i in s.items if i.recordable)
+
+
+def not_recordable(year: int) -> tuple[str, ...]:
+    """Labels of the package items the exam model has no field for (not judged until it has)."""
+    return tuple(i.label for s in PACKAGE.for_year(year) for i in s.items if not i.recordable)
+
+
+# E1's numerator follows the 3rd-edition note "接受健康管理是指建立了健康档案、接受了健康体检、健康指导、健康体检表
+# 填写完整": the complete package of PACKAGE (guidance included), the same flag as E2 [V 13]
 INDICATORS = (
-    Indicator("E1", "老年人健康管理率", "elderly.examined", BaseGroup.AGED_65_PLUS.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.3 E1 [V 55b][V 55a]", "V"), PROGRAM,
-              cohort="elderly.aged_65_plus", note="年内接受健康管理（至少一次健康体检）的65岁及以上常住居民 / 65岁及以上常住人口数"),
+    Indicator("E1", "老年人健康管理率", "elderly.standardized", BaseGroup.AGED_65_PLUS.value,
+              DenominatorKind.POPULATION_BASE,
+              Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 考核指标及注（健康体检、健康指导、"
+                     "健康体检表填写完整）[V 13]；domain-spec.md §4.3 E1 [V 55b][V 55a]", "V"), PROGRAM,
+              cohort="elderly.counted",
+              note="年内接受健康管理（健康体检、健康指导、健康体检表填写完整，按 PACKAGE 判定）的65岁及以上常住居民"
+                   " / 65岁及以上常住人口数；年内服务后结案者仍计入分子"),
     Indicator("E2", "65岁及以上老年人城乡社区规范健康管理服务率", "elderly.standardized",
               BaseGroup.AGED_65_PLUS.value, DenominatorKind.POPULATION_BASE,
               Source("domain-spec.md §4.3 E2 [V 55b][S 0][S 1][S 4]；“完整”[B]", "V"), PROGRAM,
-              cohort="elderly.aged_65_plus",
-              note="年内接受完整年度服务（评估、体格检查、辅助检查、健康指导）者；完整性按 PACKAGE 判定 [B]"),
-    Indicator("E3", "老年人体检率", "elderly.examined", "elderly.aged_65_plus", DenominatorKind.MANAGED_COHORT,
+              cohort="elderly.counted",
+              note="年内接受完整年度服务（评估、体格检查、辅助检查、健康指导）者；完整性按 PACKAGE 判定 [B]（"
+                   f"{'、'.join(not_recordable(2017))}尚无记录字段，暂不判定）；年内服务后结案者仍计入分子"),
+    Indicator("E3", "老年人体检率", "elderly.examined_in_records", "elderly.aged_65_plus",
+              DenominatorKind.MANAGED_COHORT,
               Source("domain-spec.md §4.3 E3（进度指标）[S 2]", "S"), PROGRAM,
               note="截至期末已体检的65岁及以上在档居民 / 65岁及以上在档居民"),
 )
@@ -166,6 +224,7 @@ GAP_REASONS = {
 }
 FLAG_REASONS = {
     "examined": ("no_exam", "exam_pending"),
+    "examined_in_records": ("no_exam", "exam_pending"),
     "standardized": ("no_exam", "exam_pending", *(f"missing_{k}" for k in SECTION_KEYS)),
 }
 SCHEDULE = (

@@ -4,9 +4,14 @@ Once a year for residents aged 65+ [V 15]: constitution identification (中医�
 questionnaire scored by :mod:`gongwei.spec.constitution`) and TCM health guidance by constitution.
 Children's TCM guidance (TCM2) belongs to the child program.
 
-One state row per resident aged 65+ found in the records (the elderly program's cohort and age rule):
+One state row per resident aged 65+ found in the records (the elderly program's cohort and age rule), plus
+residents closed during the period who had a questionnaire before their closing date (served then closed still
+count against the population base, :data:`SERVED_THEN_CLOSED_COUNT`):
 
-* **managed**: in the period, a questionnaire with all 33 answers valid (1–5 each) and guidance given.
+* **aged_65_plus**: the cohort in the records at the period end.
+* **managed**: in the period (for a closed record, on or before the closing date), a questionnaire with all
+  33 answers valid (1–5 each) and guidance given.
+* **counted**: the people the TCM1 drill-down lists: the cohort and the closed residents who are managed.
 
 Due by 31 December; "本年未做中医体质辨识" is a gap once the year is over (pending before that).
 """
@@ -28,12 +33,15 @@ MIN_AGE = elderly.MIN_AGE
 QUESTION_COUNT = constitution.QUESTION_COUNT
 ANSWER_RANGE = (constitution.MIN_ANSWER, constitution.MAX_ANSWER)
 GUIDANCE_REQUIRED = True
+# Served then closed during the period: still counted for that period (the elderly program's rule) [I]
+SERVED_THEN_CLOSED_COUNT = elderly.SERVED_THEN_CLOSED_COUNT
 
 INDICATORS = (
     Indicator("TCM1", "老年人中医药健康管理率", "elderly_tcm.managed", BaseGroup.AGED_65_PLUS.value,
               DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.4 TCM1 [V 55b][S 1][S 4]", "V"), PROGRAM,
-              cohort="elderly_tcm.aged_65_plus",
-              note="年内完成中医体质辨识（33题问卷完整）并进行中医药保健指导的65岁及以上常住居民 / 65岁及以上常住人口数"),
+              cohort="elderly_tcm.counted",
+              note="年内完成中医体质辨识（33题问卷完整）并进行中医药保健指导的65岁及以上常住居民 / 65岁及以上常住人口数；"
+                   "年内服务后结案者仍计入分子"),
 )
 
 TARGETS = (
