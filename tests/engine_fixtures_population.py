@@ -25,7 +25,7 @@ Period 2025; age reference 31 Dec 2025, so "65+" = born on or before 1960-12-31.
                         contract 2025 (1 Jan–31 Dec), not renewed
   C2 陈十一 1970-01-01  HTN enrolled 2023; follow-up 2025-05-05; no contract
   C3 褚十二 1998-09-09  pregnant (enrolled 2025-02-01); record created 2026-01-05; contract 2025-03-01–2026-02-28
-Population bases 2025 (villages only): resident population 10 / 8 / 6; aged 65+ 4 / 3 / 2.
+Population bases 2025 (villages only): resident population 10 / 8 / 6; aged 65+ 4 / 3 / 2; children 0–6 1 / 2 / 1.
 """
 
 from __future__ import annotations
@@ -206,13 +206,13 @@ SUPERVISION = t(report_no=[f"SV{i:03d}" for i in range(len(_SV))], org_unit=[s[0
                 clue_found=[s[4] for s in _SV], reported=[s[5] for s in _SV])
 
 BASES = t(
-    org_unit=[V_EAST, V_WEST, V_LIN] * 2, year=["2025"] * 6,
-    group=["resident_population"] * 3 + ["aged_65_plus"] * 3, value=["10", "8", "6", "4", "3", "2"],
-    source=["statistics"] * 6,
+    org_unit=[V_EAST, V_WEST, V_LIN] * 3, year=["2025"] * 9,
+    group=["resident_population"] * 3 + ["aged_65_plus"] * 3 + ["children_0_6"] * 3,
+    value=["10", "8", "6", "4", "3", "2", "1", "2", "1"], source=["statistics"] * 9,
 )
 
 MY_CODES = ("R1", "R2", "R3", "R4", "R5", "E1", "E2", "E3", "TCM1", "F1", "F2", "F3", "F4-CHILD", "F4-ELDERLY",
-            "F4-MATERNAL", "F4-HTN", "F4-DM", "F4-TB", "F4-SMI", "F4-DISABLED", "HE1", "HE2", "HE3", "HE4", "HE5",
+            "F4-MATERNAL", "F4-HTN", "F4-DM", "F4-TB", "F4-SMI", "F4-DISABLED", "F5", "HE1", "HE2", "HE3", "HE4", "HE5",
             "ID1", "ID2", "SV1", "SV2")
 MY_PROGRAMS = ("records", "elderly", "elderly_tcm", "family_doctor", "education", "reporting", "supervision")
 

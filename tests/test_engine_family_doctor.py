@@ -28,8 +28,11 @@ def test_signing_2025(tmp_path):
     """F1: 城东 A1, A3 → 2/10; 城西 B1, B3 → 2/8; 林泉 C1, C3 → 2/6; county 6/24.
     F2: 城东 A1 of A1, A2 → 1/2; 城西 B1, B3 of B1–B4 → 2/4; 林泉 C1, C3 of C1–C3 → 2/3; county 5/9.
     F3: contracts ending in 2025: A1 (31 Dec, renewed from 1 Jan 2026), A3 (28 Feb, not), C1 (31 Dec, not)
-    → 1/3. F4: 65+ A1, B1, C1 of 5 → 3/5; hypertension A1 of A1, C2 → 1/2; children B3 of B3, B4 → 1/2;
-    pregnant C3 → 1/1; disabled C1 → 1/1; no diabetes, TB or SMI patients → 0/0."""
+    → 1/3. F4 divides by the group's population base where one exists (as F1 divides by the resident
+    population; domain-spec.md §4.4 F1/F4 [V 55b]): 65+ signed A1, B1, C1 over the aged-65+ bases 4 + 3 + 2 →
+    county 3/9, 城东 1/4; children signed B3 over the 0–6 bases 1 + 2 + 1 → county 1/4, 城西 1/2. Groups without
+    a base divide by the members found in the records: hypertension A1 of A1, C2 → 1/2; pregnant C3 → 1/1;
+    disabled C1 → 1/1; no diabetes, TB or SMI patients → 0/0."""
     eng = engine(tmp_path)
     codes = ["F1", "F2", "F3", "F4-ELDERLY", "F4-HTN", "F4-CHILD", "F4-MATERNAL", "F4-DISABLED", "F4-DM", "F4-TB",
              "F4-SMI"]
@@ -44,9 +47,11 @@ def test_signing_2025(tmp_path):
     assert got[("F2", COUNTY)] == (5, 9)
     assert got[("F3", COUNTY)] == (1, 3)
     assert got[("F3", T_LINQUAN)] == (0, 1)
-    assert got[("F4-ELDERLY", COUNTY)] == (3, 5)
+    assert got[("F4-ELDERLY", COUNTY)] == (3, 9)
+    assert got[("F4-ELDERLY", V_EAST)] == (1, 4)
     assert got[("F4-HTN", COUNTY)] == (1, 2)
-    assert got[("F4-CHILD", COUNTY)] == (1, 2)
+    assert got[("F4-CHILD", COUNTY)] == (1, 4)
+    assert got[("F4-CHILD", V_WEST)] == (1, 2)
     assert got[("F4-MATERNAL", COUNTY)] == (1, 1)
     assert got[("F4-DISABLED", COUNTY)] == (1, 1)
     assert got[("F4-DM", COUNTY)] == got[("F4-TB", COUNTY)] == got[("F4-SMI", COUNTY)] == (0, 0)
@@ -88,3 +93,31 @@ def test_worklist_agrees_with_renewal_gaps(tmp_path):
     work = worklist.items(eng, COUNTY, dt.date(2025, 3, 31), programs=["family_doctor"], include_upcoming=True)
     assert sorted((w["record_no"], w["due_date"], w["status"]) for w in work.to_pylist()) == [
         ("A3", dt.date(2025, 2, 28), "overdue"), ("C1", dt.date(2025, 12, 31), "upcoming")]
+
+
+def test_fulfilment_2025(tmp_path):
+    """F5 履约率 = signed residents with a service record on a day a counted contract was in force in the period
+    ("年度履约人数偏少" [S 1]; domain-spec.md §9: fulfilment as service events per contract).
+    Signed in 2025: A1 (exam and TCM 10 May, contract 2025 → ✓), A3 (contract to 28 Feb 2025, last service
+    1 Jun 2024 → ✗), B1 (contract from 1 Jun, exam 10 Oct → ✓), B3 (vaccination 1 Jun, contract from 1 Feb → ✓),
+    C1 (exam 4 Apr → ✓), C3 (no service → ✗). A4's exam (1 Aug) does not count: her contract was cancelled on its
+    first day, she is not signed. → 城东 1/2, 城西 2/2, 林泉 1/2, county 4/6."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["F5"]))
+    assert got[("F5", V_EAST)] == (1, 2)
+    assert got[("F5", V_WEST)] == (2, 2)
+    assert got[("F5", V_LIN)] == (1, 2)
+    assert got[("F5", COUNTY)] == (4, 6)
+    page = gaps.people(eng, "F5", COUNTY, parse("2025"))
+    assert {p.record_no: p.reasons for p in page.people} == {
+        "A3": [("FD-UNFULFILLED", "签约有效期内（统计期内）无服务记录，未履约")],
+        "C3": [("FD-UNFULFILLED", "签约有效期内（统计期内）无服务记录，未履约")],
+    }
+
+
+def test_fulfilment_counts_only_services_in_the_period(tmp_path):
+    """As of 30 Jun 2025 (1 Jan – 30 Jun): signed A1, A3, B1 (from 1 Jun), B3, C1, C3 → 6; fulfilled A1 (10 May),
+    B3 (1 Jun), C1 (4 Apr); B1's exam of 10 Oct is after the period end → 3/6."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025-06-30"), ["F5"]))
+    assert got[("F5", COUNTY)] == (3, 6)

@@ -138,3 +138,53 @@ def test_roster_lists_women_enrolled_in_the_period(eng):
     table = roster(eng, COUNTY, dt.date(2025, 8, 1), programs=["maternal"])
     # enrolled at some time in 1 Jan – 1 Aug 2025: W1, W2, W3, W4, W6 (W5's episode ended 2024-10-27)
     assert sorted(table.column("record_no").to_pylist()) == ["W1", "W2", "W3", "W4", "W6"]
+
+
+def test_service_and_42_day_closure_rates_2025(eng):
+    """M5 服务率 and M6 产后42天随访结案率 (seed 002: "管理孕产妇（未结案+已结案且结案时间为2020年）… 有效管理 … 服务率
+    56.4%；按产后42天随访结案的产妇数来看 … 46.52%" [S 2]), over the calendar year 2025 (not the statistical year).
+
+    Managed = episodes enrolled at some time in 2025: W1, W2, W6 (城东), W3 (城西), W4 (林泉村); W5's ended in 2024.
+    Effectively managed = registered and nothing due by 31 Dec left undone:
+    - W1: all five contacts, home visit 06-15, 42-day check 07-20 → ✓.
+    - W2: home-visit window closed 06-07 (only a visit on 06-20) and the 42-day check window closed 07-03 with no
+      check → ✗. (Her 37–40-week contact, due by LMP + 286 days = 2025-05-14, is not asked: she gave birth 05-08.)
+    - W3: no home visit (window closed 10-20), no 42-day check (window closed 11-15) → ✗.
+    - W4: visited 10-10, but no 42-day check by 11-20 → ✗.
+    - W6 (LMP 2025-06-01): the 16–20-week contact was due by 10-25 and the 21–24-week one by 11-22, neither done → ✗.
+    → M5 城东 1/3, 城西 0/1, 林泉 0/1, county 1/5.
+    Closed at 42 days = closed in 2025 after a 42-day check: W1 (closed 07-20, check 07-20) ✓; W2 closed 06-19 without
+    a check ✗; W3, W4, W6 still open → M6 城东 1/3, county 1/5."""
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["M5", "M6"]))
+    assert got[("M5", EAST)] == (1, 3)
+    assert got[("M5", WEST)] == (0, 1)
+    assert got[("M5", LINQUAN_TOWN)] == (0, 1)
+    assert got[("M5", PUTING)] == (1, 4)
+    assert got[("M5", COUNTY)] == (1, 5)
+    assert got[("M6", EAST)] == (1, 3)
+    assert got[("M6", COUNTY)] == (1, 5)
+
+    m5 = gaps.people(eng, "M5", COUNTY, parse("2025"))
+    assert {p.record_no: p.reasons for p in m5.people} == {
+        "W2": [("MAT-PP-OVERDUE", "产后访视期限 2025-06-07 已过，未访视"),
+               ("MAT-42D-OVERDUE", "产后42天健康检查期限 2025-07-03 已过，未检查")],
+        "W3": [("MAT-PP-OVERDUE", "产后访视期限 2025-10-20 已过，未访视"),
+               ("MAT-42D-OVERDUE", "产后42天健康检查期限 2025-11-15 已过，未检查")],
+        "W4": [("MAT-42D-OVERDUE", "产后42天健康检查期限 2025-11-20 已过，未检查")],
+        "W6": [("MAT-PN-OVERDUE", "到期未做：第2次产前检查（孕16～20周）、第3次产前检查（孕21～24周）")],
+    }
+    m6 = gaps.people(eng, "M6", COUNTY, parse("2025"))
+    assert {p.record_no: [c for c, _ in p.reasons] for p in m6.people} == {
+        "W2": ["MAT-CLOSE-NO42D"], "W3": ["MAT-OPEN"], "W4": ["MAT-OPEN"], "W6": ["MAT-OPEN"]}
+
+
+def test_service_rate_counts_only_what_was_due_by_the_period_end(eng):
+    """As of 30 Jun 2025 (1 Jan – 30 Jun): managed W1, W2 (城东), W3 (城西, from 02-14), W4 (林泉村, from 03-12);
+    W6 enrolls 07-20. W1's home visit (due by 07-08) and 42-day check (by 08-03) are not due yet → ✓; W2's home-visit
+    window closed 06-07 → ✗ (her 42-day check, due by 07-03, is not due yet); W3 and W4 are pregnant with every
+    contact due so far done (W3's 21–24-week contact due 06-12 done 05-23; W4's due 06-10 done 05-14) → ✓.
+    → M5 county 3/4, 城东 1/2. No episode closed after a 42-day check (W2 closed 06-19 without one) → M6 0/4."""
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025-06-30"), ["M5", "M6"]))
+    assert got[("M5", COUNTY)] == (3, 4)
+    assert got[("M5", EAST)] == (1, 2)
+    assert got[("M6", COUNTY)] == (0, 4)

@@ -1,7 +1,7 @@
 """Resident health records (R1–R5) on the hand-built region of tests/engine_fixtures_population.py.
 
-Records at the end of 2025 (``recorded``): A1–A5 in 城东村 (A5 merged into A1 still counts as a record row),
-B1–B4 in 城西村, C1–C2 in 林泉村. Not counted: A6 (died 1 Mar 2025), A7 (not a usual resident), C3 (record
+Records at the end of 2025 (``recorded``): A1–A5 in 城东村 (A5 merged into A1 is still a record row, but R1
+counts people: A5 is A1), B1–B4 in 城西村 (B4 is a second record of B3's person), C1–C2 in 林泉村. Not counted: A6 (died 1 Mar 2025), A7 (not a usual resident), C3 (record
 created 5 Jan 2026). Usual-resident population bases: 城东 10, 城西 8, 林泉村 6 → 蒲亭 18, county 24.
 """
 
@@ -35,7 +35,9 @@ CODES = ["R1", "R2", "R3", "R4", "R5"]
 
 
 def test_records_2025(tmp_path):
-    """R1: records 城东 5 (A1–A5), 城西 4 (B1–B4), 林泉村 2 (C1, C2) → 蒲亭 9/18, county 11/24.
+    """R1 counts people with a record, not records (domain-spec.md §4.1 R1 "people with a record" [V 55b]):
+    城东 A1–A5 are 4 people (A5 was merged into A1), 城西 B1–B4 are 3 (B4 carries B3's identity number and was
+    created later: the same person), 林泉村 C1, C2 → 城东 4/10, 蒲亭 7/18, county 9/24.
     R2: all electronic but A4 → 城东 4, county 10.
     R3: electronic, required fields filled, not a duplicate: 城东 A1 and A3 (A2 lacks ID number, blood type and
     education; A4 paper; A5 merged) → 2; 城西 B1–B3 → 3 (B4 carries B3's identity number, which the
@@ -45,9 +47,10 @@ def test_records_2025(tmp_path):
     R5: records minus the merged A5 and the same-number duplicate B4 → 城东 4, 城西 3, county 9."""
     eng = engine(tmp_path)
     got = by_code(eng, catalogue.evaluate(eng, parse("2025"), CODES))
-    assert got[("R1", V_EAST)] == (5, 10)
-    assert got[("R1", T_PUTING)] == (9, 18)
-    assert got[("R1", COUNTY)] == (11, 24)
+    assert got[("R1", V_EAST)] == (4, 10)
+    assert got[("R1", V_WEST)] == (3, 8)
+    assert got[("R1", T_PUTING)] == (7, 18)
+    assert got[("R1", COUNTY)] == (9, 24)
     assert got[("R2", V_EAST)] == (4, 10)
     assert got[("R2", COUNTY)] == (10, 24)
     assert got[("R3", V_EAST)] == (2, 10)
@@ -64,12 +67,13 @@ def test_records_2025(tmp_path):
 
 
 def test_records_earlier_period(tmp_path):
-    """At 31 Jan 2025 A6 is alive (died 1 Mar) → 城东 has 6 records; the 365-day window for R4 runs from
+    """At 31 Jan 2025 A6 is alive (died 1 Mar) → 城东 has 6 records of 5 people (A5 is A1's duplicate, merged in
+    the snapshot) → R1 5; the 365-day window for R4 runs from
     2 Feb 2024: A3's exam (1 Jun 2024) counts, A1/A2/A4 have none yet, A6 none → 城东 R4 = 1 of 6.
     Bases exist only for 2025 (the period's year), so R1 keeps 10 as the denominator."""
     eng = engine(tmp_path)
     got = by_code(eng, catalogue.evaluate(eng, parse("2025-01-31"), ["R1", "R4"]))
-    assert got[("R1", V_EAST)] == (6, 10)
+    assert got[("R1", V_EAST)] == (5, 10)
     assert got[("R4", V_EAST)] == (1, 6)
     # 城西: B2's exam (1 Nov 2024) now lies in the window → B2 in use; B1/B3/B4 not yet → 1 of 4
     assert got[("R4", V_WEST)] == (1, 4)
@@ -95,8 +99,13 @@ def test_gap_lists_explain_records(tmp_path):
     }
     r5 = gaps.people(eng, "R5", COUNTY, parse("2025"))
     assert [p.record_no for p in r5.people] == ["A5", "B4"]
+    # R1's drill-down: of the 11 record rows, the two not counted as people are the duplicates
     r1 = gaps.people(eng, "R1", COUNTY, parse("2025"))
-    assert r1.total == 0 and "无法逐人列出" in r1.note
+    assert {p.record_no: p.reasons for p in r1.people} == {
+        "A5": [("REC-MERGED", "重复档案，已合并至其他档案")],
+        "B4": [("REC-DUPID", "与其他在档档案身份证号相同（重复档案）")],
+    }
+    assert gaps.people(eng, "R1", COUNTY, parse("2025"), part="denominator").total == 11
 
 
 def test_identity_key_finds_same_number_duplicates(tmp_path):

@@ -144,3 +144,65 @@ def test_duckdb_and_pyspark_agree(tmp_path):
         rows = [sorted(e.to_arrow(registry.state(e, program, period)).to_pylist(), key=lambda r: r["resident_id"])
                 for e in (duck, spark)]
         assert rows[0] == rows[1], program
+
+
+def test_open_case_follow_up_rate(tmp_path):
+    """T3 未结案肺结核患者随访率 (seed 002: "管理肺结核患者（未结案）600人，随访344人，随访率为57.33%" [S 2]):
+    open cases = notified by the period end and not closed at it; followed = a follow-up record (any type) in
+    the period.
+
+    2025: open at 31 Dec are TB3 (城西, notified 29 Dec) and TB4 (林泉村); TB1, TB2, TB5, TB6 were closed in the
+    year. Neither has a follow-up → 蒲亭 0 of 1, 林泉 0 of 1, county 0 of 2.
+    2025Q2 (1 Jan – 30 Jun): open at 30 Jun are TB1 (ends 6 Sep), TB2 (28 Sep), TB6 (4 Jul), all 城东村, and TB4;
+    TB5 closed 30 Mar, TB3 not notified yet. TB1 (12 Mar …), TB2 (7 Apr …), TB6 (6 Jan) have follow-ups in the
+    period, TB4 none → 蒲亭 3 of 3, 林泉 0 of 1, county 3 of 4."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["T3"]))
+    assert got[("T3", TOWNSHIP_1)] == (0, 1)
+    assert got[("T3", TOWNSHIP_2)] == (0, 1)
+    assert got[("T3", COUNTY)] == (0, 2)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["T3"]))
+    assert got[("T3", TOWNSHIP_1)] == (3, 3)
+    assert got[("T3", TOWNSHIP_2)] == (0, 1)
+    assert got[("T3", COUNTY)] == (3, 4)
+    page = gaps.people(eng, "T3", COUNTY, parse("2025Q2"))
+    assert [(p.record_no, p.reasons) for p in page.people] == [("TB4", [("TB-OPEN-NOFU", "未结案，统计期内无随访记录")])]
+
+
+def test_open_case_follow_up_window_is_a_parameter(tmp_path, monkeypatch):
+    """With a 30-day window (the specification's "at least monthly" record) at 30 Jun 2025 the window is 1–30 Jun:
+    TB1's visits are 10 May and 10 Jul, TB6's 6 Jan and 5 Jul → not followed; TB2 was seen 7 Jun → 1 of 4."""
+    from gongwei.spec.programs import tb as tb_spec
+
+    monkeypatch.setattr(tb_spec, "OPEN_CASE_FOLLOW_UP_DAYS", 30)
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["T3"]))
+    assert got[("T3", COUNTY)] == (1, 4)
+
+
+def test_first_visit_hours_and_timeliness_are_parameters(tmp_path, monkeypatch):
+    """72 h comes from the 3rd edition ("通知单后…72小时内访视患者" [V 20]); both the hours (by year) and whether
+    T1 counts only timely first visits are parameters.
+
+    Counting only timely visits in 2025 (72 h = notification + 3 days): TB1 (10 → 12 Mar) and TB6 (5 → 6 Jan)
+    on time, TB2 (1 → 7 Apr) late → T1 蒲亭 2 of 4, county 2 of 5; TB2's reason is TB-72H-LATE.
+    With 24 h from 2025 instead: TB1's visit two days after notification is late too, TB6's the next day is
+    not → first_visit_late = {TB1, TB2}, and T1 (timely only) county 1 of 5."""
+    from gongwei.spec.programs import tb as tb_spec
+    from gongwei.spec.rules import ByYear
+
+    monkeypatch.setattr(tb_spec, "MANAGED_REQUIRES_TIMELY_FIRST_VISIT", ByYear({2017: True}))
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["T1"]))
+    assert got[("T1", TOWNSHIP_1)] == (2, 4)
+    assert got[("T1", COUNTY)] == (2, 5)
+    reasons = {p.record_no: p.reasons for p in gaps.people(eng, "T1", COUNTY, parse("2025")).people}
+    assert reasons["TB2"] == [("TB-72H-LATE", "第一次入户随访晚于通知后72小时")]
+
+    monkeypatch.setattr(tb_spec, "FIRST_VISIT_WITHIN_HOURS", ByYear({2017: 72, 2025: 24}))
+    eng.states.clear()  # state tables are cached per engine
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["T1"]))
+    assert got[("T1", COUNTY)] == (1, 5)
+    state = eng.to_arrow(registry.state(eng, "tb", parse("2025"))).to_pylist()
+    records = {r["id"]: r["record_no"] for r in eng.to_arrow(eng.table("residents")).to_pylist()}
+    assert {records[r["resident_id"]] for r in state if r["first_visit_late"]} == {"TB1", "TB2"}

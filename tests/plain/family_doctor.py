@@ -9,7 +9,7 @@ from gongwei.spec.programs import elderly, family_doctor
 from tests.plain.elderly import age_on, in_records_at_end
 
 PROGRAMS = {"family_doctor": family_doctor}
-TABLES = ["residents", "health_records", "contracts", "enrollments"]
+TABLES = ["residents", "health_records", "contracts", "enrollments", *family_doctor.FULFILMENT_SERVICES]
 
 
 def last_day_in_force(c) -> dt.date:
@@ -32,6 +32,11 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
             programs[e["resident_id"]].add(e["program"])
     disabled = {f["resident_id"] for f in tables["health_records"]
                 if f["disability"] and f["disability"].strip() and f["disability"] not in spec.NO_DISABILITY_CODES}
+    service_days = defaultdict(list)  # resident → dates of (non-void) services in the period
+    for name in spec.FULFILMENT_SERVICES:
+        for v in tables[name]:
+            if not v["is_void"] and period.start <= v["service_date"] <= period.end:
+                service_days[v["resident_id"]].append(v["service_date"])
     counts = defaultdict(Counter)
     for p in tables["residents"]:
         if not in_records_at_end(p, period):
@@ -40,10 +45,15 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         counts["in_records"][unit] += 1
         mine = contracts.get(rid, [])
         if at_end:
-            signed = any(c["start_date"] <= period.end <= last_day_in_force(c) for c in mine)
+            counted = [c for c in mine if c["start_date"] <= period.end <= last_day_in_force(c)]
         else:
-            signed = any(max(c["start_date"], period.start) <= min(last_day_in_force(c), period.end) for c in mine)
+            counted = [c for c in mine
+                       if max(c["start_date"], period.start) <= min(last_day_in_force(c), period.end)]
+        signed = bool(counted)
         counts["signed"][unit] += signed
+        # 履约: a service on a day one of the counted contracts was in force
+        counts["fulfilled"][unit] += any(c["start_date"] <= day <= last_day_in_force(c)
+                                         for c in counted for day in service_days.get(rid, []))
         key = False
         for rule in rules:
             if rule.programs:

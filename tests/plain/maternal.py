@@ -15,7 +15,8 @@ from tests.plain.child import CLOSED
 
 PROGRAMS = {"maternal": maternal}
 TABLES = ["residents", "enrollments", "prenatal_visits", "postpartum_visits"]
-FLAGS = ("managed", "delivered", "early_registered", "prenatal_5", "postpartum_visited", "system_managed")
+FLAGS = ("managed", "delivered", "early_registered", "prenatal_5", "postpartum_visited", "system_managed",
+         "effectively_managed", "closed_42d")
 
 
 def _belongs(visit: dict, episode: dict) -> bool:
@@ -68,8 +69,52 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         else:
             flags["postpartum_visited"] = False
         flags["system_managed"] = flags["early_registered"] and flags["prenatal_5"] and flags["postpartum_visited"]
+        flags.update(_service_rates(spec, e, woman, before_birth,
+                                    [v for v in postpartum[e["resident_id"]] if _belongs(v, e)], enrolled, period))
         unit = woman["managing_unit_id"]
         for f, on in flags.items():
             if on:
                 counts[f][unit] += 1
     return counts
+
+
+def _service_rates(spec, e, woman, before_birth, pp_visits, enrolled, period) -> dict[str, bool]:
+    """M5: managed, registered, and every service whose deadline passed by the period end (while she was still
+    in the records) was done. M6: closed in the period with a 42-day check on or before the closing day."""
+    if not enrolled:
+        return {"effectively_managed": False, "closed_42d": False}
+    closed_on = woman["status_date"] if woman["status"] in CLOSED else None
+
+    def owed(deadline) -> bool:  # due by the period end, and she was still in the records then
+        return deadline <= period.end and (closed_on is None or deadline <= closed_on)
+
+    delivery, lmp = e["delivery_date"], e["lmp_date"]
+    registered = any(v["is_registration"] for v in before_birth)
+    ok = registered
+    if lmp is not None:
+        for i, c in enumerate(spec.PRENATAL_CONTACTS):
+            deadline = lmp + dt.timedelta(days=(c.last_week + 1) * 7 - 1)
+            still_pregnant = (delivery is None or delivery > deadline) and (
+                e["end_date"] is None or e["end_date"] >= deadline)
+            if i == 0:
+                done = registered
+            else:
+                done = any(c.first_week <= v["gestational_weeks"] <= c.last_week for v in before_birth
+                           if v["gestational_weeks"] is not None)
+            if still_pregnant and not done and owed(deadline):
+                ok = False
+    checks = [v["service_date"] for v in pp_visits if v["visit_type"] == "check_42d"
+              and delivery is not None and v["service_date"] >= delivery]
+    if delivery is not None and delivery <= period.end:
+        home_from = e["discharge_date"] or delivery
+        home_to = home_from + dt.timedelta(days=spec.POSTPARTUM_VISIT_WITHIN_DAYS)
+        visited = any(v["visit_type"] in spec.POSTPARTUM_VISIT_TYPES and home_from <= v["service_date"] <= home_to
+                      for v in pp_visits)
+        if not visited and owed(home_to):
+            ok = False
+        check_by = delivery + dt.timedelta(days=spec.POSTPARTUM_CHECK_DAY + spec.POSTPARTUM_CHECK_WINDOW.after_days)
+        if not checks and owed(check_by):
+            ok = False
+    end = e["end_date"]
+    closed = end is not None and period.start <= end <= period.end
+    return {"effectively_managed": ok, "closed_42d": closed and any(day <= end for day in checks)}

@@ -36,7 +36,7 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
     patients = {e["resident_id"] for e in tables["enrollments"] if e["program"] in std.key_programs
                 and e["start_date"] <= period.end and (e["end_date"] is None or e["end_date"] >= period.start)}
     ref = elderly.reference_date(period)
-    counts = {f: Counter() for f in ("recorded", "electronic", "standardized", "in_use", "valid")}
+    counts = {f: Counter() for f in ("recorded", "recorded_person", "electronic", "standardized", "in_use", "valid")}
     rows = []
     for form in tables["health_records"]:
         person = residents[form["resident_id"]]
@@ -70,6 +70,7 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         duplicate = person["status"] == "merged" or person["merged_into_id"] is not None or person["id"] in duplicates
         if not duplicate:
             counts["valid"][unit] += 1
+            counts["recorded_person"][unit] += 1  # R1 counts each person once: their one non-duplicate record
         complete = True
         for name in std.required_fields:
             if name == "id_number":

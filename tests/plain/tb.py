@@ -2,13 +2,16 @@
 
 Each TB enrolment overlapping the period is a course, notified on its start date, for a resident neither merged nor
 closed before the period. T1: notified within the period; managed when a first home visit of the course is dated no
-later than the period end. T2: course closed as completed within the period; regular when, summed over all its
+later than the period end (and, when the rulebook asks for timely visits that year, no later than the notification
+date + hours // 24 days). T3: courses notified by the period end and still open at it; followed when a follow-up
+of the course is dated within the period (or the rulebook's last N days up to its end). T2: course closed as completed within the period; regular when, summed over all its
 follow-ups, doses taken are at least 90% of doses due (and some doses were due). A follow-up belongs to the course
 it is linked to, or, unlinked, to the resident's course whose dates contain it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 
 from gongwei.spec.programs import tb
@@ -19,7 +22,11 @@ CLOSED = ("dead", "moved_out", "lost", "refused")
 
 
 def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
-    counts = {f: Counter() for f in ("notified", "managed", "completed", "regular")}
+    counts = {f: Counter() for f in ("notified", "managed", "completed", "regular", "open_case", "open_followed")}
+    on_time_days = tb.FIRST_VISIT_WITHIN_HOURS.for_year(period.year) // 24
+    timely_only = tb.MANAGED_REQUIRES_TIMELY_FIRST_VISIT.for_year(period.year)
+    window = tb.OPEN_CASE_FOLLOW_UP_DAYS
+    follow_from = period.start if window is None else period.end - dt.timedelta(days=window - 1)
     residents = {r["id"]: r for r in tables["residents"]}
     courses = [e for e in tables["enrollments"] if e["program"] == program
                and e["start_date"] <= period.end and (e["end_date"] is None or e["end_date"] >= period.start)]
@@ -46,8 +53,14 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         for c in mine:
             if period.start <= c["start_date"] <= period.end:
                 flags.add("notified")
-                if any(v["visit_type"] == "first" and v["service_date"] <= period.end for v in visits[c["id"]]):
+                last_ok = c["start_date"] + dt.timedelta(days=on_time_days) if timely_only else period.end
+                if any(v["visit_type"] == "first" and v["service_date"] <= min(period.end, last_ok)
+                       for v in visits[c["id"]]):
                     flags.add("managed")
+            if c["start_date"] <= period.end and (c["end_date"] is None or c["end_date"] > period.end):
+                flags.add("open_case")
+                if any(follow_from <= v["service_date"] <= period.end for v in visits[c["id"]]):
+                    flags.add("open_followed")
             if c["end_reason"] == "completed" and period.start <= c["end_date"] <= period.end:
                 flags.add("completed")
                 due = sum(v["doses_due"] or 0 for v in visits[c["id"]])

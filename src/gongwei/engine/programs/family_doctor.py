@@ -37,7 +37,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         in_force = (c.start_date <= end) & (c.until >= end)
     else:
         in_force = (ibis.greatest(c.start_date, start) <= ibis.least(c.until, end))
-    signed = c.filter(in_force).select(signed_id="resident_id").distinct()
+    counted = c.filter(in_force)
+    signed = counted.select(signed_id="resident_id").distinct()
+    fulfilled = _fulfilled(eng, spec, counted, period)
 
     # groups found in the records
     hr = eng.table("health_records")
@@ -56,7 +58,8 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
             s = s.left_join(ids, s.resident_id == ids[f"m_{g}"])
             members[g] = s[f"m_{g}"].notnull()
     s = s.left_join(signed, s.resident_id == signed.signed_id)
-    cols = {"signed": s.signed_id.notnull()}
+    s = s.left_join(fulfilled, s.resident_id == fulfilled.fulfilled_id)
+    cols = {"signed": s.signed_id.notnull(), "fulfilled": s.signed_id.notnull() & s.fulfilled_id.notnull()}
     born = s.birth_date <= end
     for rule in rules:
         g = rule.group.value
@@ -76,8 +79,24 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         key = m if key is None else key | m
     s = s.mutate(key_member=key if key is not None else ibis.literal(False),
                  **{f"signed_{r.group.value}": s[f"in_{r.group.value}"] & s.signed for r in rules})
-    s = s.mutate(key_signed=s.key_member & s.signed, gap_not_signed=~s.signed)
+    s = s.mutate(key_signed=s.key_member & s.signed, gap_not_signed=~s.signed,
+                 gap_not_fulfilled=s.signed & ~s.fulfilled)
     return _renewals(s, c, spec, period)
+
+
+def _fulfilled(eng: Engine, spec: ModuleType, counted: ibis.Table, period: Period) -> ibis.Table:
+    """Residents with a service record dated on a day one of their counted contracts was in force in the period."""
+    parts = []
+    for name in spec.FULFILMENT_SERVICES:
+        t = eng.table(name)
+        parts.append(t.filter(~t.is_void & (t.service_date >= ibis.date(period.start))
+                              & (t.service_date <= ibis.date(period.end)))
+                     .select(v_resident="resident_id", v_date="service_date"))
+    services = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+    spans = counted.select(f_resident="resident_id", f_from="start_date", f_to="until")
+    hits = spans.join(services, (spans.f_resident == services.v_resident) & (services.v_date >= spans.f_from)
+                      & (services.v_date <= spans.f_to))
+    return hits.select(fulfilled_id="f_resident").distinct()
 
 
 def _renewals(s: ibis.Table, c: ibis.Table, spec: ModuleType, period: Period) -> ibis.Table:

@@ -20,6 +20,7 @@ import ibis
 
 from gongwei.engine.backends import Engine
 from gongwei.engine.programs.child import horizon
+from gongwei.engine.programs.records import missing_list
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import maternal
 from gongwei.spec.vocab import CLOSED_STATUSES, PostpartumVisitType, ResidentStatus
@@ -90,7 +91,8 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         & (pp.service_date <= anchor + ibis.interval(days=spec.POSTPARTUM_VISIT_WITHIN_DAYS))
     check_ok = (pp.visit_type == PostpartumVisitType.CHECK_42D.value) & (pp.service_date >= pp.delivery_date)
     postpartum = pp.group_by("episode_id").aggregate(pp_visit=visit_ok.cast("int64").max(),
-                                                     pp_check=check_ok.cast("int64").max())
+                                                     pp_check=check_ok.cast("int64").max(),
+                                                     check_42d_on=pp.service_date.min(where=check_ok))
 
     s = ep.left_join(prenatal, "episode_id").select(~ibis.selectors.endswith("_right"))
     s = s.left_join(postpartum, "episode_id").select(~ibis.selectors.endswith("_right"))
@@ -112,13 +114,23 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
 
     early = s.registration_weeks.notnull() & (s.registration_weeks < spec.EARLY_REGISTRATION_BEFORE_WEEKS)
     pp_open = delivered_by_end & ~visited
+    check_open = delivered_by_end & (s.pp_check.fill_null(0) == 0)
     dues = {}
+    prenatal_overdue = []  # (label, overdue at the period end) per contact, for M5
     for c in spec.PRENATAL_CONTACTS:
         deadline = s.lmp_date + ibis.interval(days=c.deadline_days)
         done = (s.registered if c is spec.PRENATAL_CONTACTS[0] else s[f"{c.key}_done"]).fill_null(0) == 1
         pregnant = (s.delivery_date.isnull() | (s.delivery_date > deadline)) \
             & (s.end_date.isnull() | (s.end_date >= deadline))
-        dues[f"{c.key}_due"] = due(s.lmp_date.notnull() & ~done & pregnant, deadline)
+        open_ = s.lmp_date.notnull() & ~done & pregnant
+        dues[f"{c.key}_due"] = due(open_, deadline)
+        prenatal_overdue.append((c.name, (open_ & (deadline <= end) & alive(deadline)).fill_null(False)))
+    overdue_text, overdue_count = missing_list(prenatal_overdue)
+    registered = s.registered.fill_null(0) == 1
+    pp_overdue = pp_open & (pp_deadline <= end) & alive(pp_deadline)
+    check_overdue = check_open & (check_deadline <= end) & alive(check_deadline)
+    closed_in_period = s.end_date.notnull() & (s.end_date >= start) & (s.end_date <= end)
+    closed_42d = closed_in_period & s.check_42d_on.notnull() & (s.check_42d_on <= s.end_date)
     s = s.mutate(
         delivered=delivered,
         managed=s.enrolled,
@@ -132,7 +144,19 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         gap_postpartum_pending=pp_open & (pp_deadline > end) & alive(pp_deadline),
         gap_closed=s.closed_on.notnull() & (s.closed_on <= end),
         postpartum_visit_due=due(pp_open, pp_deadline),
-        check_42d_due=due(delivered_by_end & (s.pp_check.fill_null(0) == 0), check_deadline),
+        check_42d_due=due(check_open, check_deadline),
+        # M5 (服务率): managed, registered, and nothing due by the period end left undone
+        effectively_managed=s.enrolled & registered & (overdue_count == 0) & ~pp_overdue.fill_null(False)
+        & ~check_overdue.fill_null(False),
+        # M6: closed (结案) in the period after the 42-day postpartum check
+        closed_42d=s.enrolled & closed_42d,
+        prenatal_overdue=overdue_text,
+        gap_unregistered=~registered,
+        gap_prenatal_overdue=overdue_count > 0,
+        gap_postpartum_overdue=pp_overdue.fill_null(False),
+        gap_check_42d_overdue=check_overdue.fill_null(False),
+        gap_not_closed=~closed_in_period,
+        gap_closed_without_check=closed_in_period & ~closed_42d,
         **dues,
     )
     return s.mutate(system_managed=functools.reduce(operator.and_, [s[f] for f in spec.SYSTEM_MANAGEMENT]))

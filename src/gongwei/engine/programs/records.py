@@ -188,6 +188,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     if std.exclude_duplicates:
         standardized = standardized & ~duplicate
     return s.mutate(
+        recorded_person=~duplicate,  # one row per person: the record a duplicate was merged into, or the earliest
         electronic=s.is_electronic,
         standardized=standardized,
         valid=~duplicate,

@@ -5,11 +5,14 @@ closed before the period. A follow-up belongs to an episode through its ``enroll
 link — when it is the same resident's and falls between the episode's start and end. Per episode:
 
 * **notified**: notified within the period (T1's denominator).
-* **managed**: notified, and the first home visit (``FIRST_VISIT_TYPE``) is recorded by the period end.
+* **managed**: notified, and the first home visit (``FIRST_VISIT_TYPE``) is recorded by the period end (and on
+  time, when ``MANAGED_REQUIRES_TIMELY_FIRST_VISIT`` says so for the year).
 * **tracked**: notified within the period or still open at its end; for these the first visit is due
-  ``FIRST_VISIT_MAX_DAYS`` after notification — overdue (gap ``first_visit_overdue``) once that day is within
+  ``first_visit_max_days(year)`` after notification — overdue (gap ``first_visit_overdue``) once that day is within
   the period, pending before.
 * **completed**: closed with ``end_reason = COMPLETED`` within the period (T2's denominator).
+* **open_case** (T3's denominator): notified by the period end and not closed at it; **open_followed**: with a
+  follow-up record of the episode in the period (or the last ``OPEN_CASE_FOLLOW_UP_DAYS`` days up to its end).
 * **regular**: completed, and over all the episode's follow-ups (the whole course, whatever their date)
   doses taken × 100 ≥ doses due × ``REGULAR_MEDICATION_PERCENT``, with doses due > 0.
 * Open episodes with a first visit: the next supervised visit is due ``INTENSIVE_VISIT_DAYS`` after the last
@@ -56,7 +59,10 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         & (span.ended_on.isnull() | (fu.f_date <= span.ended_on)))
     visits = span.join(fu, [span.resident_id == fu.f_resident, linked])
     so_far = visits.f_date <= end
+    window_days = spec.OPEN_CASE_FOLLOW_UP_DAYS
+    follow_from = start if window_days is None else end - ibis.interval(days=window_days - 1)
     per_episode = visits.group_by("episode_id").aggregate(
+        followed_in_window=(so_far & (visits.f_date >= follow_from)).any(),
         first_visit_on=ibis.cases((so_far & (visits.f_type == str(spec.FIRST_VISIT_TYPE)), visits.f_date),
                                   else_=ibis.null("date")).min(),
         closing_done=(so_far & (visits.f_type == str(spec.CLOSING_VISIT_TYPE))).any(),
@@ -73,7 +79,11 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     notified = (e.notified_on >= start) & (e.notified_on <= end)
     open_at_end = e.ended_on.isnull() | (e.ended_on > end)
     no_first = e.first_visit_on.isnull()
-    deadline = e.notified_on + ibis.interval(days=spec.FIRST_VISIT_MAX_DAYS)
+    deadline = e.notified_on + ibis.interval(days=spec.first_visit_max_days(period.year))
+    late = ~no_first & (e.first_visit_on > deadline)
+    timely_only = spec.MANAGED_REQUIRES_TIMELY_FIRST_VISIT.for_year(period.year)
+    open_case = (e.notified_on <= end) & open_at_end
+    followed = e.followed_in_window.fill_null(False)
     tracked = notified | open_at_end
     completed = (e.end_reason == str(spec.COMPLETED)) & (e.ended_on >= start) & (e.ended_on <= end)
     doses_due = e.course_doses_due.fill_null(0)
@@ -88,10 +98,14 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         else_=e.last_visit_on + ibis.interval(days=spec.MONTHLY_VISIT_DAYS))
     e = e.mutate(
         notified=notified,
-        managed=notified & ~no_first,
+        managed=notified & ~no_first & (~late if timely_only else ibis.literal(True)),
         completed=completed,
         regular=regular,
-        first_visit_late=~no_first & (e.first_visit_on > deadline),
+        open_case=open_case,
+        open_followed=open_case & followed,
+        first_visit_late=late,
+        gap_first_visit_late=notified & late & ibis.literal(timely_only),
+        gap_open_not_followed=open_case & ~followed,
         gap_first_visit_overdue=tracked & no_first & (deadline <= end),
         gap_first_visit_pending=tracked & no_first & (deadline > end),
         gap_no_dose_records=completed & (doses_due == 0),
@@ -104,8 +118,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         closing_due=ibis.cases((open_at_end & ~e.closing_done.fill_null(False),
                                 e.notified_on + ibis.interval(days=spec.TREATMENT_DAYS)), else_=ibis.null("date")),
     )
-    flags = ("notified", "managed", "completed", "regular", "first_visit_late", "gap_first_visit_overdue",
-             "gap_first_visit_pending", "gap_no_dose_records", "gap_doses_below")
+    flags = ("notified", "managed", "completed", "regular", "open_case", "open_followed", "first_visit_late",
+             "gap_first_visit_overdue", "gap_first_visit_pending", "gap_first_visit_late", "gap_no_dose_records",
+             "gap_doses_below", "gap_open_not_followed")
     s = e.group_by(["resident_id", "managing_unit_id"]).aggregate(
         **{f: e[f].any() for f in flags},
         notified_on=ibis.coalesce(e.pending_notified_on.max(), e.notified_on.max()),

@@ -12,6 +12,12 @@ on or before the period end), at the resident's managing unit:
   in the records at its end); **renewed**: each such contract was followed by another one starting after its
   start and at most :data:`RENEWAL_GRACE_DAYS` after its end (the ``is_renewal`` flag is not needed for this).
   ``renewal_due`` (worklist) is the end date of the first contract ending this year that is not renewed.
+* **fulfilled** (履约, F5): signed, and a service record of the person (:data:`FULFILMENT_SERVICES`) is dated
+  on a day a counted contract was in force within the period — the contract was acted on, not only signed.
+
+Denominators: F1 the usual-resident population base; the per-group rates F4 use the group's population base
+where one is entered (:attr:`KeyGroupRule.base`: 0～6岁儿童数, 65岁及以上常住人口数), otherwise the group's members
+found in the records (patients in management, pregnant women, disabled people).
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ SIGNED_AT_SOURCE = Source("domain-spec.md §4.4 F1：签约人数口径未见全
 # Grace after a contract's end within which a new contract counts as its renewal [U].
 RENEWAL_GRACE_DAYS = 30
 
+# Fulfilment (履约): bulletins fault "年度履约人数偏少" (上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况
+# 的通报 [S 1]); domain-spec.md §9 asks to track it as service events per contract. The records hold no contract
+# service package, so a contract counts as fulfilled when the signed person received any basic public-health
+# service recorded here while it was in force in the period [I]; the list is the records program's services.
+FULFILMENT_SERVICES = (
+    "health_examinations", "chronic_follow_ups", "smi_follow_ups", "tb_follow_ups", "newborn_visits",
+    "child_checks", "prenatal_visits", "postpartum_visits", "vaccinations", "tcm_constitutions",
+    "child_tcm_guidance",
+)
+FULFILMENT_SOURCE = Source("上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报“年度履约人数偏少” [S 1]；"
+                           "domain-spec.md §9（履约按签约后的服务记录计）[I]", "I")
+
 
 @dataclass(frozen=True)
 class KeyGroupRule:
@@ -57,14 +75,15 @@ class KeyGroupRule:
     max_age: int | None = None
     programs: tuple[str, ...] = ()
     disability: bool = False
+    base: BaseGroup | None = None  # the population base F4 divides by; None → the members found in the records
 
 
 # Key populations as listed in one reporting model (domain-spec.md §4.4 [V 55b]). 0–6 = up to 6 completed
 # years (under 7). Patients are those managed in the period (enrolment overlapping it), e.g.
 # "在管高血压患者". Disabled: a 残疾情况 other than blank and "1 无残疾" (data-quality.md §1.3).
 KEY_GROUPS = ByYear({2016: (
-    KeyGroupRule(KeyGroup.CHILD, max_age=6),
-    KeyGroupRule(KeyGroup.ELDERLY, min_age=elderly.MIN_AGE),
+    KeyGroupRule(KeyGroup.CHILD, max_age=6, base=BaseGroup.CHILDREN_0_6),
+    KeyGroupRule(KeyGroup.ELDERLY, min_age=elderly.MIN_AGE, base=BaseGroup.AGED_65_PLUS),
     KeyGroupRule(KeyGroup.MATERNAL, programs=("pregnancy",)),
     KeyGroupRule(KeyGroup.HYPERTENSION, programs=("hypertension",)),
     KeyGroupRule(KeyGroup.DIABETES, programs=("diabetes",)),
@@ -100,9 +119,18 @@ INDICATORS = (
               Source("domain-spec.md §4.4 F3 [V 55a][V 55b]；分母“期内到期应续签”[B]", "B"), PROGRAM,
               note=f"期内签约到期者中，到期后 {RENEWAL_GRACE_DAYS} 天内（或到期前）另签新约者"),
     *(Indicator(f"F4-{_GROUP_CODES[r.group]}", f"{_GROUP_NAMES[r.group]}签约率",
+                f"family_doctor.signed_{r.group.value}", r.base.value, DenominatorKind.POPULATION_BASE,
+                Source(f"domain-spec.md §4.4 F4 {V55B}；分母取人口基数（同 F1 取常住人口数）", "V"), PROGRAM,
+                cohort=f"family_doctor.in_{r.group.value}", note=f"分母为{r.base.zh}")
+      if r.base is not None else
+      Indicator(f"F4-{_GROUP_CODES[r.group]}", f"{_GROUP_NAMES[r.group]}签约率",
                 f"family_doctor.signed_{r.group.value}", f"family_doctor.in_{r.group.value}",
                 DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §4.4 F4 {V55B}", "V"), PROGRAM)
       for r in KEY_GROUPS.for_year(2016)),
+    Indicator("F5", "家庭医生签约履约率", "family_doctor.fulfilled", "family_doctor.signed",
+              DenominatorKind.MANAGED_COHORT, FULFILMENT_SOURCE, PROGRAM,
+              note="期内有效签约的居民中，签约有效期内（统计期内）接受过任一基本公卫服务（体检、随访、儿童/孕产妇服务、"
+                   "预防接种、中医药健康管理）者"),
 )
 
 TARGETS = (
@@ -117,11 +145,13 @@ TARGETS = (
 GAP_REASONS = {
     "not_signed": GapReason("FD-NONE", "未签约"),
     "not_renewed": GapReason("FD-RENEW", "签约于 {renewal_due} 到期，未续签"),
+    "not_fulfilled": GapReason("FD-UNFULFILLED", "签约有效期内（统计期内）无服务记录，未履约"),
 }
 FLAG_REASONS = {
     "signed": ("not_signed",),
     "key_signed": ("not_signed",),
     "renewed": ("not_renewed",),
+    "fulfilled": ("not_fulfilled",),
     **{f"signed_{r.group.value}": ("not_signed",) for r in KEY_GROUPS.for_year(2016)},
 }
 SCHEDULE = (

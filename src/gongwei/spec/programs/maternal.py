@@ -20,6 +20,16 @@ Definitions chosen where the domain reference is unsure (each is a named paramet
   still counts when inside the window (statistics are compiled after the year closes); until the window closes
   the drill-down shows the woman as pending.
 * **M3 系统管理**: M1 and M4 and M2 together [B].
+* **M5 服务率** and **M6 产后42天随访结案率**, as a provincial platform counts them in a progress bulletin: "管理孕产妇
+  （未结案+已结案且结案时间为2020年）2.82万人，有效管理人数为1.59万人…服务率56.4%；按产后42天随访结案的产妇数来看，…
+  有效服务人数为46.52%" (平凉市2020年第二季度基本公卫服务项目工作进度情况的通报 [S 2]). Counted over the calendar
+  period. The cohort (管理孕产妇) is every episode enrolled at some time in the period — still open at its end
+  (未结案) or closed (结案, the enrollment's end) within it. **Effectively managed** (有效管理) is not defined in
+  the bulletin; here [I]: registered (a 建册 record) and no service overdue at the period end — each prenatal
+  contact whose gestational-week range ended while she was still pregnant, the postpartum visit window and the
+  42-day check window that closed by the period end were done. **Closed at 42 days**: the episode was closed in
+  the period and a 42-day postpartum check is recorded on or before the closing date [I: the bulletin gives a
+  rate without its denominator; the managed cohort is used, as for M5].
 """
 
 from __future__ import annotations
@@ -100,6 +110,17 @@ INDICATORS = (
     Indicator("M4", "产前检查5次及以上率", f"{CODE}.prenatal_5", BaseGroup.LIVE_BIRTHS.value,
               DenominatorKind.POPULATION_BASE, Source(f"{_M} M4 [V 57][B]", "B"), CODE, period="mcy",
               cohort=f"{CODE}.delivered", note="分娩前不同日期的产前检查（含建册）次数"),
+    Indicator("M5", "孕产妇健康管理服务率", f"{CODE}.effectively_managed", f"{CODE}.managed",
+              DenominatorKind.MANAGED_COHORT, Source(
+                  "平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：管理孕产妇（未结案+已结案且结案时间为当年）"
+                  "2.82万人，有效管理1.59万人，服务率56.4% [S 2]；“有效管理”的判定为推断 [I]", "S"), CODE,
+              note="分母为期内在管孕产妇（期末未结案及期内结案）；分子为其中已建册、且期末前到期的产前检查、产后访视、"
+                   "产后42天健康检查均已完成者"),
+    Indicator("M6", "产后42天随访结案率", f"{CODE}.closed_42d", f"{CODE}.managed",
+              DenominatorKind.MANAGED_COHORT, Source(
+                  "平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：按产后42天随访结案的产妇数…46.52% [S 2]；"
+                  "分母取在管孕产妇为推断 [I]", "S"), CODE,
+              note="分母同 M5（期内在管孕产妇）；分子为期内结案且结案前有产后42天健康检查记录者"),
 )
 
 TARGETS = (
@@ -119,6 +140,12 @@ GAP_REASONS = {
     "postpartum_pending": GapReason(
         "MAT-PP-OPEN", "产后访视期限 {postpartum_visit_deadline} 在统计期末之后，尚无访视记录"),
     "closed": GapReason("MAT-CLOSED", "档案已于 {closed_on} 关闭，此后到期的服务不再要求"),
+    "unregistered": GapReason("MAT-NOBOOK", "无建册（第1次产前检查）记录"),
+    "prenatal_overdue": GapReason("MAT-PN-OVERDUE", "到期未做：{prenatal_overdue}"),
+    "postpartum_overdue": GapReason("MAT-PP-OVERDUE", "产后访视期限 {postpartum_visit_deadline} 已过，未访视"),
+    "check_42d_overdue": GapReason("MAT-42D-OVERDUE", "产后42天健康检查期限 {check_42d_deadline} 已过，未检查"),
+    "not_closed": GapReason("MAT-OPEN", "统计期末尚未结案"),
+    "closed_without_check": GapReason("MAT-CLOSE-NO42D", "{end_date} 结案，结案前无产后42天健康检查记录"),
 }
 FLAG_REASONS = {
     "early_registered": ("no_registration", "late_registration"),
@@ -126,6 +153,8 @@ FLAG_REASONS = {
     "postpartum_visited": ("no_postpartum_visit", "postpartum_pending", "closed"),
     "system_managed": ("no_registration", "late_registration", "prenatal_below", "no_postpartum_visit",
                        "postpartum_pending", "closed"),
+    "effectively_managed": ("unregistered", "prenatal_overdue", "postpartum_overdue", "check_42d_overdue"),
+    "closed_42d": ("not_closed", "closed_without_check"),
 }
 # Worklist. The postpartum visit is linked to its gap (overdue ⇔ gap_no_postpartum_visit); the prenatal
 # contacts and the 42-day check are reminders without an indicator of their own.

@@ -4,8 +4,10 @@ One state row per record (a resident with a 个人基本信息表), counted at t
 
 * **recorded** (建档): the record exists at the period end — created on or before it, the resident a usual
   resident (常住, the population the base counts), the record not closed (death, move, loss, refusal) on or
-  before the period end. Records later merged into another one still count here, as on the platforms
-  that report 建档数: removing them is what R5 (有效建档) is for.
+  before the period end. Records later merged into another one are still rows here (the drill-down cohort).
+* **recorded_person** (建档人数, R1's numerator): recorded and the person's counted record — not merged into
+  another record and not a second active record with the same normalised identity number — so a resident
+  with two records, or with duplicates merged into one, counts once (R1 counts people, domain-spec.md §4.1).
 * **electronic** (电子建档): recorded and held as an electronic record.
 * **standardized** (规范化电子健康档案): electronic, every required basic-information field filled
   (:data:`STANDARD`), optionally a recent health exam for key populations, and not a duplicate.
@@ -80,9 +82,15 @@ FIELD_LABELS = {
 }
 
 INDICATORS = (
-    Indicator("R1", "健康档案建档率", "records.recorded", BaseGroup.RESIDENT_POPULATION.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.1 R1 [V 55b]", "V"), PROGRAM,
-              note="分子为期末在档的常住居民档案数（含其后被合并的重复档案，见 R5）；分母为常住人口数"),
+    # R1 counts people with a record ("people with a record" / resident population, domain-spec.md §4.1
+    # [V 55b]): duplicate records of one person count once. R5 (有效建档, "records managed − duplicate
+    # records" [S 2]) is therefore the same count under the provincial name.
+    Indicator("R1", "健康档案建档率", "records.recorded_person", BaseGroup.RESIDENT_POPULATION.value,
+              DenominatorKind.POPULATION_BASE,
+              Source("国家基本公共卫生服务规范（第三版）居民健康档案管理服务规范；domain-spec.md §4.1 R1 [V 55b]", "V"),
+              PROGRAM, cohort="records.recorded",
+              note="分子为期末在档的常住居民人数（按人计：已合并的重复档案、身份证号相同的第二份档案不重复计数）；"
+                   "分母为常住人口数"),
     Indicator("R2", "电子健康档案建档率", "records.electronic", BaseGroup.RESIDENT_POPULATION.value,
               DenominatorKind.POPULATION_BASE, Source(f"domain-spec.md §4.1 R2 [V 55b]; {DQ_16} [V]", "V"), PROGRAM,
               cohort="records.recorded"),
@@ -122,6 +130,7 @@ GAP_REASONS = {
     "no_recent_service": GapReason("REC-IDLE", "近一年无服务记录"),
 }
 FLAG_REASONS = {
+    "recorded_person": ("merged", "duplicate_id"),
     "electronic": ("not_electronic",),
     "standardized": ("not_electronic", "missing_fields", "no_key_exam", "merged", "duplicate_id"),
     "in_use": ("merged", "no_recent_service"),
