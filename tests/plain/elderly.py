@@ -30,6 +30,13 @@ def reference_day(period) -> dt.date:
     return dt.date(period.year, 12, 31)
 
 
+def questionnaire_complete(text) -> bool:
+    """33 answers, each a digit from the rulebook's answer range."""
+    text = (text or "").strip()
+    low, high = constitution.MIN_ANSWER, constitution.MAX_ANSWER
+    return len(text) == constitution.QUESTION_COUNT and all(c.isdigit() and low <= int(c) <= high for c in text)
+
+
 def in_records_at_end(person, period) -> bool:
     if person["status"] == "merged" or person["merged_into_id"] is not None:
         return False
@@ -83,7 +90,7 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         people, until, on_record = elderly_people(tables, period, tcm.SERVED_THEN_CLOSED_COUNT)
         done = set()
         for form in tables["tcm_constitutions"]:
-            if (served(form, people, until, period) and constitution.is_complete(form["answers"])
+            if (served(form, people, until, period) and questionnaire_complete(form["answers"])
                     and (form["guidance_given"] or not tcm.GUIDANCE_REQUIRED)):
                 done.add(form["resident_id"])
         return {"aged_65_plus": Counter(people[r] for r in on_record), "managed": Counter(people[r] for r in done),

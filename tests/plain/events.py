@@ -15,6 +15,18 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
     return {"education": _education, "reporting": _reporting, "supervision": _supervision}[program](tables, period)
 
 
+def months_completed(period) -> int:
+    """Whole months of the period's year completed by its last day (31 Dec → 12, 30 Jun → 6, 15 Jun → 5)."""
+    end = period.end
+    last_day_of_month = (end + dt.timedelta(days=1)).day == 1
+    return end.month if last_day_of_month else end.month - 1
+
+
+def required_so_far(per_year: int, period) -> int:
+    """A yearly minimum owed by the period end: whole activities only, rounded down."""
+    return per_year * months_completed(period) // 12
+
+
 def _education(tables, period) -> dict[str, Counter]:
     minimums = education.MINIMUMS.for_year(period.year)
     held = defaultdict(Counter)
@@ -27,7 +39,7 @@ def _education(tables, period) -> dict[str, Counter]:
         if klass is None or not unit["is_active"]:
             continue
         for kind, minimum in minimums[klass].items():
-            need = education.required(minimum, period)
+            need = required_so_far(minimum, period)
             if need > 0:
                 counts[f"{kind}_due"][unit["id"]] += 1
                 if held[unit["id"]][kind] >= need:
@@ -54,7 +66,7 @@ def _reporting(tables, period) -> dict[str, Counter]:
 
 
 def _supervision(tables, period) -> dict[str, Counter]:
-    need = supervision.patrols_required(period)
+    need = required_so_far(supervision.PATROLS_PER_YEAR.for_year(period.year), period)
     counts = {f: Counter() for f in ("clue_found", "clue_reported", "patrol_due", "patrol_met")}
     patrols = Counter()
     for r in tables["supervision_reports"]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-from gongwei.spec.programs import elderly, family_doctor
-from tests.plain.elderly import age_on, in_records_at_end
+from gongwei.spec.programs import family_doctor
+from tests.plain.elderly import age_on, in_records_at_end, reference_day
 
 PROGRAMS = {"family_doctor": family_doctor}
 TABLES = ["residents", "health_records", "contracts", "enrollments", *family_doctor.FULFILMENT_SERVICES]
@@ -22,7 +22,7 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
     spec = PROGRAMS[program]
     rules = spec.KEY_GROUPS.for_year(period.year)
     at_end = spec.SIGNED_AT.for_year(period.year) is spec.SignedAt.PERIOD_END
-    ref = elderly.reference_date(period)
+    ref = reference_day(period)
     contracts = defaultdict(list)
     for c in tables["contracts"]:
         contracts[c["resident_id"]].append(c)

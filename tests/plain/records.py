@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from gongwei.spec.programs import elderly, records
+from gongwei.spec.programs import records
+from tests.plain.elderly import reference_day
 
 PROGRAMS = {"records": records}
 TABLES = ["residents", "health_records", "enrollments", *records.DYNAMIC_USE_SERVICES]
@@ -35,7 +36,7 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
                               period.end - dt.timedelta(days=std.exam_window_days - 1), period.end)
     patients = {e["resident_id"] for e in tables["enrollments"] if e["program"] in std.key_programs
                 and e["start_date"] <= period.end and (e["end_date"] is None or e["end_date"] >= period.start)}
-    ref = elderly.reference_date(period)
+    ref = reference_day(period)
     counts = {f: Counter() for f in ("recorded", "recorded_person", "electronic", "standardized", "in_use", "valid")}
     rows = []
     for form in tables["health_records"]:
