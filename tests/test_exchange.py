@@ -109,6 +109,7 @@ def read_report(path: Path) -> list[dict[str, str]]:
 
 def wipe_database() -> None:
     """Empty every exchange table (as a fresh database would be)."""
+    m.LoadTally.objects.all().delete()
     m.OrgUnit.objects.update(parent=None)
     m.Resident.objects.update(merged_into=None)
     for table in reversed(list(tables().values())):
@@ -216,6 +217,8 @@ def test_reimport_changes_nothing_and_modified_reimport_is_logged(tmp_path):
     assert all(tr.unchanged == tr.received for tr in again.result.tables.values())
     counts = row_counts()
     assert counts.pop("records.LoadBatch") == before.pop("records.LoadBatch") + 1
+    # the new batch's tallies: one row per table and unit, all received, none rejected
+    assert counts.pop("records.LoadTally") > before.pop("records.LoadTally")
     assert counts == before and m.ChangeLog.objects.count() == logs
     summary = {r["file"]: r["message"] for r in read_report(folder / layout.REPORT_NAME) if r["rule"] == "summary"}
     assert "未变 6" in summary["residents.csv"] and "新增 0" in summary["residents.csv"]

@@ -34,7 +34,11 @@ from gongwei.records.schema import TABLES
 SNAPSHOT_FORMAT = "gongwei-snapshot/1"
 EXCLUDED_COLUMNS = {"id_number", "id_number_raw", "phone", "address", "contact_name", "contact_phone",
                     "work_unit", "batch_id"}
-EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (("change_log", m.ChangeLog),)
+# Tables the engine reads that are not exchange tables: the change trail, and the load batches with their
+# per-unit row tallies (上传数据有效率).
+EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (
+    ("change_log", m.ChangeLog), ("load_batches", m.LoadBatch), ("load_tallies", m.LoadTally),
+)
 
 
 def _arrow_type(f: models.Field) -> pa.DataType:
