@@ -66,6 +66,10 @@ PSEUDONYMISED: dict[str, tuple[str, ...]] = {
 }
 
 
+# excluded columns a table still needs: a tally belongs to its batch (batch_id elsewhere is only provenance)
+KEPT: dict[str, tuple[str, ...]] = {"load_tallies": ("batch_id",)}
+
+
 def _fields(model: type[models.Model], keep: tuple[str, ...] = ()) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.column not in EXCLUDED_COLUMNS or f.column in keep]
 
@@ -186,7 +190,7 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, model in tables:
-            keep = PSEUDONYMISED.get(name, ())
+            keep = PSEUDONYMISED.get(name, ()) + KEPT.get(name, ())
             table = _read_postgres(model, keep) if connection.vendor == "postgresql" else _read_generic(model, keep)
             table = pseudonymise(name, table)
             path = folder / f"{name}.parquet"

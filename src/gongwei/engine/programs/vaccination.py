@@ -8,6 +8,16 @@ period start. Per dose (``<key>`` = ``mmr_1`` ...):
 * ``gap_missing_<key>``: eligible and not vaccinated; ``<key>_due``: the deadline while not vaccinated, from the
   period start to the end of its calendar year (overdue at the period end ⇔ gap).
 
+V1 (certificates), for every child 0–6 at some time in the period (rows are added for children past the last
+dose's deadline but not yet 7):
+
+* ``certificate_deadline``: birth + the months after birth, or — for a child who came to live here after birth —
+  ``residence_since`` + the months after arrival;
+* ``certificate_due_child`` (应建证): the deadline on or before the period end, record not closed before it;
+* ``has_certificate``: due and a certificate record (not void, any unit) dated by the period end;
+  ``gap_no_certificate``: due without one; ``certificate_due``: the deadline while no certificate, record open,
+  up to the end of the period's calendar year (no lower bound: an old deadline stays overdue).
+
 :func:`passes` applies V3 (every dose ≥ 90 %) to the catalogue's V2 results.
 """
 
@@ -32,9 +42,12 @@ PROGRAMS = {vaccination.CODE: vaccination}
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
     start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
     kids = children(eng, period, units)
-    # children with a deadline on or after the period start (a superset: latest age, longest grace)
+    # children with a dose deadline on or after the period start (a superset: latest age, longest grace), and
+    # children 0–6 at some time in the period (V1)
     latest = add_months(kids.birth_date, max(d.months for d in spec.DOSES))
-    kids = kids.filter(latest + ibis.interval(days=max(d.window.after_days for d in spec.DOSES)) >= start)
+    last_dose = latest + ibis.interval(days=max(d.window.after_days for d in spec.DOSES))
+    under_age = add_months(kids.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > start
+    kids = kids.filter((last_dose >= start) | under_age)
 
     vac = eng.table("vaccinations")
     vac = vac.filter(~vac.is_void & (vac.service_date <= end)).select("resident_id", "service_date", "vaccine",
@@ -48,7 +61,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     received = j.group_by("resident_id").aggregate(**agg)
 
     s = left(kids, received)
-    cols = {}
+    s = left(s, _certificates(eng, spec, period))
+    s = left(s, eng.table("residents").select(resident_id="id", residence_since="residence_since"))
+    cols = _certificate_columns(s, spec, period)
     for d in spec.DOSES:
         deadline = add_months(s.birth_date, d.months) + ibis.interval(days=d.window.after_days)
         alive = s.closed_on.isnull() | (deadline <= s.closed_on)
@@ -60,6 +75,31 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         cols[f"{d.key}_due"] = ibis.cases((~has & (deadline >= start) & (deadline <= last) & alive, deadline),
                                           else_=ibis.null("date"))
     return s.mutate(**cols)
+
+
+def _certificates(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
+    c = eng.table("vaccination_certificates")
+    c = c.filter(~c.is_void & (c.service_date <= ibis.date(period.end)))
+    return c.group_by("resident_id").aggregate(certificate_date=c.service_date.min())
+
+
+def _certificate_columns(s: ibis.Table, spec: ModuleType, period: Period) -> dict[str, ibis.Expr]:
+    end, last = ibis.date(period.end), ibis.date(horizon(period))
+    arrived = s.residence_since.notnull() & (s.residence_since > s.birth_date)
+    deadline = ibis.cases(
+        (arrived, add_months(s.residence_since, spec.CERTIFICATE_MONTHS_AFTER_ARRIVAL)),
+        else_=add_months(s.birth_date, spec.CERTIFICATE_MONTHS_AFTER_BIRTH))
+    child = add_months(s.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > ibis.date(period.start)
+    alive = child & (s.closed_on.isnull() | (deadline <= s.closed_on))
+    has = s.certificate_date.notnull()
+    due = (deadline <= end) & alive
+    return {
+        "certificate_deadline": deadline,
+        "certificate_due_child": due,
+        "has_certificate": due & has,
+        "gap_no_certificate": due & ~has,
+        "certificate_due": ibis.cases((~has & alive & (deadline <= last), deadline), else_=ibis.null("date")),
+    }
 
 
 def passes(results: pa.Table, tree: OrgTree | None = None, rule: AllComponentsRule = vaccination.V3) -> pa.Table:
