@@ -117,3 +117,39 @@ def test_worklist_class_based_follow_up(tmp_path):
     class_visits = sorted((w["record_no"], w["due_date"], w["status"], w["days_overdue"])
                           for w in work if w["service"] == "class_visit")
     assert class_visits == [("S1", dt.date(2025, 5, 11), "upcoming", 0), ("S2", dt.date(2025, 2, 15), "overdue", 5)]
+
+
+def _engine_with_s5_in_hospital(root):
+    """The same region, but S5's last 2025 follow-up (SF54, 9 Dec) records that S5 no longer lives at home."""
+    import pyarrow as pa
+
+    from gongwei.engine.backends import Engine
+    from gongwei.engine.snapshot import Snapshot
+    from gongwei.records import entry
+    from gongwei.records.snapshot import take_snapshot
+    from tests import engine_fixtures_chronic2 as fx
+
+    fu = fx.SMI_FOLLOW_UPS
+    at_home = ["0" if no == "SF54" else "1" for no in fu.column("encounter_no").to_pylist()]
+    fu = fu.append_column("living_at_home", pa.array(at_home, pa.string()))
+    result = entry.submit({"org_units": fx.ORG_UNITS, "residents": fx.RESIDENTS, "enrollments": fx.ENROLLMENTS,
+                           "smi_follow_ups": fu, "health_examinations": fx.EXAMS}, actor="test", kind="test")
+    assert not result.issues, result.issues[:3]
+    return Engine(Snapshot.open(take_snapshot(root)), "duckdb")
+
+
+def test_living_at_home_denominators(tmp_path):
+    """P2 and P3 count only home-living registered patients (在册居家); P1 and P4 all registered ones.
+    2025: S5's last follow-up (9 Dec) says not at home → out of P2/P3; S4 has no follow-up → presumed at home.
+    P2: S1 S2 S3 of S1–S4 → 3/4 (蒲亭 3/3, 林泉 0/1: S4 unvisited). P3: S1 S3 S4 → 3/4 (蒲亭 2/3, 林泉 1/1).
+    P1 stays 2/5 and P4a 3/5. 至第二季度 S5's last follow-up (6 Jun) says at home → P2 4/5 as before."""
+    eng = _engine_with_s5_in_hospital(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025"), ["P1", "P2", "P3", "P4a"]))
+    assert (got[("P2", TOWNSHIP_1)], got[("P2", TOWNSHIP_2)], got[("P2", COUNTY)]) == ((3, 3), (0, 1), (3, 4))
+    assert (got[("P3", TOWNSHIP_1)], got[("P3", TOWNSHIP_2)], got[("P3", COUNTY)]) == ((2, 3), (1, 1), (3, 4))
+    assert got[("P1", COUNTY)] == (2, 5)
+    assert got[("P4a", COUNTY)] == (3, 5)
+    q2 = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["P2"]))
+    assert q2[("P2", COUNTY)] == (4, 5)
+    assert {p.record_no for p in gaps.people(eng, "P2", COUNTY, parse("2025"), part="denominator").people} == \
+        {"S1", "S2", "S3", "S4"}

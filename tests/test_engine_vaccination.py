@@ -102,7 +102,7 @@ def test_one_indicator_per_vaccine_and_dose():
     assert sorted(codes) == sorted(EXPECTED_2025)
     assert spec_catalogue.indicators()["V2.MMR.1"].name == "麻腮风疫苗第1剂次接种率"
     assert spec_catalogue.indicators()["V2.DTaP.5"].name == "百白破疫苗第5剂次接种率"
-    assert "V1" in vaccination.NOT_SUPPORTED and "V1" not in spec_catalogue.indicators()
+    assert spec_catalogue.indicators()["V1"].numerator == "vaccination.has_certificate"  # V1 建证率 is computable
 
 
 def test_year_2025(eng):
@@ -161,7 +161,8 @@ def test_worklist_due_dates(eng):
     """
     work = worklist.items(eng, COUNTY, dt.date(2025, 6, 30), programs=["vaccination"],
                           include_upcoming=True).to_pylist()
-    got = sorted((w["record_no"], w["service"], w["due_date"], w["status"]) for w in work)
+    # certificates (V1) are checked in tests/test_engine_records8.py; this region records none
+    got = sorted((w["record_no"], w["service"], w["due_date"], w["status"]) for w in work if w["service"] != "certificate")
     up, late = "upcoming", "overdue"
     oct20 = dt.date(2025, 10, 20)
     assert got == sorted([
@@ -188,9 +189,11 @@ def test_worklist_agrees_with_gap_reasons(eng, as_of):
     for d in vaccination.DOSES:
         for p in gaps.people(eng, d.code, COUNTY, period, size=1000).people:
             reasons |= {(p.record_no, f"missing_{d.key}") for _ in p.reasons}
+    reasons |= {(p.record_no, "no_certificate") for p in gaps.people(eng, "V1", COUNTY, period, size=1000).people}
     assert overdue == reasons
     state = eng.to_arrow(registry.state(eng, "vaccination", period)).to_pylist()
-    assert len(overdue) == sum(r[f"gap_missing_{d.key}"] for r in state for d in vaccination.DOSES)
+    gap_columns = [f"gap_missing_{d.key}" for d in vaccination.DOSES] + ["gap_no_certificate"]
+    assert len(overdue) == sum(r[c] for r in state for c in gap_columns)
 
 
 def test_duckdb_and_pyspark_agree_across_the_change(eng):

@@ -155,3 +155,49 @@ def test_a_single_save_never_reads_whole_tables():
     reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
              and '"records_' in q["sql"] and "MAX(" not in q["sql"].upper()]
     assert reads and all("WHERE" in sql.upper() for sql in reads), reads
+
+
+def test_new_record_tables_follow_the_entry_rules():
+    """Certificates, consultations and emergency reports go through the same checks: references, order of blood
+    pressures, vocabularies, formats, required fields — with Chinese messages naming the field; nothing written."""
+    load_tiny_region()
+    before = _row_counts()
+    batch = {
+        "vaccination_certificates": t(encounter_no=["VC1"], resident=["R999"], org_unit=["360426100000"],
+                                      service_date=["2025-01-01"]),
+        "consultations": t(encounter_no=["MZ1", "MZ2"], resident=["R001", "R002"], org_unit=["360426100201"] * 2,
+                           service_date=["2025-03-01", "2025-03-02"], bp_measured=["1", "是"], sbp=["120", "130"],
+                           dbp=["125", "80"]),
+        "emergency_event_reports": t(report_no=["EV1", "EV2"], org_unit=["360426100000"] * 2,
+                                     event_type=["earthquake", "food"], found_at=["2025-05-06T11:00:00+08:00", ""]),
+    }
+    with pytest.raises(entry.Rejected) as exc:
+        entry.submit(batch, actor="test", kind="test")
+    found = {(i.table, i.row, i.field, i.rule) for i in exc.value.issues}
+    assert found == {
+        ("vaccination_certificates", 1, "resident", "ref_missing"),
+        ("consultations", 1, "dbp", "ordered"),
+        ("emergency_event_reports", 1, "event_type", "vocab"),
+        ("emergency_event_reports", 2, "found_at", "required"),
+    }
+    messages = {i.rule: i.message for i in exc.value.issues}
+    assert "事件类别" in messages["vocab"] and "earthquake" in messages["vocab"]
+    assert "舒张压" in messages["ordered"] and "收缩压" in messages["ordered"]
+    assert _row_counts() == before
+
+
+def test_batches_tally_received_and_rejected_rows_per_unit():
+    """LoadTally (上传数据有效率): per table and the unit a row names. R1 and R3 at 城东, R2 (no name) rejected at
+    城东, R4 names an unknown unit → rejected, no unit; the org units count at themselves."""
+    residents = t(record_no=["R1", "R2", "R3", "R4"], name=["甲", "", "丙", "丁"], sex=["1", "2", "1", "2"],
+                  birth_date=["1990-01-01"] * 4, managing_unit=["360426100201", "360426100201", "360426100201", "X"],
+                  residence_type=["1"] * 4)
+    result = entry.submit({"org_units": ORG_UNITS, "residents": residents}, actor="test", kind="import",
+                          accept_valid=True)
+    east = m.OrgUnit.objects.get(code="360426100201").pk
+    rows = {(x.table, x.org_unit_id): (x.received, x.rejected)
+            for x in m.LoadTally.objects.filter(batch_id=result.batch_id)}
+    assert rows[("residents", east)] == (3, 1)
+    assert rows[("residents", None)] == (1, 1)
+    assert rows[("org_units", east)] == (1, 0)
+    assert sum(r for (name, _), (r, _) in rows.items() if name == "org_units") == ORG_UNITS.num_rows

@@ -82,6 +82,15 @@ def good_set() -> dict[str, pa.Table]:
         "vaccinations": t(encounter_no=["V001", "V002"], resident=["R005", "R005"], org_unit=[LIN, LIN],
                           service_date=["2024-05-20", "2024-06-20"], vaccine=["HepB", "HepB"], dose_no=["1", "2"],
                           lot_no=["B2024-01", "B2024-07"]),
+        "vaccination_certificates": t(encounter_no=["VC001"], resident=["R005"], org_unit=[LIN],
+                                      service_date=["2024-06-10"], certificate_no=["JZZ36042600001"]),
+        "consultations": t(encounter_no=["MZ001", "MZ002"], resident=["R002", "R003"], org_unit=[PU, PU],
+                           provider=["S002", ""], service_date=["2025-03-03", "2025-03-04"], bp_measured=["1", "0"],
+                           sbp=["138", ""], dbp=["86", ""], glucose_measured=["1", "0"], blood_glucose=["6.2", ""],
+                           complaint=["头晕", "咳嗽"]),
+        "emergency_event_reports": t(report_no=["EV001"], org_unit=[PU], event_type=["food"],
+                                     description=["学校食堂聚集性腹泻"], found_at=["2025-05-06T11:00:00+08:00"],
+                                     reported_at=["2025-05-06T12:10:00+08:00"]),
         "infectious_disease_reports": t(report_no=["IDR001"], resident=["R003"], org_unit=[PU], disease=["肺结核"],
                                         disease_class=["B"], diagnosed_at=["2025-03-01T14:20:00+08:00"]),
         "contracts": t(contract_no=["C001", "C002"], resident=["R001", "R005"], team=["T01", "T02"],
@@ -109,6 +118,7 @@ def read_report(path: Path) -> list[dict[str, str]]:
 
 def wipe_database() -> None:
     """Empty every exchange table (as a fresh database would be)."""
+    m.LoadTally.objects.all().delete()
     m.OrgUnit.objects.update(parent=None)
     m.Resident.objects.update(merged_into=None)
     for table in reversed(list(tables().values())):
@@ -216,6 +226,8 @@ def test_reimport_changes_nothing_and_modified_reimport_is_logged(tmp_path):
     assert all(tr.unchanged == tr.received for tr in again.result.tables.values())
     counts = row_counts()
     assert counts.pop("records.LoadBatch") == before.pop("records.LoadBatch") + 1
+    # the new batch's tallies: one row per table and unit, all received, none rejected
+    assert counts.pop("records.LoadTally") > before.pop("records.LoadTally")
     assert counts == before and m.ChangeLog.objects.count() == logs
     summary = {r["file"]: r["message"] for r in read_report(folder / layout.REPORT_NAME) if r["rule"] == "summary"}
     assert "未变 6" in summary["residents.csv"] and "新增 0" in summary["residents.csv"]

@@ -333,3 +333,40 @@ def test_schedules_follow_the_specification(region):
 def test_tiny_region():
     r = generate_region(300, 7, AS_OF, months=12, config=replace(SynthConfig(), lagging_counties=0))
     assert r.residents == 300 and r.tables["org_units"].num_rows == 5
+
+
+def test_issue8_records_are_plausible(region):
+    """Certificates: nearly every child under 7 who is due has one (seed 004: 建证率 100%; 1 % left out on
+    purpose), dated from birth (or arrival); first visits of the year of people 35+ mostly have BP taken
+    (config 93 %, times the township's diligence — lagging units measure less), later ones about half; emergency reports exist and most are on time; few SMI follow-ups say
+    "not at home"."""
+    cfg = SMALL_UNITS
+    t = region.tables
+    res = t["residents"]
+    birth = dict(zip(res["record_no"].to_pylist(), res["birth_date"].to_pylist(), strict=True))
+    certs = t["vaccination_certificates"]
+    assert certs.num_rows > 0
+    for rec, issued in zip(certs["resident"].to_pylist(), certs["service_date"].to_pylist(), strict=True):
+        assert birth[rec] <= issued <= AS_OF
+    kids = [r for r, b in birth.items() if b.year >= AS_OF.year - 6 and b <= AS_OF - dt.timedelta(days=200)]
+    share = len(set(certs["resident"].to_pylist()) & set(kids)) / len(kids)
+    assert 0.9 < share < 1.0
+
+    c = t["consultations"].to_pylist()
+    by_person: dict = {}
+    for row in sorted(c, key=lambda r: (r["resident"], r["service_date"], r["encounter_no"])):
+        by_person.setdefault((row["resident"], row["service_date"].year), []).append(row)
+    first = [v[0] for v in by_person.values() if (v[0]["service_date"] - birth[v[0]["resident"]]).days >= 35 * 366]
+    later = [r for v in by_person.values() for r in v[1:]]
+    bp_first = sum(r["bp_measured"] for r in first) / len(first)
+    bp_later = sum(r["bp_measured"] for r in later) / len(later)
+    assert 0.7 < bp_first <= cfg.first_visit_bp_share
+    assert 0.35 < bp_later < 0.6 and bp_first > bp_later + 0.2
+    assert all((r["sbp"] is not None) == r["bp_measured"] for r in c)
+
+    ev = t["emergency_event_reports"].to_pylist()
+    assert ev and all(e["reported_at"] is None or e["reported_at"] > e["found_at"] for e in ev)
+    on_time = [e for e in ev if e["reported_at"] is not None and (e["reported_at"] - e["found_at"]).total_seconds() <= 7200]
+    assert len(on_time) >= 0.6 * len(ev)
+    home = t["smi_follow_ups"]["living_at_home"].to_pylist()
+    assert 0.9 < sum(home) / len(home) <= 1.0

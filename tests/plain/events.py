@@ -8,7 +8,8 @@ from collections import Counter, defaultdict
 from gongwei.spec.programs import education, reporting, supervision
 
 PROGRAMS = {"education": education, "reporting": reporting, "supervision": supervision}
-TABLES = ["org_units", "health_education_activities", "infectious_disease_reports", "supervision_reports"]
+TABLES = ["org_units", "health_education_activities", "infectious_disease_reports", "supervision_reports",
+          "emergency_event_reports"]
 
 
 def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Counter]:
@@ -50,18 +51,36 @@ def _education(tables, period) -> dict[str, Counter]:
 def _reporting(tables, period) -> dict[str, Counter]:
     local = dt.timedelta(hours=reporting.LOCAL_UTC_OFFSET_HOURS)
     hours = reporting.DEADLINE_HOURS.for_year(period.year)
-    counts = {f: Counter() for f in ("registered", "reported", "on_time")}
+    counts = {f: Counter() for f in ("registered", "reported", "on_time", "event_found", "event_reported",
+                                     "event_on_time", "any_registered", "any_reported")}
     for card in tables["infectious_disease_reports"]:
         diagnosed = card["diagnosed_at"]
         if not period.start <= (diagnosed + local).date() <= period.end:
             continue
         unit = card["org_unit_id"]
         counts["registered"][unit] += 1
+        counts["any_registered"][unit] += 1
         if card["reported_at"] is None:
             continue
         counts["reported"][unit] += 1
+        counts["any_reported"][unit] += 1
         if card["reported_at"] - diagnosed <= dt.timedelta(hours=hours[card["disease_class"]]):
             counts["on_time"][unit] += 1
+    # public-health emergencies: found in the period (local date), reported, reported within the event deadline
+    event_hours = reporting.EVENT_DEADLINE_HOURS.for_year(period.year)
+    for event in tables["emergency_event_reports"]:
+        found = event["found_at"]
+        if not period.start <= (found + local).date() <= period.end:
+            continue
+        unit = event["org_unit_id"]
+        counts["event_found"][unit] += 1
+        counts["any_registered"][unit] += 1
+        if event["reported_at"] is None:
+            continue
+        counts["event_reported"][unit] += 1
+        counts["any_reported"][unit] += 1
+        if event["reported_at"] - found <= dt.timedelta(hours=event_hours):
+            counts["event_on_time"][unit] += 1
     return counts
 
 

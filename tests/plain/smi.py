@@ -5,6 +5,7 @@ it): P2 managed = any follow-up in the period; P1 standardized = follow-ups with
 reach 4 × (quarter ends inside both the period and the enrolment) / 4, and after each unstable or basically-stable
 follow-up another follow-up comes within the class's interval whenever that deadline is inside the period and the
 enrolment; P3 examined = a health exam from 1 January; P4 from the latest follow-up (date, then id).
+At home (P2/P3 denominators): the latest follow-up of the period says the patient lives at home, or there is none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from gongwei.spec.programs import smi
 PROGRAMS = {"smi": smi}
 TABLES = ["residents", "enrollments", "smi_follow_ups", "health_examinations"]
 CLOSED = ("dead", "moved_out", "lost", "refused")
-FLAGS = ("registered", "managed", "standardized", "examined", "on_medication", "regular_medication", "stable")
+FLAGS = ("registered", "managed", "standardized", "examined", "on_medication", "regular_medication", "stable",
+         "at_home", "managed_at_home", "examined_at_home")
 
 
 def _class_of(visit: dict) -> str | None:
@@ -77,10 +79,17 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
                 ok = False
         if ok:
             counts["standardized"][unit] += 1
+        at_home = not mine or mine[-1]["living_at_home"]
+        if at_home:
+            counts["at_home"][unit] += 1
         if rid in examined:
             counts["examined"][unit] += 1
+            if at_home:
+                counts["examined_at_home"][unit] += 1
         if not mine:
             continue
+        if at_home:
+            counts["managed_at_home"][unit] += 1
         counts["managed"][unit] += 1
         last = mine[-1]
         if last["on_medication"]:

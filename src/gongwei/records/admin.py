@@ -369,7 +369,8 @@ def _fmt(x) -> str:
 
 _MODELS_BY_LABEL = {model._meta.label: model for model in (
     m.OrgUnit, m.Staff, m.Team, m.TeamMembership, m.Household, m.Resident, m.HealthRecord, m.Enrollment,
-    m.Contract, m.HealthEducationActivity, m.InfectiousDiseaseReport, m.SupervisionReport, m.PopulationBase,
+    m.Contract, m.HealthEducationActivity, m.InfectiousDiseaseReport, m.EmergencyEventReport, m.SupervisionReport,
+    m.PopulationBase,
     *m.ENCOUNTER_MODELS)}
 
 
@@ -643,7 +644,8 @@ ENCOUNTER_EXTRAS: dict[type[m.Encounter], tuple[tuple[str, ...], tuple[str, ...]
     m.HealthExamination: (("trigger", "sbp_left", "dbp_left", "health_evaluation"), ("trigger",)),
     m.ChronicFollowUp: (("program", "mode", "sbp", "dbp", "fasting_glucose", "classification"),
                         ("program", "mode", "classification")),
-    m.SmiFollowUp: (("mode", "risk_grade", "classification"), ("mode", "classification")),
+    m.SmiFollowUp: (("mode", "risk_grade", "classification", "living_at_home"),
+                    ("mode", "classification", "living_at_home")),
     m.TbFollowUp: (("visit_type", "mode", "phase", "doses_due", "doses_taken"), ("visit_type", "mode", "phase")),
     m.NewbornVisit: (("weight", "jaundice", "referral"), ("jaundice", "referral")),
     m.ChildCheck: (("age_months", "weight", "height", "development_ok"), ("age_months", "development_ok")),
@@ -652,6 +654,9 @@ ENCOUNTER_EXTRAS: dict[type[m.Encounter], tuple[tuple[str, ...], tuple[str, ...]
     m.Vaccination: (("vaccine", "dose_no", "lot_no"), ("vaccine", "dose_no")),
     m.TcmConstitution: (("guidance_given",), ("guidance_given",)),
     m.ChildTcmGuidance: (("age_months",), ("age_months",)),
+    m.VaccinationCertificate: (("certificate_no", "is_replacement"), ("is_replacement",)),
+    m.Consultation: (("bp_measured", "sbp", "dbp", "glucose_measured", "blood_glucose"),
+                     ("bp_measured", "glucose_measured")),
 }
 
 
@@ -691,6 +696,14 @@ class InfectiousDiseaseReportAdmin(EntryAdmin):
     search_fields = ("report_no", "disease", *PERSON_SEARCH)
     list_select_related = ("org_unit", "resident")
     autocomplete_fields = ("resident",)
+
+
+@admin.register(m.EmergencyEventReport)
+class EmergencyEventReportAdmin(EntryAdmin):
+    list_display = ("report_no", "event_type", "description", "found_at", "reported_at", "org_unit")
+    list_filter = ("event_type", "found_at", unit_filter("org_unit__path"))
+    search_fields = ("report_no", "description")
+    list_select_related = ("org_unit",)
 
 
 @admin.register(m.SupervisionReport)
@@ -748,6 +761,16 @@ class LoadBatchAdmin(ReadOnlyAdmin):
         parts = [f"{k}: +{c.get('inserted', 0)} ~{c.get('updated', 0)}" for k, c in counts.items()
                  if isinstance(c, dict) and (c.get("inserted") or c.get("updated"))]
         return format_html("{}", "；".join(parts[:6]))
+
+
+@admin.register(m.LoadTally)
+class LoadTallyAdmin(ReadOnlyAdmin):
+    """Rows received and rejected per batch, table and unit (上传数据有效率)."""
+
+    list_display = ("batch", "table", "org_unit", "received", "rejected")
+    list_filter = ("table", "batch__kind", unit_filter("org_unit__path"))
+    search_fields = ("table", "org_unit__code", "org_unit__name")
+    list_select_related = ("batch", "org_unit")
 
 
 @admin.register(InjectedProblem)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from gongwei.records import bulk, identity
 from gongwei.records import models as m
-from gongwei.records.schema import Column, Table, tables
+from gongwei.records.schema import UNIT_COLUMN, Column, Table, tables
 from gongwei.spec import entry as entry_rules
 from gongwei.spec import vocab as v
 
@@ -80,6 +80,8 @@ class SubmitResult:
     batch_id: int | None
     issues: list[Issue] = field(default_factory=list)
     tables: dict[str, TableResult] = field(default_factory=dict)
+    # (table, org unit id or None, rows received, rows rejected): the batch's LoadTally rows
+    tallies: list[tuple[str, int | None, int, int]] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -384,6 +386,9 @@ def submit(
             if progress:
                 progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
         bulk.reset_sequences([t for t, *_ in pending])
+        m.LoadTally.objects.bulk_create([
+            m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
+            for name, unit, received, rejected in result.tallies])
         batch_row.finished_at = timezone.now()
         batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
         batch_row.save(update_fields=["finished_at", "counts"])
@@ -479,8 +484,27 @@ def _prepare(table: Table, source: pa.Table, result: SubmitResult, next_ids: dic
         changed_mask = _changed(table, data, existing, existing_valid)
     tr.rejected = int((~valid).sum())
     tr.unchanged = int(existing_valid.sum() - changed_mask.sum())
+    result.tallies.extend(_tally(table, data, ref_ids, ~valid))
     result.issues.extend(chk.issues)
     return table, data, ids, new_mask, changed_mask
+
+
+def _tally(table: Table, data: dict[str, pa.Array], ref_ids: dict[str, np.ndarray],
+           rejected: np.ndarray) -> list[tuple[str, int | None, int, int]]:
+    """Rows received and rejected per org unit of the row (its unit column; unknown or blank → None)."""
+    name = UNIT_COLUMN.get(table.name, "org_unit")
+    n = len(rejected)
+    if name in ref_ids:
+        unit = ref_ids[name]
+    elif table.name == "org_units":  # a unit's own rows count at the unit (valid new ones are indexed by now)
+        unit = _INDEX_CACHE["org_units"].lookup(data["code"])
+    else:
+        unit = np.full(n, -1, dtype=np.int64)
+    units, inverse = np.unique(unit, return_inverse=True)
+    received = np.bincount(inverse, minlength=len(units))
+    bad = np.bincount(inverse, weights=rejected.astype(np.int64), minlength=len(units)).astype(np.int64)
+    return [(table.name, int(u) if u >= 0 else None, int(r), int(b))
+            for u, r, b in zip(units, received, bad, strict=True)]
 
 
 def _existing_ids(table: Table, keys: pa.Array, ref_ids: dict[str, np.ndarray]) -> np.ndarray:

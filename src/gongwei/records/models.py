@@ -34,6 +34,25 @@ class LoadBatch(models.Model):
         return f"{self.kind} #{self.pk} {self.source}"
 
 
+class LoadTally(models.Model):
+    """Rows a batch received and rejected, per table and per org unit the rows belong to (上传数据有效率).
+
+    A row belongs to the unit its own unit column names (``org_unit``, ``managing_unit``...); rows whose unit
+    is blank or unknown are counted with ``org_unit`` null. Written with the batch, so only batches that were
+    written (whole, or valid rows only with ``accept_valid``) have tallies.
+    """
+
+    batch = models.ForeignKey(LoadBatch, on_delete=models.PROTECT, related_name="tallies", verbose_name="批次")
+    org_unit = models.ForeignKey("OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="机构")
+    table = models.CharField("数据表", max_length=40)
+    received = models.PositiveIntegerField("提交行数")
+    rejected = models.PositiveIntegerField("无效行数")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批次分机构行数"
+
+
 class ChangeLog(models.Model):
     """Every change to a resident, record, enrollment, encounter or contract: who, when, before/after."""
 
@@ -394,9 +413,14 @@ class ChronicFollowUp(EnrolledEncounter):
 
 
 class SmiFollowUp(EnrolledEncounter):
-    """严重精神障碍患者随访服务记录表 (domain-spec.md §2.9)."""
+    """严重精神障碍患者随访服务记录表 (domain-spec.md §2.9).
+
+    ``living_at_home`` (在家居住): false while the patient lives elsewhere than at home (in hospital, in an
+    institution, away); the indicators of 在册居家 patients read it from the period's last follow-up.
+    """
 
     mode = models.CharField("随访方式", max_length=1, choices=_choices(v.FollowUpMode))
+    living_at_home = models.BooleanField("在家居住", default=True)
     risk_grade = models.PositiveSmallIntegerField("危险性评估", null=True, blank=True)
     insight = models.CharField("自知力", max_length=1, blank=True)
     social_function = models.CharField("社会功能", max_length=1, blank=True)
@@ -504,6 +528,32 @@ class Vaccination(Encounter):
         indexes = [models.Index(fields=["vaccine", "dose_no"])]
 
 
+class VaccinationCertificate(Encounter):
+    """预防接种证: one row per certificate issued to a child (``service_date`` = date issued, ``org_unit`` =
+    issuing unit); a replacement certificate (补证) is another row."""
+
+    certificate_no = models.CharField("接种证编号", max_length=40, blank=True)
+    is_replacement = models.BooleanField("补证", default=False)
+
+    class Meta(Encounter.Meta):
+        verbose_name = verbose_name_plural = "预防接种证"
+
+
+class Consultation(Encounter):
+    """接诊记录: one outpatient visit at a primary institution (``service_date`` = visit date, ``org_unit`` =
+    the unit seen at), with whether blood pressure and blood glucose were measured (首诊测血压/血糖)."""
+
+    bp_measured = models.BooleanField("测量血压", default=False)
+    sbp = models.PositiveSmallIntegerField("收缩压", null=True, blank=True)
+    dbp = models.PositiveSmallIntegerField("舒张压", null=True, blank=True)
+    glucose_measured = models.BooleanField("测量血糖", default=False)
+    blood_glucose = models.DecimalField("血糖(mmol/L)", max_digits=4, decimal_places=1, null=True, blank=True)
+    complaint = models.CharField("主诉", max_length=100, blank=True)
+
+    class Meta(Encounter.Meta):
+        verbose_name = verbose_name_plural = "接诊记录"
+
+
 class TcmConstitution(Encounter):
     """老年人中医体质辨识: the 33 answers (1–5 each) as a 33-character string; scoring is in the rulebook."""
 
@@ -552,6 +602,21 @@ class InfectiousDiseaseReport(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "传染病报告"
+
+
+class EmergencyEventReport(models.Model):
+    """突发公共卫生事件相关信息报告: an event (or its information) found by a unit, and when it was reported."""
+
+    report_no = models.CharField("报告编号", max_length=40, unique=True)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="报告机构")
+    event_type = models.CharField("事件类别", max_length=12, choices=_choices(v.EmergencyEventType))
+    description = models.CharField("事件概况", max_length=200, blank=True)
+    found_at = models.DateTimeField("发现时间")
+    reported_at = models.DateTimeField("报告时间", null=True, blank=True)
+    batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "突发公共卫生事件报告"
 
 
 class SupervisionReport(models.Model):
@@ -609,5 +674,6 @@ class PopulationBase(models.Model):
 
 ENCOUNTER_MODELS: tuple[type[Encounter], ...] = (
     HealthExamination, ChronicFollowUp, SmiFollowUp, TbFollowUp, NewbornVisit, ChildCheck,
-    PrenatalVisit, PostpartumVisit, Vaccination, TcmConstitution, ChildTcmGuidance,
+    PrenatalVisit, PostpartumVisit, Vaccination, TcmConstitution, ChildTcmGuidance, VaccinationCertificate,
+    Consultation,
 )

@@ -37,12 +37,19 @@ TABLES: tuple[tuple[str, type[models.Model], tuple[str, ...]], ...] = (
     ("vaccinations", m.Vaccination, ("encounter_no",)),
     ("tcm_constitutions", m.TcmConstitution, ("encounter_no",)),
     ("child_tcm_guidance", m.ChildTcmGuidance, ("encounter_no",)),
+    ("vaccination_certificates", m.VaccinationCertificate, ("encounter_no",)),
+    ("consultations", m.Consultation, ("encounter_no",)),
     ("health_education_activities", m.HealthEducationActivity, ("activity_no",)),
     ("infectious_disease_reports", m.InfectiousDiseaseReport, ("report_no",)),
+    ("emergency_event_reports", m.EmergencyEventReport, ("report_no",)),
     ("supervision_reports", m.SupervisionReport, ("report_no",)),
     ("contracts", m.Contract, ("contract_no",)),
     ("population_bases", m.PopulationBase, ("org_unit", "year", "group")),
 )
+
+# The column naming the org unit a row belongs to, for the per-unit tallies of received and rejected rows
+# (LoadTally, 上传数据有效率); tables not listed use ``org_unit``, and tables without one count as unattributed.
+UNIT_COLUMN: dict[str, str] = {"org_units": "code", "residents": "managing_unit", "health_records": "created_by_unit"}
 
 # Columns the system derives or owns: never read from a file.
 _DERIVED = {"id", "path", "batch", "created_at", "updated_at", "user", "id_status", "id_number_raw"}

@@ -55,6 +55,8 @@ SCOPE_LOOKUPS: dict[type[models.Model], str] = {
     m.AccessLog: "resident__managing_unit__path",
     m.HealthEducationActivity: "org_unit__path",
     m.InfectiousDiseaseReport: "org_unit__path",
+    m.EmergencyEventReport: "org_unit__path",
+    m.LoadTally: "org_unit__path",
     m.SupervisionReport: "org_unit__path",
     m.PopulationBase: "org_unit__path",
     **{model: "resident__managing_unit__path" for model in m.ENCOUNTER_MODELS},

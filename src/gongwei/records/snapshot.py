@@ -34,7 +34,11 @@ from gongwei.records.schema import TABLES
 SNAPSHOT_FORMAT = "gongwei-snapshot/1"
 EXCLUDED_COLUMNS = {"id_number", "id_number_raw", "phone", "address", "contact_name", "contact_phone",
                     "work_unit", "batch_id"}
-EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (("change_log", m.ChangeLog),)
+# Tables the engine reads that are not exchange tables: the change trail, and the load batches with their
+# per-unit row tallies (上传数据有效率).
+EXTRA_TABLES: tuple[tuple[str, type[models.Model]], ...] = (
+    ("change_log", m.ChangeLog), ("load_batches", m.LoadBatch), ("load_tallies", m.LoadTally),
+)
 
 
 def _arrow_type(f: models.Field) -> pa.DataType:
@@ -60,6 +64,10 @@ PSEUDONYMISED: dict[str, tuple[str, ...]] = {
     "residents": ("id_number", "phone", "address"),
     "health_records": ("work_unit", "contact_name", "contact_phone"),
 }
+
+
+# excluded columns a table still needs: a tally belongs to its batch (batch_id elsewhere is only provenance)
+KEPT: dict[str, tuple[str, ...]] = {"load_tallies": ("batch_id",)}
 
 
 def _fields(model: type[models.Model], keep: tuple[str, ...] = ()) -> list[models.Field]:
@@ -182,7 +190,7 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, model in tables:
-            keep = PSEUDONYMISED.get(name, ())
+            keep = PSEUDONYMISED.get(name, ()) + KEPT.get(name, ())
             table = _read_postgres(model, keep) if connection.vendor == "postgresql" else _read_generic(model, keep)
             table = pseudonymise(name, table)
             path = folder / f"{name}.parquet"

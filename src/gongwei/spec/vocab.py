@@ -278,6 +278,22 @@ class DiseaseClass(Vocab):
     C = "C", "丙类"
 
 
+class EmergencyEventType(Vocab):
+    """突发公共卫生事件相关信息的类别 (国家突发公共卫生事件相关信息报告管理工作规范（试行）, 2005 [B])."""
+
+    INFECTIOUS = "infectious", "传染病"
+    FOOD_POISONING = "food", "食物中毒"
+    OCCUPATIONAL = "occupational", "职业中毒"
+    OTHER_POISONING = "poisoning", "其他中毒"
+    ENVIRONMENT = "environment", "环境因素事件"
+    RADIATION = "radiation", "意外辐射照射事件"
+    STRAIN_LOSS = "strain_loss", "传染病菌、毒种丢失"
+    VACCINE_REACTION = "vaccine", "预防接种和预防服药群体性不良反应"
+    NOSOCOMIAL = "nosocomial", "医源性感染事件"
+    UNEXPLAINED = "unexplained", "群体性不明原因疾病"
+    OTHER = "other", "其他"
+
+
 class SupervisionCategory(Vocab):
     """卫生监督协管 content areas (domain-spec.md §2.13 [V 25])."""
 

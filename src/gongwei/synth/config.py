@@ -41,6 +41,16 @@ class SynthConfig:
     smi_risk_probs: tuple[float, ...] = (0.80, 0.10, 0.06, 0.03, 0.007, 0.003)  # grades 0–5
     tb_medical_supervision_share: float = 0.6
     report_unreported_share: float = 0.01
+    # issue-8 records (synth/records8.py): synthetic shapes, not calibrated figures
+    certificate_missing_share: float = 0.01    # seed 004 reports 建证率 100%; a few gaps keep V1 informative
+    certificate_late_share: float = 0.05
+    consultation_share: float = 0.35           # adults with at least one outpatient visit a year
+    first_visit_bp_share: float = 0.93
+    first_visit_glucose_share: float = 0.40
+    emergency_events_per_township_year: float = 1.5
+    emergency_late_share: float = 0.08
+    emergency_unreported_share: float = 0.03
+    smi_not_at_home_share: float = 0.03
 
     # injected problems (shares of the eligible rows)
     duplicate_share: float = 0.003         # residents recorded twice

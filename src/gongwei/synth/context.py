@@ -22,7 +22,8 @@ PREFIX = {
     "tb_follow_ups": "JH", "newborn_visits": "XS", "child_checks": "ET", "prenatal_visits": "CQ",
     "postpartum_visits": "CH", "vaccinations": "JZ", "tcm_constitutions": "ZY", "child_tcm_guidance": "EZ",
     "health_education_activities": "JY", "infectious_disease_reports": "CR", "supervision_reports": "XG",
-    "contracts": "QY",
+    "contracts": "QY", "vaccination_certificates": "JZZ", "consultations": "MZ",
+    "emergency_event_reports": "TF",
 }
 VILLAGE_LEVEL = "village"
 TOWNSHIP_LEVEL = "township"

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from gongwei.spec import reference as ref
-from gongwei.synth import org, people, problems, programs, services, units, util
+from gongwei.synth import org, people, problems, programs, records8, services, units, util
 from gongwei.synth.config import SynthConfig
 from gongwei.synth.context import Ctx
 
@@ -130,6 +130,12 @@ def generate_region(residents: int, seed: int, as_of: dt.date | None = None, mon
     res = people.residents_table(rng, cfg, region, pop, as_of64)
     usual = np.asarray(res.column("usual_resident").to_numpy(zero_copy_only=False), dtype=bool)
     units.population_bases(ctx, usual)
+    step("接种证、接诊、突发事件")
+    since = np.asarray(res.column("residence_since").to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    records8.certificates(ctx, since)
+    records8.consultations(ctx, vit.sbp, vit.fpg)
+    records8.emergency_events(ctx)
+    records8.smi_living_at_home(ctx)
     hr = people.health_records_table(rng, region, pop, as_of64, truth)
     res, hr = problems.apply(ctx, res, hr)
     ctx.add("residents", dict(zip(res.column_names, res.columns, strict=True)))

@@ -75,36 +75,100 @@ def _epoch(d: dt.date) -> int:
 
 
 def _reporting(eng: Engine, period: Period, units: list[int] | None) -> ibis.Table:
-    deadlines = reporting.DEADLINE_HOURS.for_year(period.year)
+    return ibis.union(_cards(eng, period, units), _events(eng, period, units))
+
+
+def _timeliness(s: ibis.Table, period: Period, found: str, reported: str) -> dict[str, ibis.Expr]:
+    """On-time, delay, gap and due-date columns of reports with ``deadline_hours`` after ``found`` (a flag
+    ``reported`` says whether a report exists)."""
     offset = reporting.LOCAL_UTC_OFFSET_HOURS * SECONDS_PER_HOUR
+    passed = (s.deadline_epoch < _epoch(period.end + dt.timedelta(days=1))).fill_null(True)
+    on_time = (s[reported] & (s.delay_seconds <= s.deadline_hours * SECONDS_PER_HOUR)).fill_null(False)
+    due_day = ((s.deadline_epoch + offset) // SECONDS_PER_DAY).cast("int32")
+    return {
+        "on_time": s[found] & on_time,
+        "delay_hours": ((s.delay_seconds + SECONDS_PER_HOUR - 1) // SECONDS_PER_HOUR).cast("int64"),
+        "missing": s[found] & ~s[reported] & passed,
+        "pending": s[found] & ~s[reported] & ~passed,
+        "late": s[reported] & ~on_time,
+        "due": ibis.cases((s[found] & ~s[reported], ibis.date(EPOCH) + due_day.as_interval("D")),
+                          else_=ibis.null("date")),
+    }
+
+
+def _in_period(ts: ibis.ir.TimestampValue, period: Period) -> ibis.ir.BooleanValue:
+    sec = ts.epoch_seconds()
+    return (sec >= _epoch(period.start)) & (sec < _epoch(period.end + dt.timedelta(days=1)))
+
+
+def _cards(eng: Engine, period: Period, units: list[int] | None) -> ibis.Table:
+    deadlines = reporting.DEADLINE_HOURS.for_year(period.year)
     r = eng.table("infectious_disease_reports")
     if units is not None:
         r = r.filter(r.org_unit_id.isin(units))
+    r = r.filter(_in_period(r.diagnosed_at, period))
     diag = r.diagnosed_at.epoch_seconds()
-    r = r.filter((diag >= _epoch(period.start)) & (diag < _epoch(period.end + dt.timedelta(days=1))))
-    diag = r.diagnosed_at.epoch_seconds()
-    hours = ibis.cases(*[(r.disease_class == cls, h) for cls, h in deadlines.items()], else_=ibis.null("int64"))
+    hours = ibis.cases(*[(r.disease_class == cls, h) for cls, h in deadlines.items()],
+                       else_=ibis.null("int64")).cast("int64")
     s = r.select(
         resident_id=r.resident_id,
         managing_unit_id=r.org_unit_id,
         disease_class=r.disease_class,
+        event_type=ibis.null("string"),
         registered=ibis.literal(True),
         reported=r.reported_at.notnull(),
         deadline_hours=hours,
-        deadline_epoch=diag + hours * SECONDS_PER_HOUR,
-        delay_seconds=r.reported_at.epoch_seconds() - diag,
+        deadline_epoch=(diag + hours * SECONDS_PER_HOUR).cast("int64"),
+        delay_seconds=(r.reported_at.epoch_seconds() - diag).cast("int64"),
     )
-    passed = s.deadline_epoch < _epoch(period.end + dt.timedelta(days=1))
-    on_time = s.reported & (s.delay_seconds <= s.deadline_hours * SECONDS_PER_HOUR)
-    due_day = ((s.deadline_epoch + offset) // SECONDS_PER_DAY).cast("int32")
+    t = _timeliness(s, period, "registered", "reported")
+    no = ibis.literal(False)
     return s.mutate(
-        on_time=on_time.fill_null(False),
-        delay_hours=(s.delay_seconds + SECONDS_PER_HOUR - 1) // SECONDS_PER_HOUR,
-        gap_not_reported=~s.reported & passed.fill_null(True),
-        gap_report_pending=~s.reported & ~passed.fill_null(True),
-        gap_late=s.reported & ~on_time.fill_null(False),
-        report_due=ibis.cases((~s.reported, ibis.date(EPOCH) + due_day.as_interval("D")), else_=ibis.null("date")),
+        on_time=t["on_time"], delay_hours=t["delay_hours"],
+        gap_not_reported=t["missing"], gap_report_pending=t["pending"], gap_late=t["late"], report_due=t["due"],
+        event_found=no, event_reported=no, event_on_time=no,
+        gap_event_not_reported=no, gap_event_pending=no, gap_event_late=no, event_report_due=ibis.null("date"),
+        any_registered=ibis.literal(True), any_reported=s.reported,
+    ).select(*REPORT_COLUMNS)
+
+
+def _events(eng: Engine, period: Period, units: list[int] | None) -> ibis.Table:
+    hours = reporting.EVENT_DEADLINE_HOURS.for_year(period.year)
+    e = eng.table("emergency_event_reports")
+    if units is not None:
+        e = e.filter(e.org_unit_id.isin(units))
+    e = e.filter(_in_period(e.found_at, period))
+    found = e.found_at.epoch_seconds()
+    s = e.select(
+        resident_id=ibis.null("int64"),
+        managing_unit_id=e.org_unit_id,
+        disease_class=ibis.null("string"),
+        event_type=e.event_type,
+        event_found=ibis.literal(True),
+        event_reported=e.reported_at.notnull(),
+        deadline_hours=ibis.literal(hours).cast("int64"),
+        deadline_epoch=(found + hours * SECONDS_PER_HOUR).cast("int64"),
+        delay_seconds=(e.reported_at.epoch_seconds() - found).cast("int64"),
     )
+    t = _timeliness(s, period, "event_found", "event_reported")
+    no = ibis.literal(False)
+    s = s.mutate(
+        registered=no, reported=no, on_time=no, delay_hours=t["delay_hours"],
+        gap_not_reported=no, gap_report_pending=no, gap_late=no, report_due=ibis.null("date"),
+        event_on_time=t["on_time"],
+        gap_event_not_reported=t["missing"], gap_event_pending=t["pending"], gap_event_late=t["late"],
+        event_report_due=t["due"], any_registered=ibis.literal(True), any_reported=s.event_reported,
+    )
+    return s.select(*REPORT_COLUMNS)
+
+
+# card rows and event rows share these columns, in this order (for the union)
+REPORT_COLUMNS = (
+    "resident_id", "managing_unit_id", "disease_class", "event_type", "registered", "reported", "deadline_hours",
+    "deadline_epoch", "delay_seconds", "on_time", "delay_hours", "gap_not_reported", "gap_report_pending",
+    "gap_late", "report_due", "event_found", "event_reported", "event_on_time", "gap_event_not_reported",
+    "gap_event_pending", "gap_event_late", "event_report_due", "any_registered", "any_reported",
+)
 
 
 # --- supervision assistance ------------------------------------------------------------------------

@@ -10,6 +10,9 @@ merged, not closed before it):
   whenever that deadline falls within the period and the enrolment. A follow-up's class is the recorded one,
   else the class of its risk grade (``CLASS_BY_RISK_GRADE``).
 * **examined** (P3): a health examination (any kind) from 1 January to the period end.
+* **at_home** (在册居家, P2/P3 denominators): registered, and the last follow-up of the period does not record
+  the patient as living elsewhere (no follow-up → at home); **managed_at_home** / **examined_at_home**: managed /
+  examined and at home.
 * **on_medication** / **regular_medication** / **stable** (P4): at the last follow-up of the period (latest date,
   then latest id): on medication; on medication with adherence ``REGULAR_ADHERENCE``; class stable.
 """
@@ -78,7 +81,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
                                                  order_by=[ibis.desc(fu.service_date), ibis.desc(fu.id)]))
     last = ranked.filter(ranked.rn == 0).select(
         resident_id="resident_id", last_date="service_date", last_class="cls", last_risk_grade="risk_grade",
-        last_on_medication="on_medication", last_adherence="adherence")
+        last_on_medication="on_medication", last_adherence="adherence", last_at_home="living_at_home")
 
     s = chronic.left(people, visits)
     s = chronic.left(s, any_visits)
@@ -100,8 +103,12 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     regular = on_med & (s.last_adherence.fill_null("") == str(spec.REGULAR_ADHERENCE))
     examined = s.exams_done > 0
     year_over = chronic.full_year(period)
+    at_home = s.last_at_home.fill_null(True)
     s = s.mutate(
         registered=ibis.literal(True),
+        at_home=at_home,
+        managed_at_home=managed & at_home,
+        examined_at_home=examined & at_home,
         managed=managed,
         standardized=~(s.gap_visits_below_required | s.gap_recheck_missed | s.gap_no_visit_q1 | s.gap_no_visit_q2
                        | s.gap_no_visit_q3 | s.gap_no_visit_q4),

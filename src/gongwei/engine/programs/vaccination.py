@@ -10,6 +10,17 @@ counted against the schedule edition in force in its year. Per dose (``<key>`` =
   period start to the end of its calendar year (overdue at the period end ⇔ gap).
 
 Doses of other editions (DT from 2025, DTaP 5 before) are all-false columns, so the catalogue shows 0 due.
+
+V1 (certificates), for every child 0–6 at some time in the period (rows are added for children past the last
+dose's deadline but not yet 7):
+
+* ``certificate_deadline``: birth + the months after birth, or — for a child who came to live here after birth —
+  ``residence_since`` + the months after arrival;
+* ``certificate_due_child`` (应建证): the deadline on or before the period end, record not closed before it;
+* ``has_certificate``: due and a certificate record (not void, any unit) dated by the period end;
+  ``gap_no_certificate``: due without one; ``certificate_due``: the deadline while no certificate, record open,
+  up to the end of the period's calendar year (no lower bound: an old deadline stays overdue).
+
 :func:`passes` applies V3 (every dose ≥ 90 %) to the catalogue's V2 results.
 """
 
@@ -59,9 +70,11 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
     edition = spec.schedule_for(period.year)
     kids = children(eng, period, units)
-    # children whose latest deadline age is on or after the period start (a superset)
+    # children whose latest deadline age is on or after the period start (a superset), and children 0–6 at some
+    # time in the period (V1)
     latest = max(edition.doses, key=lambda d: (d.by_months, d.by_days))
-    kids = kids.filter(_deadline(kids.birth_date, latest) >= start)
+    under_age = add_months(kids.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > start
+    kids = kids.filter((_deadline(kids.birth_date, latest) >= start) | under_age)
 
     vac = eng.table("vaccinations")
     vac = vac.filter(~vac.is_void & (vac.service_date <= end)).select("resident_id", "service_date", "vaccine",
@@ -74,7 +87,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     received = j.group_by("resident_id").aggregate(**agg)
 
     s = left(kids, received)
-    cols = {}
+    s = left(s, _certificates(eng, spec, period))
+    s = left(s, eng.table("residents").select(resident_id="id", residence_since="residence_since"))
+    cols = _certificate_columns(s, spec, period)
     for d in spec.DOSES:
         current = edition.dose(d.code)
         if current is None:  # not in this year's schedule: nobody is due
@@ -91,6 +106,31 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         cols[f"{d.key}_due"] = ibis.cases((~has & (deadline >= start) & (deadline <= last) & alive, deadline),
                                           else_=ibis.null("date"))
     return s.mutate(**cols)
+
+
+def _certificates(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
+    c = eng.table("vaccination_certificates")
+    c = c.filter(~c.is_void & (c.service_date <= ibis.date(period.end)))
+    return c.group_by("resident_id").aggregate(certificate_date=c.service_date.min())
+
+
+def _certificate_columns(s: ibis.Table, spec: ModuleType, period: Period) -> dict[str, ibis.Expr]:
+    end, last = ibis.date(period.end), ibis.date(horizon(period))
+    arrived = s.residence_since.notnull() & (s.residence_since > s.birth_date)
+    deadline = ibis.cases(
+        (arrived, add_months(s.residence_since, spec.CERTIFICATE_MONTHS_AFTER_ARRIVAL)),
+        else_=add_months(s.birth_date, spec.CERTIFICATE_MONTHS_AFTER_BIRTH))
+    child = add_months(s.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > ibis.date(period.start)
+    alive = child & (s.closed_on.isnull() | (deadline <= s.closed_on))
+    has = s.certificate_date.notnull()
+    due = (deadline <= end) & alive
+    return {
+        "certificate_deadline": deadline,
+        "certificate_due_child": due,
+        "has_certificate": due & has,
+        "gap_no_certificate": due & ~has,
+        "certificate_due": ibis.cases((~has & alive & (deadline <= last), deadline), else_=ibis.null("date")),
+    }
 
 
 def passes(results: pa.Table, tree: OrgTree | None = None, rule: AllComponentsRule = vaccination.V3) -> pa.Table:

@@ -68,10 +68,13 @@ INDICATORS = (
               PROGRAM, note="末次随访空腹血糖 < 7.0 mmol/L"),
     Indicator("D4", "2型糖尿病患者任务完成率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,
               Source("seed 000: 高血压/糖尿病任务完成率（省目标值 ≥100%）", "S"), PROGRAM),
+    # like H5: 35+ first visits from consultation records (spec.programs.consultation)
+    Indicator("D5", "35岁及以上居民首诊测血糖率", "consultation.glucose_measured", "consultation.first_visit",
+              DenominatorKind.MANAGED_COHORT,
+              Source("domain-spec.md §4.3 D1–D5 [V 55a][V 55b][B]; 国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范",
+                     "B"),
+              "consultation", note="年内首次门诊就诊（接诊记录）时年满35岁的居民中，首诊测量血糖的人数；按就诊机构统计"),
 )
-
-# D5 (35岁及以上居民首诊测血糖) needs outpatient first-visit records, like H5.
-NOT_SUPPORTED = {"D5": "需要门诊首诊记录（接诊记录），系统尚未采集"}
 
 TARGETS = (
     Target("D2", 2022, 0.73, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),

@@ -62,11 +62,14 @@ INDICATORS = (
               DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 H3 [V 55a][V 54]", "V"), PROGRAM),
     Indicator("H4", "高血压患者任务完成率", "hypertension.managed", "task_hypertension", DenominatorKind.TASK_NUMBER,
               Source("seed 000: 高血压任务完成率 93.90%（省目标值 ≥100%）", "S"), PROGRAM),
+    # 35+ first visits come from consultation records (接诊记录), not from the enrolled patients: the state
+    # table is spec.programs.consultation's.
+    Indicator("H5", "35岁及以上居民首诊测血压率", "consultation.bp_measured", "consultation.first_visit",
+              DenominatorKind.MANAGED_COHORT,
+              Source("domain-spec.md §4.3 H5 [V 55a][V 55b][B]; 国家基本公共卫生服务规范（第三版）高血压患者健康管理服务规范", "B"),
+              "consultation", note="年内首次门诊就诊（接诊记录）时年满35岁的居民中，首诊测量血压的人数；按就诊机构统计"),
 )
 
-# H5 (35岁及以上居民首诊测血压率) needs outpatient first-visit records, which the system of record does not
-# hold; it is left out of the catalogue until a consultation (接诊记录) model exists.
-NOT_SUPPORTED = {"H5": "需要门诊首诊记录（接诊记录），系统尚未采集"}
 
 TARGETS = (
     Target("H2", 2022, 0.73, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),

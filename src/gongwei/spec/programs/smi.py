@@ -4,7 +4,12 @@ Source: 国家基本公共卫生服务规范（第三版）(2017), severe mental
 annual exam [V 18][V 58], national reporting measures [V 19].
 
 Cohort: registered (登记在册) patients = enrolled in the program at some time in the period, record not merged
-and not closed before it. "Living at home" (居家) is not recorded separately, so every registered patient counts.
+and not closed before it. **Living at home (在家居住)**: the follow-up form records whether the patient lives at
+home (``SmiFollowUp.living_at_home``; false while in hospital, in an institution or away). A registered patient
+is a home-living patient (在册居家) unless the last follow-up of the period records otherwise — a patient with
+no follow-up in the period is presumed at home, so an unvisited patient stays in the denominator (:data:`AT_HOME`).
+P2 and P3, the indicators of 在册居家 patients, count only home-living patients in both numerator and
+denominator; P1 and P4 keep all registered patients.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ NEXT_VISIT_DAYS = {
 # 3-month interval is not checked (the ≥ 4-a-year count already asks for one a quarter) [B].
 INTERVAL_CHECKED_CLASSES = (SmiClass.UNSTABLE, SmiClass.BASICALLY_STABLE)
 
+# 在册居家: read from the last follow-up of the period; no follow-up → presumed at home [I] (the national
+# indicator names 社区在册居家严重精神障碍患者 [V 55b][V 28]; how "居家" is recorded is not in the sources found).
+AT_HOME = "last_follow_up_or_presumed"
+
 # Regular medication (规律服药): on medication with adherence "规律" at the last follow-up [V 19].
 REGULAR_ADHERENCE = Adherence.REGULAR
 
@@ -62,12 +71,12 @@ INDICATORS = (
     Indicator("P1", "严重精神障碍患者规范管理率", "smi.standardized", "smi.registered",
               DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.4 P1 [V 55a][V 55b][V 19]", "V"), PROGRAM,
               note="年内有危险性评估的随访 ≥ 4 次（年中纳入按季度折算），且病情不稳定/基本稳定后 2 周内再次随访"),
-    Indicator("P2", "社区在册居家严重精神障碍患者健康管理率", "smi.managed", "smi.registered",
+    Indicator("P2", "社区在册居家严重精神障碍患者健康管理率", "smi.managed_at_home", "smi.at_home",
               DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.4 P2 [V 55b][S 1][V 28]", "V"), PROGRAM,
-              note="年内至少随访 1 次（任何随访方式）"),
-    Indicator("P3", "在册居家严重精神障碍患者健康体检率", "smi.examined", "smi.registered",
+              note="分母为在家居住的在册患者（末次随访记录为在家居住，或本期无随访）；年内至少随访 1 次（任何随访方式）"),
+    Indicator("P3", "在册居家严重精神障碍患者健康体检率", "smi.examined_at_home", "smi.at_home",
               DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.4 P3 [V 28]（2023 年新增）", "V"), PROGRAM,
-              note="年内有健康体检记录（任何体检类型）"),
+              note="分母为在家居住的在册患者；年内有健康体检记录（任何体检类型）"),
     Indicator("P4a", "严重精神障碍患者服药率", "smi.on_medication", "smi.registered",
               DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §2.9, §4.4 P4 {_V19}", "V"), PROGRAM,
               note="末次随访服药"),
@@ -111,6 +120,8 @@ FLAG_REASONS = {
                      "recheck_missed"),
     "managed": ("no_follow_up",),
     "examined": ("no_annual_exam", "no_exam_yet"),
+    "managed_at_home": ("no_follow_up",),
+    "examined_at_home": ("no_annual_exam", "no_exam_yet"),
     "on_medication": ("no_follow_up", "not_on_medication"),
     "regular_medication": ("no_follow_up", "not_on_medication", "not_regular"),
     "stable": ("last_unstable", "last_basically_stable", "last_unclassified"),

@@ -27,7 +27,11 @@ Definitions (each a named parameter below):
   the same age is accepted (JE-I dose 1 for JE dose 1, JE-I dose 3 for JE dose 2, HepA-I dose 1 for HepA
   dose 1). Doses only the inactivated products have (JE-I doses 2 and 4, HepA-I dose 2) have no indicator.
 * **V3**: a unit passes when every V2 dose with children due reaches ``V3.min_rate`` (township level).
-* **V1 建证率** is not computable: certificates are not recorded (see ``NOT_SUPPORTED``).
+* **V1 建证率**: children who should have a vaccination certificate (预防接种证) and have one. Should have one: a
+  resident child 0–``CERTIFICATE_MAX_AGE_YEARS`` at some time in the period whose certificate due date —
+  birth + ``CERTIFICATE_MONTHS_AFTER_BIRTH`` months, or for a child who came to live here after birth
+  (``residence_since``) that date + ``CERTIFICATE_MONTHS_AFTER_ARRIVAL`` months — is on or before the period end,
+  record not closed before that date. Has one: a certificate record (not void, any unit) dated by the period end.
 """
 
 from __future__ import annotations
@@ -244,9 +248,19 @@ V3 = AllComponentsRule("V3", "适龄儿童国家免疫规划疫苗接种率（�
                        Source("domain-spec.md §4.1 V3：乡镇级每种疫苗每剂次 ≥ 90% [V 28][S 4]", "V"))
 PASS_RULES = (V3,)
 
-# V1 needs the vaccination certificate (接种证) and when a child started living in the area (≥ 3 months);
-# neither the certificate nor the card is recorded.
-NOT_SUPPORTED = {"V1": "系统未采集预防接种证（建证）记录，无法计算建证率"}
+# V1 建证率 (domain-spec.md §2.3, §4.1 V1). The guardian gets the certificate within one month of birth
+# (疫苗管理法（2019）第四十七条；疫苗流通和预防接种管理条例: 儿童出生后一个月内办理预防接种证 [B]); children who
+# move in get one once they have lived here 3 months (居住满3个月的0～6岁儿童建卡建证, 国家卫生城市标准 [V 27]).
+CERTIFICATE_MAX_AGE_YEARS = 6
+CERTIFICATE_MONTHS_AFTER_BIRTH = 1
+CERTIFICATE_MONTHS_AFTER_ARRIVAL = 3
+CERTIFICATE_SOURCE = Source("domain-spec.md §2.3, §4.1 V1 [V 55a][V 27][B]; 疫苗管理法（2019）第四十七条（出生后一个月内办理"
+                            "预防接种证）；国家卫生城市标准（居住满3个月适龄儿童建卡建证率）", "B")
+V1 = Indicator("V1", "预防接种建证率", f"{CODE}.has_certificate", f"{CODE}.certificate_due_child",
+               DenominatorKind.MANAGED_COHORT, CERTIFICATE_SOURCE, CODE,
+               note=f"0–{CERTIFICATE_MAX_AGE_YEARS}岁儿童中出生满{CERTIFICATE_MONTHS_AFTER_BIRTH}个月（迁入者居住满"
+                    f"{CERTIFICATE_MONTHS_AFTER_ARRIVAL}个月）者应建证；统计期末前有接种证记录者为已建证")
+INDICATORS = (*INDICATORS, V1)
 
 DIRECTION = Comparator.GE
 
@@ -254,8 +268,10 @@ GAP_REASONS = {
     f"missing_{d.key}": GapReason(f"VAC-{d.vaccine}-{d.dose}", f"{d.short}第{d.dose}剂未在{d.deadline_text}接种")
     for d in DOSES
 }
+GAP_REASONS["no_certificate"] = GapReason("VAC-CERT", "未办理预防接种证（应于 {certificate_deadline} 前办理）")
 FLAG_REASONS = {f"vaccinated_{d.key}": (f"missing_{d.key}",) for d in DOSES}
+FLAG_REASONS["has_certificate"] = ("no_certificate",)
 SCHEDULE = tuple(
     ScheduledService(d.key, f"{d.short}第{d.dose}剂（{d.age_text}）", f"{d.key}_due", gap=f"missing_{d.key}")
     for d in DOSES
-)
+) + (ScheduledService("certificate", "办理预防接种证", "certificate_due", gap="no_certificate"),)
