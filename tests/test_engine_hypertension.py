@@ -48,13 +48,14 @@ def test_year_2025(tmp_path):
 def test_second_quarter_pro_rates_visits_and_waives_the_annual_exam(tmp_path):
     # 至第二季度 (1 Jan – 30 Jun): P3 not yet enrolled; P1 Feb+May = 2 ≥ 2; P2 Jan+Apr = 2 ≥ 2;
     # P4 Mar+Jun = 2 ≥ 2 and the annual exam is not yet required → all three standardized.
-    # Control at Q2: P1 last May 142/88 → no; P2 last Apr 128/82 → yes; P4 Jun 122/72 → yes.
+    # Control at Q2: P1 last May 142/88 at 75 → the 65+ target SBP < 150 (3rd edition, hypertension.CONTROL)
+    # → yes; P2 last Apr 128/82 → yes; P4 Jun 122/72 → yes.
     eng = engine(tmp_path)
     got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["H2", "H3"]))
     assert got[("H2", TOWNSHIP_1)] == (2, 2)
     assert got[("H2", COUNTY)] == (3, 3)
-    assert got[("H3", TOWNSHIP_1)] == (1, 2)
-    assert got[("H3", COUNTY)] == (2, 3)
+    assert got[("H3", TOWNSHIP_1)] == (2, 2)
+    assert got[("H3", COUNTY)] == (3, 3)
 
 
 def test_roll_up_children_sum_to_parent(tmp_path):
@@ -89,7 +90,7 @@ def test_gap_list_explains_each_person(tmp_path):
     page = gaps.people(eng, "H2", COUNTY, parse("2025"))
     assert page.total == 2
     by_record = {p.record_no: p for p in page.people}
-    assert by_record["P2"].reasons == [("HTN-VISITS", "本期面对面随访 3 次，少于应随访 4 次")]
+    assert by_record["P2"].reasons == [("HTN-VISITS", "本期有效面对面随访 3 次，少于应随访 4 次")]
     assert by_record["P4"].reasons == [("HTN-EXAM", "本年未做健康体检")]
     control = gaps.people(eng, "H3", TOWNSHIP_1, parse("2025"))
     assert [(p.record_no, p.reasons) for p in control.people] == [("P2", [("HTN-BP", "末次随访血压 150/92 未控制")])]
