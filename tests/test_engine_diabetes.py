@@ -116,3 +116,12 @@ def test_worklist_due_dates(tmp_path):
     work = worklist.items(eng, COUNTY, dt.date(2025, 11, 20), programs=["diabetes"]).to_pylist()
     recheck = [(w["record_no"], w["due_date"], w["days_overdue"]) for w in work if w["service"] == "recheck"]
     assert recheck == [("D2", dt.date(2025, 11, 19), 1)]
+
+
+def test_follow_up_rate_at_least_two_visits_by_the_second_quarter(tmp_path):
+    """D6 随访率（至少2次随访） (seed 002: 第二季度…为95.26%): follow-up days of any mode (glucose or not) by 30 June.
+    D1 Feb+May ✓; D2 Jan+Apr ✓; D4 Mar+Jun ✓; D6 March only ✗; D3 not yet enrolled → 3 of 4 (林泉 1 of 2)."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["D6"]))
+    assert got[("D6", COUNTY)] == (3, 4)
+    assert got[("D6", TOWNSHIP_2)] == (1, 2)
