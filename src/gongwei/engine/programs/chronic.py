@@ -243,11 +243,11 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     if req.needs_measurement:
         counted = counted.filter(counted[req.needs_measurement].notnull())
     visits = effective_visits(counted, req, period)
-    rate_modes = sorted(rate.counted_modes) if rate is not None else []
-    any_visit = fu.group_by("resident_id").aggregate(
-        last_follow_up=fu.service_date.max(),
-        follow_up_days=ibis.cases((fu.mode.isin(rate_modes), fu.service_date), else_=ibis.null("date")).nunique(),
-    )
+    any_agg = {"last_follow_up": fu.service_date.max()}
+    if rate is not None:
+        rate_day = ibis.cases((fu.mode.isin(sorted(rate.counted_modes)), fu.service_date), else_=ibis.null("date"))
+        any_agg["follow_up_days"] = rate_day.nunique()
+    any_visit = fu.group_by("resident_id").aggregate(**any_agg)
 
     # last follow-up with a measurement (any mode): the basis of the control rate
     measured = fu.filter(_measured(fu, spec))
@@ -261,7 +261,6 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     s = s.mutate(
         visits_done=s.visits_done.fill_null(0),
         visits_recorded=s.visits_recorded.fill_null(0),
-        follow_up_days=s.follow_up_days.fill_null(0),
         exams_done=s.exams_done.fill_null(0),
         **{f"visits_q{q}": s[f"visits_q{q}"].fill_null(0) for q in QUARTERS},
     )
@@ -290,6 +289,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled | s.gap_lost_to_follow_up)
                  & ibis.literal(control is not None))
     if rate is not None:
+        s = s.mutate(follow_up_days=s.follow_up_days.fill_null(0))
         s = s.mutate(follow_ups_needed=ibis.literal(rate.min_visits),
                      followed_twice=s.follow_up_days >= rate.min_visits,
                      gap_fewer_than_two_visits=s.follow_up_days < rate.min_visits)
