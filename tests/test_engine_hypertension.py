@@ -28,7 +28,7 @@ from tests.engine_results import by_code
 pytestmark = pytest.mark.django_db
 
 TOWNSHIP_1, TOWNSHIP_2, COUNTY = "360426100000", "360426200000", "360426000000"
-HTN = ["H1", "H2", "H3", "H4"]
+HTN = ["H1", "H2", "H3", "H4", "H6"]
 
 
 def test_year_2025(tmp_path):
@@ -323,3 +323,23 @@ def test_follow_up_rate_at_least_two_visits(tmp_path):
     page = gaps.people(eng, "H6", EAST, parse("2025Q2"))
     assert [(p.record_no, p.reasons) for p in page.people] == [
         ("F1", [("HTN-FU2", "本期随访 1 次，少于 2 次")]), ("F3", [("HTN-FU2", "本期随访 1 次，少于 2 次")])]
+
+
+def test_duckdb_and_pyspark_agree_on_counted_visits_and_lost_to_follow_up(tmp_path, monkeypatch):
+    """The window (minimum interval), the quarter cap and the month arithmetic of 失访 give the same per-person
+    state on both backends."""
+    from gongwei.engine.backends import Engine
+    from tests.engine_fixtures_chronic2 import chronic_region
+
+    _follow_up(monkeypatch, min_interval_days=30)
+    people = [*_PADDING_PEOPLE, ("L1", "1950-01-01", _ENROLLED_2024, "active", ""),
+              ("L4", "1960-06-30", _ENROLLED_2024, "dead", "2025-10-15")]
+    visits = [*_PADDING, ("V1", "L1", "2025-09-30", "1", 130, 80, ""), ("V4", "L4", "2025-08-01", "1", 145, 80, "")]
+    duck = chronic_region(tmp_path, people, visits, _PADDING_EXAMS)
+    spark = Engine(duck.snapshot, "pyspark")
+    keep = ["visits_done", "visits_recorded", "visits_required", "standardized", "controlled", "followed_twice",
+            "gap_lost_to_follow_up"]
+    for period in ("2025", "2025Q3", "2025-11-30"):
+        a, b = _state(duck, period), _state(spark, period)
+        assert {p: [s[k] for k in keep] for p, s in a.items()} == {p: [s[k] for k in keep] for p, s in b.items()}
+    assert _state(duck, "2025")["L1"]["gap_lost_to_follow_up"] is True
