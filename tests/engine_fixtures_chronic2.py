@@ -209,3 +209,36 @@ def build_snapshot(root: Path) -> Snapshot:
 
 def engine(root: Path, backend: str = "duckdb") -> Engine:
     return Engine(build_snapshot(root), backend)
+
+
+def chronic_region(root: Path, people: list[tuple], visits: list[tuple], exams: list[tuple] = (),
+                   program: str = "hypertension", backend: str = "duckdb") -> Engine:
+    """A small region for one chronic rule at a time, all in 城东村.
+
+    ``people``: (record_no, birth_date, enrolment start, status, status_date) — each enrolled in ``program``;
+    ``visits``: (encounter_no, record_no, date, mode, sbp, dbp, fasting_glucose) — blank measurements as "";
+    ``exams``: (encounter_no, record_no, date)."""
+    residents = t(
+        record_no=[p[0] for p in people], name=[f"患者{p[0]}" for p in people], sex=["1"] * len(people),
+        birth_date=[p[1] for p in people], managing_unit=[EAST] * len(people), residence_type=["1"] * len(people),
+        status=[p[3] for p in people], status_date=[p[4] for p in people],
+    )
+    enrollments = t(
+        enrollment_no=["E" + p[0] for p in people], resident=[p[0] for p in people], program=[program] * len(people),
+        org_unit=[EAST] * len(people), start_date=[p[2] for p in people],
+    )
+    follow_ups = t(
+        encounter_no=[v[0] for v in visits], resident=[v[1] for v in visits], program=[program] * len(visits),
+        service_date=[v[2] for v in visits], mode=[v[3] for v in visits], sbp=[str(v[4]) for v in visits],
+        dbp=[str(v[5]) for v in visits], fasting_glucose=[str(v[6]) for v in visits],
+        classification=["1"] * len(visits), org_unit=[EAST] * len(visits), enrollment=["E" + v[1] for v in visits],
+    )
+    tables = {"org_units": ORG_UNITS, "residents": residents, "enrollments": enrollments,
+              "chronic_follow_ups": follow_ups}
+    if exams:
+        tables["health_examinations"] = t(
+            encounter_no=[x[0] for x in exams], resident=[x[1] for x in exams], service_date=[x[2] for x in exams],
+            trigger=[program] * len(exams), org_unit=[EAST] * len(exams))
+    result = entry.submit(tables, actor="test", kind="test")
+    assert not result.issues, result.issues[:5]
+    return Engine(Snapshot.open(take_snapshot(root)), backend)

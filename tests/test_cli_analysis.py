@@ -46,7 +46,7 @@ def test_gaps_and_worklist(tmp_path, capsys, settings):
     snap = build_snapshot(tmp_path / "snapshots")
     assert main(["gaps", "--indicator", "H2", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder)]) == 0
     text = capsys.readouterr().out
-    assert "缺口人员共 2 人" in text and "本期面对面随访 3 次，少于应随访 4 次" in text and "本年未做健康体检" in text
+    assert "缺口人员共 2 人" in text and "本期有效面对面随访 3 次，少于应随访 4 次" in text and "本年未做健康体检" in text
     assert main(["worklist", "--org", "360426100202", "--as-of", "2025-08-15", "--snapshot", str(snap.folder)]) == 0
     assert "血压控制不满意2周内复诊" in capsys.readouterr().out
 

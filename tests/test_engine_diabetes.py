@@ -1,7 +1,7 @@
 """Type-2 diabetes indicators D1–D4 on a hand-built region (tests/engine_fixtures_chronic2.py); counts worked out by hand.
 
-Patients (2025; rule: ≥ 4 face-to-face follow-ups, pro-rated by covered quarters, + a health exam in the year;
-control = last follow-up with a fasting glucose < 7.0 mmol/L):
+Patients (2025; rule: ≥ 4 face-to-face follow-ups with a fasting glucose, one a quarter at most counted, pro-rated
+by covered quarters, + a health exam in the year; control = last follow-up with a fasting glucose < 7.0 mmol/L):
 - D1, 城东村 (蒲亭): enrolled 2024; clinic visits Feb/May/Aug/Nov (FPG 8.1, 7.4, 6.8, 6.9); exam June.
   → managed, standardized, controlled (6.9 < 7.0).
 - D2, 城东村: enrolled 2023; clinic Jan (6.5), home Apr (6.2), clinic Jul (6.6), **phone** Nov (7.0); exam March.
@@ -10,10 +10,11 @@ control = last follow-up with a fasting glucose < 7.0 mmol/L):
 - D3, 城西村 (蒲亭): enrolled 10 July 2025 → covers Q3 and Q4 → needs 4×2/4 = 2; home visits Aug (8.0, class
   控制不满意) and Oct (6.9); exam Sept. → managed, standardized, controlled.
 - D4, 林泉村 (林泉): enrolled 2022; clinic visits Mar/Jun/Sep (6.0) and Dec **without glucose**; exam only in 2024.
-  → managed; no 2025 exam → not standardized; last *measured* visit Sep 6.0 → controlled.
+  → managed; no 2025 exam and 3 visits with glucose < 4 → not standardized; last *measured* visit Sep 6.0, and
+  the December visit means the patient is not lost → controlled.
 - D5, 城东村: moved out 30 Nov 2024 → closed before the period → not counted.
-- D6, 林泉村: enrolled 2024; one clinic visit in March without glucose; no exam. → managed; 1 < 4 visits and no
-  exam → not standardized (two reasons); no glucose recorded → not controlled.
+- D6, 林泉村: enrolled 2024; one clinic visit in March without glucose; no exam. → managed; 0 < 4 counted visits
+  and no exam → not standardized (two reasons); no glucose recorded → not controlled.
 So 蒲亭: managed 3, standardized 2 (D1, D3), controlled 2 (D1, D3); 林泉: 2, 0, 1 (D4); county: 5, 2, 3.
 Task numbers (task_diabetes) 2025: 城东 6 + 城西 2 → 蒲亭 8; 林泉 5 (township entry) → county 13.
 """
@@ -64,15 +65,19 @@ def test_gap_list_explains_each_person(tmp_path):
     page = gaps.people(eng, "D2", COUNTY, parse("2025"))
     assert page.total == 3
     by_record = {p.record_no: p.reasons for p in page.people}
+    # a visit counts only with its fasting glucose ("每年提供4次免费空腹血糖检测，至少进行4次面对面随访" [V 4]):
+    # D4's December visit has none → 3 counted; D6's one March visit has none → 0 counted.
     assert by_record == {
-        "D2": [("DM-VISITS", "本期面对面随访 3 次，少于应随访 4 次")],
-        "D4": [("DM-EXAM", "本年未做健康体检")],
-        "D6": [("DM-VISITS", "本期面对面随访 1 次，少于应随访 4 次"), ("DM-EXAM", "本年未做健康体检")],
+        "D2": [("DM-VISITS", "本期有效面对面随访（测空腹血糖）3 次，少于应随访 4 次")],
+        "D4": [("DM-VISITS", "本期有效面对面随访（测空腹血糖）3 次，少于应随访 4 次"), ("DM-EXAM", "本年未做健康体检")],
+        "D6": [("DM-VISITS", "本期有效面对面随访（测空腹血糖）0 次，少于应随访 4 次"), ("DM-EXAM", "本年未做健康体检")],
     }
     control = gaps.people(eng, "D3", COUNTY, parse("2025"))
     assert {p.record_no: p.reasons for p in control.people} == {
         "D2": [("DM-FPG", "末次随访空腹血糖 7.0 mmol/L 未控制")],
-        "D6": [("DM-NOFPG", "本期随访无空腹血糖记录")],
+        # D6's only follow-up (15 March) is more than 3 months before 31 Dec → also lost to follow-up (失访)
+        "D6": [("DM-NOFPG", "本期随访无空腹血糖记录"),
+               ("DM-LOST", "末次随访 2025-03-15 后超过 3 个月未随访，按失访计为未控制")],
     }
     assert gaps.people(eng, "D2", COUNTY, parse("2025"), part="numerator").total == 2
     assert "无法逐人列出" in gaps.people(eng, "D1", COUNTY, parse("2025")).note
@@ -90,9 +95,10 @@ def test_worklist_agrees_with_gap_reasons(tmp_path):
         reasons = {(p.record_no, codes[c]) for p in page.people for c, _ in p.reasons}
         assert overdue == reasons, as_of
         seen |= overdue
-    # nobody is behind on 31 March; D6 from 30 June; D2 (visits) and D4, D6 (exam) at the year end
-    assert seen == {("D6", "visits_below_required"), ("D2", "visits_below_required"), ("D4", "no_annual_exam"),
-                    ("D6", "no_annual_exam")}
+    # 31 March: D6's March visit has no glucose → 0 of 1 → behind; D2 and D4 (visits: D4's December visit has
+    # no glucose) and D4, D6 (exam) at the year end
+    assert seen == {("D6", "visits_below_required"), ("D2", "visits_below_required"), ("D4", "visits_below_required"),
+                    ("D4", "no_annual_exam"), ("D6", "no_annual_exam")}
 
 
 def test_worklist_due_dates(tmp_path):
@@ -110,3 +116,12 @@ def test_worklist_due_dates(tmp_path):
     work = worklist.items(eng, COUNTY, dt.date(2025, 11, 20), programs=["diabetes"]).to_pylist()
     recheck = [(w["record_no"], w["due_date"], w["days_overdue"]) for w in work if w["service"] == "recheck"]
     assert recheck == [("D2", dt.date(2025, 11, 19), 1)]
+
+
+def test_follow_up_rate_at_least_two_visits_by_the_second_quarter(tmp_path):
+    """D6 随访率（至少2次随访） (seed 002: 第二季度…为95.26%): follow-up days of any mode (glucose or not) by 30 June.
+    D1 Feb+May ✓; D2 Jan+Apr ✓; D4 Mar+Jun ✓; D6 March only ✗; D3 not yet enrolled → 3 of 4 (林泉 1 of 2)."""
+    eng = engine(tmp_path)
+    got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["D6"]))
+    assert got[("D6", COUNTY)] == (3, 4)
+    assert got[("D6", TOWNSHIP_2)] == (1, 2)

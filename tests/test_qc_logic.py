@@ -3,12 +3,10 @@ L-08 ("有" without details), with ages right at each program's bounds."""
 
 from __future__ import annotations
 
-import dataclasses
-from types import MappingProxyType
-
 import pytest
 
-from gongwei.engine import quality
+from gongwei.spec.followup import BloodPressureTarget
+from gongwei.spec.programs import hypertension
 from gongwei.spec.rules import ByYear
 from tests.qc_fixtures import V_EAST, build, findings, flagged, message, people, rows
 
@@ -99,6 +97,7 @@ def _follow_up_region(tmp_path):
             {"encounter_no": "C6", "resident": "Y", "sbp": "150", "dbp": "95", "program": "diabetes"},
             {"encounter_no": "C7", "resident": "P", "sbp": "145", "dbp": "85"},            # 65 that day
             {"encounter_no": "C8", "resident": "Y", "sbp": "145", "dbp": "85"},            # 63 that day
+            {"encounter_no": "C9", "resident": "P", "sbp": "150", "dbp": "85"},            # 65 that day
             # L-07: 控制满意 needs fasting glucose < 7.0
             {"encounter_no": "G1", "resident": "P", "program": "diabetes", "fasting_glucose": "6.9"},
             {"encounter_no": "G2", "resident": "P", "program": "diabetes", "fasting_glucose": "7.0"},
@@ -122,7 +121,10 @@ def _follow_up_region(tmp_path):
 def test_visit_class_and_details(tmp_path):
     eng = _follow_up_region(tmp_path)
     found = findings(eng, ["L-06", "L-07", "L-08"])
-    assert flagged(found, "L-06") == ["C2", "C3", "C7", "C8"]
+    # 控制满意 needs < 140/90, and SBP < 150 from 65 on the visit date (hypertension.CONTROL, 3rd edition):
+    # C7 (65, 145/85) is controlled; C9 (65, 150/85) is not; C8 (63, 145/85) is not.
+    assert flagged(found, "L-06") == ["C2", "C3", "C8", "C9"]
+    assert message(found, "L-06", "C9") == "随访分类为控制满意，但血压 150/85 ≥ 150/90"
     assert flagged(found, "L-07") == ["G2"]
     assert flagged(found, "L-08") == ["N1", "N3", "N4"]
     assert message(found, "L-06", "C2") == "随访分类为控制满意，但血压 140/80 ≥ 140/90"
@@ -132,15 +134,42 @@ def test_visit_class_and_details(tmp_path):
     assert message(found, "L-08", "N4") == "药物不良反应为“有”但未填写具体表现；转诊未填写原因；转诊未填写机构及科别"
 
 
-def test_elderly_blood_pressure_target(tmp_path, monkeypatch):
-    """A province applying 150/90 from 65: the 65-year-old's 145/85 is controlled, the 63-year-old's is not."""
-    rule = quality.rules()["L-06"]
-    params = {**rule.params.for_year(2025), "elderly_age": 65}
-    patched = {**quality.rules(), "L-06": dataclasses.replace(rule, params=ByYear({2017: MappingProxyType(params)}))}
-    monkeypatch.setattr(quality, "rules", lambda: patched)
+def test_region_counting_every_age_against_140(tmp_path, monkeypatch):
+    """A province (code prefix 36, the fixture's root 江西省) that counts every age against 140/90 overrides the
+    rulebook's target: the 65-year-old's 145/85 (C7) is then flagged too."""
+    monkeypatch.setattr(hypertension, "REGIONAL_CONTROL", {"36": ByYear({2017: BloodPressureTarget(sbp=140, dbp=90)})})
     found = findings(_follow_up_region(tmp_path), ["L-06"])
-    assert flagged(found, "L-06") == ["C2", "C3", "C8"]
-    assert message(found, "L-06", "C8") == "随访分类为控制满意，但血压 145/85 ≥ 140/90"
+    assert flagged(found, "L-06") == ["C2", "C3", "C7", "C8", "C9"]
+    assert message(found, "L-06", "C7") == "随访分类为控制满意，但血压 145/85 ≥ 140/90"
+
+
+def test_visit_class_and_control_rate_agree(tmp_path, monkeypatch):
+    """H3 and L-06 read one target, so a last visit classed 控制满意 is controlled in H3 exactly when L-06 does
+    not flag it. A65 is 65 on 5 Nov 2025 (born 1 Jan 1960), A64 turns 65 the day after; both 145/85, 控制满意.
+    Default (SBP < 150 from 65): A65 controlled, not flagged; A64 not controlled, flagged.
+    Region 36 at 140/90 for every age: neither controlled, both flagged."""
+    from gongwei.engine import registry
+    from gongwei.spec.periods import parse
+
+    def build_region(root):
+        return build(root, {
+            **people([{"record_no": "A65", "birth_date": "1960-01-01"}, {"record_no": "A64", "birth_date": "1960-11-06"}]),
+            "enrollments": rows(_ENR, [{"enrollment_no": "E65", "resident": "A65", "program": "hypertension"},
+                                       {"enrollment_no": "E64", "resident": "A64", "program": "hypertension"}]),
+            "chronic_follow_ups": rows({**_FU, "service_date": "2025-11-05", "sbp": "145", "dbp": "85"}, [
+                {"encounter_no": "F65", "resident": "A65"}, {"encounter_no": "F64", "resident": "A64"}]),
+        })
+
+    def both(eng):
+        state = registry.state(eng, "hypertension", parse("2025")).to_pyarrow().to_pylist()
+        records = {r["id"]: r["record_no"]
+                   for r in eng.table("residents").select("id", "record_no").to_pyarrow().to_pylist()}
+        controlled = sorted(records[r["resident_id"]] for r in state if r["controlled"])
+        return controlled, flagged(findings(eng, ["L-06"]), "L-06")
+
+    assert both(build_region(tmp_path / "a")) == (["A65"], ["F64"])
+    monkeypatch.setattr(hypertension, "REGIONAL_CONTROL", {"36": ByYear({2017: BloodPressureTarget(sbp=140, dbp=90)})})
+    assert both(build_region(tmp_path / "b")) == ([], ["F64", "F65"])
 
 
 def test_duckdb_and_pyspark_agree_on_every_rule(tmp_path):

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
+from gongwei.spec.rules import ByYear
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpMode
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class FollowUpRequirement:
     """What makes a managed patient *standardized-managed* (规范管理) for a year (domain-spec.md §4.3).
 
-    ``min_visits`` follow-ups in ``counted_modes`` in the year; if ``per_quarter``, at least one in every
-    quarter the patient was enrolled; if ``annual_exam``, one health examination in the year; patients
-    enrolled mid-year need ``ceil(min_visits × months enrolled / 12)`` when ``prorate_mid_year``.
-    Progress periods (quarter-to-date, as-of) pro-rate the same way by the share of the year elapsed.
+    **Required visits (mid-year pro-rating).** A quarter is *covered* when the patient was under management on
+    its last day (and that day lies in the period); a patient needs ``floor(min_visits × covered quarters / 4)``
+    visits. The year's visits are owed quarter by quarter — "按季度随访，每年至少4次面对面随访" (Kunming's
+    reading of 国家基本公共卫生服务规范（第三版）[V 4b]) — so a quarter the patient was not managed through owes
+    nothing, and a fractional share (``min_visits`` not divisible by 4) is not owed. The same rule gives
+    progress periods (至第二季度, as-of dates) their share of the year. With ``min_visits`` = 4 this is one
+    visit per covered quarter: enrolled January–March 4, April–June 3, July–September 2, October–December 1
+    (enrolled on a quarter's last day counts that quarter).
+
+    **Which visits count** (有效随访): follow-ups in ``counted_modes``; with ``needs_measurement`` only those
+    recording that field (diabetes: the fasting glucose that goes with each of the four visits); several on
+    one day count once; with ``spread_by_quarter`` at most ``ceil(min_visits / 4)`` in one calendar quarter
+    count (four visits in one December week are one visit); with ``min_interval_days`` a visit counts only
+    when at least that many days after the patient's previous recorded visit of the counted kind.
+
+    **Standardized**: counted visits ≥ required; if ``per_quarter``, also one in every covered quarter (a gap
+    of its own); if ``annual_exam``, one health examination in the year (full-year periods only).
     """
 
     min_visits: int
@@ -23,15 +41,24 @@ class FollowUpRequirement:
     per_quarter: bool = False
     annual_exam: bool = True
     prorate_mid_year: bool = True
+    spread_by_quarter: bool = False
+    min_interval_days: int | None = None
+    needs_measurement: str | None = None  # a chronic_follow_ups column that must be recorded
 
     @property
     def counts_phone(self) -> bool:
         return FollowUpMode.PHONE in self.counted_modes
 
+    @property
+    def per_quarter_cap(self) -> int:
+        """How many visits in one quarter count at most when ``spread_by_quarter``."""
+        return -(-self.min_visits // 4)
+
 
 @dataclass(frozen=True)
 class BloodPressureTarget:
-    """Controlled when SBP < ``sbp`` and DBP < ``dbp``; optionally a looser SBP from ``elderly_age``."""
+    """Controlled when SBP < ``sbp`` and DBP < ``dbp``; from ``elderly_age`` (completed years on the day of the
+    measurement) the SBP limit is ``elderly_sbp`` instead."""
 
     sbp: int
     dbp: int
@@ -56,3 +83,28 @@ class GlucoseTarget:
     @property
     def fasting_glucose_tenths(self) -> int:
         return int(self.fasting_glucose * 10)
+
+
+@dataclass(frozen=True)
+class LostToFollowUp:
+    """失访: a managed patient whose last follow-up in the period (any mode, measured or not) is more than
+    ``months`` calendar months before the end of their time under management in the period (the period end,
+    or the closing date / enrolment end when earlier) is lost to follow-up and counts as not controlled."""
+
+    months: int
+
+
+@dataclass(frozen=True)
+class FollowUpRate:
+    """随访率（至少N次随访）: managed patients with at least ``min_visits`` follow-ups (distinct days) in
+    ``counted_modes`` in the period so far."""
+
+    min_visits: int
+    counted_modes: frozenset[str] = frozenset(FollowUpMode)
+
+
+def by_region(default: ByYear[T], regional: Mapping[str, ByYear[T]], year: int, region_code: str = "") -> T:
+    """``default`` for ``year``, unless a region whose code prefixes ``region_code`` overrides it (the longest
+    matching prefix wins, as for targets and quality rules)."""
+    best = max((p for p in regional if region_code.startswith(p)), key=len, default=None)
+    return regional[best].for_year(year) if best is not None else default.for_year(year)

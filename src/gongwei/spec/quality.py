@@ -116,8 +116,8 @@ RULES: tuple[QcRule, ...] = (
            params=_p(hypertension=35, diabetes=35, elderly=65, child_max=6, maternal_min=15, maternal_max=49),
            message="{program}纳入时年龄 {age} 岁，不符合 {rule}"),
     QcRule("L-06", "高血压随访分类与血压不符", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-06", "B"),
-           # elderly_age/elderly_sbp: a province applying 150/90 from 65 sets elderly_age=65 (§3.2 L-06)
-           params=_p(sbp=140, dbp=90, elderly_age=None, elderly_sbp=150),
+           # the target is hypertension.control_for(year, region) — the one H3 uses (150/90 from 65 by default)
+           params=_p(target="hypertension.CONTROL / REGIONAL_CONTROL"),
            message="随访分类为控制满意，但血压 {sbp}/{dbp} ≥ {sbp_limit}/{dbp_limit}"),
     QcRule("L-07", "糖尿病随访分类与血糖不符", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-07", "B"),
            params=_p(fasting_glucose=7.0), message="随访分类为控制满意，但空腹血糖 {fasting_glucose} ≥ {limit}"),

@@ -2,16 +2,25 @@
 
 Semantics of :class:`gongwei.spec.followup.FollowUpRequirement`, evaluated per person:
 
-* **managed** (已管理): enrolled at some time in the period, record not merged, not closed before it.
-* **required visits**: ``min_visits × covered quarters ÷ 4`` (integer division), where a quarter is
-  covered when the person was enrolled on its last day and that day is within the period. A full year
-  needs 4; "至第二季度" needs 2; a patient enrolled in July needs 2 by December.
-* **standardized** (规范管理): counted-mode visits ≥ required; with ``per_quarter``, one in every covered
+* **managed** (已管理): enrolled at some time in the period, record not merged, not closed before it (people
+  closed during the period or later still count for the period they were served in), and — for a program with
+  ``MIN_AGE`` — that age reached by the end of their management in the period (birth date unknown: kept).
+* **required visits**: ``floor(min_visits × covered quarters ÷ 4)``, where a quarter is covered when the person
+  was enrolled on its last day and that day is within the period. A full year needs 4; "至第二季度" needs 2;
+  a patient enrolled in July needs 2 by December (the rule and its source: FollowUpRequirement).
+* **counted visits** (``visits_done``, 有效随访): follow-ups in ``counted_modes`` (with ``needs_measurement``
+  recorded), one per day, at most ``per_quarter_cap`` a calendar quarter with ``spread_by_quarter``, and only
+  ``min_interval_days`` after the previous such visit when that is set. ``visits_recorded`` is the raw count.
+* **standardized** (规范管理): counted visits ≥ required; with ``per_quarter``, one in every covered
   quarter; with ``annual_exam``, a health examination in the year — required only for full-year periods
   (a progress report cannot demand the year's exam yet).
 * **controlled** (控制): the last follow-up in the period with a measurement meets the control target
-  (:class:`~gongwei.spec.followup.BloodPressureTarget` or :class:`~gongwei.spec.followup.GlucoseTarget`,
-  glucose compared in whole tenths of mmol/L). A program without ``CONTROL`` (COPD) has no controlled people.
+  (:class:`~gongwei.spec.followup.BloodPressureTarget` for the year and the snapshot's region, the elderly SBP
+  limit by age on the day of that visit; or :class:`~gongwei.spec.followup.GlucoseTarget`, compared in whole
+  tenths of mmol/L), and the patient is not lost to follow-up (``LOST_TO_FOLLOW_UP``: no follow-up of any kind
+  in the last N months of their management in the period). A program without ``CONTROL`` (COPD) has no
+  controlled people.
+* **followed_twice** (随访率（至少2次随访）, with ``FOLLOW_UP_RATE``): at least N follow-up days in the period.
 * A program with ``START_YEAR`` (COPD, 2024) has nobody managed in earlier periods.
 
 The cohort and quarter helpers are shared with the SMI evaluator (:mod:`gongwei.engine.programs.smi`).
@@ -49,10 +58,12 @@ def residents(eng: Engine, period: Period, units: list[int] | None) -> ibis.Tabl
     return res.mutate(closed_on=ibis.cases((closed, res.status_date), else_=ibis.null("date")))
 
 
-def cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -> ibis.Table:
+def cohort(eng: Engine, program: str, period: Period, units: list[int] | None,
+           min_age: int | None = None) -> ibis.Table:
     """People enrolled in ``program`` at some time in ``period`` (record not merged, not closed before it),
     with their enrolment window clipped to the period (``window_from``/``window_to``) and to the year
-    (``window_to_full``, for due dates beyond the period end)."""
+    (``window_to_full``, for due dates beyond the period end); with ``min_age``, only those of that age on
+    ``window_to`` (or of unknown birth date)."""
     start, end = ibis.date(period.start), ibis.date(period.end)
     enr = eng.table("enrollments")
     enr = enr.filter((enr.program == program) & (enr.start_date <= end)
@@ -70,7 +81,7 @@ def cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -
     # for due dates beyond the period end: enrolment as far as it is known, within the year
     year_end = ibis.date(dt.date(period.end.year, 12, 31))
     enrolled_to_full = ibis.least(joined.enrolled_to_open, year_end, joined.closed_on.fill_null(year_end))
-    return joined.select(
+    out = joined.select(
         resident_id=joined.resident_id,
         managing_unit_id=joined.managing_unit_id,
         birth_date=joined.birth_date,
@@ -78,6 +89,22 @@ def cohort(eng: Engine, program: str, period: Period, units: list[int] | None) -
         window_to=window_to,
         window_to_full=enrolled_to_full,
     )
+    if min_age is not None:
+        out = out.filter((age_years(out.birth_date, out.window_to) >= min_age).fill_null(True))
+    return out
+
+
+def age_years(birth: ibis.ir.DateValue, on: ibis.ir.DateValue) -> ibis.ir.IntegerValue:
+    """Completed years of age on ``on`` (date parts only: portable across backends)."""
+    before_birthday = (on.month() * 100 + on.day()) < (birth.month() * 100 + birth.day())
+    return (on.year() - birth.year()) - before_birthday.cast("int64")
+
+
+def region_code(eng: Engine) -> str:
+    """The code of the snapshot's root unit: the region whose rule overrides apply."""
+    orgs = eng.table("org_units")
+    roots = orgs.filter(orgs.parent_id.isnull()).select("code").to_pyarrow()
+    return roots.column("code")[0].as_py() if roots.num_rows else ""
 
 
 def with_requirements(people: ibis.Table, req: FollowUpRequirement, period: Period) -> ibis.Table:
@@ -114,6 +141,29 @@ def visit_counts(counted: ibis.Table, period: Period) -> ibis.Table:
         qs, qe = dt.date(year, mm, dd), dt.date(year, *QUARTER_ENDS[q - 1])
         agg[f"visits_q{q}"] = ((counted.service_date >= ibis.date(qs)) & (counted.service_date <= ibis.date(qe))).cast("int64").sum()
     return counted.group_by("resident_id").aggregate(**agg)
+
+
+def effective_visits(counted: ibis.Table, req: FollowUpRequirement, period: Period) -> ibis.Table:
+    """Per person: ``visits_done`` (counted visits, see the module docstring), ``visits_recorded`` and
+    ``visits_q1..4`` (visit days in each quarter of the period's year)."""
+    days = counted.select("resident_id", "service_date").distinct()
+    if req.min_interval_days:
+        prev = days.service_date.lag().over(ibis.window(group_by=days.resident_id, order_by=days.service_date))
+        days = days.mutate(prev_date=prev)
+        days = days.filter(days.prev_date.isnull()
+                           | (days.prev_date + ibis.interval(days=req.min_interval_days) <= days.service_date))
+    year = period.end.year
+    agg = {"visits_recorded": days.count()}
+    for q, (mm, dd) in zip(QUARTERS, QUARTER_STARTS, strict=True):
+        qs, qe = dt.date(year, mm, dd), dt.date(year, *QUARTER_ENDS[q - 1])
+        in_q = (days.service_date >= ibis.date(qs)) & (days.service_date <= ibis.date(qe))
+        agg[f"visits_q{q}"] = in_q.cast("int64").sum()
+    per = days.group_by("resident_id").aggregate(**agg)
+    if req.spread_by_quarter:
+        done = sum(ibis.least(per[f"visits_q{q}"], req.per_quarter_cap) for q in QUARTERS)
+    else:
+        done = per.visits_recorded
+    return per.mutate(visits_done=done)
 
 
 def exam_counts(eng: Engine, period: Period) -> ibis.Table:
@@ -173,8 +223,14 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     start_year = getattr(spec, "START_YEAR", None)
     in_force = start_year is None or period.year >= start_year
     req = spec.FOLLOW_UP.for_year(period.year if in_force else start_year)
-    control = spec.CONTROL.for_year(period.year) if hasattr(spec, "CONTROL") and in_force else None
-    people = cohort(eng, program, period, units)
+    control = None
+    if hasattr(spec, "control_for") and in_force:
+        control = spec.control_for(period.year, region_code(eng))
+    elif hasattr(spec, "CONTROL") and in_force:
+        control = spec.CONTROL.for_year(period.year)
+    lost = spec.LOST_TO_FOLLOW_UP.for_year(period.year) if hasattr(spec, "LOST_TO_FOLLOW_UP") else None
+    rate = spec.FOLLOW_UP_RATE.for_year(period.year) if hasattr(spec, "FOLLOW_UP_RATE") else None
+    people = cohort(eng, program, period, units, min_age=getattr(spec, "MIN_AGE", None))
     if not in_force:
         people = people.filter(ibis.literal(False))
     start, end = ibis.date(period.start), ibis.date(period.end)
@@ -184,7 +240,14 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     fu = fu.filter((fu.program == program) & ~fu.is_void & (fu.service_date >= start) & (fu.service_date <= end))
     fu = fu.join(people.select("resident_id", "window_from", "window_to"), "resident_id")
     counted = fu.filter(fu.mode.isin(sorted(req.counted_modes)))
-    visits = visit_counts(counted, period)
+    if req.needs_measurement:
+        counted = counted.filter(counted[req.needs_measurement].notnull())
+    visits = effective_visits(counted, req, period)
+    any_agg = {"last_follow_up": fu.service_date.max()}
+    if rate is not None:
+        rate_day = ibis.cases((fu.mode.isin(sorted(rate.counted_modes)), fu.service_date), else_=ibis.null("date"))
+        any_agg["follow_up_days"] = rate_day.nunique()
+    any_visit = fu.group_by("resident_id").aggregate(**any_agg)
 
     # last follow-up with a measurement (any mode): the basis of the control rate
     measured = fu.filter(_measured(fu, spec))
@@ -194,9 +257,10 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         resident_id="resident_id", last_date="service_date", last_sbp="sbp", last_dbp="dbp",
         last_glucose="fasting_glucose", last_class="classification", last_next_visit="next_visit_date")
 
-    s = left(left(left(people, visits), last), exam_counts(eng, period))
+    s = left(left(left(left(people, visits), any_visit), last), exam_counts(eng, period))
     s = s.mutate(
         visits_done=s.visits_done.fill_null(0),
+        visits_recorded=s.visits_recorded.fill_null(0),
         exams_done=s.exams_done.fill_null(0),
         **{f"visits_q{q}": s[f"visits_q{q}"].fill_null(0) for q in QUARTERS},
     )
@@ -204,18 +268,31 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     standardized = ~(s.gap_visits_below_required | s.gap_no_annual_exam
                      | s.gap_no_visit_q1 | s.gap_no_visit_q2 | s.gap_no_visit_q3 | s.gap_no_visit_q4)
     if control is not None:
-        controlled_now = _controlled(s, control, period)
+        controlled_now = _controlled(s, control)
         no_measurement = s.last_date.isnull()
         uncontrolled = s.last_date.notnull() & ~controlled_now.fill_null(False)
     else:
         no_measurement = uncontrolled = ibis.literal(False)
+    if control is not None and lost is not None:
+        # months before the end of management in the period with no follow-up of any kind → 失访
+        lost_now = s.last_follow_up.notnull() & (s.last_follow_up + ibis.interval(months=lost.months) < s.window_to)
+    else:
+        lost_now = ibis.literal(False)
     s = s.mutate(
         managed=ibis.literal(True),
         standardized=standardized,
         gap_no_measurement=no_measurement,
         gap_last_uncontrolled=uncontrolled,
+        gap_lost_to_follow_up=lost_now,
+        lost_months=ibis.literal(lost.months if lost is not None else 0),
     )
-    s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled) & ibis.literal(control is not None))
+    s = s.mutate(controlled=~(s.gap_no_measurement | s.gap_last_uncontrolled | s.gap_lost_to_follow_up)
+                 & ibis.literal(control is not None))
+    if rate is not None:
+        s = s.mutate(follow_up_days=s.follow_up_days.fill_null(0))
+        s = s.mutate(follow_ups_needed=ibis.literal(rate.min_visits),
+                     followed_twice=s.follow_up_days >= rate.min_visits,
+                     gap_fewer_than_two_visits=s.follow_up_days < rate.min_visits)
     days = spec.NEXT_VISIT_DAYS
     recheck_days = {str(k): d for k, d in days.items() if d < max(days.values())} if days else {}
     recheck_due = ibis.cases(
@@ -235,12 +312,13 @@ def _measured(fu: ibis.Table, spec: ModuleType) -> ibis.ir.BooleanValue:
     return fu.fasting_glucose.notnull()
 
 
-def _controlled(s: ibis.Table, control: BloodPressureTarget | GlucoseTarget, period: Period) -> ibis.ir.BooleanValue:
+def _controlled(s: ibis.Table, control: BloodPressureTarget | GlucoseTarget) -> ibis.ir.BooleanValue:
     if isinstance(control, BloodPressureTarget):
         sbp_limit = ibis.literal(control.sbp)
         if control.elderly_age is not None and control.elderly_sbp is not None:
-            cutoff = period.end.replace(year=period.end.year - control.elderly_age)
-            sbp_limit = ibis.cases((s.birth_date <= ibis.date(cutoff), control.elderly_sbp), else_=control.sbp)
+            # the age the village doctor saw: completed years on the day of the measured visit (as QC rule L-06)
+            elderly = (age_years(s.birth_date, s.last_date) >= control.elderly_age).fill_null(False)
+            sbp_limit = ibis.cases((elderly, control.elderly_sbp), else_=control.sbp)
         return (s.last_sbp < sbp_limit) & (s.last_dbp < control.dbp)
     if isinstance(control, GlucoseTarget):
         # glucose is recorded with one decimal: compare whole tenths of mmol/L, never floats (ADR 007)

@@ -9,6 +9,7 @@ import ibis
 from gongwei.engine.programs.records import blank
 from gongwei.engine.quality import Check
 from gongwei.engine.quality.identity import age_years, encounter_findings, param_tenths, tenths
+from gongwei.spec.programs import hypertension
 from gongwei.spec.vocab import FollowUpClass, Program, Sex
 
 FOLLOW_UPS = "chronic_follow_ups"
@@ -67,17 +68,19 @@ def _controlled(check: Check, program: Program) -> ibis.Table:
 
 
 def bp_class(check: Check) -> ibis.Table:
-    """L-06: a hypertension visit classed 控制满意 whose blood pressure is at or above the control target. With
-    ``elderly_age`` set (a province applying 150/90 from 65), ``elderly_sbp`` is the target from that age on the
-    visit date."""
-    p = check.params
+    """L-06: a hypertension visit classed 控制满意 whose blood pressure is at or above the control target.
+
+    The target is the hypertension rulebook's (``hypertension.control_for``: by year and region), the one the
+    control rate H3 uses, so the visit class and H3 never disagree: 140/90, and from ``elderly_age`` (completed
+    years on the visit date) the SBP limit ``elderly_sbp`` (3rd edition: 150 from 65)."""
+    target = hypertension.control_for(check.period.year, check.region_code)
     fu = _controlled(check, Program.HYPERTENSION)
-    sbp_limit = ibis.literal(int(p["sbp"]))
-    if p.get("elderly_age") is not None:
+    sbp_limit = ibis.literal(target.sbp)
+    if target.elderly_age is not None and target.elderly_sbp is not None:
         fu = _with_person(fu, check)
-        sbp_limit = ibis.cases((age_years(fu.birth_date, fu.service_date) >= int(p["elderly_age"]),
-                                int(p["elderly_sbp"])), else_=sbp_limit)
-    fu = fu.mutate(sbp_limit=sbp_limit, dbp_limit=ibis.literal(int(p["dbp"])))
+        elderly = (age_years(fu.birth_date, fu.service_date) >= target.elderly_age).fill_null(False)
+        sbp_limit = ibis.cases((elderly, target.elderly_sbp), else_=sbp_limit)
+    fu = fu.mutate(sbp_limit=sbp_limit, dbp_limit=ibis.literal(target.dbp))
     fu = fu.filter(((fu.sbp >= fu.sbp_limit) | (fu.dbp >= fu.dbp_limit)).fill_null(False))
     return encounter_findings(fu, FOLLOW_UPS, sbp=fu.sbp, dbp=fu.dbp, sbp_limit=fu.sbp_limit, dbp_limit=fu.dbp_limit)
 

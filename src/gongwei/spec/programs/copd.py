@@ -1,8 +1,10 @@
 """慢阻肺病患者健康服务 — COPD patient health service, added 2024 (domain-spec.md §2.14, §5, §10).
 
-The 2024 service specification was **not found** (domain-spec.md §2.14, §11.3): age floor, number of follow-ups
-a year and their content are unverified. COPD is therefore a configurable chronic program — enrolment, N
-follow-ups a year, one annual exam — with N set below and tagged U (configurable) until the notice is read.
+The 2024 service specification (慢阻肺病患者健康服务规范（试行）) was **not found** (domain-spec.md §2.14, §11.3;
+searched again for gongwei issue 8 — the stored pages hold only the 2024-09-13 announcement [V 52]: "为辖区内的
+已确诊慢阻肺病患者建立健康档案，并免费提供追踪查访、常规检查等健康服务"). Age floor, number of follow-ups a year and
+their content stay unverified. COPD is therefore a configurable chronic program — already-diagnosed patients,
+N follow-ups a year (one a day counted), one annual exam — with N set below and tagged U until the text is read.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gongwei.spec.followup import FollowUpRequirement, GlucoseTarget
+from gongwei.spec.followup import FollowUpRate, FollowUpRequirement, GlucoseTarget, LostToFollowUp
 from gongwei.spec.rules import (
     ByYear,
     Comparator,
@@ -25,21 +25,34 @@ from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 PROGRAM = Program.DIABETES
 SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范", "V")
 
-# Who: residents aged 35 and over with type-2 diabetes [V 5][V 6].
+# Who: residents aged 35 and over with type-2 diabetes — "辖区内35岁及以上常住居民中2型糖尿病患者" (国家基本公共
+# 卫生服务规范（第三版）2型糖尿病患者健康管理服务规范 [V 4][V 5][V 6]). The cohort counts a patient once they are 35
+# on the period's last day (or on the day their management ended, if earlier).
 MIN_AGE = 35
 
-# Standardized management: 4 free fasting-glucose tests and ≥ 4 face-to-face follow-ups a year [V 4], one
-# annual health exam [B]; mid-year enrollees pro-rated [B]. Phone visits do not count by default (as for
-# hypertension; "(不区分随访方式)" indicator variants count them — switch ``counted_modes``).
+# Standardized management: "每年提供4次免费空腹血糖检测，至少进行4次面对面随访" (国家基本公共卫生服务规范（第三版）,
+# as quoted by 仪征市卫生健康委员会 [V 4]) — so a visit counts only with its fasting glucose recorded
+# (needs_measurement); one annual health exam [B]. The visits are quarterly — "按季度随访，每年至少4次面对面随访"
+# (Kunming report [V 4b]) — so mid-year enrollees owe one per quarter managed through (floor(4 × covered
+# quarters / 4)), same-day duplicates count once and at most one visit a quarter counts (spread_by_quarter).
+# Phone visits do not count by default (as for hypertension; "(不区分随访方式)" variants count them).
 FOLLOW_UP = ByYear({
     2017: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
-                              annual_exam=True, prorate_mid_year=True),
+                              annual_exam=True, prorate_mid_year=True, spread_by_quarter=True,
+                              needs_measurement="fasting_glucose"),
 })
 
 # Control (D3): last follow-up fasting glucose < 7.0 mmol/L (domain-spec.md §3.2: threshold from the brief,
 # one source snippet truncated before the number [V 4b] → tagged B). Only fasting glucose is used (the "空腹"
 # variant of the indicator [V 55b]).
 CONTROL = ByYear({2017: GlucoseTarget(fasting_glucose=Decimal("7.0"))})
+
+# 失访 → not controlled ("若失访则判断为未达标", indicator note quoted in gongwei issue 8; document not found):
+# last follow-up more than one routine interval (3 months) before the end of management in the period [U].
+LOST_TO_FOLLOW_UP = ByYear({2017: LostToFollowUp(months=3)})
+
+# 随访率（至少2次随访）: "第二季度2型糖尿病患者随访率（至少2次随访）为95.26%" (seed 002 [S 2]); distinct days, any mode.
+FOLLOW_UP_RATE = ByYear({2017: FollowUpRate(min_visits=2)})
 
 # Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [V 3].
 EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
@@ -74,6 +87,10 @@ INDICATORS = (
               Source("domain-spec.md §4.3 D1–D5 [V 55a][V 55b][B]; 国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范",
                      "B"),
               "consultation", note="年内首次门诊就诊（接诊记录）时年满35岁的居民中，首诊测量血糖的人数；按就诊机构统计"),
+    Indicator("D6", "2型糖尿病患者随访率（至少2次随访）", "diabetes.followed_twice", "diabetes.managed",
+              DenominatorKind.MANAGED_COHORT,
+              Source("seed 002: 第二季度2型糖尿病患者随访率（至少2次随访）为95.26%", "S"), PROGRAM,
+              note="分子为本期（至报告期末）随访不少于2次（同日计1次，不区分随访方式）的已管理患者"),
 )
 
 TARGETS = (
@@ -90,7 +107,8 @@ DIRECTION = Comparator.GE
 
 # Why a managed patient misses a numerator (drill-down 缺口原因). Keys name the engine's gap_* columns.
 GAP_REASONS = {
-    "visits_below_required": GapReason("DM-VISITS", "本期面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
+    "visits_below_required": GapReason("DM-VISITS",
+                                       "本期有效面对面随访（测空腹血糖）{visits_done} 次，少于应随访 {visits_required} 次"),
     "no_visit_q1": GapReason("DM-Q1", "第一季度无随访"),
     "no_visit_q2": GapReason("DM-Q2", "第二季度无随访"),
     "no_visit_q3": GapReason("DM-Q3", "第三季度无随访"),
@@ -98,11 +116,14 @@ GAP_REASONS = {
     "no_annual_exam": GapReason("DM-EXAM", "本年未做健康体检"),
     "no_measurement": GapReason("DM-NOFPG", "本期随访无空腹血糖记录"),
     "last_uncontrolled": GapReason("DM-FPG", "末次随访空腹血糖 {last_glucose} mmol/L 未控制"),
+    "lost_to_follow_up": GapReason("DM-LOST", "末次随访 {last_follow_up} 后超过 {lost_months} 个月未随访，按失访计为未控制"),
+    "fewer_than_two_visits": GapReason("DM-FU2", "本期随访 {follow_up_days} 次，少于 {follow_ups_needed} 次"),
 }
 FLAG_REASONS = {
     "standardized": ("visits_below_required", "no_visit_q1", "no_visit_q2", "no_visit_q3", "no_visit_q4",
                      "no_annual_exam"),
-    "controlled": ("no_measurement", "last_uncontrolled"),
+    "controlled": ("no_measurement", "last_uncontrolled", "lost_to_follow_up"),
+    "followed_twice": ("fewer_than_two_visits",),
 }
 SCHEDULE = (
     ScheduledService("follow_up", "糖尿病随访", "next_visit_due", gap="visits_below_required"),

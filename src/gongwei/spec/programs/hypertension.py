@@ -5,7 +5,13 @@ Source: 国家基本公共卫生服务规范（第三版）(2017), hypertension 
 
 from __future__ import annotations
 
-from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement
+from gongwei.spec.followup import (
+    BloodPressureTarget,
+    FollowUpRate,
+    FollowUpRequirement,
+    LostToFollowUp,
+    by_region,
+)
 from gongwei.spec.rules import (
     ByYear,
     Comparator,
@@ -22,20 +28,46 @@ from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 PROGRAM = Program.HYPERTENSION
 SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）高血压患者健康管理服务规范", "V")
 
-# Who: residents aged 35 and over with essential hypertension [V 1].
+# Who: residents aged 35 and over with essential hypertension — "辖区内35岁及以上常住居民中原发性高血压患者"
+# (国家基本公共卫生服务规范（第三版）高血压患者健康管理服务规范, 服务对象 [V 1b]). The cohort counts a patient
+# once they are 35 on the period's last day (or on the day their management ended, if earlier).
 MIN_AGE = 35
 
-# Standardized management: ≥ 4 face-to-face follow-ups and one annual health exam [V 1][V 55c];
-# mid-year enrollees pro-rated [B]. Phone visits do not count by default; newer indicator names
-# "(不区分随访方式)" count them — switch ``counted_modes`` per region and year.
+# Standardized management: ≥ 4 face-to-face follow-ups and one annual health exam [V 1][V 55c]. Mid-year
+# enrollees owe one visit per quarter managed through (floor(4 × covered quarters / 4), see FollowUpRequirement;
+# "按季度随访，每年至少4次面对面随访" [V 4b]). Same-day duplicates count once and at most one visit a quarter
+# counts (spread_by_quarter), so four visits in one December week are one visit [V 4b][U]. Phone visits do not
+# count by default; newer indicator names "(不区分随访方式)" count them — switch ``counted_modes`` per year.
 FOLLOW_UP = ByYear({
     2017: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
-                              annual_exam=True, prorate_mid_year=True),
+                              annual_exam=True, prorate_mid_year=True, spread_by_quarter=True),
 })
 
-# Control: last follow-up SBP < 140 and DBP < 90 [V 55c][V 54]. The 3rd edition allows < 150/90 from 65
-# [B]; off by default because the population control-rate indicator uses 140/90.
-CONTROL = ByYear({2017: BloodPressureTarget(sbp=140, dbp=90, elderly_age=None, elderly_sbp=150)})
+# Control: last measured follow-up SBP < 140 and DBP < 90 [V 55c][V 54]; from 65 (completed years on the day
+# of that visit) SBP < 150 — 国家基本公共卫生服务规范（第三版）高血压 分类干预 "血压控制满意" as local guides quote
+# it: "老年高血压患者收缩压应控制在150mmHg以下" [V 1b: kleyou.com 17156659_5]; "老年" = 65 and over in the Chinese
+# hypertension guideline (中国高血压防治指南2010: "年龄≥65岁…可定义为老年高血压", tsu.tw/xiyi/489772) [V]. The
+# village doctor classes the visit by this target, so H3 and QC rule L-06 both use it. A province that counts
+# every age against 140/90 (as the reporting code [V 55c] does) overrides it in REGIONAL_CONTROL.
+CONTROL = ByYear({2017: BloodPressureTarget(sbp=140, dbp=90, elderly_age=65, elderly_sbp=150)})
+# Region code prefix → control target by year (most specific prefix wins), e.g.
+# {"36": ByYear({2017: BloodPressureTarget(sbp=140, dbp=90)})} for a province applying 140/90 at every age.
+REGIONAL_CONTROL: dict[str, ByYear[BloodPressureTarget]] = {}
+
+
+def control_for(year: int, region_code: str = "") -> BloodPressureTarget:
+    """The blood-pressure target in force for ``year`` in the region ``region_code``."""
+    return by_region(CONTROL, REGIONAL_CONTROL, year, region_code)
+
+
+# 失访: "若失访则判断为未达标" (control-rate indicator note quoted in gongwei issue 8; the document was not found
+# with the search tool). Lost = last follow-up more than 3 months before the end of the patient's management in
+# the period — one routine interval (quarterly follow-up, "按季度随访" [V 4b]; NEXT_VISIT_DAYS below) [U].
+LOST_TO_FOLLOW_UP = ByYear({2017: LostToFollowUp(months=3)})
+
+# 随访率（至少2次随访）: managed patients with ≥ 2 follow-ups (distinct days, any mode — the bulletin does not
+# distinguish) in the period so far — "至第二季度全市高血压患者随访率（至少2次随访）为94.06％" (seed 002 [S 2]).
+FOLLOW_UP_RATE = ByYear({2017: FollowUpRate(min_visits=2)})
 
 # Emergency: SBP ≥ 180 or DBP ≥ 110 → urgent referral, follow the referral within 2 weeks [V 1].
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
@@ -68,6 +100,10 @@ INDICATORS = (
               DenominatorKind.MANAGED_COHORT,
               Source("domain-spec.md §4.3 H5 [V 55a][V 55b][B]; 国家基本公共卫生服务规范（第三版）高血压患者健康管理服务规范", "B"),
               "consultation", note="年内首次门诊就诊（接诊记录）时年满35岁的居民中，首诊测量血压的人数；按就诊机构统计"),
+    Indicator("H6", "高血压患者随访率（至少2次随访）", "hypertension.followed_twice", "hypertension.managed",
+              DenominatorKind.MANAGED_COHORT,
+              Source("seed 002: 至第二季度全市高血压患者随访率（至少2次随访）为94.06％", "S"), PROGRAM,
+              note="分子为本期（至报告期末）随访不少于2次（同日计1次，不区分随访方式）的已管理患者"),
 )
 
 
@@ -85,7 +121,8 @@ DIRECTION = Comparator.GE
 
 # Why a managed patient misses a numerator (drill-down 缺口原因). Keys name the engine's gap_* columns.
 GAP_REASONS = {
-    "visits_below_required": GapReason("HTN-VISITS", "本期面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
+    "visits_below_required": GapReason("HTN-VISITS",
+                                       "本期有效面对面随访 {visits_done} 次，少于应随访 {visits_required} 次"),
     "no_visit_q1": GapReason("HTN-Q1", "第一季度无随访"),
     "no_visit_q2": GapReason("HTN-Q2", "第二季度无随访"),
     "no_visit_q3": GapReason("HTN-Q3", "第三季度无随访"),
@@ -93,12 +130,15 @@ GAP_REASONS = {
     "no_annual_exam": GapReason("HTN-EXAM", "本年未做健康体检"),
     "no_measurement": GapReason("HTN-NOBP", "本期随访无血压记录"),
     "last_uncontrolled": GapReason("HTN-BP", "末次随访血压 {last_sbp}/{last_dbp} 未控制"),
+    "lost_to_follow_up": GapReason("HTN-LOST", "末次随访 {last_follow_up} 后超过 {lost_months} 个月未随访，按失访计为未控制"),
+    "fewer_than_two_visits": GapReason("HTN-FU2", "本期随访 {follow_up_days} 次，少于 {follow_ups_needed} 次"),
 }
 # Which reasons explain a missing numerator flag.
 FLAG_REASONS = {
     "standardized": ("visits_below_required", "no_visit_q1", "no_visit_q2", "no_visit_q3", "no_visit_q4",
                      "no_annual_exam"),
-    "controlled": ("no_measurement", "last_uncontrolled"),
+    "controlled": ("no_measurement", "last_uncontrolled", "lost_to_follow_up"),
+    "followed_twice": ("fewer_than_two_visits",),
 }
 # What the worklist tracks (due dates computed by the engine from the same rules).
 SCHEDULE = (
