@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from gongwei.engine.backends import Engine
 from gongwei.engine.snapshot import Snapshot
 from gongwei.records import entry
@@ -212,12 +214,14 @@ def engine(root: Path, backend: str = "duckdb") -> Engine:
 
 
 def chronic_region(root: Path, people: list[tuple], visits: list[tuple], exams: list[tuple] = (),
-                   program: str = "hypertension", backend: str = "duckdb") -> Engine:
+                   program: str = "hypertension", backend: str = "duckdb",
+                   follow_up_columns: dict[str, list] | None = None) -> Engine:
     """A small region for one chronic rule at a time, all in 城东村.
 
     ``people``: (record_no, birth_date, enrolment start, status, status_date) — each enrolled in ``program``;
     ``visits``: (encounter_no, record_no, date, mode, sbp, dbp, fasting_glucose) — blank measurements as "";
-    ``exams``: (encounter_no, record_no, date)."""
+    ``exams``: (encounter_no, record_no, date); ``follow_up_columns``: more follow-up columns, one value per visit
+    (e.g. classification, guidance)."""
     residents = t(
         record_no=[p[0] for p in people], name=[f"患者{p[0]}" for p in people], sex=["1"] * len(people),
         birth_date=[p[1] for p in people], managing_unit=[EAST] * len(people), residence_type=["1"] * len(people),
@@ -233,6 +237,10 @@ def chronic_region(root: Path, people: list[tuple], visits: list[tuple], exams: 
         dbp=[str(v[5]) for v in visits], fasting_glucose=[str(v[6]) for v in visits],
         classification=["1"] * len(visits), org_unit=[EAST] * len(visits), enrollment=["E" + v[1] for v in visits],
     )
+    for name, values in (follow_up_columns or {}).items():
+        column = pa.array([None if x is None else str(x) for x in values], pa.string())
+        follow_ups = (follow_ups.set_column(follow_ups.column_names.index(name), name, column)
+                      if name in follow_ups.column_names else follow_ups.append_column(name, column))
     tables = {"org_units": ORG_UNITS, "residents": residents, "enrollments": enrollments,
               "chronic_follow_ups": follow_ups}
     if exams:

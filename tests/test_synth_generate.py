@@ -14,6 +14,8 @@ import pytest
 from gongwei.records import identity
 from gongwei.records.schema import tables as schema_tables
 from gongwei.spec import reference as ref
+from gongwei.spec.programs import child as child_spec
+from gongwei.spec.programs import vaccination as nip
 from gongwei.spec.vocab import IdStatus
 from gongwei.synth.config import SynthConfig
 from gongwei.synth.generate import LABEL_COLUMNS, default_start, generate_region
@@ -321,7 +323,20 @@ def test_schedules_follow_the_specification(region):
     assert set(col(region, "child_checks", "age_months")) <= set(ref.CHILD_CHECK_MONTHS)
     assert set(col(region, "child_tcm_guidance", "age_months")) <= set(ref.CHILD_TCM_MONTHS)
     vac = set(zip(col(region, "vaccinations", "vaccine"), col(region, "vaccinations", "dose_no"), strict=True))
-    assert vac <= {(v, d) for v, d, _m in ref.NIP_SCHEDULE}
+    assert vac <= {(str(d.accepted[0][0]), d.accepted[0][1]) for e in nip.EDITIONS for d in e.doses}
+    # each dose follows the edition in force on its due date: from 2025 DT is no longer given (DTaP 5 is), and a
+    # record is at most 20 days after its due date
+    given = list(zip(col(region, "vaccinations", "vaccine"), col(region, "vaccinations", "dose_no"),
+                     region.tables["vaccinations"].column("service_date").to_pylist(), strict=True))
+    assert not [g for g in given if g[0] == "DT" and g[2] >= dt.date(2025, 1, 21)]
+    assert [g for g in given if (g[0], g[1]) == ("DTaP", 5)] and [g for g in given if g[0] == "DT"]
+    # the full-month check falls on day 28–30 after birth
+    birth = dict(zip(region.tables["residents"].column("record_no").to_pylist(),
+                     region.tables["residents"].column("birth_date").to_pylist(), strict=True))
+    first, last = child_spec.FULL_MONTH_CHECK_DAYS
+    full_month = [(r, d) for r, d, m in zip(cc.column("resident").to_pylist(), cc.column("service_date").to_pylist(),
+                                            cc.column("age_months").to_pylist(), strict=True) if m == 1]
+    assert full_month and all(first <= (d - birth[r]).days <= last for r, d in full_month)
     reg = region.tables["prenatal_visits"].filter(pc.field("is_registration"))
     weeks = np.asarray(reg.column("gestational_weeks").to_numpy())
     assert (weeks < ref.EARLY_REGISTRATION_BEFORE_WEEKS).mean() > 0.7

@@ -61,6 +61,10 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
     rate = spec.FOLLOW_UP_RATE.for_year(period.year) if hasattr(spec, "FOLLOW_UP_RATE") else None
     if rate is not None:
         counts["followed_twice"] = Counter()
+    answer = spec.UNCONTROLLED_ANSWER.for_year(period.year) if hasattr(spec, "UNCONTROLLED_ANSWER") else None
+    if answer is not None:
+        counts["uncontrolled_seen"] = Counter()
+        counts["uncontrolled_guided"] = Counter()
     if getattr(spec, "START_YEAR", None) and period.year < spec.START_YEAR:
         return counts
     req = spec.FOLLOW_UP.for_year(period.year)
@@ -125,6 +129,15 @@ def state(tables: dict[str, list[dict]], program: str, period) -> dict[str, Coun
         follow_up_days = {v["service_date"] for v in mine if rate is not None and v["mode"] in rate.counted_modes}
         if rate is not None and len(follow_up_days) >= rate.min_visits:
             counts["followed_twice"][unit] += 1
+        if answer is not None:
+            uncontrolled = [v for v in mine if v["classification"] == "2"]  # 控制不满意
+            if uncontrolled:
+                counts["uncontrolled_seen"][unit] += 1
+                if all((v["guidance"] or "").strip() or v["medication_adjusted"] or v["referral"]
+                       or (v["next_visit_date"] is not None
+                           and (v["next_visit_date"] - v["service_date"]).days <= answer.max_next_days)
+                       for v in uncontrolled):
+                    counts["uncontrolled_guided"][unit] += 1
         if control is None:
             continue
         if lost_months is not None and mine and _plus_months(max(v["service_date"] for v in mine), lost_months) < last:

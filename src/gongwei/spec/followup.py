@@ -103,6 +103,14 @@ class FollowUpRate:
     counted_modes: frozenset[str] = frozenset(FollowUpMode)
 
 
+@dataclass(frozen=True)
+class UncontrolledAnswer:
+    """A 控制不满意 follow-up is answered when the form shows what was done about it: guidance written, drugs
+    adjusted, a referral, or the next visit within ``max_next_days`` (the specification's two-week recheck)."""
+
+    max_next_days: int = 14
+
+
 def by_region(default: ByYear[T], regional: Mapping[str, ByYear[T]], year: int, region_code: str = "") -> T:
     """``default`` for ``year``, unless a region whose code prefixes ``region_code`` overrides it (the longest
     matching prefix wins, as for targets and quality rules)."""

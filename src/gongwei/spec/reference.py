@@ -137,26 +137,9 @@ POSTPARTUM_VISIT_MAX_DAYS = 7
 POSTPARTUM_CHECK_DAY = 42
 MATERNAL_AGE_RANGE = (20, 40)  # childbearing ages used to pick mothers (most births; 15–49 bounds in L-02)
 
-# National Immunization Program schedule, 2021 edition (domain-spec.md §2.3 [V 26]):
-# (vaccine code, dose number, age in months). The live JE and HepA options are used.
-NIP_SCHEDULE: tuple[tuple[str, int, int], ...] = (
-    ("HepB", 1, 0), ("HepB", 2, 1), ("HepB", 3, 6),
-    ("BCG", 1, 0),
-    ("IPV", 1, 2), ("IPV", 2, 3),
-    ("bOPV", 1, 4), ("bOPV", 2, 48),
-    ("DTaP", 1, 3), ("DTaP", 2, 4), ("DTaP", 3, 5), ("DTaP", 4, 18),
-    ("DT", 1, 72),
-    ("MMR", 1, 8), ("MMR", 2, 18),
-    ("JE-L", 1, 8), ("JE-L", 2, 24),
-    ("MPSV-A", 1, 6), ("MPSV-A", 2, 9),
-    ("MPSV-AC", 1, 36), ("MPSV-AC", 2, 72),
-    ("HepA-L", 1, 18),
-)
-
 # Tuberculosis (domain-spec.md §2.10): first home visit within 72 h [V 20]; family supervision every
 # 10 days in the intensive phase, monthly in the continuation phase [V 20][B]; standard 6-month
 # regimen, 2 months intensive [B].
-TB_FIRST_VISIT_MAX_HOURS = 72
 TB_INTENSIVE_DAYS = 60
 TB_TREATMENT_DAYS = 180
 TB_INTENSIVE_VISIT_DAYS = 10

@@ -10,7 +10,10 @@ import pyarrow.compute as pc
 
 from gongwei.spec import reference as ref
 from gongwei.spec import vocab as v
+from gongwei.spec.programs import child as child_spec
 from gongwei.spec.programs import hypertension as htn_spec
+from gongwei.spec.programs import tb as tb_spec
+from gongwei.spec.programs import vaccination as nip_spec
 from gongwei.synth import util
 from gongwei.synth.context import DAY, TOWNSHIP_LEVEL, VILLAGE_LEVEL, Ctx
 from gongwei.synth.programs import Enrollments
@@ -414,7 +417,7 @@ def tuberculosis(ctx: Ctx, enr: Enrollments) -> None:
             sel = np.flatnonzero(sup)
             first = j == 0
             closing = off == lead
-            jitter = rng.integers(0, ref.TB_FIRST_VISIT_MAX_HOURS // 24 + 1, len(sel)) if first else \
+            jitter = rng.integers(0, tb_spec.first_visit_max_days(int(str(ctx.as_of)[:4])) + 1, len(sel)) if first else \
                 rng.integers(-2, 3, len(sel))
             d = notify[sel] + (off + jitter) * DAY
             due = np.full(len(sel), 0 if first else off - offsets[j - 1])
@@ -554,9 +557,12 @@ def maternal_and_child(ctx: Ctx, enr: Enrollments) -> np.ndarray:
         "referral": util.bools(rng.random(n) < .02), "guidance": np.full(n, "喂养、护理、疾病预防指导")},
         enrollment=child_keys.take(pa.array(newborn)))
     parts = []
+    first, last = child_spec.FULL_MONTH_CHECK_DAYS
     for months in ref.CHILD_CHECK_MONTHS:  # loop over schedule items
         due = util.add_months(p.birth[kids], months)
-        d = due + rng.integers(-5, 15, len(kids)) * DAY
+        # the full-month check falls on day 28–30 after birth; later checks within a couple of weeks of the age
+        d = (p.birth[kids] + rng.integers(first, last + 1, len(kids)) * DAY if months == 1
+             else due + rng.integers(-5, 15, len(kids)) * DAY)
         take = rng.random(len(kids)) < ctx.rate("child_check", kids)
         parts.append((np.flatnonzero(take), d[take], np.full(take.sum(), months)))
     k = np.concatenate([x[0] for x in parts])
@@ -580,14 +586,21 @@ def maternal_and_child(ctx: Ctx, enr: Enrollments) -> np.ndarray:
     tcm_rate = ref.OBSERVED_RATES["child_tcm"].value / ref.OBSERVED_RATES["child_check"].value
     tsel = np.isin(mo, ref.CHILD_TCM_MONTHS) & (rng.random(n) < tcm_rate)
     ctx.encounters("child_tcm_guidance", kids[k][tsel], d[tsel], TOWNSHIP_LEVEL, {"age_months": util.ints(mo[tsel])})
-    # vaccinations (NIP 2021)
+    # vaccinations: each dose at the age of the schedule edition in force on its due date (the 2025 DTaP change)
     vparts = []
-    for vaccine, dose, months in ref.NIP_SCHEDULE:  # loop over vaccines and doses
-        due = util.add_months(p.birth[kids], months)
-        delay = np.where(months == 0, rng.integers(0, 2, len(kids)), rng.integers(0, 21, len(kids)))
-        d = due + delay * DAY
-        take = rng.random(len(kids)) < ctx.rate("vaccination", kids)
-        vparts.append((np.flatnonzero(take), d[take], np.full(take.sum(), vaccine), np.full(take.sum(), dose)))
+    editions = nip_spec.EDITIONS
+    for i, edition in enumerate(editions):  # loop over editions and their doses
+        since = np.datetime64(edition.effective, "D") if i else np.datetime64("1900-01-01", "D")
+        until = (np.datetime64(editions[i + 1].effective, "D") if i + 1 < len(editions)
+                 else np.datetime64("9999-12-31", "D"))
+        for dose in edition.doses:
+            vaccine, number = dose.accepted[0]
+            due = util.add_months(p.birth[kids], dose.months)
+            delay = np.where(dose.months == 0, rng.integers(0, 2, len(kids)), rng.integers(0, 21, len(kids)))
+            d = due + delay * DAY
+            take = (rng.random(len(kids)) < ctx.rate("vaccination", kids)) & (due >= since) & (due < until)
+            vparts.append((np.flatnonzero(take), d[take], np.full(take.sum(), str(vaccine)),
+                           np.full(take.sum(), number)))
     k = np.concatenate([x[0] for x in vparts])
     d = np.concatenate([x[1] for x in vparts])
     vac = np.concatenate([x[2] for x in vparts])

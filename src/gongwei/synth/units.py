@@ -123,6 +123,8 @@ def infectious_reports(ctx: Ctx) -> None:
     late_share = 1 - ref.OBSERVED_RATES["report_on_time"].value + cfg.late_report_extra
     late = rng.random(n) < np.clip(late_share / ctx.diligence[p.township[person]], 0, 1)
     unreported = rng.random(n) < cfg.report_unreported_share
+    if n and cfg.report_unreported_share > 0 and not unreported.any():
+        unreported[rng.integers(n)] = True  # a small region still shows the problem, so its label can be checked
     hours = np.where(late, deadline + rng.uniform(1, 72, n), rng.uniform(0.1, 0.9, n) * deadline)
     reported = diag + (hours * 3.6e9).astype("timedelta64[us]")
     keys = ctx.numbers("infectious_disease_reports", n)

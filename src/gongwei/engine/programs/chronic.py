@@ -34,10 +34,10 @@ from types import ModuleType
 import ibis
 
 from gongwei.engine.backends import Engine
-from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement, GlucoseTarget
+from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement, GlucoseTarget, UncontrolledAnswer
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import copd, diabetes, hypertension
-from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
+from gongwei.spec.vocab import CLOSED_STATUSES, FollowUpClass, ResidentStatus
 
 PROGRAMS = {"hypertension": hypertension, "diabetes": diabetes, "copd": copd}
 
@@ -230,6 +230,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         control = spec.CONTROL.for_year(period.year)
     lost = spec.LOST_TO_FOLLOW_UP.for_year(period.year) if hasattr(spec, "LOST_TO_FOLLOW_UP") else None
     rate = spec.FOLLOW_UP_RATE.for_year(period.year) if hasattr(spec, "FOLLOW_UP_RATE") else None
+    answer = spec.UNCONTROLLED_ANSWER.for_year(period.year) if hasattr(spec, "UNCONTROLLED_ANSWER") else None
     people = cohort(eng, program, period, units, min_age=getattr(spec, "MIN_AGE", None))
     if not in_force:
         people = people.filter(ibis.literal(False))
@@ -258,6 +259,8 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         last_glucose="fasting_glucose", last_class="classification", last_next_visit="next_visit_date")
 
     s = left(left(left(left(people, visits), any_visit), last), exam_counts(eng, period))
+    if answer is not None:
+        s = left(s, _uncontrolled_answers(fu, answer))
     s = s.mutate(
         visits_done=s.visits_done.fill_null(0),
         visits_recorded=s.visits_recorded.fill_null(0),
@@ -293,6 +296,11 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         s = s.mutate(follow_ups_needed=ibis.literal(rate.min_visits),
                      followed_twice=s.follow_up_days >= rate.min_visits,
                      gap_fewer_than_two_visits=s.follow_up_days < rate.min_visits)
+    if answer is not None:
+        s = s.mutate(unanswered_visits=s.unanswered_visits.fill_null(0),
+                     uncontrolled_seen=s.uncontrolled_visits.fill_null(0) > 0)
+        s = s.mutate(uncontrolled_guided=s.uncontrolled_seen & (s.unanswered_visits == 0),
+                     gap_uncontrolled_unguided=s.uncontrolled_seen & (s.unanswered_visits > 0))
     days = spec.NEXT_VISIT_DAYS
     recheck_days = {str(k): d for k, d in days.items() if d < max(days.values())} if days else {}
     recheck_due = ibis.cases(
@@ -301,6 +309,17 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     ) if recheck_days else ibis.null("date")
     return s.mutate(next_visit_due=next_visit_due(s, period), recheck_due=recheck_due,
                     exam_due=exam_due(s, req, period))
+
+
+def _uncontrolled_answers(fu: ibis.Table, answer: UncontrolledAnswer) -> ibis.Table:
+    """Per patient: follow-ups in the period classed 控制不满意, and how many of them show no answer on the form."""
+    unc = fu.filter(fu.classification == FollowUpClass.UNCONTROLLED.value)
+    recheck = unc.next_visit_date.notnull() & (
+        unc.next_visit_date.delta(unc.service_date, unit="day") <= answer.max_next_days)
+    answered = ((unc.guidance.fill_null("").strip() != "") | unc.medication_adjusted.fill_null(False)
+                | unc.referral.fill_null(False) | recheck.fill_null(False))
+    return unc.group_by("resident_id").aggregate(uncontrolled_visits=unc.count(),
+                                                 unanswered_visits=(~answered).cast("int64").sum())
 
 
 def _measured(fu: ibis.Table, spec: ModuleType) -> ibis.ir.BooleanValue:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gongwei.spec.followup import FollowUpRate, FollowUpRequirement, GlucoseTarget, LostToFollowUp
+from gongwei.spec.followup import (
+    FollowUpRate,
+    FollowUpRequirement,
+    GlucoseTarget,
+    LostToFollowUp,
+    UncontrolledAnswer,
+)
 from gongwei.spec.rules import (
     ByYear,
     Comparator,
@@ -53,6 +59,9 @@ LOST_TO_FOLLOW_UP = ByYear({2017: LostToFollowUp(months=3)})
 
 # 随访率（至少2次随访）: "第二季度2型糖尿病患者随访率（至少2次随访）为95.26%" (seed 002 [S 2]); distinct days, any mode.
 FOLLOW_UP_RATE = ByYear({2017: FollowUpRate(min_visits=2)})
+# 控制不满意 answered on the form (guidance, drugs adjusted, referral, or a recheck within 2 weeks):
+# "对第一次出现控制不满意…2周内随访" [V 1][V 3]; the published rate [S 2].
+UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 
 # Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [V 3].
 EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
@@ -91,6 +100,12 @@ INDICATORS = (
               DenominatorKind.MANAGED_COHORT,
               Source("seed 002: 第二季度2型糖尿病患者随访率（至少2次随访）为95.26%", "S"), PROGRAM,
               note="分子为本期（至报告期末）随访不少于2次（同日计1次，不区分随访方式）的已管理患者"),
+    Indicator("D7", "血糖控制不满意患者健康指导率", "diabetes.uncontrolled_guided", "diabetes.uncontrolled_seen",
+              DenominatorKind.MANAGED_COHORT,
+              Source("seed 002: 对随访血糖控制不满意人群中有健康指导意见或针对性就诊建议的人数占91.84%；"
+                     "国家基本公共卫生服务规范（第三版）：控制不满意者调整用药、2周内随访或转诊 [V 1]", "S"), PROGRAM,
+              note="分母为本期有“控制不满意”随访的已管理患者；分子为其中每次控制不满意随访都有健康指导、调整用药、"
+                   "转诊或 2 周内复诊安排者"),
 )
 
 TARGETS = (
@@ -117,6 +132,8 @@ GAP_REASONS = {
     "no_measurement": GapReason("DM-NOFPG", "本期随访无空腹血糖记录"),
     "last_uncontrolled": GapReason("DM-FPG", "末次随访空腹血糖 {last_glucose} mmol/L 未控制"),
     "lost_to_follow_up": GapReason("DM-LOST", "末次随访 {last_follow_up} 后超过 {lost_months} 个月未随访，按失访计为未控制"),
+    "uncontrolled_unguided": GapReason(
+        "DM-UNGUIDED", "本期 {unanswered_visits} 次控制不满意随访未见健康指导、调整用药、转诊或 2 周内复诊安排"),
     "fewer_than_two_visits": GapReason("DM-FU2", "本期随访 {follow_up_days} 次，少于 {follow_ups_needed} 次"),
 }
 FLAG_REASONS = {
@@ -124,6 +141,7 @@ FLAG_REASONS = {
                      "no_annual_exam"),
     "controlled": ("no_measurement", "last_uncontrolled", "lost_to_follow_up"),
     "followed_twice": ("fewer_than_two_visits",),
+    "uncontrolled_guided": ("uncontrolled_unguided",),
 }
 SCHEDULE = (
     ScheduledService("follow_up", "糖尿病随访", "next_visit_due", gap="visits_below_required"),

@@ -10,6 +10,7 @@ from gongwei.spec.followup import (
     FollowUpRate,
     FollowUpRequirement,
     LostToFollowUp,
+    UncontrolledAnswer,
     by_region,
 )
 from gongwei.spec.rules import (
@@ -68,6 +69,9 @@ LOST_TO_FOLLOW_UP = ByYear({2017: LostToFollowUp(months=3)})
 # 随访率（至少2次随访）: managed patients with ≥ 2 follow-ups (distinct days, any mode — the bulletin does not
 # distinguish) in the period so far — "至第二季度全市高血压患者随访率（至少2次随访）为94.06％" (seed 002 [S 2]).
 FOLLOW_UP_RATE = ByYear({2017: FollowUpRate(min_visits=2)})
+# 控制不满意 answered on the form (guidance, drugs adjusted, referral, or a recheck within 2 weeks):
+# "对第一次出现控制不满意…2周内随访" [V 1][V 3]; the published rate [S 2].
+UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 
 # Emergency: SBP ≥ 180 or DBP ≥ 110 → urgent referral, follow the referral within 2 weeks [V 1].
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
@@ -104,6 +108,12 @@ INDICATORS = (
               DenominatorKind.MANAGED_COHORT,
               Source("seed 002: 至第二季度全市高血压患者随访率（至少2次随访）为94.06％", "S"), PROGRAM,
               note="分子为本期（至报告期末）随访不少于2次（同日计1次，不区分随访方式）的已管理患者"),
+    Indicator("H7", "血压控制不满意患者健康指导率", "hypertension.uncontrolled_guided", "hypertension.uncontrolled_seen",
+              DenominatorKind.MANAGED_COHORT,
+              Source("seed 002: 对随访血压控制不满意人群中有健康指导意见或针对性就诊建议的人数占95.46%；"
+                     "国家基本公共卫生服务规范（第三版）：控制不满意者调整用药、2周内随访或转诊 [V 1]", "S"), PROGRAM,
+              note="分母为本期有“控制不满意”随访的已管理患者；分子为其中每次控制不满意随访都有健康指导、调整用药、"
+                   "转诊或 2 周内复诊安排者"),
 )
 
 
@@ -131,6 +141,8 @@ GAP_REASONS = {
     "no_measurement": GapReason("HTN-NOBP", "本期随访无血压记录"),
     "last_uncontrolled": GapReason("HTN-BP", "末次随访血压 {last_sbp}/{last_dbp} 未控制"),
     "lost_to_follow_up": GapReason("HTN-LOST", "末次随访 {last_follow_up} 后超过 {lost_months} 个月未随访，按失访计为未控制"),
+    "uncontrolled_unguided": GapReason(
+        "HTN-UNGUIDED", "本期 {unanswered_visits} 次控制不满意随访未见健康指导、调整用药、转诊或 2 周内复诊安排"),
     "fewer_than_two_visits": GapReason("HTN-FU2", "本期随访 {follow_up_days} 次，少于 {follow_ups_needed} 次"),
 }
 # Which reasons explain a missing numerator flag.
@@ -139,6 +151,7 @@ FLAG_REASONS = {
                      "no_annual_exam"),
     "controlled": ("no_measurement", "last_uncontrolled", "lost_to_follow_up"),
     "followed_twice": ("fewer_than_two_visits",),
+    "uncontrolled_guided": ("uncontrolled_unguided",),
 }
 # What the worklist tracks (due dates computed by the engine from the same rules).
 SCHEDULE = (
