@@ -117,6 +117,7 @@ def test_f02_copy_forward(tmp_path):
 
 
 # --- F-03 / F-03b ---------------------------------------------------------------------------------------------
+# (key, left SBP, right SBP): gaps of 10, 11, 20, 21 and 0 mmHg
 GAPS = [("G10", 130, 140), ("G11", 130, 141), ("G20", 150, 130), ("G21", 151, 130), ("G00", 120, 120)]
 
 
@@ -130,9 +131,13 @@ def gap_tables() -> dict:
 def test_f03_left_right_arm_gap(tmp_path):
     eng = build(tmp_path, gap_tables())
     found = findings(eng, ["F-03", "F-03b"])
-    assert flagged(eng, found, "F-03") == ["G11", "G20"]
+    # seed 002 (平卫函发〔2020〕367号): "左右侧血压差大于10mmhg的体检记录人数为7749人，特别是左右侧血压差大于20mmhg的要
+    # 隔天重测" — one figure for every gap above 10, the > 20 ones a subset of it. So F-03 takes 11, 20 and 21
+    # (10 is not above 10); F-03b only 21 (20 is not above 20); 0 neither.
+    assert flagged(eng, found, "F-03") == ["G11", "G20", "G21"]
     assert flagged(eng, found, "F-03b") == ["G21"]
     assert message(eng, found, "F-03", "G11") == "左右侧收缩压相差 11 mmHg（>10）"
+    assert message(eng, found, "F-03", "G21") == "左右侧收缩压相差 21 mmHg（>10）"
     assert message(eng, found, "F-03b", "G21") == "左右侧收缩压相差 21 mmHg（>20），应隔天复测"
 
 

@@ -145,11 +145,16 @@ RULES: tuple[QcRule, ...] = (
            message="与{scope_zh}同年度另 {other_count} 人的体检 {equal_fields} 完全相同"),
     QcRule("F-02", "随访数值连续照抄", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-02", "U"),
            params=_p(consecutive=3, fields=("sbp", "dbp", "weight")), message="连续 {count} 次随访血压、体重完全相同"),
+    # F-03 counts every gap above 10, those above 20 included: seed 002 publishes one figure, "左右侧血压差大于
+    # 10mmhg的体检记录人数为7749人", and names the > 20 ones as a subset of it ("特别是…大于20mmhg的要隔天重测"),
+    # which F-03b flags again for the re-measurement
     QcRule("F-03", "左右臂血压差 >10 mmHg", Level.WARNING, "health_examinations",
-           Source(f"{DQ} §3.2 F-03; seed 002: 左右侧血压差大于10mmhg", "S"),
-           params=_p(gap=10, max_gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
+           Source(f"{DQ} §3.2 F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：左右侧血压差大于10mmhg的体检记录人数 [S 2]", "S"),
+           params=_p(gap=10), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
     QcRule("F-03b", "左右臂血压差 >20 mmHg（应隔天复测）", Level.WARNING, "health_examinations",
-           Source(f"{DQ} §3.2 F-03; seed 002: 大于20mmhg的要隔天重测", "S"),
+           Source(f"{DQ} §3.2 F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：大于20mmhg的要隔天重测 [S 2]", "S"),
            params=_p(gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}），应隔天复测"),
     QcRule("F-04", "血压尾数偏好", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-04", "U"),
            params=_p(digits=(0, 5), expected_share=0.2, max_share=0.6, min_readings=30),

@@ -118,24 +118,15 @@ def f02_copy_forward(check: Check) -> ibis.Table:
 
 
 # --- F-03 / F-03b left–right arm SBP gap ------------------------------------------------------------------
-def _arm_gap(check: Check, low: float, high: float | None) -> ibis.Table:
+def f03_arm_gap(check: Check) -> ibis.Table:
+    """Exams whose left and right systolic pressures differ by more than ``gap``. F-03 (> 10) includes the
+    exams F-03b (> 20) flags again: seed 002 counts every gap above 10 in one figure."""
     ex = check.services("health_examinations")
     ex = ex.filter(ex.sbp_left.notnull() & ex.sbp_right.notnull())
     ex = ex.mutate(gap_value=(ex.sbp_left - ex.sbp_right).abs())
-    cond = ex.gap_value > low
-    if high is not None:
-        cond &= ex.gap_value <= high
-    ex = ex.filter(cond)
+    ex = ex.filter(ex.gap_value > float(check.params["gap"]))
     return ex.select(**base(ex, "health_examinations"), sbp_left=ex.sbp_left, sbp_right=ex.sbp_right,
                      gap_value=ex.gap_value)
-
-
-def f03_arm_gap(check: Check) -> ibis.Table:
-    return _arm_gap(check, float(check.params["gap"]), float(check.params["max_gap"]))
-
-
-def f03b_arm_gap_recheck(check: Check) -> ibis.Table:
-    return _arm_gap(check, float(check.params["gap"]), None)
 
 
 # --- F-04 terminal-digit preference -----------------------------------------------------------------------
@@ -229,7 +220,7 @@ EVALUATORS: dict[str, Evaluator] = {
     "F-01": f01_lookalike_exams,
     "F-02": f02_copy_forward,
     "F-03": f03_arm_gap,
-    "F-03b": f03b_arm_gap_recheck,
+    "F-03b": f03_arm_gap,
     "F-04": f04_terminal_digits,
     "F-05": f05_throughput,
     "F-10": f10_uncontrolled_unguided,
