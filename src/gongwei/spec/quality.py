@@ -138,8 +138,12 @@ RULES: tuple[QcRule, ...] = (
     QcRule("T-08", "补录（录入晚于服务过久）", Level.SIGNAL, "encounters", Source(f"{DQ} §3.2 T-08", "U"),
            params=_p(max_days=30), message="录入时间比服务日期晚 {days} 天"),
     # --- fabrication signals (§3.2 E; seed 002) -------------------------------------------------------
+    # scope: where two residents' exams are compared — org_unit_year (the serving unit), provider_year (the
+    # doctor), township_year or county_year (the township or county above the serving unit: look-alike exams are
+    # often spread over one township's villages, and seed 002 names townships as well as a village)
     QcRule("F-01", "体检数据雷同（6项中≥4项相同）", Level.SIGNAL, "health_examinations",
-           Source(f"{DQ} §3.2 F-01; seed 002: 老年人体检6项体检指标中4项以上指标完全一致", "S"),
+           Source(f"{DQ} §3.2 F-01; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：老年人体检6项体检指标中4项以上指标完全一致；华亭市东华镇、安口镇、山寨乡数据雷同较多 [S 2]", "S"),
            params=_p(fields=("height", "weight", "waist", "sbp_left", "dbp_left", "pulse"), min_equal=4,
                      scope="org_unit_year"),
            message="与{scope_zh}同年度另 {other_count} 人的体检 {equal_fields} 完全相同"),
