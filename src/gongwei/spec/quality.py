@@ -86,6 +86,26 @@ RULES: tuple[QcRule, ...] = (
            params=_p(required=("mode", "adherence", "classification", "next_visit_date", "provider"),
                      face_to_face_required=("sbp", "dbp"), programs=("hypertension", "diabetes")),
            message="随访缺少：{missing}"),
+    # The 3rd-edition follow-up forms record each drug as 药物名称1–3 (+ 其他) with 用法用量 "每日 次 每次 mg"; ours
+    # keeps the section as one text, entries split at ``separators``. Flagged: a patient taking drugs (依从性 规律/
+    # 间断) with no drug written; a boilerplate phrase ("按医嘱服药") instead of drugs; an entry without a drug
+    # name, a dose per time or a number of times per day. The patterns are local practice (U): extend them per
+    # region. COPD is left out until its form is known (C-04).
+    QcRule("C-06", "用药情况填写不规范", Level.WARNING, "chronic_follow_ups",
+           Source("国家基本公共卫生服务规范（第三版）高血压/2型糖尿病患者随访服务记录表：药物名称、用法用量（每日 次，每次 mg）；"
+                  f"{DQ} §1.5, §3.2 C-04; 关于2023年度上党区基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报（长上卫字〔2024〕30号）：“用药情况填写不规范” [S 1]",
+                  "U"),
+           params=_p(programs=("hypertension", "diabetes"), separators="；;、\n",
+                     generic_phrases=("按医嘱服药", "遵医嘱服药", "按医嘱", "遵医嘱", "按时服药", "规律服药", "正常服药",
+                                      "继续服药", "服药", "用药", "口服药", "口服药物", "药物治疗", "降压药", "降糖药",
+                                      "同前", "同上", "同上次", "未变"),
+                     none_phrases=("无", "无用药", "未用药", "未服药", "不服药", "无药物"),
+                     dose_pattern=r"(?i)[0-9０-９]+(\.[0-9]+)?\s*(mg|g|μg|ug|ml|iu|u|毫克|克|微克|毫升|单位|片|粒|丸|袋|支|喷|吸)",
+                     frequency_pattern=r"(?i)((每日|每天|一日|日|每晚|每周)\s*[0-9０-９一二三四两]+\s*次"
+                                       r"|[0-9０-９一二三四两]+\s*次\s*/\s*(日|天|周)"
+                                       r"|(^|[^a-z])(qd|bid|tid|qid|qn|qw)([^a-z]|$)|每晚|每早|睡前)",
+                     usage_pattern=r"口服|含服|舌下含服|皮下注射|注射|吸入|饭前|饭后|餐前|餐后|空腹|睡前|早晚|每次|用法|用量|剂量"),
+           message="用药情况“{medication}”：{problems}"),
     # --- plausibility (§3.2 B; hard errors are refused at entry, these are the warning bands) ---------
     # min_age: the bands are for adults (§3.2 B: children need age-specific tables); unless_referred: an
     # emergency level is a finding when the visit shows no (urgent) referral

@@ -1,0 +1,60 @@
+"""C-06 用药情况填写不规范 on a hand-built region: which follow-ups' medication sections are judged, what each entry
+lacks, and the message. Seed 001 (长上卫字〔2024〕30号) names the fault; the 3rd-edition follow-up form asks, per
+drug, 药物名称 and 用法用量 "每日 次 每次 mg" (data-quality.md §1.5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.qc_signal_fixtures import V_EAST, build, findings, flagged, message, resident, table
+
+pytestmark = pytest.mark.django_db
+
+# (key, program, adherence, medication[, void]); adherence 1 规律, 2 间断, 3 不服药
+MEDICATION = [
+    ("M01", "hypertension", "1", "氨氯地平片 每日1次 每次5mg"),                 # name, frequency, dose: fine
+    ("M02", "hypertension", "1", "按医嘱服药"),                                # boilerplate, no drug
+    ("M03", "hypertension", "1", ""),                                         # takes drugs, none written
+    ("M04", "hypertension", "3", "无"),                                       # 不服药 and "无": consistent
+    ("M05", "hypertension", "", ""),                                          # no adherence: C-04's business
+    ("M06", "hypertension", "1", "氨氯地平片 每日1次 每次5mg；二甲双胍"),       # 2nd entry: no dose, no frequency
+    ("M07", "hypertension", "1", "每日1次 每次5mg"),                           # dose and frequency of no drug
+    ("M08", "hypertension", "2", "硝苯地平缓释片 10mg bid"),                    # bid is a frequency
+    ("M09", "hypertension", "1", "氨氯地平 5mg"),                              # no times per day
+    ("M10", "diabetes", "1", "二甲双胍 每日3次"),                               # "3次" is no dose
+    ("M11", "copd", "1", "按医嘱服药"),                                        # COPD is not checked
+    ("M12", "hypertension", "1", "厄贝沙坦片 每日1次 每次150mg、氨氯地平片 每日1次 每次5mg"),  # two full entries
+    ("M13", "diabetes", "2", "服药"),                                          # boilerplate
+    ("M14", "hypertension", "1", "无"),                                        # 规律 yet "无"
+    ("M15", "hypertension", "1", "按医嘱服药", "1"),                           # void: not a service
+    ("M16", "hypertension", "1", "氨氯地平片 每日1次 每次5mg；同前"),           # "同前" is no drug
+    ("M17", "diabetes", "1", "格列美脲 2mg qd"),                                # qd is a frequency
+]
+
+
+def medication_tables() -> dict:
+    rows = [{"encounter_no": r[0], "resident": "MED" + r[0], "program": r[1], "adherence": r[2],
+             "medication": r[3], "is_void": r[4] if len(r) > 4 else "0"} for r in MEDICATION]
+    return {"residents": table([resident(r["resident"]) for r in rows]),
+            "chronic_follow_ups": table(rows, org_unit=V_EAST, service_date="2025-06-01", mode="1", sbp="130",
+                                        dbp="80", classification="1")}
+
+
+def test_c06_medication_entries(tmp_path):
+    eng = build(tmp_path, medication_tables())
+    found = findings(eng, ["C-06"])
+    # flagged: the boilerplate texts (M02, M13), drugs taken but none written (M03 blank, M14 "无"), and the
+    # entries lacking a part (M06, M07, M09, M10, M16); M01, M08, M12, M17 are complete, M04 says 不服药 and 无,
+    # M05 has no adherence (C-04), M11 is COPD and M15 void
+    assert flagged(eng, found, "C-06") == ["M02", "M03", "M06", "M07", "M09", "M10", "M13", "M14", "M16"]
+    assert message(eng, found, "C-06", "M02") == "用药情况“按医嘱服药”：只写了笼统的服药说法，未写药物名称"
+    assert message(eng, found, "C-06", "M03") == "用药情况“（空）”：服药依从性为规律或间断，但未写所服药物"
+    assert message(eng, found, "C-06", "M14") == "用药情况“无”：服药依从性为规律或间断，但未写所服药物"
+    assert message(eng, found, "C-06", "M06") == \
+        "用药情况“氨氯地平片 每日1次 每次5mg；二甲双胍”：未写每次剂量、未写每日次数"
+    assert message(eng, found, "C-06", "M07") == "用药情况“每日1次 每次5mg”：有药物未写名称"
+    assert message(eng, found, "C-06", "M09") == "用药情况“氨氯地平 5mg”：未写每日次数"
+    assert message(eng, found, "C-06", "M10") == "用药情况“二甲双胍 每日3次”：未写每次剂量"
+    # "同前" names no drug and has neither dose nor frequency
+    assert message(eng, found, "C-06", "M16") == \
+        "用药情况“氨氯地平片 每日1次 每次5mg；同前”：有药物未写名称、未写每次剂量、未写每日次数"
