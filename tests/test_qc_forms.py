@@ -58,3 +58,65 @@ def test_c06_medication_entries(tmp_path):
     # "同前" names no drug and has neither dose nor frequency
     assert message(eng, found, "C-06", "M16") == \
         "用药情况“氨氯地平片 每日1次 每次5mg；同前”：有药物未写名称、未写每次剂量、未写每日次数"
+
+
+# --- L-11 --------------------------------------------------------------------------------------------------
+def _answers(item32: int, length: int = 33) -> str:
+    """Every item answered 3 except item 32 (腹部肥满)."""
+    return ("3" * 31 + str(item32) + "3")[:length]
+
+
+# (key, [(exam date, waist)], questionnaire date, item 32 answer[, answers length])
+# item 32 from the waist [V 14b]: < 80 → 1, 80–85 → 2, 85.1–90 → 3, 90.1–105 → 4, > 105 → 5
+WAISTS = [
+    ("K1", [("2025-05-01", "79.9")], "2025-05-01", 1),                        # < 80 → 1: agrees
+    ("K2", [("2025-05-01", "80.0")], "2025-05-01", 1),                        # 80 → 2: flagged
+    ("K3", [("2025-05-01", "85.0")], "2025-05-01", 2),                        # 85 is still band 2: agrees
+    ("K4", [("2025-05-01", "85.5")], "2025-05-01", 2),                        # 85.5 → 3: flagged
+    ("K5", [("2025-03-01", "88.0"), ("2025-09-01", "95.0")], "2025-08-01", 4),  # agrees with the September exam
+    ("K6", [("2025-03-01", "88.0"), ("2025-09-01", "95.0")], "2025-08-01", 5),  # agrees with neither: flagged
+    ("K7", [("2024-05-01", "100.0")], "2025-05-01", 1),                       # no exam in 2025: not judged
+    ("K8", [("2025-05-01", "100.0")], "2025-05-01", 1, 32),                   # incomplete questionnaire
+    ("K9", [("2025-05-01", "105.0")], "2025-05-01", 5),                       # 105 → 4: flagged
+    ("K10", [("2025-05-01", "105.1")], "2025-05-01", 5),                      # > 105 → 5: agrees
+]
+
+
+def waist_tables() -> dict:
+    exams, forms = [], []
+    for key, measured, on, item32, *length in WAISTS:
+        who = "TCM" + key
+        exams += [{"encounter_no": f"{key}X{i}", "resident": who, "service_date": d, "waist": w}
+                  for i, (d, w) in enumerate(measured)]
+        forms.append({"encounter_no": key, "resident": who, "service_date": on,
+                      "answers": _answers(item32, *length)})
+    return {"residents": table([resident("TCM" + r[0]) for r in WAISTS]),
+            "health_examinations": table(exams, org_unit=V_EAST, trigger="elderly"),
+            "tcm_constitutions": table(forms, org_unit=V_EAST)}
+
+
+def test_l11_tcm_item_32_against_the_waist(tmp_path):
+    eng = build(tmp_path, waist_tables())
+    found = findings(eng, ["L-11"])
+    assert flagged(eng, found, "L-11") == ["K2", "K4", "K6", "K9"]
+    assert message(eng, found, "L-11", "K2") == "第32题（腹部肥满）答 1 分，而当年体检腰围 80 cm（2025-05-01）应计 2 分"
+    assert message(eng, found, "L-11", "K4") == "第32题（腹部肥满）答 2 分，而当年体检腰围 85.5 cm（2025-05-01）应计 3 分"
+    # K6: the September exam (31 days from the questionnaire) is nearer than the March one (153 days)
+    assert message(eng, found, "L-11", "K6") == "第32题（腹部肥满）答 5 分，而当年体检腰围 95 cm（2025-09-01）应计 4 分"
+    assert message(eng, found, "L-11", "K9") == "第32题（腹部肥满）答 5 分，而当年体检腰围 105 cm（2025-05-01）应计 4 分"
+
+
+def test_waist_bands_agree_with_the_rulebook(tmp_path):
+    """The engine's banding is the rulebook's (spec.constitution.waist_item_score) at every tenth from 70 to 110."""
+    from decimal import Decimal
+
+    import ibis
+    import pyarrow as pa
+
+    from gongwei.engine.quality.forms import waist_item_score
+    from gongwei.spec.constitution import waist_item_score as rulebook
+
+    waists = [Decimal(700 + i) / 10 for i in range(401)]  # decimal(4, 1), as the snapshot stores the waist
+    t = ibis.memtable(pa.table({"waist": pa.array(waists, pa.decimal128(4, 1))}))
+    got = ibis.duckdb.connect().to_pyarrow(t.select(s=waist_item_score(t.waist))).column("s").to_pylist()
+    assert got == [rulebook(float(w)) for w in waists]

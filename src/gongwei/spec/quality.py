@@ -139,6 +139,15 @@ RULES: tuple[QcRule, ...] = (
            params=_p(fasting_glucose=7.0), message="随访分类为控制满意，但空腹血糖 {fasting_glucose} ≥ {limit}"),
     QcRule("L-08", "转诊或不良反应无说明", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-08", "B"),
            message="{what}"),
+    # seed 001 finds 65+ constitution identification "有偏差". The form records the 33 answers, not the result it
+    # scored to (TcmConstitution has no field for it), so what can be checked is the one item with an outside
+    # truth: item 32 (腹部肥满) is scored from the waist, by the bands of spec.constitution [V 14b]. A questionnaire
+    # whose item 32 agrees with no waist measured at the person's examinations that year was scored by hand.
+    QcRule("L-11", "中医体质辨识腹部肥满题与腰围不符", Level.WARNING, "tcm_constitutions",
+           Source("老年人中医药健康管理服务记录表：第32题按腰围计分（domain-spec.md §2.11 [V 14b]）；关于2023年度上党区"
+                  "基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报（长上卫字〔2024〕30号）：“中医体质辨识有偏差” [S 1]",
+                  "V"),
+           message="第32题（腹部肥满）答 {answer} 分，而当年体检腰围 {waist} cm（{exam_date}）应计 {expected} 分"),
     # --- temporal (§3.2 D) -----------------------------------------------------------------------------
     QcRule("T-01", "服务日期在未来", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-01", "V"),
            message="服务日期 {service_date} 晚于录入日期或今天"),

@@ -1,4 +1,6 @@
-"""What is written inside a form's free-text sections (seed 001's "用药情况填写不规范"): C-06, vectorised on Ibis.
+"""What is written inside forms, vectorised on Ibis: the medication section of a follow-up (C-06, seed 001's
+"用药情况填写不规范") and the constitution questionnaire against the waist measured that year (L-11, seed 001's
+"中医体质辨识有偏差").
 
 The follow-up form's 用药情况 is kept as one text. Its entries (one per drug) are split apart, every entry is judged
 on its own — drug name, dose per time, times per day — with the rule's regular expressions, and the verdicts are
@@ -13,7 +15,8 @@ import ibis
 
 from gongwei.engine.programs.records import missing_list
 from gongwei.engine.quality import Check, Evaluator
-from gongwei.engine.quality.identity import encounter_findings
+from gongwei.engine.quality.identity import encounter_findings, tenths
+from gongwei.spec import constitution
 from gongwei.spec.vocab import Adherence
 
 TAKES_DRUGS = (Adherence.REGULAR.value, Adherence.INTERMITTENT.value)
@@ -75,6 +78,41 @@ def medication_entries(check: Check) -> ibis.Table:
                               problems=fu.problems)
 
 
+def waist_item_score(waist: ibis.ir.NumericValue) -> ibis.ir.IntegerValue:
+    """Item 32's score for a waist in cm, by :data:`gongwei.spec.constitution.WAIST_BANDS` (in whole tenths, so
+    85.0 is still band 2 on every backend)."""
+    t = tenths(waist)
+    (lower, first), *bands = constitution.WAIST_BANDS
+    cases = [(t < round(lower * 10), first)] + [(t <= round(bound * 10), score) for bound, score in bands]
+    return ibis.cases(*cases, else_=constitution.WAIST_TOP_SCORE)
+
+
+def tcm_waist_item(check: Check) -> ibis.Table:
+    """L-11: complete questionnaires in the period whose item 32 (腹部肥满) matches the waist of none of the
+    person's examinations in the same calendar year. Shown: the examination nearest in date (then the later
+    one). Without an examination that year nothing is judged."""
+    item = constitution.WAIST_ITEM
+    complete = (f"^[{constitution.MIN_ANSWER}-{constitution.MAX_ANSWER}]"
+                f"{{{constitution.QUESTION_COUNT}}}$")
+    tc = check.services("tcm_constitutions")
+    tc = tc.filter(tc.answers.re_search(complete))
+    tc = tc.select("id", "resident_id", "org_unit_id", "service_date",
+                   answer=tc.answers.substr(item - 1, 1).cast("int64"), year=tc.service_date.year())
+    ex = check.eng.table("health_examinations")
+    ex = ex.filter(~ex.is_void & ex.waist.notnull())
+    ex = ex.select(xid=ex.id, xr=ex.resident_id, exam_date=ex.service_date, xyear=ex.service_date.year(),
+                   waist=ex.waist.cast("float64"), expected=waist_item_score(ex.waist))
+    j = tc.join(ex, (tc.resident_id == ex.xr) & (tc.year == ex.xyear))
+    j = j.mutate(matches=(j.expected == j.answer).cast("int64"),
+                 gap=j.service_date.delta(j.exam_date, unit="day").abs())
+    j = j.mutate(any_match=j.matches.max().over(group_by=j.id),
+                 rn=ibis.row_number().over(group_by=j.id, order_by=[j.gap, ibis.desc(j.exam_date), ibis.desc(j.xid)]))
+    j = j.filter((j.rn == 0) & (j.any_match == 0))
+    return encounter_findings(j, "tcm_constitutions", answer=j.answer, waist=j.waist, exam_date=j.exam_date,
+                              expected=j.expected.cast("int64"))
+
+
 EVALUATORS: dict[str, Evaluator] = {
     "C-06": medication_entries,
+    "L-11": tcm_waist_item,
 }
