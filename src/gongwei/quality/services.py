@@ -206,7 +206,8 @@ def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: 
 
 
 def unmerge(record: Merge, *, actor=None, reason: str = "") -> Merge:
-    """Undo a merge exactly: the recorded rows go back to the duplicate, its status fields are restored."""
+    """Undo a merge exactly: the recorded rows go back to the duplicate (and the findings on them with them),
+    its status fields are restored."""
     with transaction.atomic():
         record = Merge.objects.select_for_update().get(pk=record.pk)
         if record.undone_at:
