@@ -120,3 +120,27 @@ def test_waist_bands_agree_with_the_rulebook(tmp_path):
     t = ibis.memtable(pa.table({"waist": pa.array(waists, pa.decimal128(4, 1))}))
     got = ibis.duckdb.connect().to_pyarrow(t.select(s=waist_item_score(t.waist))).column("s").to_pylist()
     assert got == [rulebook(float(w)) for w in waists]
+
+
+def test_constitution_scoring_in_the_engine_is_the_rulebooks():
+    """forms.identified_constitutions (Ibis) gives spec.constitution.identified (plain Python) on 300 random
+    questionnaires and on hand-worked edge cases [V 14]: all 1s (平和质 1 + 4×5 = 21 with items 2, 4, 5, 13
+    reversed, every biased sum 4 < 8 → 是), all 3s (every biased sum 12 ≥ 11 → 是; 平和质 15 < 17 → 否), all 2s
+    (biased 8 → 否; 平和质 18 → 是), and all 2s but item 3 = 3 (气虚质 2 + 3 + 2 + 2 = 9 → 倾向是, so 平和质 18
+    with every biased sum < 10 → 基本是)."""
+    import ibis
+    import numpy as np
+    import pyarrow as pa
+
+    from gongwei.engine.quality.forms import identified_constitutions
+    from gongwei.spec import constitution
+
+    rng = np.random.default_rng(8)
+    texts = ["".join(map(str, rng.integers(1, 6, 33))) for _ in range(300)]
+    texts += ["1" * 33, "3" * 33, "2" * 33, "22" + "3" + "2" * 30]
+    t = ibis.memtable(pa.table({"answers": texts}))
+    got = ibis.duckdb.connect().to_pyarrow(t.select(c=identified_constitutions(t.answers))).column("c").to_pylist()
+    want = [",".join(s.constitution.value for s in constitution.identified(x)) for x in texts]
+    assert got == want
+    biased = ",".join(c.value for c in constitution.BIASED)
+    assert got[300:] == ["balanced", biased, "balanced", "qi_deficiency,balanced"]

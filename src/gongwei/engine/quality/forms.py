@@ -87,6 +87,29 @@ def waist_item_score(waist: ibis.ir.NumericValue) -> ibis.ir.IntegerValue:
     return ibis.cases(*cases, else_=constitution.WAIST_TOP_SCORE)
 
 
+def identified_constitutions(answers: ibis.ir.StringValue) -> ibis.ir.StringValue:
+    """The constitutions a complete questionnaire scores to (every result other than 否), as their codes joined
+    with "," in the form's order — :func:`gongwei.spec.constitution.identified` in Ibis.
+
+    For the rule seed 001 asks for ("中医体质辨识有偏差": the recorded result disagrees with the answers), which
+    waits for the form's recorded result: ``tcm_constitutions`` holds only the answers."""
+    def item(n: int, reverse: bool = False) -> ibis.ir.IntegerValue:
+        a = answers.substr(n - 1, 1).cast("int64")
+        return (constitution.MIN_ANSWER + constitution.MAX_ANSWER - a) if reverse else a
+
+    sums = {c: sum((item(n, c is constitution.Constitution.BALANCED and n in constitution.BALANCED_REVERSED_ITEMS)
+                    for n in items), ibis.literal(0))
+            for c, items in constitution.ITEMS.items()}
+    biased = [sums[c] for c in constitution.BIASED]
+    max_biased = ibis.greatest(*biased)
+    parts = [ibis.cases((sums[c] >= constitution.BIASED_TENDS_MIN, "," + c.value), else_="")
+             for c in constitution.BIASED]
+    balanced = (sums[constitution.Constitution.BALANCED] >= constitution.BALANCED_MIN) \
+        & (max_biased < constitution.BALANCED_BASIC_BIASED_BELOW)
+    parts.append(ibis.cases((balanced, "," + constitution.Constitution.BALANCED.value), else_=""))
+    return ibis.literal("").concat(*parts).substr(1)
+
+
 def tcm_waist_item(check: Check) -> ibis.Table:
     """L-11: complete questionnaires in the period whose item 32 (腹部肥满) matches the waist of none of the
     person's examinations in the same calendar year. Shown: the examination nearest in date (then the later
