@@ -10,11 +10,13 @@ import pytest
 from gongwei.engine.quality import Check, fabrication
 from gongwei.spec.periods import parse
 from gongwei.spec.quality import rules
-from tests import test_qc_temporal
+from tests import test_qc_forms, test_qc_temporal
 from tests.qc_signal_fixtures import (
     T_LINQUAN,
     T_PUTING,
     V_EAST,
+    V_LIN,
+    V_WEST,
     build,
     findings,
     flagged,
@@ -81,6 +83,55 @@ def test_f01_per_doctor(tmp_path):
     assert {r["scope_zh"] for r in got} == {"同一医生"}
 
 
+# the same six values at two villages of 蒲亭镇, at a village of 林泉乡 and at 蒲亭镇's own health centre
+T_SAME = (160.0, 55.0, 78.0, 125, 78, 70)
+WIDE_EXAMS = [
+    _exam("TA", "W1", "2025-04-01", T_SAME, V_EAST),
+    _exam("TB", "W2", "2025-04-02", T_SAME, V_WEST),                            # 蒲亭镇, another village
+    _exam("TC", "W3", "2025-04-03", T_SAME, V_LIN),                             # 林泉乡, the same county
+    _exam("TD", "W4", "2025-04-04", (170.0, 65.0, 85.0, 135, 85, 75), T_PUTING),  # the township centre itself
+    _exam("TE", "W5", "2025-04-05", (170.0, 65.0, 85.0, 135, 85, 76), V_EAST),    # 5 of 6 with TD
+]
+
+
+def _f01(eng, scope: str) -> dict[str, str]:
+    rule = rules()["F-01"]
+    check = Check(eng, parse("2025"), rule, {**rule.params_for(2025), "scope": scope})
+    got = fabrication.f01_lookalike_exams(check).to_pyarrow().to_pylist()
+    keys = natural_keys(eng, "health_examinations")
+    return {keys[r["record_id"]]: f"{r['scope_zh']} {r['other_count']} {r['equal_fields']}" for r in got}
+
+
+def wide_tables() -> dict:
+    return {"residents": table([resident(f"W{i}") for i in range(1, 6)]),
+            "health_examinations": table(WIDE_EXAMS, trigger="elderly")}
+
+
+def test_f01_township_and_county_scopes(tmp_path):
+    eng = build(tmp_path, wide_tables())
+    six = "身高、体重、腰围、左侧收缩压、左侧舒张压、脉率"
+    # per unit: every exam is at its own unit (TA and TE share 城东村 but agree on nothing)
+    assert _f01(eng, "org_unit_year") == {}
+    # per township (tests/regions.py: 城东村 and 城西村 are under 蒲亭镇, 林泉村 under 林泉乡): TA = TB in 蒲亭镇;
+    # TD, served by the township centre, is in 蒲亭镇 too and matches TE on 5 of 6 (pulse 75 ≠ 76); TC is alone
+    assert _f01(eng, "township_year") == {
+        "TA": f"同乡镇 1 {six}", "TB": f"同乡镇 1 {six}",
+        "TD": "同乡镇 1 身高、体重、腰围、左侧收缩压、左侧舒张压", "TE": "同乡镇 1 身高、体重、腰围、左侧收缩压、左侧舒张压"}
+    # per county (德安县 holds both townships): TC joins TA and TB, each of the three has 2 others
+    county = _f01(eng, "county_year")
+    assert sorted(county) == ["TA", "TB", "TC", "TD", "TE"]
+    assert county["TC"] == f"同县（区） 2 {six}"
+    # the message names the scope
+    rule = rules()["F-01"]
+    assert rule.message.format(scope_zh="同乡镇", other_count=1, equal_fields="身高") == "与同乡镇同年度另 1 人的体检 身高 完全相同"
+
+
+def test_f01_rejects_an_unknown_scope(tmp_path):
+    eng = build(tmp_path, {"residents": table([resident("W1")]), "health_examinations": table(WIDE_EXAMS[:1], trigger="elderly")})
+    with pytest.raises(ValueError, match="scope"):
+        _f01(eng, "province_year")
+
+
 # --- F-02 ---------------------------------------------------------------------------------------------------
 def _fu(key: str, who: str, date: str, sbp: object, dbp: object, weight: object, **kw: object) -> dict:
     return {"encounter_no": key, "resident": who, "service_date": date, "sbp": sbp, "dbp": dbp, "weight": weight,
@@ -117,6 +168,7 @@ def test_f02_copy_forward(tmp_path):
 
 
 # --- F-03 / F-03b ---------------------------------------------------------------------------------------------
+# (key, left SBP, right SBP): gaps of 10, 11, 20, 21 and 0 mmHg
 GAPS = [("G10", 130, 140), ("G11", 130, 141), ("G20", 150, 130), ("G21", 151, 130), ("G00", 120, 120)]
 
 
@@ -130,9 +182,13 @@ def gap_tables() -> dict:
 def test_f03_left_right_arm_gap(tmp_path):
     eng = build(tmp_path, gap_tables())
     found = findings(eng, ["F-03", "F-03b"])
-    assert flagged(eng, found, "F-03") == ["G11", "G20"]
+    # seed 002 (平卫函发〔2020〕367号): "左右侧血压差大于10mmhg的体检记录人数为7749人，特别是左右侧血压差大于20mmhg的要
+    # 隔天重测" — one figure for every gap above 10, the > 20 ones a subset of it. So F-03 takes 11, 20 and 21
+    # (10 is not above 10); F-03b only 21 (20 is not above 20); 0 neither.
+    assert flagged(eng, found, "F-03") == ["G11", "G20", "G21"]
     assert flagged(eng, found, "F-03b") == ["G21"]
     assert message(eng, found, "F-03", "G11") == "左右侧收缩压相差 11 mmHg（>10）"
+    assert message(eng, found, "F-03", "G21") == "左右侧收缩压相差 21 mmHg（>10）"
     assert message(eng, found, "F-03b", "G21") == "左右侧收缩压相差 21 mmHg（>20），应隔天复测"
 
 
@@ -276,11 +332,13 @@ def _merged(*groups: dict) -> dict:
 def test_duckdb_and_pyspark_agree(tmp_path):
     from gongwei.engine.backends import Engine
 
-    tables = _merged(test_qc_temporal._tables(), lookalike_tables(), copy_tables(), gap_tables(), digit_tables(),
-                     throughput_tables(), guidance_tables(), symptom_tables())
+    tables = _merged(test_qc_temporal._tables(), lookalike_tables(), wide_tables(), copy_tables(), gap_tables(),
+                     digit_tables(), throughput_tables(), guidance_tables(), symptom_tables(),
+                     test_qc_forms.medication_tables(), test_qc_forms.waist_tables())
     duck = build(tmp_path, tables)
     spark = Engine(duck.snapshot, "pyspark")
-    codes = test_qc_temporal.TEMPORAL + FABRICATION
+    # C-06 splits entries apart and L-11 bands waists on both backends alike
+    codes = test_qc_temporal.TEMPORAL + FABRICATION + ["C-06", "L-11"]
     got = {}
     for name, eng in (("duckdb", duck), ("pyspark", spark)):
         found = findings(eng, codes)
@@ -288,3 +346,6 @@ def test_duckdb_and_pyspark_agree(tmp_path):
                                found.column("message").to_pylist(), strict=True))
     assert got["duckdb"] == got["pyspark"]
     assert {r for r, _, _ in got["duckdb"]} == set(codes)
+    # the wider F-01 scopes group by a unit above the serving unit, on both backends alike
+    for scope in ("township_year", "county_year"):
+        assert _f01(spark, scope) == _f01(duck, scope)

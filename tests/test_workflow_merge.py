@@ -119,3 +119,56 @@ def test_merge_unmerge_and_close_from_the_command_line(tmp_path, capsys):
     listing.write_text("record_no,status,date,reason\nC,dead,2025-05-01,心梗\n", encoding="utf-8")
     assert main(["close", str(listing)]) == 0
     assert m.Resident.objects.get(record_no="C").status == "dead"
+
+
+def _finding_rows(rows: list[tuple[str, str, int, m.Resident]]):
+    """Engine-shaped findings: (rule, table, record id, the person the snapshot saw the record on)."""
+    import json
+
+    import pyarrow as pa
+
+    return pa.table({
+        "rule": [r[0] for r in rows], "table": [r[1] for r in rows], "record_id": [r[2] for r in rows],
+        "record_no": [r[3].record_no for r in rows], "resident_id": [r[3].pk for r in rows],
+        "org_unit_id": [r[3].managing_unit_id for r in rows], "values": [json.dumps({})] * len(rows),
+        "message": ["问题"] * len(rows),
+    })
+
+
+def test_findings_follow_their_records_through_merge_and_unmerge():
+    from gongwei.quality.models import Finding, FindingTransition
+
+    _region()
+    a, b = m.Resident.objects.get(record_no="A"), m.Resident.objects.get(record_no="B")
+    exam = m.HealthExamination.objects.get(encounter_no="XB").pk
+    fa1, fb1, fb2 = (m.ChronicFollowUp.objects.get(encounter_no=x).pk for x in ("FA1", "FB1", "FB2"))
+    # before the merge: a finding on B's exam, one on B's follow-up FB1, one on B's record itself, one on A's FA1
+    services.sync_findings(_finding_rows([("F-03", "health_examinations", exam, b), ("C-04", "chronic_follow_ups", fb1, b),
+                                          ("ID-01", "residents", b.pk, b), ("C-04", "chronic_follow_ups", fa1, a)]),
+                           snapshot_id="s1", period="2025", rulebook="x", rules=["F-03", "C-04", "ID-01"])
+
+    def owner(rule: str, table: str, record_id: int) -> tuple[int, str]:
+        f = Finding.objects.get(rule=rule, table=table, record_id=record_id)
+        return f.resident_id, f.record_no
+
+    record = services.merge(a, b, reason="重复建档")
+    # the exam and FB1 now belong to A, and so do their findings; B's own record finding stays on B
+    assert owner("F-03", "health_examinations", exam) == (a.pk, "A")
+    assert owner("C-04", "chronic_follow_ups", fb1) == (a.pk, "A")
+    assert owner("ID-01", "residents", b.pk) == (b.pk, "B")
+    assert owner("C-04", "chronic_follow_ups", fa1) == (a.pk, "A")
+    # an evaluation while merged finds FB2 on A (a finding first raised on the survivor)
+    services.sync_findings(_finding_rows([("T-04", "chronic_follow_ups", fb2, a)]), snapshot_id="s2", period="2025",
+                           rulebook="x", rules=["T-04"])
+    services.unmerge(record, reason="误合并")
+    # every moved row is back on B, so its findings point at B again: the two moved by the merge and FB2's,
+    # which was never on B in the ledger; A's own FA1 finding stays on A
+    assert owner("F-03", "health_examinations", exam) == (b.pk, "B")
+    assert owner("C-04", "chronic_follow_ups", fb1) == (b.pk, "B")
+    assert owner("T-04", "chronic_follow_ups", fb2) == (b.pk, "B")
+    assert owner("ID-01", "residents", b.pk) == (b.pk, "B")
+    assert owner("C-04", "chronic_follow_ups", fa1) == (a.pk, "A")
+    # each move is on the finding's trail, status unchanged: 2 at the merge, 3 at the unmerge
+    moves = FindingTransition.objects.filter(from_status="open", to_status="open")
+    assert moves.filter(reason__contains="合并至 A").count() == 2
+    assert moves.filter(reason__contains="转回 B").count() == 3

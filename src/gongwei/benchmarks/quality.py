@@ -50,9 +50,10 @@ RULE_LABELS: tuple[tuple[str, str, str], ...] = (
     ("ID-07", "id_birth_mismatch", "record"),
     ("ID-09", "dup_same_id", "record"),
     ("F-01", "exam_lookalike", "pair"),
-    ("F-03", "bp_arm_gap_10", "record"),
+    ("F-03", "bp_arm_gap_10+bp_arm_gap_20", "record"),
     ("F-03b", "bp_arm_gap_20", "record"),
     ("F-10", "uncontrolled_no_guidance", "record"),
+    ("C-06", "medication_irregular", "record"),
     ("T-03", "service_after_death", "record"),
     ("T-03b", "service_after_moveout", "record"),
 )

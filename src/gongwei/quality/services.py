@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from gongwei.quality.models import TRANSITIONS, Finding, FindingStatus, FindingTransition, Merge
-from gongwei.records import entry
+from gongwei.records import entry, schema
 from gongwei.records import models as rm
 from gongwei.spec.vocab import CLOSED_STATUSES, ChangeAction, ResidentStatus
 
@@ -134,6 +134,41 @@ def _resident_references() -> list[tuple[type[models.Model], str]]:
 _STATUS_FIELDS = ("status", "status_date", "status_reason", "merged_into_id")
 
 
+def _follow_moved_rows(moved: dict[str, list[int]], to: rm.Resident, *, reason: str, actor=None) -> int:
+    """Point the findings on ``moved`` rows at ``to`` (person and record number), with a transition each.
+
+    A finding is identified by (rule, table, record), not by the person, so it stays attached to its service
+    while the service changes hands: merged into the survivor and, when the merge is undone, back to the
+    duplicate — including findings first raised while the rows were on the survivor. Findings on the
+    duplicate's own record (table ``residents`` / ``health_records``) concern that record and never move.
+    """
+    tables = {}
+    for model, fk in _resident_references():
+        try:
+            tables[f"{model._meta.label}.{fk}"] = schema.table_for_model(model).name
+        except KeyError:  # a model outside the exchange layout carries no findings
+            continue
+    actor_label = getattr(actor, "username", "") or ""
+    changed = 0
+    for key, pks in moved.items():
+        table = tables.get(key)
+        if table is None:
+            continue
+        for i in range(0, len(pks), 5000):
+            chunk = pks[i:i + 5000]
+            hits = list(Finding.objects.filter(table=table, record_id__in=chunk).exclude(resident=to)
+                        .values_list("pk", "status"))
+            if not hits:
+                continue
+            Finding.objects.filter(pk__in=[pk for pk, _ in hits]).update(
+                resident=to, record_no=to.record_no, updated_at=timezone.now())
+            FindingTransition.objects.bulk_create(
+                [FindingTransition(finding_id=pk, from_status=st, to_status=st, actor=actor, actor_label=actor_label,
+                                   reason=reason[:300]) for pk, st in hits], batch_size=5000)
+            changed += len(hits)
+    return changed
+
+
 def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: str = "") -> Merge:
     """Merge ``duplicate`` into ``survivor``: re-point every service, enrolment and contract, mark the
     duplicate 已合并. Nothing is deleted; :func:`unmerge` restores the exact previous state."""
@@ -159,6 +194,8 @@ def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: 
             status_reason=f"合并至 {survivor.record_no}")
         record = Merge.objects.create(survivor=survivor, duplicate=duplicate, moved=moved, before=before,
                                       reason=reason, actor=actor, actor_label=getattr(actor, "username", "") or "")
+        _follow_moved_rows(moved, survivor, actor=actor,
+                           reason=f"档案 {duplicate.record_no} 合并至 {survivor.record_no}，问题随服务记录转至 {survivor.record_no}")
         counts = {k: len(v) for k, v in moved.items()}
         entry.record_change(duplicate, action=ChangeAction.MERGE, actor_user=actor, before=before,
                             after={"status": ResidentStatus.MERGED, "merged_into_id": survivor.pk, "moved": counts},
@@ -169,7 +206,8 @@ def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: 
 
 
 def unmerge(record: Merge, *, actor=None, reason: str = "") -> Merge:
-    """Undo a merge exactly: the recorded rows go back to the duplicate, its status fields are restored."""
+    """Undo a merge exactly: the recorded rows go back to the duplicate (and the findings on them with them),
+    its status fields are restored."""
     with transaction.atomic():
         record = Merge.objects.select_for_update().get(pk=record.pk)
         if record.undone_at:
@@ -178,13 +216,19 @@ def unmerge(record: Merge, *, actor=None, reason: str = "") -> Merge:
         if later:
             raise WorkflowError("保留档案之后又有合并，请先撤销较晚的合并")
         models_by_label = {f"{m._meta.label}.{fk}": (m, fk) for m, fk in _resident_references()}
+        moved_back: dict[str, list[int]] = {}
         for key, pks in record.moved.items():
             model, fk = models_by_label[key]
-            model.objects.filter(pk__in=pks, **{fk: record.survivor_id}).update(**{fk: record.duplicate_id})
+            rows = model.objects.filter(pk__in=pks, **{fk: record.survivor_id})
+            moved_back[key] = list(rows.values_list("pk", flat=True))
+            rows.update(**{fk: record.duplicate_id})
         restore = {f: record.before[f] for f in _STATUS_FIELDS}
         if restore["status_date"]:
             restore["status_date"] = dt.date.fromisoformat(restore["status_date"])
         rm.Resident.objects.filter(pk=record.duplicate_id).update(**restore)
+        back = rm.Resident.objects.get(pk=record.duplicate_id)
+        _follow_moved_rows(moved_back, back, actor=actor,
+                           reason=f"撤销合并，问题随服务记录转回 {back.record_no}")
         record.undone_at = timezone.now()
         record.undone_by = getattr(actor, "username", "") or ""
         record.save(update_fields=["undone_at", "undone_by"])

@@ -90,6 +90,26 @@ RULES: tuple[QcRule, ...] = (
            params=_p(required=("mode", "adherence", "classification", "next_visit_date", "provider"),
                      face_to_face_required=("sbp", "dbp"), programs=("hypertension", "diabetes")),
            message="随访缺少：{missing}"),
+    # The 3rd-edition follow-up forms record each drug as 药物名称1–3 (+ 其他) with 用法用量 "每日 次 每次 mg"; ours
+    # keeps the section as one text, entries split at ``separators``. Flagged: a patient taking drugs (依从性 规律/
+    # 间断) with no drug written; a boilerplate phrase ("按医嘱服药") instead of drugs; an entry without a drug
+    # name, a dose per time or a number of times per day. The patterns are local practice (U): extend them per
+    # region. COPD is left out until its form is known (C-04).
+    QcRule("C-06", "用药情况填写不规范", Level.WARNING, "chronic_follow_ups",
+           Source("国家基本公共卫生服务规范（第三版）高血压/2型糖尿病患者随访服务记录表：药物名称、用法用量（每日 次，每次 mg）；"
+                  f"{DQ} §1.5, §3.2 C-04; 关于2023年度上党区基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报（长上卫字〔2024〕30号）：“用药情况填写不规范” [S 1]",
+                  "U"),
+           params=_p(programs=("hypertension", "diabetes"), separators=r"；;、\n",
+                     generic_phrases=("按医嘱服药", "遵医嘱服药", "按医嘱", "遵医嘱", "按时服药", "规律服药", "正常服药",
+                                      "继续服药", "服药", "用药", "口服药", "口服药物", "药物治疗", "降压药", "降糖药",
+                                      "同前", "同上", "同上次", "未变"),
+                     none_phrases=("无", "无用药", "未用药", "未服药", "不服药", "无药物"),
+                     dose_pattern=r"(?i)[0-9０-９]+(\.[0-9]+)?\s*(mg|g|μg|ug|ml|iu|u|毫克|克|微克|毫升|单位|片|粒|丸|袋|支|喷|吸)",
+                     frequency_pattern=r"(?i)((每日|每天|一日|日|每晚|每周)\s*[0-9０-９一二三四两]+\s*次"
+                                       r"|[0-9０-９一二三四两]+\s*次\s*/\s*(日|天|周)"
+                                       r"|(^|[^a-z])(qd|bid|tid|qid|qn|qw)([^a-z]|$)|每晚|每早|睡前)",
+                     usage_pattern=r"口服|含服|舌下含服|皮下注射|注射|吸入|饭前|饭后|餐前|餐后|空腹|睡前|早晚|每次|用法|用量|剂量"),
+           message="用药情况“{medication}”：{problems}"),
     # --- plausibility (§3.2 B; hard errors are refused at entry, these are the warning bands) ---------
     # min_age: the bands are for adults (§3.2 B: children need age-specific tables); unless_referred: an
     # emergency level is a finding when the visit shows no (urgent) referral
@@ -123,6 +143,15 @@ RULES: tuple[QcRule, ...] = (
            params=_p(fasting_glucose=7.0), message="随访分类为控制满意，但空腹血糖 {fasting_glucose} ≥ {limit}"),
     QcRule("L-08", "转诊或不良反应无说明", Level.WARNING, "chronic_follow_ups", Source(f"{DQ} §3.2 L-08", "B"),
            message="{what}"),
+    # seed 001 finds 65+ constitution identification "有偏差". The form records the 33 answers, not the result it
+    # scored to (TcmConstitution has no field for it), so what can be checked is the one item with an outside
+    # truth: item 32 (腹部肥满) is scored from the waist, by the bands of spec.constitution [V 14b]. A questionnaire
+    # whose item 32 agrees with no waist measured at the person's examinations that year was scored by hand.
+    QcRule("L-11", "中医体质辨识腹部肥满题与腰围不符", Level.WARNING, "tcm_constitutions",
+           Source("老年人中医药健康管理服务记录表：第32题按腰围计分（domain-spec.md §2.11 [V 14b]）；关于2023年度上党区"
+                  "基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报（长上卫字〔2024〕30号）：“中医体质辨识有偏差” [S 1]",
+                  "V"),
+           message="第32题（腹部肥满）答 {answer} 分，而当年体检腰围 {waist} cm（{exam_date}）应计 {expected} 分"),
     # --- temporal (§3.2 D) -----------------------------------------------------------------------------
     QcRule("T-01", "服务日期在未来", Level.ERROR, "encounters", Source(f"{DQ} §3.2 T-01", "V"),
            message="服务日期 {service_date} 晚于录入日期或今天"),
@@ -142,18 +171,27 @@ RULES: tuple[QcRule, ...] = (
     QcRule("T-08", "补录（录入晚于服务过久）", Level.SIGNAL, "encounters", Source(f"{DQ} §3.2 T-08", "U"),
            params=_p(max_days=30), message="录入时间比服务日期晚 {days} 天"),
     # --- fabrication signals (§3.2 E; seed 002) -------------------------------------------------------
+    # scope: where two residents' exams are compared — org_unit_year (the serving unit), provider_year (the
+    # doctor), township_year or county_year (the township or county above the serving unit: look-alike exams are
+    # often spread over one township's villages, and seed 002 names townships as well as a village)
     QcRule("F-01", "体检数据雷同（6项中≥4项相同）", Level.SIGNAL, "health_examinations",
-           Source(f"{DQ} §3.2 F-01; seed 002: 老年人体检6项体检指标中4项以上指标完全一致", "S"),
+           Source(f"{DQ} §3.2 F-01; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：老年人体检6项体检指标中4项以上指标完全一致；华亭市东华镇、安口镇、山寨乡数据雷同较多 [S 2]", "S"),
            params=_p(fields=("height", "weight", "waist", "sbp_left", "dbp_left", "pulse"), min_equal=4,
                      scope="org_unit_year"),
            message="与{scope_zh}同年度另 {other_count} 人的体检 {equal_fields} 完全相同"),
     QcRule("F-02", "随访数值连续照抄", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-02", "U"),
            params=_p(consecutive=3, fields=("sbp", "dbp", "weight")), message="连续 {count} 次随访血压、体重完全相同"),
+    # F-03 counts every gap above 10, those above 20 included: seed 002 publishes one figure, "左右侧血压差大于
+    # 10mmhg的体检记录人数为7749人", and names the > 20 ones as a subset of it ("特别是…大于20mmhg的要隔天重测"),
+    # which F-03b flags again for the re-measurement
     QcRule("F-03", "左右臂血压差 >10 mmHg", Level.WARNING, "health_examinations",
-           Source(f"{DQ} §3.2 F-03; seed 002: 左右侧血压差大于10mmhg", "S"),
-           params=_p(gap=10, max_gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
+           Source(f"{DQ} §3.2 F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：左右侧血压差大于10mmhg的体检记录人数 [S 2]", "S"),
+           params=_p(gap=10), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
     QcRule("F-03b", "左右臂血压差 >20 mmHg（应隔天复测）", Level.WARNING, "health_examinations",
-           Source(f"{DQ} §3.2 F-03; seed 002: 大于20mmhg的要隔天重测", "S"),
+           Source(f"{DQ} §3.2 F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号）"
+                  "：大于20mmhg的要隔天重测 [S 2]", "S"),
            params=_p(gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}），应隔天复测"),
     QcRule("F-04", "血压尾数偏好", Level.SIGNAL, "chronic_follow_ups", Source(f"{DQ} §3.2 F-04", "U"),
            params=_p(digits=(0, 5), expected_share=0.2, max_share=0.6, min_readings=30),

@@ -325,6 +325,7 @@ def chronic_follow_ups(ctx: Ctx, vit: Vitals, enrolled: dict) -> None:
         weight = np.round(vit.weight[person] + rng.normal(0, 1.2, n), 1)
         bmi = np.round(weight / (vit.height[person] / 100) ** 2, 1)
         smoker = rng.random(n) < 0.2
+        medication, irregular = _medication(ctx, program, person)
         cols = {
             "program": np.full(n, program.value), "mode": mode,
             "symptoms": np.where(rng.random(n) < .75, "1", "2"),
@@ -339,7 +340,7 @@ def chronic_follow_ups(ctx: Ctx, vit: Vitals, enrolled: dict) -> None:
             program == v.Program.COPD else pa.nulls(n, pa.int64()),
             "adherence": rng.choice(np.array(["1", "2", "3"]), n, p=[.8, .15, .05]),
             "adverse_reaction": util.bools(adverse), "adverse_reaction_text": np.where(adverse, "头晕、乏力", ""),
-            "classification": cls, "medication": np.full(n, "吸入制剂" if program == v.Program.COPD else "按医嘱服药"),
+            "classification": cls, "medication": medication,
             "medication_adjusted": util.bools(adjusted), "guidance": guidance, "referral": util.bools(referral),
             "referral_reason": np.where(referral, np.where(emergency, "紧急转诊", "连续两次控制不满意"), ""),
             "referral_institution": np.where(referral, "县人民医院 内科", ""),
@@ -348,11 +349,38 @@ def chronic_follow_ups(ctx: Ctx, vit: Vitals, enrolled: dict) -> None:
         enrol = e_keys.take(pa.array(idx))
         keys = ctx.encounters("chronic_follow_ups", person, date, VILLAGE_LEVEL, cols, enrollment=enrol,
                               ghost_rows=ghost)
+        mi = np.flatnonzero(irregular)
+        ctx.label("medication_irregular", "chronic_follow_ups", keys.take(pa.array(mi)), "",
+                  util.concat("用药情况“", pa.array(medication[mi], pa.string()), "”未逐药写明名称、剂量和次数"))
         ui = np.flatnonzero(unguided)
         ctx.label("uncontrolled_no_guidance", "chronic_follow_ups", keys.take(pa.array(ui)),
                   p.record_no.take(pa.array(person[ui])),
                   util.concat(f"{program.zh}控制不满意（", util.strs(sbp[ui]), "/", util.strs(dbp[ui]),
                               "）无指导、调药或转诊"))
+
+
+# one regimen per patient, written as the form asks: drug name, times per day, dose per time (C-06)
+REGIMENS = {
+    v.Program.HYPERTENSION: ("氨氯地平片 每日1次 每次5mg", "硝苯地平缓释片 每日2次 每次10mg", "厄贝沙坦片 每日1次 每次150mg",
+                             "缬沙坦胶囊 每日1次 每次80mg；吲达帕胺片 每日1次 每次2.5mg"),
+    v.Program.DIABETES: ("二甲双胍片 每日3次 每次0.5g", "格列美脲片 每日1次 每次2mg", "阿卡波糖片 每日3次 每次50mg"),
+    v.Program.COPD: ("噻托溴铵粉吸入剂 每日1次 每次1吸",),
+}
+
+
+def _medication(ctx: Ctx, program: v.Program, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """用药情况 of each follow-up and which were written irregularly (injected, C-06: seed 001's
+    "用药情况填写不规范" — a boilerplate phrase or a drug name alone). A generator of its own, so the rest of
+    the region does not change with it."""
+    regimens = np.array(REGIMENS[program])
+    text = regimens[person % len(regimens)]
+    irregular = np.zeros(len(person), bool)
+    if program in (v.Program.HYPERTENSION, v.Program.DIABETES):
+        rng = np.random.default_rng([ctx.seed, 1_006])
+        irregular = rng.random(len(person)) < ctx.cfg.medication_irregular_share
+        name_only = np.array([r.split(" ", 1)[0] for r in regimens])[person % len(regimens)]
+        text = np.where(irregular, np.where(rng.random(len(person)) < 0.5, "按医嘱服药", name_only), text)
+    return text, irregular
 
 
 def smi_follow_ups(ctx: Ctx, enrolled: dict) -> None:

@@ -1,7 +1,7 @@
 """Data-quality rules (``gongwei.spec.quality``) evaluated over a snapshot, vectorised.
 
 Each rule family lives in its own module of this package (identity, completeness, plausibility, logic,
-temporal, fabrication) and exposes ``EVALUATORS: dict[str, Evaluator]``. An evaluator receives a
+temporal, fabrication, forms) and exposes ``EVALUATORS: dict[str, Evaluator]``. An evaluator receives a
 :class:`Check` (the engine, the period, the rule and its parameters for the period's year and region) and
 returns an Ibis table with one row per offending record:
 

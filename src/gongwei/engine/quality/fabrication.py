@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import ibis
 
+from gongwei.engine.orgs import OrgTree
 from gongwei.engine.quality import Check, Evaluator
 from gongwei.engine.quality.temporal import (
     base,
@@ -22,7 +23,7 @@ from gongwei.engine.quality.temporal import (
     staff_labels,
     union,
 )
-from gongwei.spec.vocab import FollowUpClass
+from gongwei.spec.vocab import FollowUpClass, OrgLevel
 
 UNCONTROLLED = FollowUpClass.UNCONTROLLED.value
 # 症状 code 1 = 无症状 on the HTN/DM follow-up forms (data-quality.md §1.5)
@@ -32,7 +33,11 @@ FIELD_ZH = {
     "sbp_right": "右侧收缩压", "dbp_right": "右侧舒张压", "pulse": "脉率", "heart_rate": "心率", "bmi": "体质指数",
     "temperature": "体温", "respiration": "呼吸频率", "sbp": "收缩压", "dbp": "舒张压",
 }
-SCOPES = {"org_unit_year": ("org_unit_id", "同机构"), "provider_year": ("provider_id", "同一医生")}
+# F-01 scopes: a column of the exam, or an org level whose unit above the serving unit groups the exams.
+# Look-alike exams are often spread over one township's villages (seed 002 names townships: "华亭市东华镇、
+# 安口镇、山寨乡数据雷同较多", besides a village), which a per-village scope would split apart.
+SCOPES = {"org_unit_year": ("org_unit_id", "同机构"), "provider_year": ("provider_id", "同一医生"),
+          "township_year": (OrgLevel.TOWNSHIP.value, "同乡镇"), "county_year": (OrgLevel.COUNTY.value, "同县（区）")}
 
 
 def _percent(x: ibis.ir.NumericValue) -> ibis.ir.FloatingValue:
@@ -55,11 +60,27 @@ def _on_staff(check: Check, per_doctor: ibis.Table, values: Callable[[ibis.Table
 
 
 # --- F-01 look-alike exams --------------------------------------------------------------------------------
+def _unit_above(check: Check, level: str) -> ibis.Table:
+    """``unit_id`` → ``scope_unit_id``: each unit's ancestor at ``level`` (itself when it is at that level). A
+    unit above the level (a county hospital under a township scope) is its own scope. The tree is small, so
+    the pairs are made in memory and handed to the backend."""
+    tree = OrgTree.load(check.eng.snapshot)
+    units, scopes = [], []
+    for i in tree.ids:
+        at_level = [a for a in tree.ancestors(i) if tree.level[a] == level]
+        units.append(i)
+        scopes.append(at_level[0] if at_level else i)
+    return ibis.memtable({"unit_id": units, "scope_unit_id": scopes},
+                         schema={"unit_id": "int64", "scope_unit_id": "int64"})
+
+
 def f01_lookalike_exams(check: Check) -> ibis.Table:
-    """Exams of different residents in one scope (unit or doctor) and year that agree on ≥ ``min_equal`` of
-    ``fields``. Two exams agree on ≥ k fields exactly when they agree on some k-subset, so each k-subset is one
-    GROUP BY over the exams (15 for 4 of 6): linear in the number of exams, no pairs are formed. Every exam of
-    a group with two or more residents is flagged — which one was copied cannot be told from the data.
+    """Exams of different residents in one scope and year that agree on ≥ ``min_equal`` of ``fields``. The
+    scope is the serving unit, the doctor, or the township or county above the serving unit (:data:`SCOPES`).
+    Two exams agree on ≥ k fields exactly when they agree on some k-subset, so each k-subset is one
+    GROUP BY over the exams (15 for 4 of 6): linear in the number of exams, no pairs are formed — a wider
+    scope only changes the grouping key. Every exam of a group with two or more residents is flagged — which
+    one was copied cannot be told from the data.
 
     ``other_count`` is the largest number of other residents sharing one k-subset with the exam;
     ``equal_fields`` the fields of all its agreeing subsets (exact when one other exam matches)."""
@@ -71,6 +92,10 @@ def f01_lookalike_exams(check: Check) -> ibis.Table:
     scope_col, scope_zh = SCOPES[scope]
     ex = check.services("health_examinations")
     ex = ex.select("id", "resident_id", "org_unit_id", "provider_id", *fields, year=ex.service_date.year())
+    if scope_col not in ex.columns:  # an org level: group by the unit above the serving unit
+        above = _unit_above(check, scope_col)
+        ex = ex.join(above, ex.org_unit_id == above.unit_id).drop("unit_id")
+        scope_col = "scope_unit_id"
     ex = ex.filter(ex[scope_col].notnull())
     hits = []
     for combo in itertools.combinations(fields, k):
@@ -118,24 +143,15 @@ def f02_copy_forward(check: Check) -> ibis.Table:
 
 
 # --- F-03 / F-03b left–right arm SBP gap ------------------------------------------------------------------
-def _arm_gap(check: Check, low: float, high: float | None) -> ibis.Table:
+def f03_arm_gap(check: Check) -> ibis.Table:
+    """Exams whose left and right systolic pressures differ by more than ``gap``. F-03 (> 10) includes the
+    exams F-03b (> 20) flags again: seed 002 counts every gap above 10 in one figure."""
     ex = check.services("health_examinations")
     ex = ex.filter(ex.sbp_left.notnull() & ex.sbp_right.notnull())
     ex = ex.mutate(gap_value=(ex.sbp_left - ex.sbp_right).abs())
-    cond = ex.gap_value > low
-    if high is not None:
-        cond &= ex.gap_value <= high
-    ex = ex.filter(cond)
+    ex = ex.filter(ex.gap_value > float(check.params["gap"]))
     return ex.select(**base(ex, "health_examinations"), sbp_left=ex.sbp_left, sbp_right=ex.sbp_right,
                      gap_value=ex.gap_value)
-
-
-def f03_arm_gap(check: Check) -> ibis.Table:
-    return _arm_gap(check, float(check.params["gap"]), float(check.params["max_gap"]))
-
-
-def f03b_arm_gap_recheck(check: Check) -> ibis.Table:
-    return _arm_gap(check, float(check.params["gap"]), None)
 
 
 # --- F-04 terminal-digit preference -----------------------------------------------------------------------
@@ -229,7 +245,7 @@ EVALUATORS: dict[str, Evaluator] = {
     "F-01": f01_lookalike_exams,
     "F-02": f02_copy_forward,
     "F-03": f03_arm_gap,
-    "F-03b": f03b_arm_gap_recheck,
+    "F-03b": f03_arm_gap,
     "F-04": f04_terminal_digits,
     "F-05": f05_throughput,
     "F-10": f10_uncontrolled_unguided,
