@@ -201,3 +201,24 @@ def test_batches_tally_received_and_rejected_rows_per_unit():
     assert rows[("residents", None)] == (1, 1)
     assert rows[("org_units", east)] == (1, 0)
     assert sum(r for (name, _), (r, _) in rows.items() if name == "org_units") == ORG_UNITS.num_rows
+
+
+def test_recorded_constitutions_are_checked_code_by_code():
+    """体质辨识结果 holds several constitution codes, comma-separated: each is checked against the vocabulary."""
+    residents = t(record_no=["R1"], name=["甲"], sex=["1"], birth_date=["1950-01-01"], managing_unit=["360426100201"],
+                  residence_type=["1"])
+    forms = t(encounter_no=["Z1", "Z2", "Z3"], resident=["R1"] * 3, service_date=["2025-05-01"] * 3,
+              org_unit=["360426100201"] * 3, answers=["3" * 33] * 3,
+              recorded_result=["qi_deficiency,balanced", "qi_deficiency,earth", ""])
+    before = _row_counts()
+    with pytest.raises(entry.Rejected) as exc:
+        entry.submit({"org_units": ORG_UNITS, "residents": residents, "tcm_constitutions": forms},
+                     actor="test", kind="test")
+    assert [(i.table, i.row, i.field, i.rule) for i in exc.value.issues] == [
+        ("tcm_constitutions", 2, "recorded_result", "vocab")]
+    message = exc.value.issues[0].message
+    assert "体质辨识结果" in message and "qi_deficiency,earth" in message and "多个用逗号分隔" in message
+    assert _row_counts() == before
+    forms = forms.slice(0, 1)
+    assert not entry.submit({"org_units": ORG_UNITS, "residents": residents, "tcm_constitutions": forms},
+                            actor="test", kind="test").issues

@@ -338,7 +338,7 @@ def test_duckdb_and_pyspark_agree(tmp_path):
     duck = build(tmp_path, tables)
     spark = Engine(duck.snapshot, "pyspark")
     # C-06 splits entries apart and L-11 bands waists on both backends alike
-    codes = test_qc_temporal.TEMPORAL + FABRICATION + ["C-06", "L-11"]
+    codes = test_qc_temporal.TEMPORAL + FABRICATION + ["C-06", "L-11", "L-12"]
     got = {}
     for name, eng in (("duckdb", duck), ("pyspark", spark)):
         found = findings(eng, codes)

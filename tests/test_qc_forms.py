@@ -144,3 +144,38 @@ def test_constitution_scoring_in_the_engine_is_the_rulebooks():
     assert got == want
     biased = ",".join(c.value for c in constitution.BIASED)
     assert got[300:] == ["balanced", biased, "balanced", "qi_deficiency,balanced"]
+
+
+# --- L-12 --------------------------------------------------------------------------------------------------
+# Answers whose score is worked out by hand (ZYYXH/T157-2009, spec.constitution): every item 1 except the 气虚质
+# items 2, 3, 4, 14, answered 4. 气虚质 sums to 16 ≥ 11 → 是; every other biased constitution sums to 4 → 否;
+# 平和质 = item 1 (1) + reversed items 2, 4 (6 − 4 = 2 each), 5, 13 (6 − 1 = 5 each) = 15 < 17 → 否.
+def _answers_for(high: dict[int, int], rest: int = 1) -> str:
+    return "".join(str(high.get(i, rest)) for i in range(1, 34))
+
+
+_QI = {2: 4, 3: 4, 4: 4, 14: 4}
+# (key, answers, recorded result); "" = not recorded
+RESULTS = [
+    ("R1", _answers_for(_QI), "qi_deficiency"),                      # agrees
+    ("R2", _answers_for(_QI), "balanced"),                           # scored 气虚质, recorded 平和质: flagged
+    ("R3", _answers_for(_QI), ""),                                   # no recorded result: not judged
+    ("R4", _answers_for(_QI), "qi_deficiency,yang_deficiency"),      # one too many: flagged
+    ("R5", _answers_for(_QI)[:32], "balanced"),                      # incomplete questionnaire: not judged
+]
+
+
+def test_l12_recorded_constitution_against_the_answers(tmp_path):
+    from gongwei.spec import constitution
+
+    # the hand reasoning above, checked against the rulebook's own scoring
+    assert [s.constitution.value for s in constitution.identified(_answers_for(_QI))] == ["qi_deficiency"]
+    tables = {"residents": table([resident("TCM" + r[0]) for r in RESULTS]),
+              "tcm_constitutions": table([{"encounter_no": k, "resident": "TCM" + k, "service_date": "2025-05-01",
+                                           "answers": a, "recorded_result": rec} for k, a, rec in RESULTS],
+                                         org_unit=V_EAST)}
+    eng = build(tmp_path, tables)
+    found = findings(eng, ["L-12"])
+    assert flagged(eng, found, "L-12") == ["R2", "R4"]
+    assert message(eng, found, "L-12", "R2") == "记录的体质辨识结果为“平和质”，而 33 题答案计分为“气虚质”"
+    assert message(eng, found, "L-12", "R4") == "记录的体质辨识结果为“气虚质、阳虚质”，而 33 题答案计分为“气虚质”"

@@ -54,6 +54,7 @@ RULE_LABELS: tuple[tuple[str, str, str], ...] = (
     ("F-03b", "bp_arm_gap_20", "record"),
     ("F-10", "uncontrolled_no_guidance", "record"),
     ("C-06", "medication_irregular", "record"),
+    ("L-12", "constitution_mismatch", "record"),
     ("T-03", "service_after_death", "record"),
     ("T-03b", "service_after_moveout", "record"),
 )

@@ -652,7 +652,7 @@ ENCOUNTER_EXTRAS: dict[type[m.Encounter], tuple[tuple[str, ...], tuple[str, ...]
     m.PrenatalVisit: (("gestational_weeks", "is_registration", "high_risk"), ("is_registration", "high_risk")),
     m.PostpartumVisit: (("visit_type", "recovered", "referral"), ("visit_type",)),
     m.Vaccination: (("vaccine", "dose_no", "lot_no"), ("vaccine", "dose_no")),
-    m.TcmConstitution: (("guidance_given",), ("guidance_given",)),
+    m.TcmConstitution: (("recorded_result", "guidance_given"), ("guidance_given",)),
     m.ChildTcmGuidance: (("age_months",), ("age_months",)),
     m.VaccinationCertificate: (("certificate_no", "is_replacement"), ("is_replacement",)),
     m.Consultation: (("bp_measured", "sbp", "dbp", "glucose_measured", "blood_glucose"),

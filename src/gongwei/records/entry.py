@@ -141,7 +141,15 @@ def _coerce(col: Column, raw: pa.Array | None, n: int, chk: _Checker) -> pa.Arra
         if col.max_length:
             chk.flag(np.asarray(pc.greater(pc.utf8_length(out), col.max_length)), col, out, "max_length",
                      limit=str(col.max_length))
-        if col.vocab is not None:
+        if col.vocab is not None and col.multi:
+            # every comma-separated code must be in the vocabulary (one flag per row)
+            codes = pc.split_pattern(out, ",")
+            flat = pc.utf8_trim_whitespace(pc.list_flatten(codes))
+            wrong = pc.and_(pc.not_equal(flat, ""), pc.invert(pc.is_in(flat, value_set=pa.array(sorted(col.vocab)))))
+            bad = np.zeros(len(out), bool)
+            bad[np.asarray(pc.list_parent_indices(codes))[np.asarray(wrong)]] = True
+            chk.flag(bad & ~blank, col, out, "vocab", allowed="、".join(sorted(col.vocab)) + "（多个用逗号分隔）")
+        elif col.vocab is not None:
             bad = ~blank & ~np.asarray(pc.is_in(out, value_set=pa.array(sorted(col.vocab))))
             chk.flag(bad, col, out, "vocab", allowed="、".join(sorted(col.vocab)))
         return out

@@ -558,6 +558,8 @@ class TcmConstitution(Encounter):
     """老年人中医体质辨识: the 33 answers (1–5 each) as a 33-character string; scoring is in the rulebook."""
 
     answers = models.CharField("问卷答案", max_length=33)
+    # what the doctor ticked as 是 / 倾向是 on the form (constitution codes, comma-separated); blank on older records
+    recorded_result = models.CharField("体质辨识结果", max_length=200, blank=True)
     guidance_given = models.BooleanField("已进行中医药保健指导", default=True)
 
     class Meta(Encounter.Meta):

@@ -13,6 +13,7 @@ from functools import cache
 from django.db import models
 
 from gongwei.records import models as m
+from gongwei.spec import constitution
 from gongwei.spec import entry as entry_rules
 from gongwei.spec import vocab as v
 
@@ -56,6 +57,9 @@ _DERIVED = {"id", "path", "batch", "created_at", "updated_at", "user", "id_statu
 
 # Vocabulary of CharFields whose values are codes but whose model field has no ``choices``.
 _EXTRA_VOCAB: dict[str, type[v.Vocab]] = {"enrollments.diagnosis": v.SmiDiagnosis}
+# Columns holding several codes of a vocabulary, comma-separated (each code is checked).
+_MULTI_VOCAB: dict[str, frozenset[str]] = {
+    "tcm_constitutions.recorded_result": frozenset(c.value for c in constitution.Constitution)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Column:
     required: bool
     max_length: int | None = None
     vocab: frozenset[str] | None = None
+    multi: bool = False  # several codes of ``vocab``, comma-separated
     bounds: tuple[float, float] | None = None
     ref_table: str | None = None
     label: str = ""
@@ -124,12 +129,15 @@ def tables() -> dict[str, Table]:
             vocab = frozenset(c for c, _ in f.choices) if f.choices else None
             if f"{name}.{f.name}" in _EXTRA_VOCAB:
                 vocab = _EXTRA_VOCAB[f"{name}.{f.name}"].codes()
+            multi = f"{name}.{f.name}" in _MULTI_VOCAB
+            if multi:
+                vocab = _MULTI_VOCAB[f"{name}.{f.name}"]
             bounds = entry_rules.HARD_BOUNDS.get(f"{name}.{f.name}") or entry_rules.HARD_BOUNDS.get(f.name)
             ref = model_to_table[f.related_model] if kind == "ref" else None
             cols.append(Column(
                 name=f.name, kind=kind, required=required,
                 max_length=getattr(f, "max_length", None) if kind == "str" else None,
-                vocab=vocab, bounds=bounds if kind in ("int", "dec") else None, ref_table=ref,
+                vocab=vocab, multi=multi, bounds=bounds if kind in ("int", "dec") else None, ref_table=ref,
                 label=str(f.verbose_name),
             ))
         out[name] = Table(name, model, natural_key, tuple(cols), str(model._meta.verbose_name))

@@ -67,6 +67,7 @@ class SynthConfig:
     lookalike_hotspot_townships: int = 3   # seed 002: 华亭 东华镇、安口镇 ...
     arm_gap_10_share: float = 0.055        # seed 002: 7,749 of 119,000 exams had |L−R| > 10
     arm_gap_20_share: float = 0.01
+    constitution_mismatch_share: float = 0.03  # TCM forms whose recorded 体质辨识结果 disagrees with the answers (L-12)
     medication_irregular_share: float = 0.03  # HTN/DM follow-ups whose 用药情况 is boilerplate or a name alone (C-06)
     after_death_share: float = 0.05        # share of deaths in the window with a later service
     after_moveout_share: float = 0.05

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gongwei.spec import constitution
 from gongwei.spec import reference as ref
 from gongwei.spec import vocab as v
 from gongwei.spec.programs import child as child_spec
@@ -201,8 +202,37 @@ def exams(ctx: Ctx, vit: Vitals, enrolled: dict, truth: dict[str, np.ndarray]) -
     answers = np.clip(tendency + rng.integers(-1, 2, (m, 33)), 1, 5)
     answers[:, 31] = np.select([tw < 80, tw <= 85, tw <= 90, tw <= 105], [1, 2, 3, 4], 5)
     text = pa.array(np.frombuffer((answers + 48).astype(np.uint8).tobytes(), dtype="S33")).cast(pa.string())
-    ctx.encounters("tcm_constitutions", tp, td, TOWNSHIP_LEVEL,
-                   {"answers": text, "guidance_given": util.bools(rng.random(m) < 0.97)})
+    recorded, mismatched = _recorded_constitutions(ctx, answers)
+    tkeys = ctx.encounters("tcm_constitutions", tp, td, TOWNSHIP_LEVEL,
+                           {"answers": text, "recorded_result": recorded,
+                            "guidance_given": util.bools(rng.random(m) < 0.97)})
+    mi = np.flatnonzero(mismatched)
+    ctx.label("constitution_mismatch", "tcm_constitutions", tkeys.take(pa.array(mi)), "",
+              util.concat("记录的体质辨识结果为", recorded.take(pa.array(mi)), "，与问卷计分不符"))
+
+
+def _recorded_constitutions(ctx: Ctx, answers: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """体质辨识结果 as the doctor ticks it: the constitutions the answers score to (是 or 倾向是, and 平和质 when it
+    is 是 or 基本是; the rules of spec.constitution, vectorised), and for an injected share a different one
+    (L-12: seed 001 "中医体质辨识有偏差"). A generator of its own, so the rest of the region does not change."""
+    con = constitution
+    sums = {c: (np.where(np.isin(np.array(items), list(con.BALANCED_REVERSED_ITEMS))
+                         & (c is con.Constitution.BALANCED),
+                         con.MIN_ANSWER + con.MAX_ANSWER - answers[:, np.array(items) - 1],
+                         answers[:, np.array(items) - 1])).sum(axis=1)
+            for c, items in con.ITEMS.items()}
+    max_biased = np.max(np.stack([sums[c] for c in con.BIASED]), axis=0)
+    flags = [(c, sums[c] >= con.BIASED_TENDS_MIN) for c in con.BIASED]
+    flags.append((con.Constitution.BALANCED, (sums[con.Constitution.BALANCED] >= con.BALANCED_MIN)
+                  & (max_biased < con.BALANCED_BASIC_BIASED_BELOW)))
+    parts = [pa.array(np.where(flag, "," + c.value, "")) for c, flag in flags]
+    joined = pc.binary_join_element_wise(*parts, "")
+    recorded = pc.utf8_slice_codeunits(joined, 1)
+    rng = np.random.default_rng([ctx.seed, 1_012])
+    mismatched = rng.random(len(answers)) < ctx.cfg.constitution_mismatch_share
+    other = pc.if_else(pc.equal(recorded, con.Constitution.BALANCED.value),
+                       con.Constitution.QI_DEFICIENCY.value, con.Constitution.BALANCED.value)
+    return pc.if_else(pa.array(mismatched), other, recorded), mismatched
 
 
 def _mask(n: int, idx: np.ndarray) -> pa.Array:

@@ -91,8 +91,7 @@ def identified_constitutions(answers: ibis.ir.StringValue) -> ibis.ir.StringValu
     """The constitutions a complete questionnaire scores to (every result other than 否), as their codes joined
     with "," in the form's order — :func:`gongwei.spec.constitution.identified` in Ibis.
 
-    For the rule seed 001 asks for ("中医体质辨识有偏差": the recorded result disagrees with the answers), which
-    waits for the form's recorded result: ``tcm_constitutions`` holds only the answers."""
+    L-12 compares it with the form's recorded result (seed 001 "中医体质辨识有偏差")."""
     def item(n: int, reverse: bool = False) -> ibis.ir.IntegerValue:
         a = answers.substr(n - 1, 1).cast("int64")
         return (constitution.MIN_ANSWER + constitution.MAX_ANSWER - a) if reverse else a
@@ -135,7 +134,39 @@ def tcm_waist_item(check: Check) -> ibis.Table:
                               expected=j.expected.cast("int64"))
 
 
+def _code_set(codes: ibis.ir.StringValue) -> ibis.ir.StringValue:
+    """A comma-separated code list in a canonical order (sorted, blanks dropped), so two lists compare as sets."""
+    parts = codes.replace(" ", "").split(",").filter(lambda c: c != "").sort()
+    return parts.join(",")
+
+
+def _zh_names(codes: ibis.ir.StringValue) -> ibis.ir.StringValue:
+    """Constitution codes as the form's names (气虚质、…), for the message."""
+    out = codes
+    for c in constitution.Constitution:
+        out = out.replace(c.value, c.zh)
+    return ibis.cases((out == "", "无"), else_=out.replace(",", "、"))
+
+
+def tcm_recorded_result(check: Check) -> ibis.Table:
+    """L-12: complete questionnaires in the period whose recorded 体质辨识结果 is not the set of constitutions the
+    33 answers score to (是 / 倾向是, and 平和质 when 是 or 基本是). Forms without a recorded result (older data)
+    are not judged."""
+    complete = (f"^[{constitution.MIN_ANSWER}-{constitution.MAX_ANSWER}]"
+                f"{{{constitution.QUESTION_COUNT}}}$")
+    tc = check.services("tcm_constitutions")
+    tc = tc.filter(tc.answers.re_search(complete) & (tc.recorded_result.fill_null("").strip() != ""))
+    tc = tc.mutate(recorded_set=_code_set(tc.recorded_result),
+                   # padded: a backend may score rows before the filter drops incomplete ones
+                   identified_set=_code_set(identified_constitutions(
+                       tc.answers.rpad(constitution.QUESTION_COUNT, str(constitution.MIN_ANSWER)))))
+    tc = tc.filter(tc.recorded_set != tc.identified_set)
+    return encounter_findings(tc, "tcm_constitutions", recorded=_zh_names(tc.recorded_set),
+                              identified=_zh_names(tc.identified_set))
+
+
 EVALUATORS: dict[str, Evaluator] = {
     "C-06": medication_entries,
     "L-11": tcm_waist_item,
+    "L-12": tcm_recorded_result,
 }
