@@ -70,3 +70,13 @@ def test_default_year_kinds_are_those_of_the_maternal_and_child_annual_report():
     assert {"M1", "M2", "M3", "M4", "C1", "C2", "C3", "C4", "C5", "C6", "TCM2"} <= mcy
     assert all(code[0] in "MC" or code == "TCM2" for code in mcy)
     assert all(ind.period in {k.value for k in YearKind} for ind in catalogue.indicators().values())
+
+
+def test_every_stated_reason_agrees_with_the_indicator_default():
+    from gongwei.spec import catalogue
+    from gongwei.spec.periods import YEAR_KIND_BASIS
+
+    indicators = catalogue.indicators()
+    for code, (kind, source) in YEAR_KIND_BASIS.items():
+        assert indicators[code].period == kind.value, code
+        assert "[V 53]" in str(source)

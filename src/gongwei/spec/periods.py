@@ -61,6 +61,27 @@ class YearKindRule:
 # BPHS evaluation year ("年内", domain-spec.md §0.5 and §4) [V 55b]. No regional exception is known [U].
 YEAR_KIND_RULES: tuple[YearKindRule, ...] = ()
 
+# Why each indicator counted over the maternal and child year is (its ``period="mcy"``); every indicator not
+# listed is counted over the calendar year [V 55b]. The annual-report tables are those of 全国妇幼卫生调查制度
+# (国家卫生健康委 / 国家统计局), whose period is "前一年10月1日至本年度9月30日" [V 53]; which table carries which count is
+# from the report's item list [I].
+_MCH_REPORT = "全国妇幼卫生调查制度（统计起止时间为前一年10月1日至本年度9月30日）"
+YEAR_KIND_BASIS: dict[str, tuple[YearKind, Source]] = {
+    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统41表 孕产妇保健和健康情况年报表：{item} [V 53][I]", "V"))
+       for code, item in (("M1", "早孕建册人数"), ("M2", "产后访视人数"), ("M3", "系统管理人数"),
+                          ("M4", "产前检查人数（5次及以上）"))},
+    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统42表 七岁以下儿童保健和健康情况年报表：{item} [V 53][I]",
+                                              "V"))
+       for code, item in (("C1", "新生儿访视人数"), ("C4", "3岁以下儿童系统管理人数"), ("C5", "7岁以下儿童健康管理人数"),
+                          ("C6", "0～6岁儿童眼保健和视力检查人数"))},
+    # the 3rd-edition names of the same child checks (C2 = C5's algorithm) and the TCM guidance given at those
+    # checks' ages: kept on the same year so that the same children give the same figure [I]
+    **{code: (YearKind.MATERNAL_CHILD, Source(f"国家基本公共卫生服务规范（第三版）{spec}；与 C5 同一批儿童检查记录，"
+                                              f"随{_MCH_REPORT}卫统42表口径 [V 53][I]", "I"))
+       for code, spec in (("C2", "0～6岁儿童健康管理服务规范"), ("C3", "0～6岁儿童健康管理服务规范"),
+                          ("TCM2", "中医药健康管理服务规范（6～36月龄随儿童健康检查开展中医药指导）"))},
+}
+
 
 def year_kind(indicator: str, default: str, year: int, region_code: str = "",
               rules: Iterable[YearKindRule] | None = None) -> YearKind:
