@@ -171,3 +171,19 @@ def test_rules_in_force_is_the_same_in_every_process_and_follows_values():
         assert catalogue.rules_in_force() != before
     finally:
         spec_periods.MATERNAL_CHILD_YEAR_START_MONTH = old
+
+
+def test_sql_of_a_program_that_reads_data_while_building_is_not_cached(snap, monkeypatch):
+    """Such SQL may embed values of this snapshot's rows, which the key (schemas, not rows) does not cover."""
+    from gongwei.engine import registry
+
+    original = registry.state
+
+    def reading_state(eng, program, period, units=None):
+        eng.to_arrow(eng.table("org_units").count())  # e.g. a threshold taken from the data
+        return original(eng, program, period, units)
+
+    monkeypatch.setattr(registry, "state", reading_state)
+    eng = Engine(snap)
+    assert by_code(eng, catalogue.evaluate(eng, parse("2025MCY"), ["M1"]))[("M1", COUNTY)] == (4, 6)
+    assert _entries(snap) == []

@@ -178,10 +178,13 @@ def _compiled(eng: Engine, job: tuple[str, Period, list[str]], rules: str) -> tu
         entry = {"format": SQL_CACHE_FORMAT, "program": program, "period": period.code, "tables": tables,
                  "schema": base64.b64encode(schema.serialize().to_pybytes()).decode(),
                  "sql": sql.replace(eng.table_prefix, _PLACEHOLDER)}
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a concurrent reader sees no entry or a whole one
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)  # atomic: a concurrent reader sees no entry or a whole one
+        except OSError:  # a read-only or full disk only costs the next run the compilation
+            tmp.unlink(missing_ok=True)
     return sql, schema
 
 
