@@ -58,3 +58,39 @@ def test_bad_input_gets_a_clear_message(tmp_path, capsys, settings):
     assert "期间“2025H1”无法识别" in capsys.readouterr().err
     assert main(["indicators", "--org", "999", "--period", "2025", "--snapshot", str(snap.folder)]) == 2
     assert "机构代码 999 不存在" in capsys.readouterr().err
+
+
+def test_every_figure_shows_the_period_it_was_counted_over(tmp_path, capsys, settings):
+    """Asked for 2025, M1 is counted over the maternal and child year 2025MCY (1 Oct 2024 – 30 Sep 2025 [V 53])
+    and R1 over the calendar year: the table, JSON, xlsx and drill-down say so for each figure (women of
+    tests/engine_fixtures_mch.py: M1 in the county = W1, W3, W4 of 6 live births, see test_engine_maternal)."""
+    from tests.engine_fixtures_mch import build_snapshot as build_mch
+
+    settings.DATA_DIR = tmp_path
+    snap = build_mch(tmp_path / "snapshots", ("maternal",))
+    args = ["indicators", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder), "--indicators", "M1,R1"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "期间 2025，各指标按其统计年度" in text
+    assert "M1 早孕建册率：50.00%" in text and "统计期间 2025MCY（2024-10-01～2025-09-30）" in text
+    assert "统计期间 2025（2025-01-01～2025-12-31）" in text  # R1
+    assert any(line.startswith("德安县") and " 2025MCY " in line for line in text.splitlines())
+    assert main([*args, "--format", "json"]) == 0
+    figures = {f["indicator"]: f for f in json.loads(capsys.readouterr().out)["figures"] if f["org"] == COUNTY}
+    assert (figures["M1"]["period"], figures["M1"]["period_start"], figures["M1"]["period_end"]) == (
+        "2025MCY", "2024-10-01", "2025-09-30")
+    assert (figures["M1"]["previous_period"], figures["R1"]["period"]) == ("2024MCY", "2025")
+    out = tmp_path / "mch.xlsx"
+    assert main([*args, "--format", "xlsx", "--out", str(out)]) == 0
+    capsys.readouterr()
+    sheet = openpyxl.load_workbook(out).active
+    header = [c.value for c in sheet[2]]
+    m1 = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0] == "M1" and r[2] == COUNTY)
+    assert m1[header.index("统计期间")] == "2025MCY" and (m1[4], m1[5]) == (3, 6)
+    # forcing the calendar year: M1 over 1 Jan – 31 Dec 2025 (the same three women delivered in 2025)
+    assert main(["indicators", "--org", COUNTY, "--period", "2025CY", "--snapshot", str(snap.folder),
+                 "--indicators", "M1", "--format", "json"]) == 0
+    m1 = next(f for f in json.loads(capsys.readouterr().out)["figures"] if f["org"] == COUNTY)
+    assert (m1["period"], m1["numerator"], m1["denominator"]) == ("2025CY", 3, 6)
+    assert main(["gaps", "--indicator", "M1", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder)]) == 0
+    assert "M1 360426000000 2025MCY（妇幼卫生统计年度 2024-10-01～2025-09-30）缺口人员共 1 人" in capsys.readouterr().out

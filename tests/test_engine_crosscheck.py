@@ -63,3 +63,7 @@ def test_whole_catalogue_duckdb_equals_pyspark(synthetic_snapshot):
     spark = catalogue.evaluate(Engine(synthetic_snapshot, "pyspark"), period, codes).select(keep).sort_by(order)
     assert duck.num_rows > 0 and {r["indicator"] for r in duck.to_pylist()} == set(codes)
     assert duck.to_pylist() == spark.to_pylist()
+    # a second DuckDB run reads every program's SQL from the compiled-SQL cache the first one filled
+    assert list((synthetic_snapshot.folder.parent / ".sql-cache").glob("*.json"))
+    cached = catalogue.evaluate(Engine(synthetic_snapshot, "duckdb"), period, codes).select(keep).sort_by(order)
+    assert cached.to_pylist() == spark.to_pylist()

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from gongwei.cli.textable import render
 
+PERIOD_HELP = ("期间：2025（各指标按其统计年度：妇幼指标为妇幼卫生统计年度 2024-10-01～2025-09-30，其余为日历年度）、"
+               "2025CY（全部按日历年度）、2025MCY（全部按妇幼卫生统计年度）、2025Q3 或 2025-06-30")
+
 
 def _data_dir() -> Path:
     from django.conf import settings
@@ -32,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("indicators", parents=[common], help="计算指标：单位×指标，含目标、较上期、排名",
                        description="计算机构及其下级单位的指标（数量、分母、率、目标、较上期变化、排名、落后单位、年底预测）。")
     p.add_argument("--org", required=True, help="机构统计用区划代码")
-    p.add_argument("--period", required=True, help="期间：2025、2025MCY、2025Q3 或 2025-06-30")
+    p.add_argument("--period", required=True, help=PERIOD_HELP)
     p.add_argument("--indicators", help="只计算这些指标代码，逗号分隔（默认全部）")
     p.add_argument("--compare", help="对比期间（默认上年同期）")
     p.set_defaults(func=_indicators)
@@ -41,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="列出某指标在某机构、某期间的分母、分子或缺口人员；缺口人员逐人给出原因。")
     p.add_argument("--indicator", required=True, help="指标代码，如 H2")
     p.add_argument("--org", required=True, help="机构统计用区划代码")
-    p.add_argument("--period", required=True, help="期间：2025、2025MCY、2025Q3 或 2025-06-30")
+    p.add_argument("--period", required=True, help=PERIOD_HELP)
     p.add_argument("--part", choices=["gap", "numerator", "denominator"], default="gap", help="缺口/分子/分母人员")
     p.add_argument("--page", type=int, default=1, help="页码（从 1 开始）")
     p.add_argument("--size", type=int, default=50, help="每页人数")
@@ -133,30 +136,44 @@ def _indicators(args: argparse.Namespace) -> int:
     previous = catalogue.evaluate(eng, compare, codes)
     units = [unit, *sorted(tree.children(unit), key=lambda u: tree.code[u])]
     figs = figures(results, tree, period, previous=previous, units=units)
+    # the period each figure was counted over (a plain year is the maternal and child year for some indicators)
+    counted = _periods_of(results)
+    counted_before = _periods_of(previous)
     order = {c: i for i, c in enumerate(spec_catalogue.indicators())}
     figs.sort(key=lambda f: (order[f.indicator], f.unit_id != unit, f.rank or 10**6))
     if args.format == "json":
         payload = {"org": args.org, "period": period.code, "compare": compare.code, "snapshot": eng.snapshot.id,
                    "rulebook": spec_catalogue.rulebook_version(), "results_file": str(stored),
-                   "figures": [_figure_json(f) for f in figs]}
+                   "figures": [_figure_json(f, counted[(f.indicator, f.unit_id)],
+                                            counted_before.get((f.indicator, f.unit_id))) for f in figs]}
         text = json.dumps(payload, ensure_ascii=False, indent=2)
         _emit(text, args.out)
     elif args.format == "xlsx":
         if not args.out:
             print("xlsx 格式需要 --out 文件名", file=sys.stderr)
             return 2
-        _write_xlsx(figs, args.out, tree.name[unit], period.code, compare.code, eng.snapshot.id)
+        _write_xlsx(figs, counted, args.out, tree.name[unit], period.code, compare.code, eng.snapshot.id)
         print(args.out)
     else:
-        _emit(_bulletin_text(figs, tree.name[unit], unit, period.code, compare.code), args.out)
+        _emit(_bulletin_text(figs, counted, tree.name[unit], unit, period, compare.code), args.out)
     return 0
 
 
-def _figure_json(f) -> dict:
+def _periods_of(results) -> dict:
+    from gongwei.spec.periods import parse
+
+    parsed: dict = {}
+    return {(code, unit): parsed.setdefault(p, parse(p)) for code, unit, p in
+            zip(*(results.column(c).to_pylist() for c in ("indicator", "org_unit_id", "period")), strict=True)}
+
+
+def _figure_json(f, counted, counted_before) -> dict:
     from gongwei.engine.compare import target_text
 
     t = f.target
     return {"indicator": f.indicator, "name": f.name, "org": f.unit_code, "org_name": f.unit_name,
+            "period": counted.code, "period_start": counted.start.isoformat(), "period_end": counted.end.isoformat(),
+            "previous_period": None if counted_before is None else counted_before.code,
             "numerator": f.numerator, "denominator": f.denominator, "rate": f.rate,
             "target": None if t is None else {"comparator": t.comparator.value, "value": t.value, "unit": t.unit,
                                               "region": t.region, "year": t.year, "source": str(t.source)},
@@ -165,17 +182,20 @@ def _figure_json(f) -> dict:
             "forecast_rate": f.forecast_rate, "extra_per_week": f.extra_per_week, "lagging": f.lagging_children}
 
 
-def _bulletin_text(figs, unit_name: str, unit: int, period: str, compare: str) -> str:
+def _bulletin_text(figs, counted, unit_name: str, unit: int, period, compare: str) -> str:
     from gongwei.engine.compare import NO_TARGET, target_text
 
-    blocks = [f"{unit_name} 基本公共卫生服务指标（期间 {period}，对比 {compare}）"]
+    asked = period.code
+    if period.per_indicator:
+        asked += "，各指标按其统计年度，见各表“统计期间”"
+    blocks = [f"{unit_name} 基本公共卫生服务指标（期间 {asked}，对比 {compare}）"]
     current = None
     rows: list[list[object]] = []
 
     def flush() -> None:
         if rows:
-            blocks.append(render(["单位", "数量", "分母", "率", "目标", "达标", "较上期", "排名"], rows,
-                                 [False, True, True, True, False, False, True, True]))
+            blocks.append(render(["单位", "统计期间", "数量", "分母", "率", "目标", "达标", "较上期", "排名"], rows,
+                                 [False, False, True, True, True, False, False, True, True]))
 
     for f in figs:
         if f.indicator != current:
@@ -191,18 +211,20 @@ def _bulletin_text(figs, unit_name: str, unit: int, period: str, compare: str) -
                     head += f"；未达标：{'、'.join(f.lagging_children)}"
                 if f.extra_per_week:
                     head += f"；按目前进度年底预计 {_pct(f.forecast_rate)}，需每周增加 {f.extra_per_week} 人"
+            p = counted[(f.indicator, f.unit_id)]
+            head += f"；统计期间 {p.code}（{p.start.isoformat()}～{p.end.isoformat()}）"
             blocks.append(head)
         met = "" if f.met is None else ("是" if f.met else "否")
         target = target_text(f.target)
         change = "" if f.change is None else f"{f.change * 100:+.2f}"
         rank = "" if f.unit_id == unit or f.rank is None else f"{f.rank}/{f.siblings}"
-        rows.append([f.unit_name, f.numerator, "" if f.denominator is None else f.denominator, _pct(f.rate),
-                     target, met, change, rank])
+        rows.append([f.unit_name, counted[(f.indicator, f.unit_id)].code, f.numerator,
+                     "" if f.denominator is None else f.denominator, _pct(f.rate), target, met, change, rank])
     flush()
     return "\n".join(blocks)
 
 
-def _write_xlsx(figs, out: Path, unit_name: str, period: str, compare: str, snapshot: str) -> None:
+def _write_xlsx(figs, counted, out: Path, unit_name: str, period: str, compare: str, snapshot: str) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -213,14 +235,16 @@ def _write_xlsx(figs, out: Path, unit_name: str, period: str, compare: str, snap
     ws.title = "指标"
     ws.append([f"{unit_name} 基本公共卫生服务指标", f"期间 {period}", f"对比 {compare}", f"快照 {snapshot}"])
     ws.append(["指标代码", "指标名称", "单位代码", "单位", "数量", "分母", "率", "目标", "是否达标", "上期率", "较上期",
-               "排名", "同级单位数", "年底预测", "每周需增加人数"])
+               "排名", "同级单位数", "年底预测", "每周需增加人数", "统计期间", "期间起", "期间止"])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for f in figs:
+        p = counted[(f.indicator, f.unit_id)]
         ws.append([f.indicator, f.name, f.unit_code, f.unit_name, f.numerator, f.denominator, f.rate,
                    NO_TARGET if f.target is None else (f.target.value if f.target.unit == "rate" else target_text(f.target)),
                    None if f.met is None else ("是" if f.met else "否"),
-                   f.previous_rate, f.change, f.rank, f.siblings, f.forecast_rate, f.extra_per_week])
+                   f.previous_rate, f.change, f.rank, f.siblings, f.forecast_rate, f.extra_per_week,
+                   p.code, p.start, p.end])
         for col in (7, 8, 10, 11, 14):
             ws.cell(row=ws.max_row, column=col).number_format = "0.00%"
     wb.save(out)
@@ -249,15 +273,18 @@ def _gaps(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
+    counted = parse(page.period)  # the period the unit's figure is counted over (may differ from the one asked)
     if args.format == "json":
-        _emit(json.dumps({"indicator": page.indicator, "org": page.unit_code, "period": page.period, "part": page.part,
+        _emit(json.dumps({"indicator": page.indicator, "org": page.unit_code, "period": page.period,
+                          "period_start": counted.start.isoformat(), "period_end": counted.end.isoformat(),
+                          "part": page.part,
                           "total": page.total, "page": page.page, "size": page.size, "note": page.note,
                           "people": [{"record_no": p.record_no, "name": p.name, "org": p.unit_code,
                                       "org_name": p.unit_name, "reasons": [{"code": c, "text": t} for c, t in p.reasons]}
                                      for p in page.people]}, ensure_ascii=False, indent=2), args.out)
         return 0
     label = {"gap": "缺口", "numerator": "分子", "denominator": "分母"}[page.part]
-    head = f"{page.indicator} {page.unit_code} {page.period} {label}人员共 {page.total} 人（第 {page.page} 页，每页 {page.size} 人）"
+    head = f"{page.indicator} {page.unit_code} {page.period}（{counted.label}）{label}人员共 {page.total} 人（第 {page.page} 页，每页 {page.size} 人）"
     if page.note:
         head += f"\n{page.note}"
     rows = [[p.record_no, p.name, p.unit_name, "；".join(t for _, t in p.reasons)] for p in page.people]

@@ -1,8 +1,15 @@
-"""Ibis connections for the two backends, with the snapshot's tables registered on them."""
+"""Ibis connections for the two backends, with the snapshot's tables registered on them.
+
+An engine may keep compiled SQL between runs (:attr:`Engine.sql_cache`, see ``engine.catalogue``): by default
+in ``.sql-cache`` beside the snapshot folders; ``GONGWEI_SQL_CACHE`` names another folder, or ``off``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -46,8 +53,17 @@ class Engine:
     con: Any = field(init=False)
     _tables: dict[str, ibis.Table] = field(init=False, default_factory=dict)
     states: dict[tuple, ibis.Table] = field(init=False, default_factory=dict)
+    sql_cache: Path | None = field(init=False, default=None)
+    # queries run and data registered: the SQL cache compares it before and after building an expression, as
+    # a program that reads data to build its expression makes SQL that depends on the rows (not cached)
+    data_reads: int = field(init=False, default=0)
+    _schema_key: str | None = field(init=False, default=None)
+    _views: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
+        setting = os.environ.get("GONGWEI_SQL_CACHE", "")
+        if setting.lower() != "off":
+            self.sql_cache = Path(setting) if setting else self.snapshot.folder.parent / ".sql-cache"
         if self.backend == "duckdb":
             self.con = ibis.duckdb.connect()
         elif self.backend == "pyspark":
@@ -55,21 +71,47 @@ class Engine:
         else:
             raise ValueError(f"未知的计算后端 {self.backend!r}（可选：{', '.join(BACKENDS)}）")
 
+    @property
+    def table_prefix(self) -> str:
+        """Names of the snapshot's tables on the backend start with this (it names the snapshot)."""
+        return f"s_{self.snapshot.id.replace('-', '_')}_"
+
     def table(self, name: str) -> ibis.Table:
         if name not in self._tables:
-            table_name = f"s_{self.snapshot.id.replace('-', '_')}_{name}"
+            table_name = self.table_prefix + name
             if self.backend == "duckdb":
-                # a plain (not temporary) view, so that cursors of this connection see it too: the catalogue
-                # runs one program's query on a cursor while the next program is being compiled
-                path = str(self.snapshot.path(name)).replace("'", "''")
-                self.con.raw_sql(f'CREATE OR REPLACE VIEW "{table_name}" AS SELECT * FROM read_parquet(\'{path}\')')
+                self.register_view(name)
                 self._tables[name] = self.con.table(table_name)
             else:
                 self._tables[name] = self.con.read_parquet(str(self.snapshot.path(name)), table_name=table_name)
         return self._tables[name]
 
+    def register_view(self, name: str) -> None:
+        """DuckDB: the snapshot table as a view, without building an Ibis table (for cached SQL). A plain (not
+        temporary) view, so that cursors of this connection see it too: the catalogue runs queries on cursors
+        in worker threads."""
+        if name in self._views:
+            return
+        self._views.add(name)
+        path = str(self.snapshot.path(name)).replace("'", "''")
+        self.con.raw_sql(f'CREATE OR REPLACE VIEW "{self.table_prefix}{name}" AS SELECT * FROM read_parquet(\'{path}\')')
+
+    def schema_key(self) -> str:
+        """A digest of the snapshot's table names and column types: compiled SQL depends on them (a program
+        may check a column only when the snapshot has it), not on the rows."""
+        if self._schema_key is None:
+            import pyarrow.parquet as pq
+
+            digest = hashlib.sha256()
+            for name in sorted(self.snapshot.tables):
+                digest.update(name.encode())
+                digest.update(str(pq.read_schema(self.snapshot.path(name))).encode())
+            self._schema_key = digest.hexdigest()
+        return self._schema_key
+
     def memtable(self, data: Any, name: str) -> ibis.Table:
         """Register small engine-made data (the org tree's ancestor pairs, bases) on this backend."""
+        self.data_reads += 1  # its rows are the snapshot's: SQL that reads it is not cached
         table_name = f"m_{self.snapshot.id.replace('-', '_')}_{name}"
         if self.backend == "duckdb":
             self.con.con.register(table_name, data)
@@ -81,4 +123,5 @@ class Engine:
         return self.con.read_parquet(str(path), table_name=table_name)
 
     def to_arrow(self, expr: ibis.Expr):
+        self.data_reads += 1
         return self.con.to_pyarrow(expr)

@@ -2,16 +2,30 @@
 
 Per program, one backend query aggregates the per-person state table by managing unit (all flags at
 once); the per-unit result is small, so roll-up to every ancestor is done in Arrow. Counts of child
-units therefore sum to their parent by construction (people are counted once, at their managing unit).
+units therefore sum to their parent by construction (people are counted once, at their managing unit) —
+except where a regional rule (spec.periods.YEAR_KIND_RULES) counts a child unit over another kind of year
+than its parent: each figure is counted over its own unit's period, which the result names.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
+from types import CodeType, ModuleType
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -20,10 +34,11 @@ from gongwei.engine import registry
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree, base_values
 from gongwei.spec import catalogue as spec_catalogue
-from gongwei.spec.periods import Period, PeriodKind, parse
+from gongwei.spec import periods as spec_periods
+from gongwei.spec.periods import Period, year_kind
 from gongwei.spec.rules import DenominatorKind, Indicator
 
-RESULT_COLUMNS = ("indicator", "org_unit_id", "numerator", "denominator")
+RESULT_COLUMNS = ("indicator", "org_unit_id", "numerator", "denominator", "period")
 
 
 def _flag_expr(eng: Engine, program: str, period: Period, flags: list[str]) -> ibis.Table:
@@ -34,6 +49,143 @@ def _flag_expr(eng: Engine, program: str, period: Period, flags: list[str]) -> i
 def flag_counts(eng: Engine, program: str, period: Period, flags: list[str]) -> pa.Table:
     """Per managing unit, the number of people with each flag set (one query)."""
     return eng.to_arrow(_flag_expr(eng, program, period, flags))
+
+
+# --- compiled SQL cache -------------------------------------------------------------------------------------
+# Building and compiling a program's Ibis expression costs more than running it for small regions and about as
+# much for a city; the SQL depends only on the rulebook, the engine's code, the library versions, the snapshot's
+# table schemas and the job (program, period, flags) — all in the key — so it is kept on disk and reused. The
+# snapshot's name in table names is replaced by a placeholder, so a new snapshot reuses the SQL.
+SQL_CACHE_FORMAT = "gongwei-sql/1"
+_PLACEHOLDER = "\u2063SNAPSHOT\u2063_"  # invisible separator: cannot occur in compiled SQL
+
+
+@cache
+def engine_code_version() -> str:
+    """A digest of the engine's source (the evaluators build the SQL)."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _rule_modules() -> tuple[ModuleType, ...]:
+    """Every module of the rulebook and of the evaluators (all imported, so the set is the same in every
+    process): their module-level values shape the SQL."""
+    from gongwei import spec
+    from gongwei.engine import programs
+
+    names = sorted(info.name for package in (spec, programs)
+                   for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."))
+    return tuple(importlib.import_module(name) for name in names)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def _code_digest(code: CodeType, digest: Any) -> None:
+    digest.update(code.co_code)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            _code_digest(const, digest)
+        else:
+            digest.update(repr(const).encode())
+    digest.update(repr(code.co_names).encode())
+
+
+def _canonical(value: Any, depth: int = 0) -> str:
+    """Text of a value that is the same in every process (sets are ordered by hash, which is salted)."""
+    if depth > 20:
+        return type(value).__name__
+    if isinstance(value, set | frozenset):
+        return "{" + ",".join(sorted(_canonical(v, depth + 1) for v in value)) + "}"
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_canonical(v, depth + 1) for v in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_canonical(k, depth + 1)}:{_canonical(v, depth + 1)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__ + _canonical({f.name: getattr(value, f.name) for f in dataclasses.fields(value)},
+                                                 depth + 1)
+    return _ADDRESS.sub("", repr(value))
+
+
+def rules_in_force() -> str:
+    """A digest of the values the rulebook and evaluator modules hold now — parameters, tables and the code
+    of their functions. The source hash (``rulebook_version``) misses a parameter set at run time (a
+    regional configuration, a test's monkeypatch), which would otherwise reuse SQL compiled for the old one.
+    Values whose text is an object address are taken by type only."""
+    digest = hashlib.sha256()
+    for module in _rule_modules():
+        for name, value in sorted(vars(module).items()):
+            if name.startswith("__") or isinstance(value, ModuleType | type):
+                continue
+            digest.update(f"{module.__name__}.{name}=".encode())
+            func = getattr(value, "__wrapped__", value)
+            code = getattr(func, "__code__", None)
+            if isinstance(code, CodeType):
+                _code_digest(code, digest)
+            else:
+                digest.update(_canonical(value).encode())
+    return digest.hexdigest()
+
+
+def sql_cache_key(eng: Engine, program: str, period: Period, flags: list[str], rules: str | None = None) -> str:
+    parts = [SQL_CACHE_FORMAT, eng.backend, ibis.__version__, _backend_version(eng.backend),
+             spec_catalogue.rulebook_version(), rules or rules_in_force(), engine_code_version(), eng.schema_key(),
+             program, period.code, period.start.isoformat(), period.end.isoformat(), *flags]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _backend_version(backend: str) -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("duckdb" if backend == "duckdb" else "pyspark")
+
+
+def _cacheable(eng: Engine, expr: ibis.Table) -> bool:
+    """Only SQL over the snapshot's own tables: in-memory tables (``ibis.memtable``, ``Engine.memtable``)
+    carry rows of this run that the SQL text does not."""
+    op = expr.op()
+    if op.find(ops.InMemoryTable):
+        return False
+    return all(t.name.startswith(eng.table_prefix) for t in op.find(ops.DatabaseTable))
+
+
+def _compiled(eng: Engine, job: tuple[str, Period, list[str]], rules: str) -> tuple[str, pa.Schema]:
+    """SQL and result schema of one catalogue job on DuckDB: from the cache when there, else built, compiled
+    and (when it reads only the snapshot's tables and no data was read while building) stored."""
+    program, period, flags = job
+    path = None
+    if eng.sql_cache is not None:
+        path = eng.sql_cache / f"{sql_cache_key(eng, program, period, flags, rules)}.json"
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entry = None
+        if entry is not None and entry.get("format") == SQL_CACHE_FORMAT:
+            for name in entry["tables"]:
+                eng.register_view(name)
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(entry["schema"])))
+            return entry["sql"].replace(_PLACEHOLDER, eng.table_prefix), schema
+    reads = eng.data_reads
+    expr = _flag_expr(eng, *job)
+    sql, schema = str(eng.con.compile(expr)), expr.schema().to_pyarrow()
+    if path is not None and eng.data_reads == reads and _cacheable(eng, expr):
+        tables = sorted(t.name.removeprefix(eng.table_prefix) for t in expr.op().find(ops.DatabaseTable))
+        entry = {"format": SQL_CACHE_FORMAT, "program": program, "period": period.code, "tables": tables,
+                 "schema": base64.b64encode(schema.serialize().to_pybytes()).decode(),
+                 "sql": sql.replace(eng.table_prefix, _PLACEHOLDER)}
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)  # atomic: a concurrent reader sees no entry or a whole one
+        except OSError:  # a read-only or full disk only costs the next run the compilation
+            tmp.unlink(missing_ok=True)
+    return sql, schema
 
 
 def _run_on_cursor(con: Any, sql: str, schema: pa.Schema) -> pa.Table:
@@ -47,16 +199,14 @@ def _run_on_cursor(con: Any, sql: str, schema: pa.Schema) -> pa.Table:
 
 
 def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> list[pa.Table]:
-    """``flag_counts`` of every job. On DuckDB, each query runs on its own cursor in a worker thread while
-    the main thread builds and compiles the next one (DuckDB releases the GIL while it executes)."""
-    if eng.backend != "duckdb" or len(jobs) < 2:
+    """``flag_counts`` of every job. On DuckDB, the SQL comes from the cache or is compiled on the main
+    thread, and each query runs on its own cursor in a worker thread (DuckDB releases the GIL while it
+    executes), so compiling the next program overlaps running this one."""
+    if eng.backend != "duckdb":
         return [flag_counts(eng, *job) for job in jobs]
+    rules = rules_in_force() if eng.sql_cache is not None else ""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = []
-        for job in jobs:
-            expr = _flag_expr(eng, *job)
-            futures.append(pool.submit(_run_on_cursor, eng.con.con, str(eng.con.compile(expr)),
-                                       expr.schema().to_pyarrow()))
+        futures = [pool.submit(_run_on_cursor, eng.con.con, *_compiled(eng, job, rules)) for job in jobs]
         return [f.result() for f in futures]
 
 
@@ -68,27 +218,39 @@ def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.
                      **{c: grouped.column(f"{c}_sum") for c in value_columns}})
 
 
-def effective_period(ind: Indicator, period: Period) -> Period:
-    """Maternal and child indicators asked for a calendar year use the Oct–Sep statistical year [V 53]."""
-    if ind.period == "mcy" and period.kind is PeriodKind.YEAR:
-        return parse(f"{period.year}MCY")
-    return period
+def effective_period(ind: Indicator, period: Period, region_code: str = "") -> Period:
+    """The period ``ind`` is counted over when ``period`` is asked for, for a unit with statistical code
+    ``region_code``: a plain year becomes the indicator's kind of year there (spec.periods.year_kind —
+    maternal and child indicators on the Oct–Sep statistical year [V 53]); other periods are used as asked."""
+    return period.for_year_kind(year_kind(ind.code, ind.period, period.year, region_code))
+
+
+def unit_periods(ind: Indicator, period: Period, tree: OrgTree) -> dict[int, Period]:
+    """The effective period of ``ind`` for every unit (one lookup when no regional rule names it)."""
+    if not any(r.indicator == ind.code and r.region for r in spec_periods.YEAR_KIND_RULES):
+        p = effective_period(ind, period)
+        return dict.fromkeys(tree.ids, p)
+    return {u: effective_period(ind, period, tree.code[u]) for u in tree.ids}
 
 
 def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
-    """Numerator and denominator of each indicator for every org unit (all levels)."""
+    """Numerator and denominator of each indicator for every org unit (all levels), with the period each
+    figure was counted over (``period``: a plain year asked for may be counted over the maternal and child
+    year for some indicators, and where a region counts differently, for some units)."""
     tree = OrgTree.load(eng.snapshot)
     catalogue = spec_catalogue.indicators()
     chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
     by_program: dict[tuple[str, str], set[str]] = {}
     periods: dict[str, Period] = {}
+    of_unit: dict[str, dict[int, Period]] = {}
     for ind in chosen:
         prog, flag = ind.numerator.split(".")
-        p = effective_period(ind, period)
-        periods[p.code] = p
-        by_program.setdefault((prog, p.code), set()).add(flag)
-        if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
-            by_program[(prog, p.code)].add(ind.denominator.split(".")[1])
+        of_unit[ind.code] = unit_periods(ind, period, tree)
+        for p in set(of_unit[ind.code].values()):
+            periods[p.code] = p
+            by_program.setdefault((prog, p.code), set()).add(flag)
+            if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
+                by_program[(prog, p.code)].add(ind.denominator.split(".")[1])
     rolled: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
     keys = list(by_program)
     counted = _all_flag_counts(eng, [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys])
@@ -105,26 +267,27 @@ def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.
     bases_cache: dict[tuple[str, int], dict[int, int]] = {}
     for ind in chosen:
         prog, flag = ind.numerator.split(".")
-        p = effective_period(ind, period)
-        counts = rolled[(prog, p.code)]
-        if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
-            den_flag = ind.denominator.split(".")[1]
-            den_of = {u: counts.get((u, den_flag), 0) for u in tree.ids}
-        else:
-            key = (ind.denominator, p.year)
-            if key not in bases_cache:
-                bases_cache[key] = base_values(eng.snapshot, tree, p.year, ind.denominator)
-            den_of = bases_cache[key]
         for unit in tree.ids:
+            p = of_unit[ind.code][unit]
+            counts = rolled[(prog, p.code)]
+            if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
+                den = counts.get((unit, ind.denominator.split(".")[1]), 0)
+            else:
+                key = (ind.denominator, p.year)
+                if key not in bases_cache:
+                    bases_cache[key] = base_values(eng.snapshot, tree, p.year, ind.denominator)
+                den = bases_cache[key].get(unit)
             rows["indicator"].append(ind.code)
             rows["org_unit_id"].append(unit)
             rows["numerator"].append(counts.get((unit, flag), 0))
-            rows["denominator"].append(den_of.get(unit))
+            rows["denominator"].append(den)
+            rows["period"].append(p.code)
     return pa.table({
         "indicator": pa.array(rows["indicator"], pa.string()),
         "org_unit_id": pa.array(rows["org_unit_id"], pa.int64()),
         "numerator": pa.array(rows["numerator"], pa.int64()),
         "denominator": pa.array(rows["denominator"], pa.int64()),
+        "period": pa.array(rows["period"], pa.string()),
     })
 
 

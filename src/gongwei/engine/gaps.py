@@ -52,7 +52,7 @@ def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str 
     ind = spec_catalogue.indicators().get(code)
     if ind is None:
         raise KeyError(f"指标代码 {code} 不存在")
-    period = effective_period(ind, period)
+    period = effective_period(ind, period, unit_code)  # the period this unit's figure is counted over
     tree = tree or OrgTree.load(eng.snapshot)
     unit = tree.by_code(unit_code)
     cohort_flag = ind.cohort_flag
