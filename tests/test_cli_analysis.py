@@ -28,7 +28,7 @@ def test_indicators_table_json_and_xlsx(tmp_path, capsys, settings):
     payload = json.loads(capsys.readouterr().out)
     county = next(f for f in payload["figures"] if f["org"] == COUNTY)
     assert (county["numerator"], county["denominator"]) == (3, 4)
-    # H3 has a national figure (控制率 50%, [V 54]): region-less, it applies to Jiangxi too; 3/4 = 75% meets it
+    # H3 has a national figure (控制率 50%, [htn-dm-formulas-old]): region-less, it applies to Jiangxi too; 3/4 = 75% meets it
     assert (county["target"]["region"], county["target"]["year"], county["target_text"], county["met"]) == (
         "", 2013, ">=50.00%", True)
     out = tmp_path / "ind.xlsx"
@@ -61,7 +61,7 @@ def test_bad_input_gets_a_clear_message(tmp_path, capsys, settings):
 
 
 def test_every_figure_shows_the_period_it_was_counted_over(tmp_path, capsys, settings):
-    """Asked for 2025, M1 is counted over the maternal and child year 2025MCY (1 Oct 2024 – 30 Sep 2025 [V 53])
+    """Asked for 2025, M1 is counted over the maternal and child year 2025MCY (1 Oct 2024 – 30 Sep 2025 [mch-stat-year])
     and R1 over the calendar year: the table, JSON, xlsx and drill-down say so for each figure (women of
     tests/engine_fixtures_mch.py: M1 in the county = W1, W3, W4 of 6 live births, see test_engine_maternal)."""
     from tests.engine_fixtures_mch import build_snapshot as build_mch

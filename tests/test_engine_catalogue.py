@@ -2,11 +2,11 @@
 
 Region: the women W1–W6 of tests/engine_fixtures_mch.py (worked through in test_engine_maternal) plus W7 in 林泉村:
 LMP 2024-02-10, registered with the first prenatal check at 10 weeks (2024-04-20), delivered 2024-11-20. W7 delivered
-inside the maternal and child statistical year 2025MCY (1 Oct 2024 – 30 Sep 2025, 全国妇幼卫生调查制度 [V 53]) but
+inside the maternal and child statistical year 2025MCY (1 Oct 2024 – 30 Sep 2025, 全国妇幼卫生调查制度 [mch-stat-year]) but
 not in the calendar year 2025.
 
-M1 早孕建册率 = women delivered in the period who registered with a first check before 13 weeks (domain-spec.md
-§4.2 M1 [V 55b]):
+M1 早孕建册率 = women delivered in the period who registered with a first check before 13 weeks (
+§4.2 M1 [rpt-jkda]):
 - 2025MCY: W1 ✓ (城东), W2 ✗ (15 weeks, 城东), W3 ✓ (城西), W4 ✓ (林泉村), W7 ✓ (林泉村); W5 delivered 2024-09-15,
   before the year → 城东 1, 城西 1, 林泉村 2 → 蒲亭 2, 林泉 2, county 4.
 - 2025CY (1 Jan – 31 Dec 2025): delivered W1, W2, W3, W4 (W7 in 2024) → 林泉村 1 → 蒲亭 2, 林泉 1, county 3.
@@ -147,7 +147,7 @@ def test_the_cache_is_used_and_a_new_rulebook_version_invalidates_it(snap, monke
 
 
 def test_a_parameter_changed_at_run_time_invalidates_the_cache(snap, monkeypatch):
-    """M4 counts women with ≥ MIN_PRENATAL_VISITS (5) contacts [V 57]: W1, W3, W4 → 3 in 2025MCY (W2 has 4, W7 1).
+    """M4 counts women with ≥ MIN_PRENATAL_VISITS (5) contacts [wuzhishan-2020]: W1, W3, W4 → 3 in 2025MCY (W2 has 4, W7 1).
     With the parameter set to 4 at run time (a regional setting, a test), W2 counts too → 4; the SQL compiled
     for 5 must not be reused although the rulebook's source is unchanged."""
     period = parse("2025MCY")

@@ -3,7 +3,7 @@
 Statistical year 2025MCY = 1 Oct 2024 – 30 Sep 2025; ages at the period end. Each scheduled item (check or TCM
 guidance at m months) is due on birth + m months and counts when done from 15 days before to 15 days after; the
 full-month check counts only from day 28 to day 30 after birth (国家基本公共卫生服务规范（第三版）"出生后28～30天"
-[V 8]). An item is *required* in the period when its window closes (the deadline) inside it. A child with nothing
+[child-schedule-county]). An item is *required* in the period when its window closes (the deadline) inside it. A child with nothing
 required counts as served while its record is open ("按照月龄接受服务的儿童数 / 应管理的儿童数": the base keeps
 every child, so a child with nothing due for its age must not lower the rate). C2/C5 count checks with a weight or
 height recorded (体格检查), not newborn visits.
@@ -199,11 +199,11 @@ def test_worklist_due_dates(eng):
     names = {w["service"]: w["service_name"] for w in work}
     assert names["check_m24"] == "24月龄健康检查" and names["tcm_m6"] == "6月龄中医药健康指导"
     full_month = next(s for s in child.SCHEDULE if s.key == "check_m1")
-    assert full_month.name == "满月健康检查（出生后28～30天）"  # the window the specification gives [V 8]
+    assert full_month.name == "满月健康检查（出生后28～30天）"  # the window the specification gives [child-schedule-county]
 
 
 def test_full_month_check_is_due_on_day_30(eng):
-    """The full-month check's window is day 28–30 after birth [V 8], so its due date is birth + 30 days: as of
+    """The full-month check's window is day 28–30 after birth [child-schedule-county], so its due date is birth + 30 days: as of
     2025-10-12, K2 (born 2025-09-10, window 10-08 – 10-10) is 2 days overdue and K3 (born 2025-09-20, window
     10-18 – 10-20) is upcoming. Under the old ±15 days around one month they would have been due 10-25 and
     11-04."""

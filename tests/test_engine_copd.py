@@ -1,7 +1,7 @@
 """COPD indicators COPD1 (managed vs task number) and COPD2 (standardized) on a hand-built region
 (tests/engine_fixtures_chronic2.py); counts worked out by hand.
 
-Rule (configurable, spec unverified — domain-spec.md §2.14): N = 4 face-to-face follow-ups a year, pro-rated by
+Rule (configurable, spec unverified — [copd-2024]): N = 4 face-to-face follow-ups a year, pro-rated by
 covered quarters, and one health exam in the year; the program exists from 2024.
 - K1, 城东村 (蒲亭): enrolled 2024; visits Feb (clinic), May (clinic), Aug (home), Nov (clinic); exam April.
   → managed, standardized.

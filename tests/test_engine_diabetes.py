@@ -65,7 +65,7 @@ def test_gap_list_explains_each_person(tmp_path):
     page = gaps.people(eng, "D2", COUNTY, parse("2025"))
     assert page.total == 3
     by_record = {p.record_no: p.reasons for p in page.people}
-    # a visit counts only with its fasting glucose ("每年提供4次免费空腹血糖检测，至少进行4次面对面随访" [V 4]):
+    # a visit counts only with its fasting glucose ("每年提供4次免费空腹血糖检测，至少进行4次面对面随访" [dm-fpg-4]):
     # D4's December visit has none → 3 counted; D6's one March visit has none → 0 counted.
     assert by_record == {
         "D2": [("DM-VISITS", "本期有效面对面随访（测空腹血糖）3 次，少于应随访 4 次")],
@@ -119,7 +119,7 @@ def test_worklist_due_dates(tmp_path):
 
 
 def test_follow_up_rate_at_least_two_visits_by_the_second_quarter(tmp_path):
-    """D6 随访率（至少2次随访） (seed 002: 第二季度…为95.26%): follow-up days of any mode (glucose or not) by 30 June.
+    """D6 随访率（至少2次随访） ([pingliang-2020q2]: 第二季度…为95.26%): follow-up days of any mode (glucose or not) by 30 June.
     D1 Feb+May ✓; D2 Jan+Apr ✓; D4 Mar+Jun ✓; D6 March only ✗; D3 not yet enrolled → 3 of 4 (林泉 1 of 2)."""
     eng = engine(tmp_path)
     got = by_code(eng, catalogue.evaluate(eng, parse("2025Q2"), ["D6"]))

@@ -11,7 +11,7 @@ TCM in 2025: A1 and C1 complete with guidance; A2 32 answers; B1 complete, no gu
 form dated 5 Mar, after her death.
 
 Served, then closed (issue 8 item 7; 3rd-edition 考核指标 counts 年内接受健康管理人数 against the year's 65+
-residents [V 13]): A6's February exam counts in E1/E2 for 2025 (a population-base rate); a service dated after
+residents [spec2017-elderly]): A6's February exam counts in E1/E2 for 2025 (a population-base rate); a service dated after
 the closing date does not (T-A6); E3 (a rate over the records at the period end) leaves A6 out of both parts.
 """
 

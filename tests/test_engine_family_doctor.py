@@ -29,7 +29,7 @@ def test_signing_2025(tmp_path):
     F2: 城东 A1 of A1, A2 → 1/2; 城西 B1, B3 of B1–B4 → 2/4; 林泉 C1, C3 of C1–C3 → 2/3; county 5/9.
     F3: contracts ending in 2025: A1 (31 Dec, renewed from 1 Jan 2026), A3 (28 Feb, not), C1 (31 Dec, not)
     → 1/3. F4 divides by the group's population base where one exists (as F1 divides by the resident
-    population; domain-spec.md §4.4 F1/F4 [V 55b]): 65+ signed A1, B1, C1 over the aged-65+ bases 4 + 3 + 2 →
+    population;  F1/F4 [rpt-jkda]): 65+ signed A1, B1, C1 over the aged-65+ bases 4 + 3 + 2 →
     county 3/9, 城东 1/4; children signed B3 over the 0–6 bases 1 + 2 + 1 → county 1/4, 城西 1/2. Groups without
     a base divide by the members found in the records: hypertension A1 of A1, C2 → 1/2; pregnant C3 → 1/1;
     disabled C1 → 1/1; no diabetes, TB or SMI patients → 0/0."""
@@ -97,7 +97,7 @@ def test_worklist_agrees_with_renewal_gaps(tmp_path):
 
 def test_fulfilment_2025(tmp_path):
     """F5 履约率 = signed residents with a service record on a day a counted contract was in force in the period
-    ("年度履约人数偏少" [S 1]; domain-spec.md §9: fulfilment as service events per contract).
+    ("年度履约人数偏少" [shangdang-2023]; [fd-guideline-2022]: fulfilment as service events per contract).
     Signed in 2025: A1 (exam and TCM 10 May, contract 2025 → ✓), A3 (contract to 28 Feb 2025, last service
     1 Jun 2024 → ✗), B1 (contract from 1 Jun, exam 10 Oct → ✓), B3 (vaccination 1 Jun, contract from 1 Feb → ✓),
     C1 (exam 4 Apr → ✓), C3 (no service → ✗). A4's exam (1 Aug) does not count: her contract was cancelled on its

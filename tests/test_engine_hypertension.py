@@ -194,7 +194,7 @@ _PADDING_EXAMS = [("XA", "PA", "2025-06-01"), ("XB", "PB", "2025-06-01"), ("XC",
 
 
 def test_padding_does_not_make_a_patient_standardized(tmp_path):
-    """Rule (hypertension.FOLLOW_UP, "按季度随访，每年至少4次面对面随访" [V 4b]): one visit a day, at most one a
+    """Rule (hypertension.FOLLOW_UP, "按季度随访，每年至少4次面对面随访" [dm-control-kunming]): one visit a day, at most one a
     quarter counts. All three enrolled since 2024, examined in June, so 4 visits are required.
     PA: four visits 1–4 December → one quarter → 1 counted → not standardized (the issue's padding case).
     PB: 10 Feb twice (one day), May, Aug → 3 counted → not standardized.
@@ -241,7 +241,7 @@ def _enrolled_through_the_year(tmp_path):
 
 
 def test_mid_year_enrolment_owes_one_visit_per_quarter_managed_through(tmp_path):
-    """floor(min_visits × covered quarters / 4) with min_visits = 4 (FollowUpRequirement; "按季度随访" [V 4b]):
+    """floor(min_visits × covered quarters / 4) with min_visits = 4 (FollowUpRequirement; "按季度随访" [dm-control-kunming]):
     a quarter counts when the patient was enrolled on its last day. January–March (and 31 March) → 4;
     April–June (and 1 April, 30 June) → 3; July–September → 2; October–December → 1."""
     state = _enrolled_through_the_year(tmp_path)
@@ -295,7 +295,7 @@ def test_lost_to_follow_up_is_not_controlled_and_people_closed_later_still_count
 
 
 def test_cohort_starts_at_35(tmp_path):
-    """"辖区内35岁及以上常住居民中原发性高血压患者" [V 1b]: Y35 (born 31 Dec 1990) is 35 on 31 Dec 2025 → managed
+    """"辖区内35岁及以上常住居民中原发性高血压患者" [htn-local-guide]: Y35 (born 31 Dec 1990) is 35 on 31 Dec 2025 → managed
     in 2025 but not at 30 June (34); Y34 (born 1 Jan 1991) is 34 all 2025 → never managed in 2025."""
     from tests.engine_fixtures_chronic2 import chronic_region
 
@@ -306,7 +306,7 @@ def test_cohort_starts_at_35(tmp_path):
 
 
 def test_follow_up_rate_at_least_two_visits(tmp_path):
-    """H6 随访率（至少2次随访） (seed 002: 至第二季度…为94.06％): ≥ 2 follow-up days of any mode by 30 June.
+    """H6 随访率（至少2次随访） ([pingliang-2020q2]: 至第二季度…为94.06％): ≥ 2 follow-up days of any mode by 30 June.
     F1: two records on 5 Jan (one day) → no; F2: clinic 5 Jan + phone 3 Mar → yes; F3: clinic 5 Jan, 1 Jul
     → only one by 30 June → no at Q2, yes for the year. Q2: 1 of 3; year: 2 of 3."""
     from tests.engine_fixtures_chronic2 import EAST, chronic_region

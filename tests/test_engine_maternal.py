@@ -141,8 +141,8 @@ def test_roster_lists_women_enrolled_in_the_period(eng):
 
 
 def test_service_and_42_day_closure_rates_2025(eng):
-    """M5 服务率 and M6 产后42天随访结案率 (seed 002: "管理孕产妇（未结案+已结案且结案时间为2020年）… 有效管理 … 服务率
-    56.4%；按产后42天随访结案的产妇数来看 … 46.52%" [S 2]), over the calendar year 2025 (not the statistical year).
+    """M5 服务率 and M6 产后42天随访结案率 ([pingliang-2020q2]: "管理孕产妇（未结案+已结案且结案时间为2020年）… 有效管理 … 服务率
+    56.4%；按产后42天随访结案的产妇数来看 … 46.52%" [pingliang-2020q2]), over the calendar year 2025 (not the statistical year).
 
     Managed = episodes enrolled at some time in 2025: W1, W2, W6 (城东), W3 (城西), W4 (林泉村); W5's ended in 2024.
     Effectively managed = registered and nothing due by 31 Dec left undone:

@@ -35,7 +35,7 @@ CODES = ["R1", "R2", "R3", "R4", "R5"]
 
 
 def test_records_2025(tmp_path):
-    """R1 counts people with a record, not records (domain-spec.md §4.1 R1 "people with a record" [V 55b]):
+    """R1 counts people with a record, not records ( R1 "people with a record" [rpt-jkda]):
     城东 A1–A5 are 4 people (A5 was merged into A1), 城西 B1–B4 are 3 (B4 carries B3's identity number and was
     created later: the same person), 林泉村 C1, C2 → 城东 4/10, 蒲亭 7/18, county 9/24.
     R2: all electronic but A4 → 城东 4, county 10.

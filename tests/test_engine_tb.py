@@ -147,7 +147,7 @@ def test_duckdb_and_pyspark_agree(tmp_path):
 
 
 def test_open_case_follow_up_rate(tmp_path):
-    """T3 未结案肺结核患者随访率 (seed 002: "管理肺结核患者（未结案）600人，随访344人，随访率为57.33%" [S 2]):
+    """T3 未结案肺结核患者随访率 ([pingliang-2020q2]: "管理肺结核患者（未结案）600人，随访344人，随访率为57.33%" [pingliang-2020q2]):
     open cases = notified by the period end and not closed at it; followed = a follow-up record (any type) in
     the period.
 
@@ -181,7 +181,7 @@ def test_open_case_follow_up_window_is_a_parameter(tmp_path, monkeypatch):
 
 
 def test_first_visit_hours_and_timeliness_are_parameters(tmp_path, monkeypatch):
-    """72 h comes from the 3rd edition ("通知单后…72小时内访视患者" [V 20]); both the hours (by year) and whether
+    """72 h comes from the 3rd edition ("通知单后…72小时内访视患者" [spec2017-tb]); both the hours (by year) and whether
     T1 counts only timely first visits are parameters.
 
     Counting only timely visits in 2025 (72 h = notification + 3 days): TB1 (10 → 12 Mar) and TB6 (5 → 6 Jan)

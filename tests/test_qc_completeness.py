@@ -45,7 +45,7 @@ _ELDERLY_DONE = dict(self_rated_health="1", adl_score="0", symptoms="1", exercis
 def test_examination_blanks(tmp_path):
     """Under 65 the ``required`` fields (both arms' BP, height, weight, waist); from 65 (at the elderly program's
     reference date, 31 Dec 2025: born on or before 1960-12-31) the whole elderly exam package that E1/E2 use (issue 8 item 6; 国家基本公共卫生
-    服务规范（第三版）老年人健康管理服务规范 服务内容 [V 13]), each missing item named once, in package order.
+    服务规范（第三版）老年人健康管理服务规范 服务内容 [spec2017-elderly]), each missing item named once, in package order.
 
     X1 complete, X2 three blanks (under 65); X3 an elderly exam holding only the general fields → every other
     recordable package item (饮食习惯, 脏器功能 and 查体 have no field yet and are not judged); X4 the same form

@@ -182,7 +182,7 @@ def gap_tables() -> dict:
 def test_f03_left_right_arm_gap(tmp_path):
     eng = build(tmp_path, gap_tables())
     found = findings(eng, ["F-03", "F-03b"])
-    # seed 002 (平卫函发〔2020〕367号): "左右侧血压差大于10mmhg的体检记录人数为7749人，特别是左右侧血压差大于20mmhg的要
+    # [pingliang-2020q2] (平卫函发〔2020〕367号): "左右侧血压差大于10mmhg的体检记录人数为7749人，特别是左右侧血压差大于20mmhg的要
     # 隔天重测" — one figure for every gap above 10, the > 20 ones a subset of it. So F-03 takes 11, 20 and 21
     # (10 is not above 10); F-03b only 21 (20 is not above 20); 0 neither.
     assert flagged(eng, found, "F-03") == ["G11", "G20", "G21"]

@@ -1,6 +1,6 @@
 """C-06 用药情况填写不规范 on a hand-built region: which follow-ups' medication sections are judged, what each entry
 lacks, and the message. Seed 001 (长上卫字〔2024〕30号) names the fault; the 3rd-edition follow-up form asks, per
-drug, 药物名称 and 用法用量 "每日 次 每次 mg" (data-quality.md §1.5)."""
+drug, 药物名称 and 用法用量 "每日 次 每次 mg" ([exam-form-2017])."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _answers(item32: int, length: int = 33) -> str:
 
 
 # (key, [(exam date, waist)], questionnaire date, item 32 answer[, answers length])
-# item 32 from the waist [V 14b]: < 80 → 1, 80–85 → 2, 85.1–90 → 3, 90.1–105 → 4, > 105 → 5
+# item 32 from the waist [tcm-constitution]: < 80 → 1, 80–85 → 2, 85.1–90 → 3, 90.1–105 → 4, > 105 → 5
 WAISTS = [
     ("K1", [("2025-05-01", "79.9")], "2025-05-01", 1),                        # < 80 → 1: agrees
     ("K2", [("2025-05-01", "80.0")], "2025-05-01", 1),                        # 80 → 2: flagged
@@ -124,7 +124,7 @@ def test_waist_bands_agree_with_the_rulebook(tmp_path):
 
 def test_constitution_scoring_in_the_engine_is_the_rulebooks():
     """forms.identified_constitutions (Ibis) gives spec.constitution.identified (plain Python) on 300 random
-    questionnaires and on hand-worked edge cases [V 14]: all 1s (平和质 1 + 4×5 = 21 with items 2, 4, 5, 13
+    questionnaires and on hand-worked edge cases [tcm-constitution]: all 1s (平和质 1 + 4×5 = 21 with items 2, 4, 5, 13
     reversed, every biased sum 4 < 8 → 是), all 3s (every biased sum 12 ≥ 11 → 是; 平和质 15 < 17 → 否), all 2s
     (biased 8 → 否; 平和质 18 → 是), and all 2s but item 3 = 3 (气虚质 2 + 3 + 2 + 2 = 9 → 倾向是, so 平和质 18
     with every biased sum < 10 → 基本是)."""

@@ -45,8 +45,8 @@ def test_rulebook_version_follows_the_rulebook_content(tmp_path):
 
 
 def test_local_target_lists_are_keyed_to_their_region():
-    """Only national figures are region-less: a province's or city's list (seed 000 = 广东, seed 004 = 包头,
-    the unidentified provincial list [V 28]) never serves as the default for everyone."""
+    """Only national figures are region-less: a province's or city's list ([city-rectification-2023] = 广东, [baotou-2025] = 包头,
+    the unidentified provincial list [prov-targets-2023]) never serves as the default for everyone."""
     book = catalogue.targets().targets
     local = {S0: {"44"}, S4: {"1502", "150200000000"}, V28: {UNIDENTIFIED_REGION}}
     for t in book:
@@ -60,11 +60,11 @@ def test_local_target_lists_are_keyed_to_their_region():
 def test_targets_resolve_by_own_region_and_year():
     book = catalogue.targets()
     baotou_township, baotou_2024 = "150203100000", 2024
-    assert book.resolve("H2", baotou_2024, baotou_township).value == 0.64  # seed 004
+    assert book.resolve("H2", baotou_2024, baotou_township).value == 0.64  # [baotou-2025]
     assert book.resolve("H2", 2023, baotou_township) is None  # Baotou's list starts in 2024
-    assert book.resolve("E2", 2023, "440802100000").value == 0.62  # seed 000, 广东省目标值
+    assert book.resolve("E2", 2023, "440802100000").value == 0.62  # [city-rectification-2023], 广东省目标值
     assert book.resolve("E2", 2023, "360426100000") is None  # not Guangdong's for a Jiangxi unit
-    assert book.resolve("H1", 2025, "360426100000").value == 0.30  # early national figure [V 54]
+    assert book.resolve("H1", 2025, "360426100000").value == 0.30  # early national figure [htn-dm-formulas-old]
     # the unidentified provincial list applies nowhere, not even where nothing else exists
     assert all(book.resolve(t.indicator, 2030, code) is not t for t in book.targets
                if t.region == UNIDENTIFIED_REGION for code in ("", "360426100000", "440802100000"))

@@ -1,4 +1,4 @@
-"""Constitution scoring (domain-spec.md §2.11) on questionnaires scored by hand.
+"""Constitution scoring ([spec2017]) on questionnaires scored by hand.
 
 Items: 气虚 2 3 4 14 · 阳虚 11 12 13 29 · 阴虚 10 21 26 31 · 痰湿 9 16 28 32 · 湿热 23 25 27 30 · 血瘀 19 22 24 33 ·
 气郁 5 6 7 8 · 特禀 15 17 18 20 · 平和 1 2 4 5 13 (2, 4, 5, 13 reversed: 6 − answer).

@@ -63,7 +63,7 @@ def test_year_kind_takes_the_most_specific_region_then_the_latest_year():
 
 
 def test_default_year_kinds_are_those_of_the_maternal_and_child_annual_report():
-    # M1–M4, C1–C6 and TCM2 on the Oct–Sep year (卫统41/42表 [V 53]); every other indicator on the calendar year
+    # M1–M4, C1–C6 and TCM2 on the Oct–Sep year (卫统41/42表 [mch-stat-year]); every other indicator on the calendar year
     from gongwei.spec import catalogue
 
     mcy = {code for code, ind in catalogue.indicators().items() if ind.period == "mcy"}
@@ -79,4 +79,4 @@ def test_every_stated_reason_agrees_with_the_indicator_default():
     indicators = catalogue.indicators()
     for code, (kind, source) in YEAR_KIND_BASIS.items():
         assert indicators[code].period == kind.value, code
-        assert "[V 53]" in str(source)
+        assert "[mch-stat-year]" in str(source)

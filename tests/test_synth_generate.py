@@ -24,7 +24,7 @@ AS_OF = dt.date(2026, 6, 30)
 PROBLEMS = {"dup_same_id", "dup_no_id", "id_empty", "id_bad_checksum", "id_malformed", "id_birth_mismatch",
             "exam_lookalike", "bp_arm_gap_10", "bp_arm_gap_20", "uncontrolled_no_guidance", "service_after_death",
             "service_after_moveout", "report_late", "report_missing"}
-# Many small units, so a 20k region has several counties (two of them lagging, like seed 002).
+# Many small units, so a 20k region has several counties (two of them lagging, like [pingliang-2020q2]).
 SMALL_UNITS = SynthConfig(township_size=4_000, village_size=(800, 1_200), townships_per_county=1)
 
 
@@ -275,7 +275,7 @@ def test_uncontrolled_without_guidance_labels_are_true_and_complete(region):
     keys = col(region, "chronic_follow_ups", "encounter_no")
     bare = (cls == "2") & (guidance == "") & ~referral & ~adjusted
     assert set(keys[bare]) == set(labels_of(region, "uncontrolled_no_guidance").column("natural_key").to_pylist())
-    # the share of uncontrolled visits given guidance is near seed 002's figure
+    # the share of uncontrolled visits given guidance is near [pingliang-2020q2]'s figure
     guided = 1 - bare.sum() / (cls == "2").sum()
     assert guided == pytest.approx(ref.OBSERVED_RATES["uncontrolled_guided"].value, abs=0.05)
     assert fu.num_rows > 0
@@ -351,7 +351,7 @@ def test_tiny_region():
 
 
 def test_issue8_records_are_plausible(region):
-    """Certificates: nearly every child under 7 who is due has one (seed 004: 建证率 100%; 1 % left out on
+    """Certificates: nearly every child under 7 who is due has one ([baotou-2025]: 建证率 100%; 1 % left out on
     purpose), dated from birth (or arrival); first visits of the year of people 35+ mostly have BP taken
     (config 93 %, times the township's diligence — lagging units measure less), later ones about half; emergency reports exist and most are on time; few SMI follow-ups say
     "not at home"."""

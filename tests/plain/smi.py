@@ -1,4 +1,4 @@
-"""Severe mental disorders the plain way (rulebook: gongwei.spec.programs.smi, domain-spec.md §2.9, §4.4).
+"""Severe mental disorders the plain way (rulebook: gongwei.spec.programs.smi, [spec2017-smi]).
 
 For every patient registered in the period (enrolled at some time in it, record neither merged nor closed before
 it): P2 managed = any follow-up in the period; P1 standardized = follow-ups with a risk grade in the counted modes

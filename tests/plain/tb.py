@@ -1,4 +1,4 @@
-"""Tuberculosis the plain way (rulebook: gongwei.spec.programs.tb, domain-spec.md §2.10, §4.4).
+"""Tuberculosis the plain way (rulebook: gongwei.spec.programs.tb, [spec2017-tb]).
 
 Each TB enrolment overlapping the period is a course, notified on its start date, for a resident neither merged nor
 closed before the period. T1: notified within the period; managed when a first home visit of the course is dated no

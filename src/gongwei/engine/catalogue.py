@@ -221,7 +221,7 @@ def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.
 def effective_period(ind: Indicator, period: Period, region_code: str = "") -> Period:
     """The period ``ind`` is counted over when ``period`` is asked for, for a unit with statistical code
     ``region_code``: a plain year becomes the indicator's kind of year there (spec.periods.year_kind —
-    maternal and child indicators on the Oct–Sep statistical year [V 53]); other periods are used as asked."""
+    maternal and child indicators on the Oct–Sep statistical year [mch-stat-year]); other periods are used as asked."""
     return period.for_year_kind(year_kind(ind.code, ind.period, period.year, region_code))
 
 

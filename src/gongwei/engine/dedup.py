@@ -1,4 +1,4 @@
-"""Duplicate records (重复档案, data-quality.md §2.3) over a snapshot: exact and probabilistic.
+"""Duplicate records (重复档案, [cq-ehr-2024]) over a snapshot: exact and probabilistic.
 
 * **Exact**: two or more unmerged records with the same ``id_key`` (keyed hash of the normalised identity
   number; the numbers themselves never reach a snapshot). Placeholder numbers (000…, 123456…) are not
@@ -42,7 +42,7 @@ from gongwei.engine.snapshot import Snapshot
 from gongwei.spec.quality import DEDUP, DedupPolicy
 
 # Engineering knobs, not policy: they change speed and the noise of estimates, not what a duplicate is.
-SEED = 20_200_828  # seed 002's date; any fixed non-zero value makes Splink's sample repeatable
+SEED = 20_200_828  # [pingliang-2020q2]'s date; any fixed non-zero value makes Splink's sample repeatable
 U_MAX_PAIRS = 2e6  # random pairs for u; ~2,000 records, enough for levels as rare as one in 10⁵
 EM_MIN_RECORDS = 5_000  # below this, EM has too few pairs per block to beat the priors
 TRAIN_MIN_RECORDS = 10_000  # about a township; smaller scopes borrow the model of the unit above

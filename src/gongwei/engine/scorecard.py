@@ -4,7 +4,7 @@ For every unit of a subtree (every level, rolled up: a county's count is the sum
 villages') and every group of rules (all, level, family, single rule): the findings, the records examined,
 problems per 1,000 records, the change since the previous period of the same kind, the unit's rank among
 its siblings (fewest problems per 1,000 first), and per rule the townships and villages where problems
-cluster (most findings, highest rate) — what seed 002 writes as "重复档案数由3.29万份下降至0.16万份" and
+cluster (most findings, highest rate) — what [pingliang-2020q2] writes as "重复档案数由3.29万份下降至0.16万份" and
 "数据雷同较多的有：华亭市东华镇、安口镇…".
 
 Two steps keep the backend work separate from the small arithmetic:
@@ -385,7 +385,7 @@ def place_name(unit_name: str) -> str:
 
 
 def place_label(tree: OrgTree, root: int, unit: int) -> str:
-    """A unit named by its places below ``root``: 德安县蒲亭镇城东村 (seed 002: 静宁县雷大镇屈岔村)."""
+    """A unit named by its places below ``root``: 德安县蒲亭镇城东村 ([pingliang-2020q2]: 静宁县雷大镇屈岔村)."""
     chain = tree.ancestors(unit)
     below = chain[chain.index(root) + 1:] if root in chain else chain
     return "".join(place_name(tree.name[u]) for u in below)
@@ -400,7 +400,7 @@ def rate_text(rate: float | None) -> str:
 
 
 def change_text(change: int | None) -> str:
-    """较上期减少 31,300 / 较上期增加 12 / 与上期持平 (seed 002's wording)."""
+    """较上期减少 31,300 / 较上期增加 12 / 与上期持平 ([pingliang-2020q2]'s wording)."""
     if change is None:
         return "无上期数据"
     if change < 0:

@@ -9,7 +9,7 @@ Two paths, one verdict:
   with hypothesis that both paths give the same status for any input.
 
 Bad numbers are never rejected: they are stored with an :class:`IdStatus` so quality control can
-count them (seed 002 reports empty and abnormal numbers per county).
+count them ([pingliang-2020q2] reports empty and abnormal numbers per county).
 """
 
 from __future__ import annotations

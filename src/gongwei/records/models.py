@@ -74,7 +74,7 @@ class ChangeLog(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who viewed whose record, when and for what (PIPL; data-quality.md §6.3)."""
+    """Who viewed whose record, when and for what (PIPL; [pipl-2021])."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="查看人")
     resident = models.ForeignKey("Resident", on_delete=models.PROTECT, verbose_name="居民")
@@ -328,7 +328,7 @@ class EnrolledEncounter(Encounter):
 
 
 class HealthExamination(EnrolledEncounter):
-    """健康体检表 (data-quality.md §1.4)."""
+    """健康体检表 ([exam-form-2017])."""
 
     trigger = models.CharField("体检类型", max_length=12, choices=_choices(v.ExamTrigger))
     symptoms = models.CharField("症状", max_length=60, blank=True)
@@ -379,7 +379,7 @@ class HealthExamination(EnrolledEncounter):
 
 
 class ChronicFollowUp(EnrolledEncounter):
-    """高血压 / 2型糖尿病 / 慢阻肺病 随访服务记录表 (data-quality.md §1.5)."""
+    """高血压 / 2型糖尿病 / 慢阻肺病 随访服务记录表 ([exam-form-2017])."""
 
     program = models.CharField("项目", max_length=12, choices=_choices(v.Program))
     mode = models.CharField("随访方式", max_length=1, choices=_choices(v.FollowUpMode))
@@ -413,7 +413,7 @@ class ChronicFollowUp(EnrolledEncounter):
 
 
 class SmiFollowUp(EnrolledEncounter):
-    """严重精神障碍患者随访服务记录表 (domain-spec.md §2.9).
+    """严重精神障碍患者随访服务记录表 ([spec2017-smi]).
 
     ``living_at_home`` (在家居住): false while the patient lives elsewhere than at home (in hospital, in an
     institution, away); the indicators of 在册居家 patients read it from the period's last follow-up.
@@ -436,7 +436,7 @@ class SmiFollowUp(EnrolledEncounter):
 
 
 class TbFollowUp(EnrolledEncounter):
-    """肺结核患者随访 (domain-spec.md §2.10). Dose counts allow the 规则服药 rule."""
+    """肺结核患者随访 ([spec2017-tb]). Dose counts allow the 规则服药 rule."""
 
     visit_type = models.CharField("随访类型", max_length=10, choices=_choices(v.TbVisitType))
     mode = models.CharField("随访方式", max_length=1, choices=_choices(v.FollowUpMode))
@@ -659,7 +659,7 @@ class Contract(models.Model):
 
 # --- base data -----------------------------------------------------------------------------------
 class PopulationBase(models.Model):
-    """Population bases and task numbers per unit and year (domain-spec.md §0.3, §6), with their source."""
+    """Population bases and task numbers per unit and year ([appraisal-server]), with their source."""
 
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="bases", verbose_name="机构")
     year = models.PositiveSmallIntegerField("年度")

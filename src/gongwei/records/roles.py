@@ -1,4 +1,4 @@
-"""Roles (data-quality.md §4.3) → Django groups and permissions, and the masking policy (§6.3).
+"""Roles ([netsec-2022]) → Django groups and permissions, and the masking policy (§6.3).
 
 Each :class:`~gongwei.spec.vocab.Role` has one Django group, named by its Chinese label, holding the
 model permissions in :data:`ROLE_PERMISSIONS`. :func:`ensure_groups` creates or updates the groups
@@ -75,7 +75,7 @@ ROLE_PERMISSIONS: dict[R, frozenset[str]] = {
 
 GROUP_NAMES: dict[R, str] = {role: role.zh for role in R}
 
-# --- masking (data-quality.md §6.3) ----------------------------------------------------------------
+# --- masking ([pipl-2021]) ----------------------------------------------------------------
 # Roles that work with the person and need full identifiers; everybody else sees masked values.
 UNMASKED_ROLES = frozenset({R.VILLAGE_DOCTOR, R.TOWNSHIP_STAFF, R.TOWNSHIP_ADMIN, R.SYSTEM_ADMIN})
 MASKED_ROLES = frozenset(set(R) - UNMASKED_ROLES)  # supervisor, evaluator

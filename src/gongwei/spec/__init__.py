@@ -1,7 +1,7 @@
 """The rulebook (规则库): the national specification and evaluation rules as pure Python data.
 
 This package imports nothing else of gongwei's and no Django, so a public-health expert can read it
-alone. Every rule names its source: ``[V n]``/``[S n]``/``[B]`` tags refer to
-``shared/domain/domain-spec.md`` and ``data-quality.md``; ``[B]`` and ``[U]`` items are unverified and
-therefore configurable.
+alone. Every rule names its source by a key of docs/sources.md in square brackets (``[spec2017-htn]``); the
+tag of a ``Source`` says how sure we are (V verified, S stated by a bureau document, B background, U our design
+default, I inferred), and B, U and I items are configurable.
 """

@@ -1,9 +1,9 @@
-"""中医体质辨识 — constitution scoring of the 老年人中医药健康管理服务记录表 (domain-spec.md §2.11).
+"""中医体质辨识 — constitution scoring of the 老年人中医药健康管理服务记录表 ([spec2017]).
 
 The first 33 questions of the form are answered 1–5 (没有/很少/有时/经常/总是, about the past year);
 item 32 (腹部肥满) is scored from the waist circumference instead of asked. Each constitution's score is
 the plain sum of its items (the elderly form uses raw sums, not the 0–100 transformed scores of the
-general 中医体质分类与判定 standard) [V 14][V 14b]:
+general 中医体质分类与判定 standard) [tcm-constitution]:
 
 * the eight biased constitutions: sum ≥ 11 → 是, 9–10 → 倾向是, ≤ 8 → 否;
 * 平和质 (balanced): items 2, 4, 5 and 13 are reverse-scored (1↔5, 2↔4, 3=3); sum ≥ 17 and every biased
@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from gongwei.spec.rules import Source
 
-SOURCE = Source("domain-spec.md §2.11 老年人中医体质辨识判定 [V 14]; 第32题按腰围计分 [V 14b]", "V")
+SOURCE = Source("[spec2017] 老年人中医体质辨识判定 [tcm-constitution]; 第32题按腰围计分 [tcm-constitution]", "V")
 
 QUESTION_COUNT = 33
 MIN_ANSWER, MAX_ANSWER = 1, 5
@@ -56,7 +56,7 @@ class Result(StrEnum):
     NO = "否"
 
 
-# Questionnaire item numbers (1-based, as printed on the form) summed for each constitution [V 14].
+# Questionnaire item numbers (1-based, as printed on the form) summed for each constitution [tcm-constitution].
 ITEMS: dict[Constitution, tuple[int, ...]] = {
     Constitution.QI_DEFICIENCY: (2, 3, 4, 14),
     Constitution.YANG_DEFICIENCY: (11, 12, 13, 29),
@@ -71,14 +71,14 @@ ITEMS: dict[Constitution, tuple[int, ...]] = {
 BALANCED_REVERSED_ITEMS = frozenset({2, 4, 5, 13})
 BIASED = tuple(c for c in Constitution if c is not Constitution.BALANCED)
 
-# Thresholds on the raw sums [V 14].
+# Thresholds on the raw sums [tcm-constitution].
 BIASED_YES_MIN = 11        # ≥ 11 → 是
 BIASED_TENDS_MIN = 9       # 9–10 → 倾向是 (≤ 8 → 否)
 BALANCED_MIN = 17          # 平和质 needs a sum ≥ 17 ...
 BALANCED_YES_BIASED_BELOW = 8     # ... and every biased sum < 8 for 是
 BALANCED_BASIC_BIASED_BELOW = 10  # ... or every biased sum < 10 for 基本是
 
-# Item 32 (腹部肥满) from the waist in cm [V 14b]: < 80 → 1, 80–85 → 2, 86–90 → 3, 91–105 → 4, > 105 → 5.
+# Item 32 (腹部肥满) from the waist in cm [tcm-constitution]: < 80 → 1, 80–85 → 2, 86–90 → 3, 91–105 → 4, > 105 → 5.
 # Upper bounds are inclusive; a fractional waist above a band's upper bound (85.5) takes the next band.
 WAIST_ITEM = 32
 WAIST_BANDS: tuple[tuple[float, int], ...] = ((80, 1), (85, 2), (90, 3), (105, 4))  # (bound, score)

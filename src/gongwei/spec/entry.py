@@ -1,6 +1,6 @@
 """Hard bounds applied when a value enters the system of record.
 
-Only physically impossible values are rejected at entry (data-quality.md §3.2 B, "Hard error"
+Only physically impossible values are rejected at entry ([exam-form-2017] B, "Hard error"
 column [U]); implausible-but-possible values and temporal or cross-record logic are stored and
 reported as quality findings, because real data has them and quality control must count them.
 Keys are ``table.field`` or plain ``field`` (applies to every table with that field).

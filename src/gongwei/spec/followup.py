@@ -15,12 +15,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FollowUpRequirement:
-    """What makes a managed patient *standardized-managed* (规范管理) for a year (domain-spec.md §4.3).
+    """What makes a managed patient *standardized-managed* (规范管理) for a year .
 
     **Required visits (mid-year pro-rating).** A quarter is *covered* when the patient was under management on
     its last day (and that day lies in the period); a patient needs ``floor(min_visits × covered quarters / 4)``
     visits. The year's visits are owed quarter by quarter — "按季度随访，每年至少4次面对面随访" (Kunming's
-    reading of 国家基本公共卫生服务规范（第三版）[V 4b]) — so a quarter the patient was not managed through owes
+    reading of 国家基本公共卫生服务规范（第三版）[dm-control-kunming]) — so a quarter the patient was not managed through owes
     nothing, and a fractional share (``min_visits`` not divisible by 4) is not owed. The same rule gives
     progress periods (至第二季度, as-of dates) their share of the year. With ``min_visits`` = 4 this is one
     visit per covered quarter: enrolled January–March 4, April–June 3, July–September 2, October–December 1

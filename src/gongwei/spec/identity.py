@@ -1,4 +1,4 @@
-"""Identity-number rules (data-quality.md §2, GB 11643-1999).
+"""Identity-number rules ([gb11643], GB 11643-1999).
 
 The check-digit algorithm itself is GB 11643 / ISO 7064 MOD 11-2 and is implemented by python-stdnum
 (``stdnum.cn.ric``); this module holds the *rule data* around it.

@@ -1,10 +1,10 @@
-"""Reporting periods (domain-spec.md §0.5, architecture.md §6).
+"""Reporting periods (, architecture.md §6).
 
 * ``2025`` — the year 2025, each indicator counted over its own kind of year (:func:`year_kind`): the calendar
   year for most BPHS indicators, the maternal and child statistical year for those reported in the maternal
   and child annual report.
 * ``2025CY`` — calendar year 1 Jan – 31 Dec 2025 for every indicator.
-* ``2025MCY`` — maternal and child statistical year, 1 Oct 2024 – 30 Sep 2025, for every indicator [V 53].
+* ``2025MCY`` — maternal and child statistical year, 1 Oct 2024 – 30 Sep 2025, for every indicator [mch-stat-year].
 * ``2025Q3`` — quarter-to-date: 1 Jan 2025 – 30 Sep 2025 (progress bulletins pro-rate requirements).
 * ``2025-06-30`` — as of a date: 1 Jan of that year to the date.
 """
@@ -28,14 +28,14 @@ class PeriodKind(StrEnum):
     AS_OF = "as_of"
 
 
-MATERNAL_CHILD_YEAR_START_MONTH = 10  # 1 October of the previous year [V 53]
+MATERNAL_CHILD_YEAR_START_MONTH = 10  # 1 October of the previous year [mch-stat-year]
 
 
 class YearKind(StrEnum):
     """The kind of year an indicator is counted over when a plain year (``2025``) is asked for."""
 
     CALENDAR = "year"  # 1 Jan – 31 Dec (BPHS annual evaluation, "年内")
-    MATERNAL_CHILD = "mcy"  # 1 Oct of the previous year – 30 Sep (妇幼卫生统计年度) [V 53]
+    MATERNAL_CHILD = "mcy"  # 1 Oct of the previous year – 30 Sep (妇幼卫生统计年度) [mch-stat-year]
 
 
 YEAR_KIND_ZH = {YearKind.CALENDAR: "日历年度", YearKind.MATERNAL_CHILD: "妇幼卫生统计年度"}
@@ -57,27 +57,27 @@ class YearKindRule:
 # ``period`` of the Indicator in spec/programs), add a rule here. The defaults: maternal and child indicators
 # (M1–M4, C1–C6, TCM2) on the maternal and child year, because their counts are those of the maternal and child
 # annual report — 全国妇幼卫生调查制度 (卫统41表 孕产妇保健和健康情况年报表, 卫统42表 七岁以下儿童保健和健康情况年报表):
-# "报告期为年报，统计起止时间为前一年10月1日至本年度9月30日" [V 53]; every other indicator on the calendar year, the
-# BPHS evaluation year ("年内", domain-spec.md §0.5 and §4) [V 55b]. No regional exception is known [U].
+# "报告期为年报，统计起止时间为前一年10月1日至本年度9月30日" [mch-stat-year]; every other indicator on the calendar year, the
+# BPHS evaluation year ("年内", ) [rpt-jkda]. No regional exception is known [U].
 YEAR_KIND_RULES: tuple[YearKindRule, ...] = ()
 
 # Why each indicator counted over the maternal and child year is (its ``period="mcy"``); every indicator not
-# listed is counted over the calendar year [V 55b]. The annual-report tables are those of 全国妇幼卫生调查制度
-# (国家卫生健康委 / 国家统计局), whose period is "前一年10月1日至本年度9月30日" [V 53]; which table carries which count is
+# listed is counted over the calendar year [rpt-jkda]. The annual-report tables are those of 全国妇幼卫生调查制度
+# (国家卫生健康委 / 国家统计局), whose period is "前一年10月1日至本年度9月30日" [mch-stat-year]; which table carries which count is
 # from the report's item list [I].
 _MCH_REPORT = "全国妇幼卫生调查制度（统计起止时间为前一年10月1日至本年度9月30日）"
 YEAR_KIND_BASIS: dict[str, tuple[YearKind, Source]] = {
-    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统41表 孕产妇保健和健康情况年报表：{item} [V 53][I]", "V"))
+    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统41表 孕产妇保健和健康情况年报表：{item} [mch-stat-year][I]", "V"))
        for code, item in (("M1", "早孕建册人数"), ("M2", "产后访视人数"), ("M3", "系统管理人数"),
                           ("M4", "产前检查人数（5次及以上）"))},
-    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统42表 七岁以下儿童保健和健康情况年报表：{item} [V 53][I]",
+    **{code: (YearKind.MATERNAL_CHILD, Source(f"{_MCH_REPORT} 卫统42表 七岁以下儿童保健和健康情况年报表：{item} [mch-stat-year][I]",
                                               "V"))
        for code, item in (("C1", "新生儿访视人数"), ("C4", "3岁以下儿童系统管理人数"), ("C5", "7岁以下儿童健康管理人数"),
                           ("C6", "0～6岁儿童眼保健和视力检查人数"))},
     # the 3rd-edition names of the same child checks (C2 = C5's algorithm) and the TCM guidance given at those
     # checks' ages: kept on the same year so that the same children give the same figure [I]
     **{code: (YearKind.MATERNAL_CHILD, Source(f"国家基本公共卫生服务规范（第三版）{spec}；与 C5 同一批儿童检查记录，"
-                                              f"随{_MCH_REPORT}卫统42表口径 [V 53][I]", "I"))
+                                              f"随{_MCH_REPORT}卫统42表口径 [mch-stat-year][I]", "I"))
        for code, spec in (("C2", "0～6岁儿童健康管理服务规范"), ("C3", "0～6岁儿童健康管理服务规范"),
                           ("TCM2", "中医药健康管理服务规范（6～36月龄随儿童健康检查开展中医药指导）"))},
 }

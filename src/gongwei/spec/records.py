@@ -1,12 +1,12 @@
-"""Rules about the resident health record itself (data-quality.md §1, §2.4–2.5)."""
+"""Rules about the resident health record itself ([exam-form-2017][gd-ehr-interp]–2.5)."""
 
 from __future__ import annotations
 
-# 常住居民: lives in the area for at least this many months [V 49][S 2].
+# 常住居民: lives in the area for at least this many months [ehr-standardized][pingliang-2020q2].
 USUAL_RESIDENCE_MIN_MONTHS = 6
 
 # Fields of the 个人基本信息表 that must be filled for the basic-information part of a record to be
-# complete (规范). No single national rule exists (data-quality.md §1.6 [U]); this default follows
+# complete (规范). No single national rule exists ([ehr-standardized] [U]); this default follows
 # the form in §1.3 and is overridable per region.
 REQUIRED_BASIC_FIELDS: tuple[str, ...] = (
     "name",

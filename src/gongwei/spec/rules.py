@@ -54,7 +54,7 @@ class Comparator(StrEnum):
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: numerator / denominator over a period (domain-spec.md §4).
+    """One indicator: numerator / denominator over a period .
 
     ``numerator`` names a per-person state flag (``program.flag``) computed by the engine;
     ``denominator`` names a state flag (managed cohort) or a :class:`~gongwei.spec.vocab.BaseGroup`
@@ -90,7 +90,7 @@ class Indicator:
         return self.cohort.split(".")[1] if self.cohort else None
 
 
-# The region of a target list whose region the sources do not name (domain-spec.md §5 [V 28]: "一省"; a
+# The region of a target list whose region the sources do not name ([prov-targets-2023]: "一省"; a
 # secondary source's "typical" targets). Not a division code, so no unit's code starts with it: the values stay in the book (and in docs/indicators.md)
 # for reference but never apply to a unit, because a province's target must not apply silently elsewhere.
 UNIDENTIFIED_REGION = "未核实地区"
@@ -176,7 +176,7 @@ class ScheduledService:
 
 @dataclass(frozen=True)
 class Window:
-    """A tolerance around a nominal date (domain-spec.md §10: windows are tolerances, their width unverified).
+    """A tolerance around a nominal date (: windows are tolerances, their width unverified).
 
     A service nominally due on day D counts when done from ``D − before_days`` to ``D + after_days`` (both
     inclusive); the window's last day is the service's deadline, the date worklists show as its due date.

@@ -32,7 +32,7 @@ class Vocab(StrEnum):
 
 # --- organisation ---------------------------------------------------------------------------------
 class OrgLevel(Vocab):
-    """Levels of the org-unit tree (data-quality.md §4.1)."""
+    """Levels of the org-unit tree ([gb2260])."""
 
     PROVINCE = "province", "省"
     CITY = "city", "市"
@@ -53,7 +53,7 @@ class OrgKind(Vocab):
 
 
 class Role(Vocab):
-    """Staff roles (data-quality.md §4.3)."""
+    """Staff roles ([netsec-2022])."""
 
     VILLAGE_DOCTOR = "village_doctor", "乡村医生"
     TOWNSHIP_STAFF = "township_staff", "乡镇公卫人员"
@@ -65,7 +65,7 @@ class Role(Vocab):
 
 # --- people ---------------------------------------------------------------------------------------
 class Sex(Vocab):
-    """GB/T 2261.1 sex codes (data-quality.md §1.3 [V])."""
+    """GB/T 2261.1 sex codes ([spec2017] [V])."""
 
     UNKNOWN = "0", "未知的性别"
     MALE = "1", "男"
@@ -74,7 +74,7 @@ class Sex(Vocab):
 
 
 class IdType(Vocab):
-    """Identity document type (证件类型, data-quality.md §2.2 ID-10 [B])."""
+    """Identity document type (证件类型, [gb11643] ID-10 [B])."""
 
     RESIDENT_ID = "01", "居民身份证"
     HOUSEHOLD_REGISTER = "02", "居民户口簿"
@@ -103,14 +103,14 @@ class IdStatus(Vocab):
 
 
 class ResidenceType(Vocab):
-    """常住类型 (data-quality.md §1.3)."""
+    """常住类型 ([spec2017])."""
 
     REGISTERED = "1", "户籍"
     NOT_REGISTERED = "2", "非户籍"
 
 
 class ResidentStatus(Vocab):
-    """Record status; closing never deletes (data-quality.md §2.4)."""
+    """Record status; closing never deletes ([gd-ehr-interp])."""
 
     ACTIVE = "active", "在管"
     DEAD = "dead", "死亡"
@@ -125,7 +125,7 @@ CLOSED_STATUSES = frozenset({ResidentStatus.DEAD, ResidentStatus.MOVED_OUT, Resi
 
 # --- programs -------------------------------------------------------------------------------------
 class Program(Vocab):
-    """Programs a resident can be enrolled in (domain-spec.md §2)."""
+    """Programs a resident can be enrolled in ([spec2017])."""
 
     HYPERTENSION = "hypertension", "高血压患者健康管理"
     DIABETES = "diabetes", "2型糖尿病患者健康管理"
@@ -151,7 +151,7 @@ class EnrollmentEndReason(Vocab):
 
 
 class SmiDiagnosis(Vocab):
-    """The six severe mental disorders (domain-spec.md §2.9 [V 17])."""
+    """The six severe mental disorders ([spec2017-smi])."""
 
     SCHIZOPHRENIA = "schizophrenia", "精神分裂症"
     SCHIZOAFFECTIVE = "schizoaffective", "分裂情感性障碍"
@@ -163,7 +163,7 @@ class SmiDiagnosis(Vocab):
 
 # --- encounters -----------------------------------------------------------------------------------
 class FollowUpMode(Vocab):
-    """随访方式 (data-quality.md §1.5 [V])."""
+    """随访方式 ([exam-form-2017] [V])."""
 
     CLINIC = "1", "门诊"
     HOME = "2", "家庭"
@@ -174,7 +174,7 @@ FACE_TO_FACE_MODES = frozenset({FollowUpMode.CLINIC, FollowUpMode.HOME})
 
 
 class FollowUpClass(Vocab):
-    """此次随访分类 for hypertension / diabetes (domain-spec.md §3 [V])."""
+    """此次随访分类 for hypertension / diabetes ([spec2017] [V])."""
 
     CONTROLLED = "1", "控制满意"
     UNCONTROLLED = "2", "控制不满意"
@@ -215,7 +215,7 @@ class TbVisitType(Vocab):
 
 
 class ExamTrigger(Vocab):
-    """Why a health examination was done (the B-Soft checkWay, data-quality.md §1.4 [V])."""
+    """Why a health examination was done (the B-Soft checkWay, [exam-form-2017] [V])."""
 
     NEW_RECORD = "new_record", "建档体检"
     ELDERLY = "elderly", "老年人体检"
@@ -242,7 +242,7 @@ class PostpartumVisitType(Vocab):
 
 
 class Vaccine(Vocab):
-    """National Immunization Program vaccines, 2021 schedule (domain-spec.md §2.3 [V 26])."""
+    """National Immunization Program vaccines, 2021 schedule ([nip-2021])."""
 
     HEPB = "HepB", "乙肝疫苗"
     BCG = "BCG", "卡介苗"
@@ -260,7 +260,7 @@ class Vaccine(Vocab):
 
 
 class EducationActivityKind(Vocab):
-    """健康教育 activity kinds (domain-spec.md §2.2)."""
+    """健康教育 activity kinds ([spec2017-education])."""
 
     PRINTED = "printed", "发放印刷资料"
     AUDIO_VISUAL = "audio_visual", "播放音像资料"
@@ -270,7 +270,7 @@ class EducationActivityKind(Vocab):
 
 
 class DiseaseClass(Vocab):
-    """Notifiable-disease class, which sets the reporting deadline (domain-spec.md §2.12)."""
+    """Notifiable-disease class, which sets the reporting deadline ([spec2017-reporting])."""
 
     A = "A", "甲类"
     B_AS_A = "B_as_A", "按甲类管理的乙类"
@@ -295,7 +295,7 @@ class EmergencyEventType(Vocab):
 
 
 class SupervisionCategory(Vocab):
-    """卫生监督协管 content areas (domain-spec.md §2.13 [V 25])."""
+    """卫生监督协管 content areas ([spec2017-supervision])."""
 
     FOOD = "food", "食源性疾病信息"
     WATER = "water", "饮用水卫生安全巡查"
@@ -310,7 +310,7 @@ class SupervisionKind(Vocab):
 
 
 class KeyGroup(Vocab):
-    """Key populations for family-doctor signing (domain-spec.md §4.4 [V 55b])."""
+    """Key populations for family-doctor signing ([rpt-jkda])."""
 
     CHILD = "child", "0～6岁儿童"
     ELDERLY = "elderly", "65岁及以上老年人"
@@ -325,7 +325,7 @@ class KeyGroup(Vocab):
 
 
 class BaseGroup(Vocab):
-    """Population bases and task numbers entered per unit and year (domain-spec.md §0.3, §6)."""
+    """Population bases and task numbers entered per unit and year ([appraisal-server])."""
 
     RESIDENT_POPULATION = "resident_population", "常住人口数"
     AGED_65_PLUS = "aged_65_plus", "65岁及以上常住人口数"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class SynthConfig:
     # region shape
     province_code: str = "62"          # 甘肃省
-    city_code: str = "6208"            # 平凉市 (seed 002 names its counties)
+    city_code: str = "6208"            # 平凉市 ([pingliang-2020q2] names its counties)
     village_size: tuple[int, int] = (1500, 3000)
     township_size: int = 30_000
     townships_per_county: int = 5
@@ -34,7 +34,7 @@ class SynthConfig:
     # how unevenly units work (multiplies the typical rates of spec.reference.OBSERVED_RATES)
     county_diligence: tuple[float, float] = (0.95, 1.08)
     township_diligence_sd: float = 0.06
-    lagging_counties: int = 2              # counties that lag like seed 002's 崇信/华亭
+    lagging_counties: int = 2              # counties that lag like [pingliang-2020q2]'s 崇信/华亭
     renewal_share: float = 0.8
     signing_rate_range: tuple[float, float] = (0.60, 0.90)  # overall signing rate by township (issue brief)
     follow_up_mode_probs: tuple[float, float, float] = (0.55, 0.30, 0.15)
@@ -42,7 +42,7 @@ class SynthConfig:
     tb_medical_supervision_share: float = 0.6
     report_unreported_share: float = 0.01
     # issue-8 records (synth/records8.py): synthetic shapes, not calibrated figures
-    certificate_missing_share: float = 0.01    # seed 004 reports 建证率 100%; a few gaps keep V1 informative
+    certificate_missing_share: float = 0.01    # [baotou-2025] reports 建证率 100%; a few gaps keep V1 informative
     certificate_late_share: float = 0.05
     consultation_share: float = 0.35           # adults with at least one outpatient visit a year
     first_visit_bp_share: float = 0.93
@@ -59,13 +59,13 @@ class SynthConfig:
     duplicate_phone_blank_share: float = 0.3
     duplicate_phone_changed_share: float = 0.2
     id_empty_share: float = 0.006
-    id_empty_hotspot_factor: float = 4.0   # the urban county has many more empty numbers (seed 002 崆峒区)
+    id_empty_hotspot_factor: float = 4.0   # the urban county has many more empty numbers ([pingliang-2020q2] 崆峒区)
     id_bad_checksum_share: float = 0.002
     id_malformed_share: float = 0.001
     id_birth_mismatch_share: float = 0.002
     lookalike_exam_share: float = 0.004    # elderly exams copied from another resident's (F-01)
-    lookalike_hotspot_townships: int = 3   # seed 002: 华亭 东华镇、安口镇 ...
-    arm_gap_10_share: float = 0.055        # seed 002: 7,749 of 119,000 exams had |L−R| > 10
+    lookalike_hotspot_townships: int = 3   # [pingliang-2020q2]: 华亭 东华镇、安口镇 ...
+    arm_gap_10_share: float = 0.055        # [pingliang-2020q2]: 7,749 of 119,000 exams had |L−R| > 10
     arm_gap_20_share: float = 0.01
     constitution_mismatch_share: float = 0.03  # TCM forms whose recorded 体质辨识结果 disagrees with the answers (L-12)
     medication_irregular_share: float = 0.03  # HTN/DM follow-ups whose 用药情况 is boilerplate or a name alone (C-06)

@@ -47,7 +47,7 @@ def default_start(as_of: dt.date, months: int | None) -> dt.date:
 
 
 def _diligence(rng: np.random.Generator, cfg: SynthConfig, region: org.Region) -> np.ndarray:
-    """Per-township factor on typical service rates: lagging counties work at the rate seed 002 reports."""
+    """Per-township factor on typical service rates: lagging counties work at the rate [pingliang-2020q2] reports."""
     n_c, n_t = len(region.county_code), len(region.township_code)
     county = rng.uniform(*cfg.county_diligence, n_c)
     lag = ref.OBSERVED_RATES["elderly_exam_lagging"].value / ref.OBSERVED_RATES["elderly_exam"].value

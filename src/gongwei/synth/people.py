@@ -129,7 +129,7 @@ def build_people(rng: np.random.Generator, cfg: SynthConfig, region: Region, siz
     given = pc.if_else(two, util.concat(given, pc.utf8_slice_codeunits(second, 0, 1)), given)
     name = util.concat(util.pick(sn, surname), given)
 
-    # record numbers: 12-digit village code + 5-digit sequence (data-quality.md §1.2)
+    # record numbers: 12-digit village code + 5-digit sequence ([ws-ehr-standards])
     seq = util.rank_in_group(village, len(sizes)) + 1
     record_no = util.concat(util.pick(pa.array(region.village_code), village), pc.utf8_lpad(util.strs(seq), 5, "0"))
 

@@ -130,7 +130,7 @@ def exams(ctx: Ctx, vit: Vitals, enrolled: dict, truth: dict[str, np.ndarray]) -
     _untangle_lookalikes(fields, p.township[person] * 10_000 + year, fabricated, template_of)
     height, weight, waist, sbp, dbp, pulse = fields
 
-    # right-arm SBP: close to the left; injected gaps > 10 and > 20 mmHg (F-03, seed 002)
+    # right-arm SBP: close to the left; injected gaps > 10 and > 20 mmHg (F-03, [pingliang-2020q2])
     gap = np.clip(np.round(rng.normal(0, 3, n)), -8, 8).astype(np.int64)
     u = rng.random(n)
     g20 = u < cfg.arm_gap_20_share
@@ -191,7 +191,7 @@ def exams(ctx: Ctx, vit: Vitals, enrolled: dict, truth: dict[str, np.ndarray]) -
         detail = util.concat("左侧收缩压", util.strs(sbp[idx]), "，右侧收缩压", util.strs(sbp_right[idx]))
         ctx.label(code, "health_examinations", keys.take(pa.array(idx)), "", detail)
 
-    # elderly TCM constitution (33 answers, item 32 scored from waist [V 14b]) on the exam day or another day
+    # elderly TCM constitution (33 answers, item 32 scored from waist [tcm-constitution]) on the exam day or another day
     tcm_p = np.flatnonzero(elderly & (rng.random(n) < np.clip(ref.OBSERVED_RATES["elderly_tcm"].value
                                                                 / ref.OBSERVED_RATES["elderly_exam"].value, 0, 1)))
     tp, td = person[tcm_p], date[tcm_p]
@@ -214,7 +214,7 @@ def exams(ctx: Ctx, vit: Vitals, enrolled: dict, truth: dict[str, np.ndarray]) -
 def _recorded_constitutions(ctx: Ctx, answers: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """体质辨识结果 as the doctor ticks it: the constitutions the answers score to (是 or 倾向是, and 平和质 when it
     is 是 or 基本是; the rules of spec.constitution, vectorised), and for an injected share a different one
-    (L-12: seed 001 "中医体质辨识有偏差"). A generator of its own, so the rest of the region does not change."""
+    (L-12: [shangdang-2023] "中医体质辨识有偏差"). A generator of its own, so the rest of the region does not change."""
     con = constitution
     sums = {c: (np.where(np.isin(np.array(items), list(con.BALANCED_REVERSED_ITEMS))
                          & (c is con.Constitution.BALANCED),
@@ -334,7 +334,7 @@ def chronic_follow_ups(ctx: Ctx, vit: Vitals, enrolled: dict) -> None:
                         v.FollowUpClass.CONTROLLED.value)
         if program == v.Program.COPD:
             cls = np.full(n, "")
-        # two consecutive uncontrolled visits → referral [V 1]
+        # two consecutive uncontrolled visits → referral [spec2017-htn]
         order = np.lexsort((date, person))
         prev_unc = np.zeros(n, bool)
         so = order
@@ -342,7 +342,7 @@ def chronic_follow_ups(ctx: Ctx, vit: Vitals, enrolled: dict) -> None:
         referral = emergency | complication | (uncontrolled & prev_unc)
         adjusted = uncontrolled | adverse
         guided = uncontrolled | adverse | complication
-        # injected: uncontrolled visits without guidance, drug change or referral (seed 002, F-10)
+        # injected: uncontrolled visits without guidance, drug change or referral ([pingliang-2020q2], F-10)
         unguided = uncontrolled & ~emergency & (rng.random(n) >= ctx.rate("uncontrolled_guided", person) ** 0.5
                                                 * ref.OBSERVED_RATES["uncontrolled_guided"].value ** 0.5)
         referral &= ~unguided
@@ -399,7 +399,7 @@ REGIMENS = {
 
 
 def _medication(ctx: Ctx, program: v.Program, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """用药情况 of each follow-up and which were written irregularly (injected, C-06: seed 001's
+    """用药情况 of each follow-up and which were written irregularly (injected, C-06: [shangdang-2023]'s
     "用药情况填写不规范" — a boilerplate phrase or a drug name alone). A generator of its own, so the rest of
     the region does not change with it."""
     regimens = np.array(REGIMENS[program])

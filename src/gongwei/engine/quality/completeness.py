@@ -1,4 +1,4 @@
-"""Completeness rules (data-quality.md §3.2 A): blank items on the 个人基本信息表 (C-01), the health examination
+"""Completeness rules ([exam-form-2017] A): blank items on the 个人基本信息表 (C-01), the health examination
 (C-03; for residents aged 65+ the elderly exam package that E1/E2 use) and the chronic-disease follow-up (C-04). Each finding lists every blank item of its form, in the
 order the rule names them, so one finding is one form to complete.
 

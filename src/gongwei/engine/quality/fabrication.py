@@ -1,4 +1,4 @@
-"""Fabrication signals (data-quality.md §3.2 E; seed 002): F-01 … F-11, vectorised on Ibis.
+"""Fabrication signals ([exam-form-2017] E; [pingliang-2020q2]): F-01 … F-11, vectorised on Ibis.
 
 Record-level signals flag the encounter concerned. Signals about a doctor's habits (terminal digits,
 throughput, boilerplate symptoms) flag the doctor's staff account: ``table`` = ``"staff"``, ``record_id`` = the
@@ -26,7 +26,7 @@ from gongwei.engine.quality.temporal import (
 from gongwei.spec.vocab import FollowUpClass, OrgLevel
 
 UNCONTROLLED = FollowUpClass.UNCONTROLLED.value
-# 症状 code 1 = 无症状 on the HTN/DM follow-up forms (data-quality.md §1.5)
+# 症状 code 1 = 无症状 on the HTN/DM follow-up forms ([exam-form-2017])
 NO_SYMPTOMS = "1"
 FIELD_ZH = {
     "height": "身高", "weight": "体重", "waist": "腰围", "sbp_left": "左侧收缩压", "dbp_left": "左侧舒张压",
@@ -34,7 +34,7 @@ FIELD_ZH = {
     "temperature": "体温", "respiration": "呼吸频率", "sbp": "收缩压", "dbp": "舒张压",
 }
 # F-01 scopes: a column of the exam, or an org level whose unit above the serving unit groups the exams.
-# Look-alike exams are often spread over one township's villages (seed 002 names townships: "华亭市东华镇、
+# Look-alike exams are often spread over one township's villages ([pingliang-2020q2] names townships: "华亭市东华镇、
 # 安口镇、山寨乡数据雷同较多", besides a village), which a per-village scope would split apart.
 SCOPES = {"org_unit_year": ("org_unit_id", "同机构"), "provider_year": ("provider_id", "同一医生"),
           "township_year": (OrgLevel.TOWNSHIP.value, "同乡镇"), "county_year": (OrgLevel.COUNTY.value, "同县（区）")}
@@ -145,7 +145,7 @@ def f02_copy_forward(check: Check) -> ibis.Table:
 # --- F-03 / F-03b left–right arm SBP gap ------------------------------------------------------------------
 def f03_arm_gap(check: Check) -> ibis.Table:
     """Exams whose left and right systolic pressures differ by more than ``gap``. F-03 (> 10) includes the
-    exams F-03b (> 20) flags again: seed 002 counts every gap above 10 in one figure."""
+    exams F-03b (> 20) flags again: [pingliang-2020q2] counts every gap above 10 in one figure."""
     ex = check.services("health_examinations")
     ex = ex.filter(ex.sbp_left.notnull() & ex.sbp_right.notnull())
     ex = ex.mutate(gap_value=(ex.sbp_left - ex.sbp_right).abs())
@@ -201,7 +201,7 @@ def f05_throughput(check: Check) -> ibis.Table:
 # --- F-10 / F-10b uncontrolled without guidance or referral -----------------------------------------------
 def f10_uncontrolled_unguided(check: Check) -> ibis.Table:
     """控制不满意 with no guidance text, no drug change, no referral and no next visit within
-    ``max_next_days`` — nothing on the form answers the uncontrolled reading (seed 002)."""
+    ``max_next_days`` — nothing on the form answers the uncontrolled reading ([pingliang-2020q2])."""
     max_next = int(check.params["max_next_days"])
     fu = classified_follow_ups(check)
     fu = fu.filter(check.in_period(fu) & (fu.classification == UNCONTROLLED))

@@ -1,5 +1,5 @@
-"""What is written inside forms, vectorised on Ibis: the medication section of a follow-up (C-06, seed 001's
-"用药情况填写不规范") and the constitution questionnaire against the waist measured that year (L-11, seed 001's
+"""What is written inside forms, vectorised on Ibis: the medication section of a follow-up (C-06, [shangdang-2023]'s
+"用药情况填写不规范") and the constitution questionnaire against the waist measured that year (L-11, [shangdang-2023]'s
 "中医体质辨识有偏差").
 
 The follow-up form's 用药情况 is kept as one text. Its entries (one per drug) are split apart, every entry is judged
@@ -91,7 +91,7 @@ def identified_constitutions(answers: ibis.ir.StringValue) -> ibis.ir.StringValu
     """The constitutions a complete questionnaire scores to (every result other than 否), as their codes joined
     with "," in the form's order — :func:`gongwei.spec.constitution.identified` in Ibis.
 
-    L-12 compares it with the form's recorded result (seed 001 "中医体质辨识有偏差")."""
+    L-12 compares it with the form's recorded result ([shangdang-2023] "中医体质辨识有偏差")."""
     def item(n: int, reverse: bool = False) -> ibis.ir.IntegerValue:
         a = answers.substr(n - 1, 1).cast("int64")
         return (constitution.MIN_ANSWER + constitution.MAX_ANSWER - a) if reverse else a

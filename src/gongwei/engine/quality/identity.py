@@ -1,4 +1,4 @@
-"""Identity rules (data-quality.md §2.2 ID-01…ID-09) and the phone rules that live on the resident (C-02, F-06).
+"""Identity rules ([gb11643] ID-01…ID-09) and the phone rules that live on the resident (C-02, F-06).
 
 The snapshot holds no identity numbers or phones (ADR 008). The entry layer validated each number once
 (:mod:`gongwei.records.identity`) and stored the first failure as ``id_status``, so ID-02…ID-08 read that flag;

@@ -1,4 +1,4 @@
-"""Cross-field logic (data-quality.md §3.2 C): sex and age against the service (L-01, L-02), the visit class
+"""Cross-field logic ([exam-form-2017] C): sex and age against the service (L-01, L-02), the visit class
 against the measurement it claims to summarise (L-06, L-07), and "有" answers left without their details (L-08).
 """
 

@@ -1,4 +1,4 @@
-"""Range plausibility (data-quality.md §3.2 B): the warning bands inside the hard bounds the entry layer
+"""Range plausibility ([exam-form-2017] B): the warning bands inside the hard bounds the entry layer
 already enforces (``gongwei.spec.entry.HARD_BOUNDS``), on non-void services dated in the period.
 
 Bands are exclusive (a value on a bound is plausible); the emergency levels of R-04 and R-10 are inclusive,

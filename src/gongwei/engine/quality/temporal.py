@@ -1,4 +1,4 @@
-"""Temporal rules (data-quality.md §3.2 D): T-01 … T-08, vectorised on Ibis.
+"""Temporal rules ([exam-form-2017] D): T-01 … T-08, vectorised on Ibis.
 
 Dates of services are local (China Standard Time) calendar dates; ``entered_at`` is a UTC timestamp, so it is
 turned into a local date by whole-second arithmetic (as :mod:`gongwei.engine.programs.events` does) rather than

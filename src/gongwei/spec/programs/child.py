@@ -1,13 +1,13 @@
-"""0～6岁儿童健康管理 and 0–36个月儿童中医药健康管理 — children (domain-spec.md §2.4, §2.11, §4.2 C1–C6, §4.4 TCM2, §5).
+"""0～6岁儿童健康管理 and 0–36个月儿童中医药健康管理 — children ([spec2017] C1–C6, §4.4 TCM2, §5).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), 0～6岁儿童健康管理 and 中医药健康管理 chapters; 妇幼卫生统计
 (maternal and child statistics) for the 3岁以下 / 7岁以下 rates. All indicators use the maternal and child
-statistical year (1 Oct – 30 Sep) [V 53].
+statistical year (1 Oct – 30 Sep) [mch-stat-year].
 
 Definitions chosen where the domain reference is unsure (each is a named parameter below):
 
 * **Who**: resident children (records not merged, not closed before the period) aged 0–6 at the period end.
-  The age reference date is the period end (domain-spec.md §1.3: "completed years at the reference date").
+  The age reference date is the period end ([spec2017]: "completed years at the reference date").
   Enrolment in the child program is not required: the schedule follows the birth date.
 * **Scheduled checks** fall due at fixed ages (birth date + months, calendar arithmetic; the full-month check
   at ``FULL_MONTH_CHECK_DAYS`` days after birth). A check counts for an item when its service date lies in the
@@ -16,11 +16,11 @@ Definitions chosen where the domain reference is unsure (each is a named paramet
   window closes in the period and the child's record was not closed before it; *missed* when required and not
   done.
 * **"According to age" (按月龄)**: the specification's formulas count children "按照月龄接受…服务" (received
-  the services due for their age) over *all* children to be managed (应管理的…儿童数, a population base) [V 55b]
-  [V 29][V 30]. A child for whom nothing fell due in the period (e.g. born in the last weeks) has received every
+  the services due for their age) over *all* children to be managed (应管理的…儿童数, a population base) [rpt-jkda]
+  [child-formulas][child-system-formula]. A child for whom nothing fell due in the period (e.g. born in the last weeks) has received every
   service its age calls for, and the base cannot drop it, so it **counts as served** (``NOTHING_DUE_COUNTS``):
   otherwise perfect service could not reach 100% (about 82% for TCM2, 90% for C4) against targets of 77–90% and
-  published figures of 87.72% [S 1] and 100% [S 4]. A child whose record closed by the period end (died, moved
+  published figures of 87.72% [shangdang-2023] and 100% [baotou-2025]. A child whose record closed by the period end (died, moved
   out) with nothing due is not counted (it is not in the base at the period end).
 * **System management** (C3 儿童系统管理率, 4-2-1 frequency; C4 3岁以下儿童系统管理率, 妇幼 4-2-2 frequency):
   no check item of the indicator's schedule required in the period was missed (按相应频次要求管理).
@@ -56,18 +56,18 @@ from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup, Program
 
 PROGRAM = Program.CHILD
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）0～6岁儿童健康管理服务规范 [V 7][V 8]", "V")
-MCH_STATS = Source("妇幼卫生统计：统计年度为上年10月1日至本年9月30日 [V 53]", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）0～6岁儿童健康管理服务规范 [spec2011-child][child-schedule-county]", "V")
+MCH_STATS = Source("妇幼卫生统计：统计年度为上年10月1日至本年9月30日 [mch-stat-year]", "V")
 
 # Ages (completed years/months at the period end) of the indicator populations.
-MAX_AGE_YEARS = 6        # 0～6岁 = under 7 [V 7]; 7岁以下儿童 (C5) is the same population [S 1]
-UNDER_YEARS_SYSTEM = 3   # 3岁以下儿童 (C4) [V 27][V 28]
-TCM_MAX_MONTHS = 36      # 0～36个月儿童 (TCM2) [V 16][V 55b]
+MAX_AGE_YEARS = 6        # 0～6岁 = under 7 [spec2011-child]; 7岁以下儿童 (C5) is the same population [shangdang-2023]
+UNDER_YEARS_SYSTEM = 3   # 3岁以下儿童 (C4) [health-city-2021][prov-targets-2023]
+TCM_MAX_MONTHS = 36      # 0～36个月儿童 (TCM2) [spec2017-tcm-child][rpt-jkda]
 
-# Newborn home visit: the specification asks for it within 1 week after discharge [V 7]; the newborn-visit
-# rate counts visits within 28 days [V 29][V 30].
+# Newborn home visit: the specification asks for it within 1 week after discharge [spec2011-child]; the newborn-visit
+# rate counts visits within 28 days [child-formulas][child-system-formula].
 NEWBORN_VISIT_WITHIN_DAYS = 28
-NEWBORN_VISIT_SCHEDULE_DAYS = 7  # what the worklist shows as the target [V 7]
+NEWBORN_VISIT_SCHEDULE_DAYS = 7  # what the worklist shows as the target [spec2011-child]
 NEWBORN_WINDOW = Window(before_days=0, after_days=NEWBORN_VISIT_WITHIN_DAYS)  # from birth (day 0)
 
 
@@ -90,73 +90,73 @@ class CheckItem:
 
 
 # Tolerance around each nominal age in months: not found in a source; ±15 days is the example of
-# domain-spec.md §10 [U].
+#  [U].
 CHECK_WINDOW = Window(before_days=15, after_days=15)
 # The full-month check (新生儿满月健康管理) is done 28～30 days after birth: 国家基本公共卫生服务规范（第三版）
-# 0～6岁儿童健康管理服务规范 "新生儿出生后28～30天…进行随访" [V 8]; domain-spec.md §2.4 and §10 [V 7][V 8].
+# 0～6岁儿童健康管理服务规范 "新生儿出生后28～30天…进行随访" [child-schedule-county]; [spec2017] [spec2011-child][child-schedule-county].
 FULL_MONTH_CHECK_DAYS = (28, 30)
 FULL_MONTH_WINDOW = Window(before_days=0, after_days=FULL_MONTH_CHECK_DAYS[1] - FULL_MONTH_CHECK_DAYS[0])
-# Checks at 满月 (28–30 days), 3, 6, 8, 12, 18, 24, 30, 36 months and once a year at 4, 5, 6 years [V 7][V 8]
-# ("4-2-1": 4 checks in year 1, 2 a year in years 2–3, 1 a year after 3 [V 10]).
+# Checks at 满月 (28–30 days), 3, 6, 8, 12, 18, 24, 30, 36 months and once a year at 4, 5, 6 years [spec2011-child][child-schedule-county]
+# ("4-2-1": 4 checks in year 1, 2 a year in years 2–3, 1 a year after 3 [child-421]).
 CHECK_MONTHS = (1, 3, 6, 8, 12, 18, 24, 30, 36, 48, 60, 72)
 CHECKS: tuple[CheckItem, ...] = tuple(
     CheckItem(1, FULL_MONTH_WINDOW, days=FULL_MONTH_CHECK_DAYS[0]) if m == 1 else CheckItem(m, CHECK_WINDOW)
     for m in CHECK_MONTHS)
 # C4's 4-2-2 frequency for children under 3: 3, 6, 8, 12 | 18, 24 | 30, 36 months; the newborn visit and the
-# full-month check are not counted [V 10][V 27][B].
+# full-month check are not counted [child-421][health-city-2021][B].
 FOUR_TWO_TWO_MONTHS = (3, 6, 8, 12, 18, 24, 30, 36)
 
-# Child TCM guidance at 6, 12, 18, 24, 30 and 36 months [V 16]; tolerance as for the checks [U].
+# Child TCM guidance at 6, 12, 18, 24, 30 and 36 months [spec2017-tcm-child]; tolerance as for the checks [U].
 TCM_WINDOW = Window(before_days=15, after_days=15)
 TCM_MONTHS = (6, 12, 18, 24, 30, 36)
 TCM_ITEMS: tuple[CheckItem, ...] = tuple(CheckItem(m, TCM_WINDOW) for m in TCM_MONTHS)
 
-# C2/C5 count body-measurement checks (体格检查和生长发育评估 [V 7b]): a child check with at least one of these
+# C2/C5 count body-measurement checks (体格检查和生长发育评估 [spec2011-child]): a child check with at least one of these
 # recorded [I: the records keep weight and length/height; a check without either is not a 体格检查].
 BODY_MEASUREMENTS = ("weight", "height")
 
 # A child with nothing due in the period counts as served in C2–C5 and TCM2 ("按照月龄接受…服务的儿童数 /
-# 应管理的儿童数" [V 55b][V 29][V 30]; see the module docstring) [I].
+# 应管理的儿童数" [rpt-jkda][child-formulas][child-system-formula]; see the module docstring) [I].
 NOTHING_DUE_COUNTS = True
 
-# Eye care and vision checks: 13 from 0 to 6 [V 9]; the coverage rate counts children with at least one in the
-# year [S 1][S 4][B on "≥ 1"].
+# Eye care and vision checks: 13 from 0 to 6 [eye-checks-2021]; the coverage rate counts children with at least one in the
+# year [shangdang-2023][baotou-2025][B on "≥ 1"].
 EYE_CHECKS_REQUIRED = 1
 
-_C = "domain-spec.md §4.2"
+_C = ""
 INDICATORS = (
     Indicator("C1", "新生儿访视率", "child.newborn_visited", BaseGroup.LIVE_BIRTHS.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C1 [V 29][V 30]", "V"), PROGRAM.value, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C1 [child-formulas][child-system-formula]", "V"), PROGRAM.value, period="mcy",
               cohort="child.born",
               note=f"本期出生、出生后{NEWBORN_VISIT_WITHIN_DAYS}天内接受过新生儿家庭访视的人数 / 活产数"),
     Indicator("C2", "0～6岁儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
               DenominatorKind.POPULATION_BASE,
-              Source(f"国家基本公共卫生服务规范（第三版）儿童健康管理率；{_C} C2 [V 29][V 30]", "V"), PROGRAM.value,
+              Source(f"国家基本公共卫生服务规范（第三版）儿童健康管理率；{_C} C2 [child-formulas][child-system-formula]", "V"), PROGRAM.value,
               period="mcy", cohort="child.in_0_6",
               note="本期接受过 1 次及以上体格检查（记录体重或身长/身高的儿童健康检查，新生儿访视不计）的 0～6 岁儿童；"
                    "本期无到期体检的儿童按月龄计入"),
-    # Not one of the 3rd edition's two child indicators (新生儿访视率, 儿童健康管理率 [V 29]); the third 考核指标
-    # "儿童系统管理率 = 按相应频次要求管理的0～6岁儿童数 / 应管理的0～6岁儿童数" of provincial evaluations [V 30].
+    # Not one of the 3rd edition's two child indicators (新生儿访视率, 儿童健康管理率 [child-formulas]); the third 考核指标
+    # "儿童系统管理率 = 按相应频次要求管理的0～6岁儿童数 / 应管理的0～6岁儿童数" of provincial evaluations [child-system-formula].
     Indicator("C3", "儿童系统管理率（0～6岁，按4:2:1频次）", "child.system_managed", BaseGroup.CHILDREN_0_6.value,
               DenominatorKind.POPULATION_BASE,
-              Source(f"广西 2020 年《儿童和孕产妇健康管理》考核指标（三）儿童系统管理率；{_C} C3 [V 30]", "V"),
+              Source(f"广西 2020 年《儿童和孕产妇健康管理》考核指标（三）儿童系统管理率；{_C} C3 [child-system-formula]", "V"),
               PROGRAM.value, period="mcy", cohort="child.in_0_6",
               note="本期到期的各次体检（满月，3、6、8、12、18、24、30、36月龄，4、5、6岁）均在时间窗内完成；"
                    "本期无到期体检的儿童按月龄计入。非第三版规范的工作指标，为地方考核口径"),
     Indicator("C4", "3岁以下儿童系统管理率", "child.system_managed_u3", BaseGroup.CHILDREN_UNDER_3.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C4 [V 27][V 28][V 10]", "V"), PROGRAM.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C4 [health-city-2021][prov-targets-2023][child-421]", "V"), PROGRAM.value,
               period="mcy", cohort="child.under_3",
               note="按 4:2:2 频次，本期到期的体检均在时间窗内完成；本期无到期体检的儿童按月龄计入"),
     Indicator("C5", "7岁以下儿童健康管理率", "child.checked", BaseGroup.CHILDREN_0_6.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C5 [S 1][V 28]", "S"), PROGRAM.value, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C5 [shangdang-2023][prov-targets-2023]", "S"), PROGRAM.value, period="mcy",
               cohort="child.in_0_6", note="与 C2 同一算法（妇幼统计口径的名称）"),
     Indicator("C6", "0～6岁儿童眼保健和视力检查覆盖率", "child.eye_checked", BaseGroup.CHILDREN_0_6.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_C} C6 [S 1][S 4][V 9]", "S"), PROGRAM.value,
+              DenominatorKind.POPULATION_BASE, Source(f"{_C} C6 [shangdang-2023][baotou-2025][eye-checks-2021]", "S"), PROGRAM.value,
               period="mcy", cohort="child.in_0_6", note="本期接受过 1 次及以上眼保健和视力检查"),
     Indicator("TCM2", "0～36个月儿童中医药健康管理服务率", "child.tcm_managed", BaseGroup.CHILDREN_0_36M.value,
               DenominatorKind.POPULATION_BASE,
               Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范：按照月龄接受中医药健康管理服务的"
-                     "0～36月儿童数 / 应管理的0～36个月儿童数；domain-spec.md §4.4 TCM2 [V 55b][S 1][S 4]", "V"),
+                     "0～36月儿童数 / 应管理的0～36个月儿童数； TCM2 [rpt-jkda][shangdang-2023][baotou-2025]", "V"),
               PROGRAM.value, period="mcy", cohort="child.in_0_36m",
               note="本期到期的中医药健康指导（6、12、18、24、30、36月龄）均按月龄完成；本期无到期指导的儿童按月龄计入"),
 )
@@ -165,10 +165,10 @@ TARGETS = (
     Target("C2", 2023, 0.90, Source(f"{V28}：0～6岁儿童健康管理率 ≥ 90%", "V"), region=UNIDENTIFIED_REGION),
     Target("C5", 2023, 0.90, Source(f"{V28}：7岁以下儿童健康管理率 ≥ 90%", "V"), region=UNIDENTIFIED_REGION),
     Target("C5", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
-    Target("C6", 2021, 0.90, Source("国家卫生城市标准（2021年版）：0～6岁儿童眼保健和视力检查覆盖率 ≥ 90% [V 27]", "V")),
+    Target("C6", 2021, 0.90, Source("国家卫生城市标准（2021年版）：0～6岁儿童眼保健和视力检查覆盖率 ≥ 90% [health-city-2021]", "V")),
     Target("C6", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("C6", 2024, 0.90, Source(S4, "S"), region=BAOTOU),
-    Target("C4", 2021, 0.90, Source("国家卫生城市标准（2021年版）：3岁以下儿童系统管理率 ≥ 90% [V 27]", "V")),
+    Target("C4", 2021, 0.90, Source("国家卫生城市标准（2021年版）：3岁以下儿童系统管理率 ≥ 90% [health-city-2021]", "V")),
     Target("C4", 2023, 0.90, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("TCM2", 2023, 0.77, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("TCM2", 2024, 0.84, Source(S4, "S"), region=BAOTOU),

@@ -1,7 +1,7 @@
-"""门诊首诊 — first outpatient visits of residents aged 35 and over (H5, D5; domain-spec.md §4.3).
+"""门诊首诊 — first outpatient visits of residents aged 35 and over (H5, D5; ).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), hypertension and type 2 diabetes chapters (screening: 35岁及以上
-居民首诊测血压; 2型糖尿病高危人群建议每年至少测量1次空腹血糖) and the reporting model's 首诊测血压人数 [V 55a][V 55b][B].
+居民首诊测血压; 2型糖尿病高危人群建议每年至少测量1次空腹血糖) and the reporting model's 首诊测血压人数 [appraisal-server][rpt-jkda][B].
 The indicators themselves are declared in :mod:`~gongwei.spec.programs.hypertension` (H5) and
 :mod:`~gongwei.spec.programs.diabetes` (D5); this module holds the rules of the consultation state table.
 
@@ -21,9 +21,9 @@ from gongwei.spec.rules import GapReason, Source
 
 CODE = "consultation"
 SOURCE = Source("国家基本公共卫生服务规范（第三版）高血压、2型糖尿病患者健康管理服务规范（35岁及以上居民首诊测血压）"
-                "[V 55a][V 55b][B]", "B")
+                "[appraisal-server][rpt-jkda][B]", "B")
 
-# 35岁及以上 [V 55a]: the same age as the hypertension program's screening age.
+# 35岁及以上 [appraisal-server]: the same age as the hypertension program's screening age.
 MIN_AGE = 35
 # A recorded SBP (or glucose value) counts as measured even when the tick box was left blank [I].
 RECORDED_VALUE_COUNTS = True

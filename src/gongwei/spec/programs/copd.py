@@ -1,7 +1,7 @@
-"""慢阻肺病患者健康服务 — COPD patient health service, added 2024 (domain-spec.md §2.14, §5, §10).
+"""慢阻肺病患者健康服务 — COPD patient health service, added 2024 ([copd-2024]).
 
-The 2024 service specification (慢阻肺病患者健康服务规范（试行）) was **not found** (domain-spec.md §2.14, §11.3;
-searched again for gongwei issue 8 — the stored pages hold only the 2024-09-13 announcement [V 52]: "为辖区内的
+The 2024 service specification (慢阻肺病患者健康服务规范（试行）) was **not found** ([copd-2024];
+searched again for gongwei issue 8 — the stored pages hold only the 2024-09-13 announcement [copd-2024]: "为辖区内的
 已确诊慢阻肺病患者建立健康档案，并免费提供追踪查访、常规检查等健康服务"). Age floor, number of follow-ups a year and
 their content stay unverified. COPD is therefore a configurable chronic program — already-diagnosed patients,
 N follow-ups a year (one a day counted), one annual exam — with N set below and tagged U until the text is read.
@@ -23,16 +23,16 @@ from gongwei.spec.rules import (
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, Program
 
 PROGRAM = Program.COPD
-NOTICE_2024 = Source("2024年国家基本公共卫生服务项目通知：开展慢性阻塞性肺疾病患者健康服务 [V 32][V 52]", "V")
-SPEC_UNVERIFIED = Source("domain-spec.md §2.14: 服务规范未找到，随访次数按高血压/糖尿病规则配置", "U")
+NOTICE_2024 = Source("2024年国家基本公共卫生服务项目通知：开展慢性阻塞性肺疾病患者健康服务 [notice-2024][copd-2024]", "V")
+SPEC_UNVERIFIED = Source("[copd-2024]: 服务规范未找到，随访次数按高血压/糖尿病规则配置", "U")
 
-# Who: residents with an already-confirmed COPD diagnosis [V 52]; age floor unknown, so none is applied.
+# Who: residents with an already-confirmed COPD diagnosis [copd-2024]; age floor unknown, so none is applied.
 MIN_AGE = None
-# The service exists from 2024 (announced 2024-09-13 [V 52]); earlier periods have nobody managed.
+# The service exists from 2024 (announced 2024-09-13 [copd-2024]); earlier periods have nobody managed.
 START_YEAR = 2024
 
 # Standardized management: N face-to-face follow-ups a year and one annual exam. N = 4 mirrors hypertension
-# and diabetes [U] (domain-spec.md §2.14 "fill in N once the spec is obtained"); mid-year pro-rating as there.
+# and diabetes [U] ([copd-2024] "fill in N once the spec is obtained"); mid-year pro-rating as there.
 FOLLOW_UP = ByYear({
     2024: FollowUpRequirement(min_visits=4, counted_modes=FACE_TO_FACE_MODES, per_quarter=False,
                               annual_exam=True, prorate_mid_year=True),
@@ -44,8 +44,8 @@ NEXT_VISIT_DAYS: dict = {}
 
 INDICATORS = (
     Indicator("COPD1", "慢阻肺病患者健康管理人数（任务完成率）", "copd.managed", "task_copd", DenominatorKind.TASK_NUMBER,
-              Source("seed 004: 慢阻肺病患者健康管理 年度目标要求1913人，完成2306人", "S"), PROGRAM,
-              note="分子为年内已管理患者数；目标常以人数下达（seed 004）"),
+              Source("[baotou-2025]: 慢阻肺病患者健康管理 年度目标要求1913人，完成2306人", "S"), PROGRAM,
+              note="分子为年内已管理患者数；目标常以人数下达（[baotou-2025]）"),
     Indicator("COPD2", "慢阻肺病患者规范管理率", "copd.standardized", "copd.managed",
               DenominatorKind.MANAGED_COHORT, SPEC_UNVERIFIED, PROGRAM,
               note="规范管理 = 年内随访次数达到配置次数并完成年度体检（服务规范未核实）"),
@@ -54,7 +54,7 @@ INDICATORS = (
 TARGETS = (
     # An absolute count for the whole city (compared with the numerator); region = the city's own code so
     # that it is not applied to each county and township below it.
-    Target("COPD1", 2024, 1913, Source("包头市 2024 年慢阻肺病患者健康管理 年度目标要求1913人（seed 004）", "S"),
+    Target("COPD1", 2024, 1913, Source("包头市 2024 年慢阻肺病患者健康管理 年度目标要求1913人（[baotou-2025]）", "S"),
            region="150200000000", unit="count"),
 )
 

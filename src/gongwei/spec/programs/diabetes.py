@@ -1,7 +1,7 @@
-"""2型糖尿病患者健康管理 — type-2 diabetes management (domain-spec.md §2.8, §3.2, §4.3, §5).
+"""2型糖尿病患者健康管理 — type-2 diabetes management ([spec2017-dm]).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), type-2 diabetes chapter, and annual evaluation rules.
-Indicators D1–D4 mirror hypertension's H1–H4 (domain-spec.md §4.3: "same as H1–H5 for T2DM").
+Indicators D1–D4 mirror hypertension's H1–H4 (: "same as H1–H5 for T2DM").
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_
 from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 
 PROGRAM = Program.DIABETES
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范 [spec2017-dm]", "V")
 
 # Who: residents aged 35 and over with type-2 diabetes — "辖区内35岁及以上常住居民中2型糖尿病患者" (国家基本公共
-# 卫生服务规范（第三版）2型糖尿病患者健康管理服务规范 [V 4][V 5][V 6]). The cohort counts a patient once they are 35
+# 卫生服务规范（第三版）2型糖尿病患者健康管理服务规范 [dm-fpg-4][spec2017-dm][dm-guide-cq]). The cohort counts a patient once they are 35
 # on the period's last day (or on the day their management ended, if earlier).
 MIN_AGE = 35
 
 # Standardized management: "每年提供4次免费空腹血糖检测，至少进行4次面对面随访" (国家基本公共卫生服务规范（第三版）,
-# as quoted by 仪征市卫生健康委员会 [V 4]) — so a visit counts only with its fasting glucose recorded
+# as quoted by 仪征市卫生健康委员会 [dm-fpg-4]) — so a visit counts only with its fasting glucose recorded
 # (needs_measurement); one annual health exam [B]. The visits are quarterly — "按季度随访，每年至少4次面对面随访"
-# (Kunming report [V 4b]) — so mid-year enrollees owe one per quarter managed through (floor(4 × covered
+# (Kunming report [dm-control-kunming]) — so mid-year enrollees owe one per quarter managed through (floor(4 × covered
 # quarters / 4)), same-day duplicates count once and at most one visit a quarter counts (spread_by_quarter).
 # Phone visits do not count by default (as for hypertension; "(不区分随访方式)" variants count them).
 FOLLOW_UP = ByYear({
@@ -48,22 +48,22 @@ FOLLOW_UP = ByYear({
                               needs_measurement="fasting_glucose"),
 })
 
-# Control (D3): last follow-up fasting glucose < 7.0 mmol/L (domain-spec.md §3.2: threshold from the brief,
-# one source snippet truncated before the number [V 4b] → tagged B). Only fasting glucose is used (the "空腹"
-# variant of the indicator [V 55b]).
+# Control (D3): last follow-up fasting glucose < 7.0 mmol/L ([spec2017-dm]: threshold from the brief,
+# one source snippet truncated before the number [dm-control-kunming] → tagged B). Only fasting glucose is used (the "空腹"
+# variant of the indicator [rpt-jkda]).
 CONTROL = ByYear({2017: GlucoseTarget(fasting_glucose=Decimal("7.0"))})
 
 # 失访 → not controlled ("若失访则判断为未达标", indicator note quoted in gongwei issue 8; document not found):
 # last follow-up more than one routine interval (3 months) before the end of management in the period [U].
 LOST_TO_FOLLOW_UP = ByYear({2017: LostToFollowUp(months=3)})
 
-# 随访率（至少2次随访）: "第二季度2型糖尿病患者随访率（至少2次随访）为95.26%" (seed 002 [S 2]); distinct days, any mode.
+# 随访率（至少2次随访）: "第二季度2型糖尿病患者随访率（至少2次随访）为95.26%" ([pingliang-2020q2]); distinct days, any mode.
 FOLLOW_UP_RATE = ByYear({2017: FollowUpRate(min_visits=2)})
 # 控制不满意 answered on the form (guidance, drugs adjusted, referral, or a recheck within 2 weeks):
-# "对第一次出现控制不满意…2周内随访" [V 1][V 3]; the published rate [S 2].
+# "对第一次出现控制不满意…2周内随访" [spec2017-htn][spec2017-dm-followup]; the published rate [pingliang-2020q2].
 UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 
-# Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [V 3].
+# Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [spec2017-dm-followup].
 EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
 
@@ -80,30 +80,30 @@ CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL = 2
 
 INDICATORS = (
     Indicator("D1", "2型糖尿病患者管理率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,
-              Source("domain-spec.md §4.3 D1 (as H1) [V 55a][V 55b]", "V"), PROGRAM,
+              Source(" D1 (as H1) [appraisal-server][rpt-jkda]", "V"), PROGRAM,
               note="分母为估算或下达的患者数（任务数）"),
     Indicator("D2", "2型糖尿病患者基层规范管理服务率", "diabetes.standardized", "diabetes.managed",
-              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 D2 (as H2) [V 55a][V 55b]", "V"), PROGRAM,
+              DenominatorKind.MANAGED_COHORT, Source(" D2 (as H2) [appraisal-server][rpt-jkda]", "V"), PROGRAM,
               note="分母为年内已管理患者"),
     Indicator("D3", "管理人群血糖控制率", "diabetes.controlled", "diabetes.managed",
-              DenominatorKind.MANAGED_COHORT, Source("domain-spec.md §4.3 D3 (末次随访空腹血糖) [V 55a][V 55b]", "V"),
+              DenominatorKind.MANAGED_COHORT, Source(" D3 (末次随访空腹血糖) [appraisal-server][rpt-jkda]", "V"),
               PROGRAM, note="末次随访空腹血糖 < 7.0 mmol/L"),
     Indicator("D4", "2型糖尿病患者任务完成率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,
-              Source("seed 000: 高血压/糖尿病任务完成率（省目标值 ≥100%）", "S"), PROGRAM),
+              Source("[city-rectification-2023]: 高血压/糖尿病任务完成率（省目标值 ≥100%）", "S"), PROGRAM),
     # like H5: 35+ first visits from consultation records (spec.programs.consultation)
     Indicator("D5", "35岁及以上居民首诊测血糖率", "consultation.glucose_measured", "consultation.first_visit",
               DenominatorKind.MANAGED_COHORT,
-              Source("domain-spec.md §4.3 D1–D5 [V 55a][V 55b][B]; 国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范",
+              Source(" D1–D5 [appraisal-server][rpt-jkda][B]; 国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理服务规范",
                      "B"),
               "consultation", note="年内首次门诊就诊（接诊记录）时年满35岁的居民中，首诊测量血糖的人数；按就诊机构统计"),
     Indicator("D6", "2型糖尿病患者随访率（至少2次随访）", "diabetes.followed_twice", "diabetes.managed",
               DenominatorKind.MANAGED_COHORT,
-              Source("seed 002: 第二季度2型糖尿病患者随访率（至少2次随访）为95.26%", "S"), PROGRAM,
+              Source("[pingliang-2020q2]: 第二季度2型糖尿病患者随访率（至少2次随访）为95.26%", "S"), PROGRAM,
               note="分子为本期（至报告期末）随访不少于2次（同日计1次，不区分随访方式）的已管理患者"),
     Indicator("D7", "血糖控制不满意患者健康指导率", "diabetes.uncontrolled_guided", "diabetes.uncontrolled_seen",
               DenominatorKind.MANAGED_COHORT,
-              Source("seed 002: 对随访血糖控制不满意人群中有健康指导意见或针对性就诊建议的人数占91.84%；"
-                     "国家基本公共卫生服务规范（第三版）：控制不满意者调整用药、2周内随访或转诊 [V 1]", "S"), PROGRAM,
+              Source("[pingliang-2020q2]: 对随访血糖控制不满意人群中有健康指导意见或针对性就诊建议的人数占91.84%；"
+                     "国家基本公共卫生服务规范（第三版）：控制不满意者调整用药、2周内随访或转诊 [spec2017-htn]", "S"), PROGRAM,
               note="分母为本期有“控制不满意”随访的已管理患者；分子为其中每次控制不满意随访都有健康指导、调整用药、"
                    "转诊或 2 周内复诊安排者"),
 )
@@ -112,10 +112,10 @@ TARGETS = (
     Target("D2", 2022, 0.73, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
     Target("D2", 2023, 0.76, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("D2", 2024, 0.64, Source(S4, "S"), region=BAOTOU),
-    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    # [city-rectification-2023] measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
     Target("D4", 2023, 1.00, Source(f"{S0}：2型糖尿病任务完成率 ≥100%", "S"), region=GUANGDONG),
-    Target("D3", 2013, 0.50, Source("早期国家目标 控制率 50% [V 54]", "V")),
-    Target("D1", 2013, 0.30, Source("早期国家目标 健康管理率 30% [V 54]", "V")),
+    Target("D3", 2013, 0.50, Source("早期国家目标 控制率 50% [htn-dm-formulas-old]", "V")),
+    Target("D1", 2013, 0.30, Source("早期国家目标 健康管理率 30% [htn-dm-formulas-old]", "V")),
 )
 
 DIRECTION = Comparator.GE

@@ -1,4 +1,4 @@
-"""健康教育 — health education activities per institution (domain-spec.md §2.2, §4.1 HE).
+"""健康教育 — health education activities per institution ([spec2017-education] HE).
 
 One state row per primary institution (a township or community health centre, a village clinic or community
 health station), at that unit. For each activity kind with a yearly minimum for the institution's class,
@@ -20,7 +20,7 @@ from gongwei.spec.vocab import EducationActivityKind as K
 from gongwei.spec.vocab import OrgKind
 
 PROGRAM = "education"
-V22 = Source("domain-spec.md §2.2 健康教育服务要求（每个机构每年）[V 22]", "V")
+V22 = Source("[spec2017-education] 健康教育服务要求（每个机构每年）[spec2017-education]", "V")
 
 
 class InstitutionClass(StrEnum):
@@ -35,18 +35,18 @@ INSTITUTION_CLASS = {
     OrgKind.COMMUNITY_STATION.value: InstitutionClass.STATION,
 }
 
-# Yearly minimums per institution class and activity kind [V 22]:
+# Yearly minimums per institution class and activity kind [spec2017-education]:
 # printed materials ≥ 12 kinds (each institution); audio-visual ≥ 6 kinds (centres); bulletin-board content
 # updated at least once every 2 months → ≥ 6 updates a year (centres ≥ 2 boards, stations ≥ 1: the number of
 # boards is not in the records); lectures ≥ 1 a month (centres, 12) or every 2 months (stations, 6);
 # public consultation events ≥ 9 a year on health theme days (centres) [B].
-# One printed-material activity record counts as one kind (a pamphlet is one kind whatever it covers [V 22]).
+# One printed-material activity record counts as one kind (a pamphlet is one kind whatever it covers [spec2017-education]).
 MINIMUMS = ByYear({2017: {
     InstitutionClass.CENTRE: {K.PRINTED.value: 12, K.AUDIO_VISUAL.value: 6, K.BOARD.value: 6, K.LECTURE.value: 12,
                               K.CONSULTATION.value: 9},
     InstitutionClass.STATION: {K.PRINTED.value: 12, K.BOARD.value: 6, K.LECTURE.value: 6},
 }})
-CONSULTATION_SOURCE = Source("domain-spec.md §2.2 公众健康咨询活动 ≥9次/年 [B]", "B")
+CONSULTATION_SOURCE = Source("[spec2017-education] 公众健康咨询活动 ≥9次/年 [B]", "B")
 KINDS = (K.PRINTED.value, K.AUDIO_VISUAL.value, K.BOARD.value, K.LECTURE.value, K.CONSULTATION.value)
 UNITS = {K.PRINTED.value: "种", K.AUDIO_VISUAL.value: "种", K.BOARD.value: "次", K.LECTURE.value: "次",
          K.CONSULTATION.value: "次"}

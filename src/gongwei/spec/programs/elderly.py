@@ -1,4 +1,4 @@
-"""老年人健康管理 — residents aged 65 and over (domain-spec.md §1.3, §2.6, §4.3 E1–E3, §5).
+"""老年人健康管理 — residents aged 65 and over ([spec2017][spec2017-elderly] E1–E3, §5).
 
 One state row per resident aged 65+ found in the records at the period end (a usual resident, not merged,
 not closed by death, move, loss or refusal on or before the period end), at the resident's managing unit —
@@ -43,14 +43,14 @@ from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_
 from gongwei.spec.vocab import BaseGroup, TestResult
 
 PROGRAM = "elderly"
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 [V 13]", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 [spec2017-elderly]", "V")
 
-# Who: residents aged 65 and over [V 13].
+# Who: residents aged 65 and over [spec2017-elderly].
 MIN_AGE = 65
 
 
 class AgeReference(StrEnum):
-    """The date at which completed years of age are counted (domain-spec.md §1.3 [B]: varies by platform)."""
+    """The date at which completed years of age are counted ([spec2017] [B]: varies by platform)."""
 
     YEAR_END = "year_end"      # 31 December of the assessment year (default)
     YEAR_START = "year_start"  # 1 January of the assessment year
@@ -58,7 +58,7 @@ class AgeReference(StrEnum):
 
 
 AGE_REFERENCE = ByYear({2009: AgeReference.YEAR_END})
-AGE_REFERENCE_SOURCE = Source("domain-spec.md §1.3: 年龄按参照日的周岁计；参照日各平台不一，默认当年12月31日", "B")
+AGE_REFERENCE_SOURCE = Source("[spec2017]: 年龄按参照日的周岁计；参照日各平台不一，默认当年12月31日", "B")
 
 
 def reference_date(period: Period, reference: AgeReference | None = None) -> dt.date:
@@ -81,7 +81,7 @@ def born_by(period: Period, years: int, reference: AgeReference | None = None) -
 
 
 def due_date(year: int) -> dt.date:
-    """The year's examination (and TCM service) is due by 31 December: the service is "once a year" [V 13][V 15]."""
+    """The year's examination (and TCM service) is due by 31 December: the service is "once a year" [spec2017-elderly][spec2017-tcm-elderly]."""
     return dt.date(year, 12, 31)
 
 
@@ -91,7 +91,7 @@ def due_date(year: int) -> dt.date:
 SERVED_THEN_CLOSED_COUNT = True
 SERVED_THEN_CLOSED_SOURCE = Source(
     "国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 考核指标：年内接受健康管理人数 / 年内辖区内65岁及以上"
-    "常住居民数 [V 13]；年内服务后结案者仍计入 [I]", "I")
+    "常住居民数 [spec2017-elderly]；年内服务后结案者仍计入 [I]", "I")
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,9 @@ SECTION_LABELS = {"assessment": "健康状况评估", "physical": "体格检查"
 _NOT_DONE = (TestResult.NOT_DONE.value,)
 
 # The complete annual package of the 3rd edition (2017) — the ONE definition of a complete elderly exam, read by
-# E1/E2 (engine.programs.elderly) and QC rule C-03 (engine.quality.completeness). Four parts [V 13]:
+# E1/E2 (engine.programs.elderly) and QC rule C-03 (engine.quality.completeness). Four parts [spec2017-elderly]:
 # 生活方式和健康状况评估 (self-rated health, self-care, symptoms, exercise, diet, smoking, drinking; the form's
-# cognition and affect screens for the elderly [V data-quality.md §1.4]); 体格检查 (temperature, pulse,
+# cognition and affect screens for the elderly [V [exam-form-2017]]); 体格检查 (temperature, pulse,
 # respiration, blood pressure of both arms, height, weight, waist, skin/lymph nodes/heart/lungs/abdomen, rough
 # checks of mouth, vision, hearing and motor function); 辅助检查 (blood and urine routine, liver and kidney
 # function, fasting glucose, lipids, ECG, abdominal B-ultrasound); 健康指导 (health evaluation and guidance —
@@ -172,8 +172,8 @@ PACKAGE = ByYear({2017: (
         ExamItem("健康指导", ("health_guidance", "risk_factor_control"), any_field=True),
     )),
 )})
-PACKAGE_SOURCE = Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 服务内容（四部分）[V 13]；"
-                        "健康体检表各栏 data-quality.md §1.4；“完整”的字段清单 [B]", "B")
+PACKAGE_SOURCE = Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 服务内容（四部分）[spec2017-elderly]；"
+                        "健康体检表各栏 [exam-form-2017]；“完整”的字段清单 [B]", "B")
 
 
 def recordable_items(year: int) -> tuple[tuple[str, ExamItem], ...]:
@@ -187,31 +187,31 @@ def not_recordable(year: int) -> tuple[str, ...]:
 
 
 # E1's numerator follows the 3rd-edition note "接受健康管理是指建立了健康档案、接受了健康体检、健康指导、健康体检表
-# 填写完整": the complete package of PACKAGE (guidance included), the same flag as E2 [V 13]
+# 填写完整": the complete package of PACKAGE (guidance included), the same flag as E2 [spec2017-elderly]
 INDICATORS = (
     Indicator("E1", "老年人健康管理率", "elderly.standardized", BaseGroup.AGED_65_PLUS.value,
               DenominatorKind.POPULATION_BASE,
               Source("国家基本公共卫生服务规范（第三版）老年人健康管理服务规范 考核指标及注（健康体检、健康指导、"
-                     "健康体检表填写完整）[V 13]；domain-spec.md §4.3 E1 [V 55b][V 55a]", "V"), PROGRAM,
+                     "健康体检表填写完整）[spec2017-elderly]； E1 [rpt-jkda][appraisal-server]", "V"), PROGRAM,
               cohort="elderly.counted",
               note="年内接受健康管理（健康体检、健康指导、健康体检表填写完整，按 PACKAGE 判定）的65岁及以上常住居民"
                    " / 65岁及以上常住人口数；年内服务后结案者仍计入分子"),
     Indicator("E2", "65岁及以上老年人城乡社区规范健康管理服务率", "elderly.standardized",
               BaseGroup.AGED_65_PLUS.value, DenominatorKind.POPULATION_BASE,
-              Source("domain-spec.md §4.3 E2 [V 55b][S 0][S 1][S 4]；“完整”[B]", "V"), PROGRAM,
+              Source(" E2 [rpt-jkda][city-rectification-2023][shangdang-2023][baotou-2025]；“完整”[B]", "V"), PROGRAM,
               cohort="elderly.counted",
               note="年内接受完整年度服务（评估、体格检查、辅助检查、健康指导）者；完整性按 PACKAGE 判定 [B]（"
                    f"{'、'.join(not_recordable(2017))}尚无记录字段，暂不判定）；年内服务后结案者仍计入分子"),
     Indicator("E3", "老年人体检率", "elderly.examined_in_records", "elderly.aged_65_plus",
               DenominatorKind.MANAGED_COHORT,
-              Source("domain-spec.md §4.3 E3（进度指标）[S 2]", "S"), PROGRAM,
+              Source(" E3（进度指标）[pingliang-2020q2]", "S"), PROGRAM,
               note="截至期末已体检的65岁及以上在档居民 / 65岁及以上在档居民"),
 )
 
 TARGETS = (
     Target("E2", 2022, 0.62, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
     Target("E2", 2023, 0.62, Source(V28, "V"), region=UNIDENTIFIED_REGION),
-    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    # [city-rectification-2023] measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
     Target("E2", 2023, 0.62, Source(f"{S0}：≥62%", "S"), region=GUANGDONG),
     Target("E2", 2024, 0.64, Source(S4, "S"), region=BAOTOU),
 )

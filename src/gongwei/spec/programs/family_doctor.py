@@ -1,4 +1,4 @@
-"""家庭医生签约服务 — family-doctor contracts (domain-spec.md §4.4 F1–F4, §5, §9).
+"""家庭医生签约服务 — family-doctor contracts ( F1–F4, §5, §9).
 
 One state row per resident found in the records at the period end (usual resident, not merged, not closed
 on or before the period end), at the resident's managing unit:
@@ -38,7 +38,7 @@ from gongwei.spec.rules import (
 from gongwei.spec.vocab import BaseGroup, KeyGroup
 
 PROGRAM = "family_doctor"
-V55B = "[V 55b]"
+V55B = "[rpt-jkda]"
 
 
 class SignedAt(StrEnum):
@@ -47,13 +47,13 @@ class SignedAt(StrEnum):
 
 
 SIGNED_AT = ByYear({2016: SignedAt.ANY_TIME})
-SIGNED_AT_SOURCE = Source("domain-spec.md §4.4 F1：签约人数口径未见全国文本（在期内有效的签约）", "B")
+SIGNED_AT_SOURCE = Source("F1：签约人数口径未见全国文本（在期内有效的签约）[fd-guideline-2022]", "B")
 
 # Grace after a contract's end within which a new contract counts as its renewal [U].
 RENEWAL_GRACE_DAYS = 30
 
 # Fulfilment (履约): bulletins fault "年度履约人数偏少" (上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况
-# 的通报 [S 1]); domain-spec.md §9 asks to track it as service events per contract. The records hold no contract
+# 的通报 [shangdang-2023]); [fd-guideline-2022] asks to track it as service events per contract. The records hold no contract
 # service package, so a contract counts as fulfilled when the signed person received any basic public-health
 # service recorded here while it was in force in the period [I]; the list is the records program's services.
 FULFILMENT_SERVICES = (
@@ -61,8 +61,8 @@ FULFILMENT_SERVICES = (
     "child_checks", "prenatal_visits", "postpartum_visits", "vaccinations", "tcm_constitutions",
     "child_tcm_guidance",
 )
-FULFILMENT_SOURCE = Source("上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报“年度履约人数偏少” [S 1]；"
-                           "domain-spec.md §9（履约按签约后的服务记录计）[I]", "I")
+FULFILMENT_SOURCE = Source("上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况的通报“年度履约人数偏少” [shangdang-2023]；"
+                           "[fd-guideline-2022]（履约按签约后的服务记录计）[I]", "I")
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ class KeyGroupRule:
     base: BaseGroup | None = None  # the population base F4 divides by; None → the members found in the records
 
 
-# Key populations as listed in one reporting model (domain-spec.md §4.4 [V 55b]). 0–6 = up to 6 completed
+# Key populations as listed in one reporting model ([rpt-jkda]). 0–6 = up to 6 completed
 # years (under 7). Patients are those managed in the period (enrolment overlapping it), e.g.
-# "在管高血压患者". Disabled: a 残疾情况 other than blank and "1 无残疾" (data-quality.md §1.3).
+# "在管高血压患者". Disabled: a 残疾情况 other than blank and "1 无残疾" ([spec2017]).
 KEY_GROUPS = ByYear({2016: (
     KeyGroupRule(KeyGroup.CHILD, max_age=6, base=BaseGroup.CHILDREN_0_6),
     KeyGroupRule(KeyGroup.ELDERLY, min_age=elderly.MIN_AGE, base=BaseGroup.AGED_65_PLUS),
@@ -91,8 +91,8 @@ KEY_GROUPS = ByYear({2016: (
     KeyGroupRule(KeyGroup.SMI, programs=("smi",)),
     KeyGroupRule(KeyGroup.DISABLED, disability=True),
 )})
-NO_DISABILITY_CODES = ("1",)  # 残疾情况 1 无残疾 (data-quality.md §1.3)
-# 计划生育特殊家庭 and 脱贫人口 are key groups [V 55b] but the records hold no field that finds them; a
+NO_DISABILITY_CODES = ("1",)  # 残疾情况 1 无残疾 ([spec2017])
+# 计划生育特殊家庭 and 脱贫人口 are key groups [rpt-jkda] but the records hold no field that finds them; a
 # contract's key_groups column is not used (it would only find people who already signed).
 NOT_FOUND_IN_RECORDS = (KeyGroup.FP_HARDSHIP, KeyGroup.POVERTY_ALLEVIATED)
 
@@ -109,23 +109,23 @@ _GROUP_CODES = {
 
 INDICATORS = (
     Indicator("F1", "家庭医生签约率", "family_doctor.signed", BaseGroup.RESIDENT_POPULATION.value,
-              DenominatorKind.POPULATION_BASE, Source(f"domain-spec.md §4.4 F1 {V55B}[S 1][S 4]", "V"), PROGRAM,
+              DenominatorKind.POPULATION_BASE, Source(f" F1 {V55B}[shangdang-2023][baotou-2025]", "V"), PROGRAM,
               cohort="family_doctor.in_records", note="期内有有效签约的常住居民 / 常住人口数"),
     Indicator("F2", "重点人群签约率", "family_doctor.key_signed", "family_doctor.key_member",
-              DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §4.4 F2 {V55B}[S 4]", "V"), PROGRAM,
+              DenominatorKind.MANAGED_COHORT, Source(f" F2 {V55B}[baotou-2025]", "V"), PROGRAM,
               note="档案中可识别的重点人群（儿童、老年人、孕产妇、在管慢病/结核/精神障碍患者、残疾人）中已签约者；"
                    "计划生育特殊家庭、脱贫人口无档案字段，未计入"),
     Indicator("F3", "续签率", "family_doctor.renewed", "family_doctor.expiring", DenominatorKind.MANAGED_COHORT,
-              Source("domain-spec.md §4.4 F3 [V 55a][V 55b]；分母“期内到期应续签”[B]", "B"), PROGRAM,
+              Source(" F3 [appraisal-server][rpt-jkda]；分母“期内到期应续签”[B]", "B"), PROGRAM,
               note=f"期内签约到期者中，到期后 {RENEWAL_GRACE_DAYS} 天内（或到期前）另签新约者"),
     *(Indicator(f"F4-{_GROUP_CODES[r.group]}", f"{_GROUP_NAMES[r.group]}签约率",
                 f"family_doctor.signed_{r.group.value}", r.base.value, DenominatorKind.POPULATION_BASE,
-                Source(f"domain-spec.md §4.4 F4 {V55B}；分母取人口基数（同 F1 取常住人口数）", "V"), PROGRAM,
+                Source(f" F4 {V55B}；分母取人口基数（同 F1 取常住人口数）", "V"), PROGRAM,
                 cohort=f"family_doctor.in_{r.group.value}", note=f"分母为{r.base.zh}")
       if r.base is not None else
       Indicator(f"F4-{_GROUP_CODES[r.group]}", f"{_GROUP_NAMES[r.group]}签约率",
                 f"family_doctor.signed_{r.group.value}", f"family_doctor.in_{r.group.value}",
-                DenominatorKind.MANAGED_COHORT, Source(f"domain-spec.md §4.4 F4 {V55B}", "V"), PROGRAM)
+                DenominatorKind.MANAGED_COHORT, Source(f" F4 {V55B}", "V"), PROGRAM)
       for r in KEY_GROUPS.for_year(2016)),
     Indicator("F5", "家庭医生签约履约率", "family_doctor.fulfilled", "family_doctor.signed",
               DenominatorKind.MANAGED_COHORT, FULFILMENT_SOURCE, PROGRAM,
@@ -134,12 +134,12 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("F1", 2017, 0.30, Source("2016 年国家方案：2017 年签约覆盖率 ≥30% [V 48]", "V")),
-    Target("F2", 2017, 0.60, Source("2016 年国家方案：2017 年重点人群 ≥60% [V 48]", "V")),
-    Target("F1", 2035, 0.75, Source("2022 年国家指导意见：到 2035 年 ≥75% [V 47]", "V")),
-    Target("F2", 2035, 0.85, Source("2022 年国家指导意见：到 2035 年重点人群 ≥85% [V 47]", "V")),
+    Target("F1", 2017, 0.30, Source("2016 年国家方案：2017 年签约覆盖率 ≥30% [fd-guideline-2016]", "V")),
+    Target("F2", 2017, 0.60, Source("2016 年国家方案：2017 年重点人群 ≥60% [fd-guideline-2016]", "V")),
+    Target("F1", 2035, 0.75, Source("2022 年国家指导意见：到 2035 年 ≥75% [fd-guideline-2022]", "V")),
+    Target("F2", 2035, 0.85, Source("2022 年国家指导意见：到 2035 年重点人群 ≥85% [fd-guideline-2022]", "V")),
 )
-# The 2022 guideline also asks for +1 to 3 points a year [V 47]: a change against the previous year, which
+# The 2022 guideline also asks for +1 to 3 points a year [fd-guideline-2022]: a change against the previous year, which
 # a fixed Target cannot express; bulletins show it from the stored previous-year figures.
 
 GAP_REASONS = {

@@ -1,7 +1,7 @@
-"""孕产妇健康管理 — maternal health management (domain-spec.md §2.5, §4.2 M1–M4, §5, §10).
+"""孕产妇健康管理 — maternal health management ([spec2017-maternal] M1–M4, §5, §10).
 
-Source: 国家基本公共卫生服务规范（第三版）(2017), maternal chapter [V 11][V 12]; 妇幼卫生统计 for the rates,
-counted over the maternal and child statistical year (1 Oct – 30 Sep) [V 53].
+Source: 国家基本公共卫生服务规范（第三版）(2017), maternal chapter [spec2017-maternal][maternal-services]; 妇幼卫生统计 for the rates,
+counted over the maternal and child statistical year (1 Oct – 30 Sep) [mch-stat-year].
 
 Definitions chosen where the domain reference is unsure (each is a named parameter below):
 
@@ -22,7 +22,7 @@ Definitions chosen where the domain reference is unsure (each is a named paramet
 * **M3 系统管理**: M1 and M4 and M2 together [B].
 * **M5 服务率** and **M6 产后42天随访结案率**, as a provincial platform counts them in a progress bulletin: "管理孕产妇
   （未结案+已结案且结案时间为2020年）2.82万人，有效管理人数为1.59万人…服务率56.4%；按产后42天随访结案的产妇数来看，…
-  有效服务人数为46.52%" (平凉市2020年第二季度基本公卫服务项目工作进度情况的通报 [S 2]). Counted over the calendar
+  有效服务人数为46.52%" (平凉市2020年第二季度基本公卫服务项目工作进度情况的通报 [pingliang-2020q2]). Counted over the calendar
   period. The cohort (管理孕产妇) is every episode enrolled at some time in the period — still open at its end
   (未结案) or closed (结案, the enrollment's end) within it. **Effectively managed** (有效管理) is not defined in
   the bulletin; here [I]: registered (a 建册 record) and no service overdue at the period end — each prenatal
@@ -51,18 +51,18 @@ from gongwei.spec.vocab import BaseGroup, PostpartumVisitType, Program
 
 PROGRAM = Program.PREGNANCY  # enrollments of this program are the pregnancy episodes
 CODE = "maternal"            # the engine's program code (indicator numerators are "maternal.<flag>")
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）孕产妇健康管理服务规范 [V 11][V 12]", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）孕产妇健康管理服务规范 [spec2017-maternal][maternal-services]", "V")
 
-# Registration (建册) and the first prenatal check before 13 weeks [V 11][V 12].
+# Registration (建册) and the first prenatal check before 13 weeks [spec2017-maternal][maternal-services].
 EARLY_REGISTRATION_BEFORE_WEEKS = 13
-# 5 prenatal contacts: 1 early + 2 mid + 2 late [V 11]; M4 counts women with ≥ 5 [V 57][B].
+# 5 prenatal contacts: 1 early + 2 mid + 2 late [spec2017-maternal]; M4 counts women with ≥ 5 [wuzhishan-2020][B].
 MIN_PRENATAL_VISITS = 5
-# Postpartum visit: the specification asks for it within 1 week after discharge [V 11]; the postpartum-visit rate
-# counts visits within 28 days of discharge [V 29][V 31].
+# Postpartum visit: the specification asks for it within 1 week after discharge [spec2017-maternal]; the postpartum-visit rate
+# counts visits within 28 days of discharge [child-formulas][postpartum-scoring].
 POSTPARTUM_VISIT_WITHIN_DAYS = 28
 POSTPARTUM_VISIT_SCHEDULE_DAYS = 7
 POSTPARTUM_VISIT_TYPES = (PostpartumVisitType.HOME_VISIT.value,)
-# 42-day postpartum check [V 11]; the tolerance is not in a source [U].
+# 42-day postpartum check [spec2017-maternal]; the tolerance is not in a source [U].
 POSTPARTUM_CHECK_DAY = 42
 POSTPARTUM_CHECK_WINDOW = Window(before_days=0, after_days=14)
 # M3's components [B]: early registration, ≥ 5 prenatal contacts, postpartum visit.
@@ -84,7 +84,7 @@ class PrenatalContact:
         return (self.last_week + 1) * 7 - 1
 
 
-# The five contacts of the 3rd edition [V 11][V 12] (schedule table of domain-spec.md §2.5).
+# The five contacts of the 3rd edition [spec2017-maternal][maternal-services] (schedule table of [spec2017-maternal]).
 PRENATAL_CONTACTS = (
     PrenatalContact("prenatal_1", "早孕建册及第1次产前检查（孕13周前）", 0, EARLY_REGISTRATION_BEFORE_WEEKS - 1),
     PrenatalContact("prenatal_2", "第2次产前检查（孕16～20周）", 16, 20),
@@ -93,32 +93,32 @@ PRENATAL_CONTACTS = (
     PrenatalContact("prenatal_5", "第5次产前检查（孕37～40周）", 37, 40),
 )
 
-_M = "domain-spec.md §4.2"
+_M = ""
 INDICATORS = (
     Indicator("M1", "早孕建册率", f"{CODE}.early_registered", BaseGroup.LIVE_BIRTHS.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_M} M1 [V 55b][B]", "B"), CODE, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_M} M1 [rpt-jkda][B]", "B"), CODE, period="mcy",
               cohort=f"{CODE}.delivered",
               note=f"本期分娩、孕{EARLY_REGISTRATION_BEFORE_WEEKS}周前建册并做第1次产前检查的产妇 / 活产数"),
     Indicator("M2", "产后访视率", f"{CODE}.postpartum_visited", BaseGroup.LIVE_BIRTHS.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_M} M2 [V 29][V 31]", "V"), CODE, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_M} M2 [child-formulas][postpartum-scoring]", "V"), CODE, period="mcy",
               cohort=f"{CODE}.delivered",
               note=f"本期分娩、出院后{POSTPARTUM_VISIT_WITHIN_DAYS}天内接受过产后访视的产妇 / 活产数"),
     Indicator("M3", "孕产妇系统管理率", f"{CODE}.system_managed", BaseGroup.LIVE_BIRTHS.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_M} M3 [S 1][V 28]", "S"), CODE, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_M} M3 [shangdang-2023][prov-targets-2023]", "S"), CODE, period="mcy",
               cohort=f"{CODE}.delivered",
               note=f"早孕建册、产前检查 ≥ {MIN_PRENATAL_VISITS} 次且产后{POSTPARTUM_VISIT_WITHIN_DAYS}天内访视 [B]"),
     Indicator("M4", "产前检查5次及以上率", f"{CODE}.prenatal_5", BaseGroup.LIVE_BIRTHS.value,
-              DenominatorKind.POPULATION_BASE, Source(f"{_M} M4 [V 57][B]", "B"), CODE, period="mcy",
+              DenominatorKind.POPULATION_BASE, Source(f"{_M} M4 [wuzhishan-2020][B]", "B"), CODE, period="mcy",
               cohort=f"{CODE}.delivered", note="分娩前不同日期的产前检查（含建册）次数"),
     Indicator("M5", "孕产妇健康管理服务率", f"{CODE}.effectively_managed", f"{CODE}.managed",
               DenominatorKind.MANAGED_COHORT, Source(
                   "平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：管理孕产妇（未结案+已结案且结案时间为当年）"
-                  "2.82万人，有效管理1.59万人，服务率56.4% [S 2]；“有效管理”的判定为推断 [I]", "S"), CODE,
+                  "2.82万人，有效管理1.59万人，服务率56.4% [pingliang-2020q2]；“有效管理”的判定为推断 [I]", "S"), CODE,
               note="分母为期内在管孕产妇（期末未结案及期内结案）；分子为其中已建册、且期末前到期的产前检查、产后访视、"
                    "产后42天健康检查均已完成者"),
     Indicator("M6", "产后42天随访结案率", f"{CODE}.closed_42d", f"{CODE}.managed",
               DenominatorKind.MANAGED_COHORT, Source(
-                  "平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：按产后42天随访结案的产妇数…46.52% [S 2]；"
+                  "平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：按产后42天随访结案的产妇数…46.52% [pingliang-2020q2]；"
                   "分母取在管孕产妇为推断 [I]", "S"), CODE,
               note="分母同 M5（期内在管孕产妇）；分子为期内结案且结案前有产后42天健康检查记录者"),
 )

@@ -1,4 +1,4 @@
-"""居民健康档案管理 — resident health records (domain-spec.md §2.1, §4.1 R1–R5; data-quality.md §1.6, §2.3).
+"""居民健康档案管理 — resident health records ([spec2017] R1–R5; [ehr-standardized][cq-ehr-2024]).
 
 One state row per record (a resident with a 个人基本信息表), counted at the resident's managing unit:
 
@@ -7,7 +7,7 @@ One state row per record (a resident with a 个人基本信息表), counted at t
   before the period end. Records later merged into another one are still rows here (the drill-down cohort).
 * **recorded_person** (建档人数, R1's numerator): recorded and the person's counted record — not merged into
   another record and not a second active record with the same normalised identity number — so a resident
-  with two records, or with duplicates merged into one, counts once (R1 counts people, domain-spec.md §4.1).
+  with two records, or with duplicates merged into one, counts once (R1 counts people, ).
 * **electronic** (电子建档): recorded and held as an electronic record.
 * **standardized** (规范化电子健康档案): electronic, every required basic-information field filled
   (:data:`STANDARD`), optionally a recent health exam for key populations, and not a duplicate.
@@ -28,20 +28,20 @@ from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import BaseGroup
 
 PROGRAM = "records"
-DQ_16 = "data-quality.md §1.6"
+DQ_16 = "[ehr-standardized]"
 
 
 @dataclass(frozen=True)
 class RecordStandard:
     """What makes an electronic record 规范 (standardized). No national rule exists: evaluators use
-    checklists of blank or missing items and, for key populations, the health exam [U] (data-quality.md §1.6).
+    checklists of blank or missing items and, for key populations, the health exam [U] ([ehr-standardized]).
 
     ``required_fields``: basic-information fields that must not be blank (resident or record columns).
     ``exam_for_key_populations``: key-population members (aged ``key_min_age``+ by the elderly program's
     age rule, or enrolled in one of ``key_programs`` during the period) also need a health exam within
     ``exam_window_days`` up to the period end.
     ``exclude_duplicates``: a merged or same-identity duplicate record is not a standardized one
-    ("一人一档", data-quality.md §2.3).
+    ("一人一档", [cq-ehr-2024]).
     """
 
     required_fields: tuple[str, ...] = REQUIRED_BASIC_FIELDS
@@ -57,11 +57,11 @@ STANDARD = ByYear({2017: RecordStandard()})
 STANDARD_SOURCE = Source(f"{DQ_16}: 基本信息表空项、漏项判为不规范；重点人群另查体检（各地清单不一）", "U")
 
 # Only residents who usually live in the area (常住, ≥ 6 months) are counted: the denominator is the
-# usual-resident population (domain-spec.md §1.3 [V 49]; data-quality.md §2.5).
+# usual-resident population ([spec2017] [ehr-standardized]; [gov-2011-ehr]).
 USUAL_RESIDENTS_ONLY = True
 
 # Services that make a record "dynamically used" (动态使用): any service record of the resident in the
-# window (data-quality.md §1.6 [V]: linked medical records and/or conforming service records within the
+# window ([ehr-standardized] [V]: linked medical records and/or conforming service records within the
 # past year). Whether each service meets its own specification is not checked here [B].
 DYNAMIC_USE_SERVICES = (
     "health_examinations", "chronic_follow_ups", "smi_follow_ups", "tb_follow_ups", "newborn_visits",
@@ -70,7 +70,7 @@ DYNAMIC_USE_SERVICES = (
 )
 DYNAMIC_USE_DAYS = DYNAMIC_USE_WINDOW_DAYS
 
-# Labels of basic-information fields, for the reasons shown to staff (个人基本信息表, data-quality.md §1.3).
+# Labels of basic-information fields, for the reasons shown to staff (个人基本信息表, [spec2017]).
 FIELD_LABELS = {
     "name": "姓名", "sex": "性别", "birth_date": "出生日期", "id_number": "身份证号", "phone": "本人电话",
     "residence_type": "常住类型", "ethnicity": "民族", "blood_abo": "ABO血型", "blood_rh": "RH血型",
@@ -82,35 +82,35 @@ FIELD_LABELS = {
 }
 
 INDICATORS = (
-    # R1 counts people with a record ("people with a record" / resident population, domain-spec.md §4.1
-    # [V 55b]): duplicate records of one person count once. R5 (有效建档, "records managed − duplicate
-    # records" [S 2]) is therefore the same count under the provincial name.
+    # R1 counts people with a record ("people with a record" / resident population,
+    # [rpt-jkda]): duplicate records of one person count once. R5 (有效建档, "records managed − duplicate
+    # records" [pingliang-2020q2]) is therefore the same count under the provincial name.
     Indicator("R1", "健康档案建档率", "records.recorded_person", BaseGroup.RESIDENT_POPULATION.value,
               DenominatorKind.POPULATION_BASE,
-              Source("国家基本公共卫生服务规范（第三版）居民健康档案管理服务规范；domain-spec.md §4.1 R1 [V 55b]", "V"),
+              Source("国家基本公共卫生服务规范（第三版）居民健康档案管理服务规范； R1 [rpt-jkda]", "V"),
               PROGRAM, cohort="records.recorded",
               note="分子为期末在档的常住居民人数（按人计：已合并的重复档案、身份证号相同的第二份档案不重复计数）；"
                    "分母为常住人口数"),
     Indicator("R2", "电子健康档案建档率", "records.electronic", BaseGroup.RESIDENT_POPULATION.value,
-              DenominatorKind.POPULATION_BASE, Source(f"domain-spec.md §4.1 R2 [V 55b]; {DQ_16} [V]", "V"), PROGRAM,
+              DenominatorKind.POPULATION_BASE, Source(f" R2 [rpt-jkda]; {DQ_16} [V]", "V"), PROGRAM,
               cohort="records.recorded"),
     Indicator("R3", "居民规范化电子健康档案覆盖率", "records.standardized", BaseGroup.RESIDENT_POPULATION.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.1 R3 [V 55b][S 1][S 4]", "V"), PROGRAM,
+              DenominatorKind.POPULATION_BASE, Source(" R3 [rpt-jkda][shangdang-2023][baotou-2025]", "V"), PROGRAM,
               cohort="records.recorded",
               note=f"“规范”按 spec.programs.records.STANDARD 判定（必填基本信息项，可选重点人群体检）[U]，见 {DQ_16}"),
     Indicator("R4", "健康档案使用率", "records.in_use", "records.recorded", DenominatorKind.MANAGED_COHORT,
-              Source(f"domain-spec.md §4.1 R4 [V 55b]; {DQ_16}（近1年有动态记录）[V]", "V"), PROGRAM,
+              Source(f" R4 [rpt-jkda]; {DQ_16}（近1年有动态记录）[V]", "V"), PROGRAM,
               note="近一年（截至期末）有任一服务记录的档案 / 在档档案"),
     Indicator("R5", "有效建档率", "records.valid", BaseGroup.RESIDENT_POPULATION.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §2.1, §4.1 R5（191.17万 − 0.16万）[S 2]", "S"),
+              DenominatorKind.POPULATION_BASE, Source("[spec2017] R5（191.17万 − 0.16万）[pingliang-2020q2]", "S"),
               PROGRAM, cohort="records.recorded",
               note="在档档案减去重复档案：已合并档案，及身份证号（规范化后）相同的第二份及以上在档档案；"
                    "基于姓名等的概率匹配见 issue 4"),
 )
 
 TARGETS = (
-    Target("R3", 2011, 0.50, Source("2011 年目标 规范化电子建档率 50% [V 50]", "V")),
-    Target("R3", 2013, 0.65, Source("深化医改规划 2013 年 65% [V 49][V 50]", "V")),
+    Target("R3", 2011, 0.50, Source("2011 年目标 规范化电子建档率 50% [ehr-target-2011]", "V")),
+    Target("R3", 2013, 0.65, Source("深化医改规划 2013 年 65% [ehr-standardized][ehr-target-2011]", "V")),
     Target("R3", 2022, 0.61, Source(f"{V28}（2022 年值）", "V"), region=UNIDENTIFIED_REGION),
     Target("R3", 2023, 0.62, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("R3", 2024, 0.64, Source(S4, "S"), region=BAOTOU),

@@ -1,4 +1,4 @@
-"""传染病及突发公共卫生事件报告和处理 — notifiable-disease reporting (domain-spec.md §2.12, §4.4 ID1–ID3, §5).
+"""传染病及突发公共卫生事件报告和处理 — notifiable-disease reporting ([spec2017-reporting] ID1–ID3, §5).
 
 One state row per report card (传染病报告卡) whose diagnosis falls in the period (local date), at the
 reporting unit; ``resident_id`` is the patient when known.
@@ -16,7 +16,7 @@ date of ``found_at``) at the reporting unit, with ``resident_id`` null:
 * **event_found**: every event of the period; **event_reported**: ``reported_at`` filled;
 * **event_on_time**: reported within :data:`EVENT_DEADLINE_HOURS` of being found.
 
-Card flags are false on event rows and event flags false on card rows; the merged rate of seed 004 (ID4) counts
+Card flags are false on event rows and event flags false on card rows; the merged rate of [baotou-2025] (ID4) counts
 both: **any_registered** = a registered card or a found event, **any_reported** = a reported card or event.
 """
 
@@ -37,7 +37,7 @@ from gongwei.spec.vocab import DiseaseClass
 
 PROGRAM = "reporting"
 
-# Reporting deadlines in hours after diagnosis (domain-spec.md §2.12 [V 23][V 24]): class A and class B
+# Reporting deadlines in hours after diagnosis ([spec2017-reporting][reporting-2026]): class A and class B
 # managed as A (pulmonary anthrax, SARS; polio and human HPAI in the 2006 rules) within 2 h; other B and C
 # cases within 24 h. The 2026 revision keeps the 2-hour rule.
 DEADLINE_HOURS = ByYear({2006: {
@@ -46,14 +46,14 @@ DEADLINE_HOURS = ByYear({2006: {
     DiseaseClass.B.value: 24,
     DiseaseClass.C.value: 24,
 }})
-DEADLINE_SOURCE = Source("传染病信息报告管理规范（2006/2015年版；2026年版保留2小时时限）[V 23][V 24]", "V")
+DEADLINE_SOURCE = Source("传染病信息报告管理规范（2006/2015年版；2026年版保留2小时时限）[spec2017-reporting][reporting-2026]", "V")
 
 # Public-health emergency information is reported within 2 hours of being found (获得相关信息后2小时内):
 # 国家突发公共卫生事件相关信息报告管理工作规范（试行）(2005) and the 3rd-edition 传染病及突发公共卫生事件报告和
-# 处理服务规范 [V 23][B].
+# 处理服务规范 [spec2017-reporting][B].
 EVENT_DEADLINE_HOURS = ByYear({2005: 2})
 EVENT_DEADLINE_SOURCE = Source("国家突发公共卫生事件相关信息报告管理工作规范（试行）（2005）；国家基本公共卫生服务规范（第三版）"
-                               "传染病及突发公共卫生事件报告和处理服务规范 [V 23][B]", "B")
+                               "传染病及突发公共卫生事件报告和处理服务规范 [spec2017-reporting][B]", "B")
 
 # Timestamps are stored in UTC; periods and deadlines are read in China Standard Time (UTC+8, no daylight
 # saving since 1991), the time zone of the system (settings.TIME_ZONE = Asia/Shanghai).
@@ -61,25 +61,25 @@ LOCAL_UTC_OFFSET_HOURS = 8
 
 INDICATORS = (
     Indicator("ID1", "传染病疫情报告率", "reporting.reported", "reporting.registered", DenominatorKind.EVENTS,
-              Source("domain-spec.md §4.4 ID1 [V 55a][B]", "B"), PROGRAM,
+              Source(" ID1 [appraisal-server][B]", "B"), PROGRAM,
               note="网络直报的病例数 / 登记的传染病病例数（按诊断日期归期）"),
     Indicator("ID2", "传染病疫情报告及时率", "reporting.on_time", "reporting.reported", DenominatorKind.EVENTS,
-              Source("domain-spec.md §4.4 ID2 [V 55a][B]; 时限 [V 23][V 24]", "B"), PROGRAM,
+              Source(" ID2 [appraisal-server][B]; 时限 [spec2017-reporting][reporting-2026]", "B"), PROGRAM,
               note="甲类及按甲类管理的乙类 2 小时内、其他乙丙类 24 小时内报告的病例数 / 报告病例数"),
 )
 INDICATORS = (
     *INDICATORS,
-    # 3rd-edition evaluation indicator: 及时报告的突发公共卫生事件相关信息数 / 报告突发公共卫生事件相关信息数 [V 55a][B]
+    # 3rd-edition evaluation indicator: 及时报告的突发公共卫生事件相关信息数 / 报告突发公共卫生事件相关信息数 [appraisal-server][B]
     Indicator("ID3", "突发公共卫生事件相关信息报告率", "reporting.event_on_time", "reporting.event_reported",
               DenominatorKind.EVENTS,
-              Source("domain-spec.md §4.4 ID3 [V 55a][B]; 国家基本公共卫生服务规范（第三版）传染病及突发公共卫生事件报告和"
+              Source(" ID3 [appraisal-server][B]; 国家基本公共卫生服务规范（第三版）传染病及突发公共卫生事件报告和"
                      "处理服务规范；时限 2 小时（国家突发公共卫生事件相关信息报告管理工作规范（试行））", "B"), PROGRAM,
               note="发现后 2 小时内报告的突发公共卫生事件相关信息数 / 报告的相关信息数（按发现日期归期）"),
     # Seed 004 reports one merged rate (传染病和突发公共卫生事件报告率, target > 95%): cases and events reported
-    # over cases registered and events found [S 4][I].
+    # over cases registered and events found [baotou-2025][I].
     Indicator("ID4", "传染病和突发公共卫生事件报告率", "reporting.any_reported", "reporting.any_registered",
               DenominatorKind.EVENTS,
-              Source("包头市 2025 年报告（seed 004）传染病和突发公共卫生事件报告率 [S 4]; 口径 domain-spec.md §2.12 [I]", "I"),
+              Source("包头市 2025 年报告（[baotou-2025]）传染病和突发公共卫生事件报告率 [baotou-2025]; 口径 [spec2017-reporting] [I]", "I"),
               PROGRAM, note="（网络直报的病例数 + 已报告的突发事件数）/（登记的病例数 + 发现的突发事件数）"),
 )
 

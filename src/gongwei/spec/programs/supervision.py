@@ -1,4 +1,4 @@
-"""卫生计生监督协管 — health-supervision assistance (domain-spec.md §2.13, §4.4 SV1–SV2, §5).
+"""卫生计生监督协管 — health-supervision assistance ([spec2017-supervision] SV1–SV2, §5).
 
 Two kinds of state rows, at the unit that keeps the records:
 
@@ -20,15 +20,15 @@ from gongwei.spec.vocab import OrgKind, SupervisionCategory
 
 PROGRAM = "supervision"
 
-# Each content area patrolled (巡查/访) at least twice a year [V 28] ("各专业年巡查(访)2次").
+# Each content area patrolled (巡查/访) at least twice a year [prov-targets-2023] ("各专业年巡查(访)2次").
 PATROLS_PER_YEAR = ByYear({2017: 2})
-PATROL_SOURCE = Source("一省 2023 年指标“卫生监督协管各专业年巡查(访)2次完成率”[V 28]", "V")
-# The content areas (domain-spec.md §2.13 [V 25]).
+PATROL_SOURCE = Source("一省 2023 年指标“卫生监督协管各专业年巡查(访)2次完成率”[prov-targets-2023]", "V")
+# The content areas ([spec2017-supervision]).
 CATEGORIES = tuple(c.value for c in SupervisionCategory)
 # Institutions that carry out supervision assistance: township and community health centres [B]
 # (village clinics help them but do not keep their own patrol records).
 SUPERVISING_KINDS = (OrgKind.TOWNSHIP_HEALTH_CENTRE.value, OrgKind.COMMUNITY_HEALTH_CENTRE.value)
-SUPERVISING_SOURCE = Source("domain-spec.md §2.13: 协管由乡镇卫生院、社区卫生服务中心承担 [B]", "B")
+SUPERVISING_SOURCE = Source("[spec2017-supervision]: 协管由乡镇卫生院、社区卫生服务中心承担 [B]", "B")
 
 
 def patrols_required(period: Period) -> int:
@@ -37,10 +37,10 @@ def patrols_required(period: Period) -> int:
 
 INDICATORS = (
     Indicator("SV1", "卫生监督协管信息报告率", "supervision.clue_reported", "supervision.clue_found",
-              DenominatorKind.EVENTS, Source("domain-spec.md §4.4 SV1 [V 55a][V 55b][S 4]", "V"), PROGRAM,
+              DenominatorKind.EVENTS, Source(" SV1 [appraisal-server][rpt-jkda][baotou-2025]", "V"), PROGRAM,
               note="已报告的事件或线索数 / 发现的事件或线索数（每条协管记录计一次）"),
     Indicator("SV2", "卫生监督协管各专业年巡查(访)2次完成率", "supervision.patrol_met", "supervision.patrol_due",
-              DenominatorKind.EVENTS, Source("domain-spec.md §4.4 SV2 [V 28][B]", "V"), PROGRAM,
+              DenominatorKind.EVENTS, Source(" SV2 [prov-targets-2023][B]", "V"), PROGRAM,
               note="巡查次数达到要求（每专业每年2次，进度期按已过月份折算）的机构×专业数 / 应巡查的机构×专业数"),
 )
 

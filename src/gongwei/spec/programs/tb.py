@@ -1,6 +1,6 @@
-"""肺结核患者健康管理 — pulmonary tuberculosis (domain-spec.md §2.10, §4.4 T1–T2, §5, §10).
+"""肺结核患者健康管理 — pulmonary tuberculosis ([spec2017-tb] T1–T2, §5, §10).
 
-Source: 国家基本公共卫生服务规范（第三版）(2017), tuberculosis chapter [V 20][V 21].
+Source: 国家基本公共卫生服务规范（第三版）(2017), tuberculosis chapter [spec2017-tb][tb-phone-followup].
 
 An episode (疗程) is one TB enrolment: ``start_date`` is the day the designated institution notified the primary
 institution (通知日期), ``end_date`` with ``end_reason = completed`` closes a completed course. Follow-ups belong
@@ -23,15 +23,15 @@ from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import EnrollmentEndReason, Program, TbPhase, TbSupervisor, TbVisitType
 
 PROGRAM = Program.TB
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范 [V 20]", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范 [spec2017-tb]", "V")
 
 # First home visit within 72 hours of the notification. Text re-read: "接到上级专业机构管理肺结核患者的通知单后，
-# 要在72小时内访视患者" (国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范 [V 20]; quoted verbatim on
+# 要在72小时内访视患者" (国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范 [spec2017-tb]; quoted verbatim on
 # 中牟县卫生健康委员会 基层政务公开·肺结核患者健康管理, https://zm.jiceng.zhengzhou.gov.cn/021011001/6610604.jhtml [V]).
 # A parameter by year (a later edition may change it). Records carry dates only, so the deadline is the
 # notification date + hours // 24 days (a visit on that day is on time).
 FIRST_VISIT_WITHIN_HOURS = ByYear({2017: 72})
-FIRST_VISIT_SOURCE = Source("国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范：通知单后72小时内访视 [V 20]", "V")
+FIRST_VISIT_SOURCE = Source("国家基本公共卫生服务规范（第三版）肺结核患者健康管理服务规范：通知单后72小时内访视 [spec2017-tb]", "V")
 FIRST_VISIT_MAX_HOURS = FIRST_VISIT_WITHIN_HOURS.for_year(2017)  # for labels; rules use first_visit_max_days
 
 
@@ -45,11 +45,11 @@ FIRST_VISIT_TYPE = TbVisitType.FIRST_HOME_VISIT
 CLOSING_VISIT_TYPE = TbVisitType.CLOSING
 
 # Managed (T1): the first home visit was made by the end of the period. T1's wording counts patients managed,
-# not visited in time [V 55a][V 55b], so by default a visit later than 72 h still counts and its lateness is the
+# not visited in time [appraisal-server][rpt-jkda], so by default a visit later than 72 h still counts and its lateness is the
 # state column ``first_visit_late``; a region that counts only timely first visits switches this on [U].
 MANAGED_REQUIRES_TIMELY_FIRST_VISIT = ByYear({2017: False})
 
-# Supervised follow-up [V 20]: family-member supervision → every 10 days in the intensive phase, monthly in
+# Supervised follow-up [spec2017-tb]: family-member supervision → every 10 days in the intensive phase, monthly in
 # the continuation phase (the monthly part is [B]); medical-staff supervision → a follow-up record at least
 # monthly. Self-administered and other supervision are treated as monthly [B].
 INTENSIVE_VISIT_DAYS = 10
@@ -62,12 +62,12 @@ TREATMENT_DAYS = 180
 CONTINUATION = TbPhase.CONTINUATION
 
 # Regular medication (规则服药, T2): over the whole course, doses actually taken ≥ 90% of the doses due [B]
-# (domain-spec.md §2.10, §11.7: "90%以上", not re-read). Compared as taken × 100 ≥ due × 90.
+# ([spec2017-tb]: "90%以上", not re-read). Compared as taken × 100 ≥ due × 90.
 REGULAR_MEDICATION_PERCENT = 90
 COMPLETED = EnrollmentEndReason.TREATMENT_COMPLETED
 
 # Follow-up rate of open cases (T3), as a provincial progress bulletin counts it: "管理肺结核患者（未结案）600人，
-# 随访344人，随访率为57.33%" (平凉市2020年第二季度基本公卫服务项目工作进度情况的通报 [S 2]). Open case: notified by the
+# 随访344人，随访率为57.33%" (平凉市2020年第二季度基本公卫服务项目工作进度情况的通报 [pingliang-2020q2]). Open case: notified by the
 # period end and not closed (no end date, or one after the period end). Followed up: any follow-up record of the
 # episode (the first home visit included) in the window: the period itself when None, else the last N days up to
 # the period end [I: the bulletin does not say which; the specification asks for a record at least monthly].
@@ -75,14 +75,14 @@ OPEN_CASE_FOLLOW_UP_DAYS: int | None = None
 
 INDICATORS = (
     Indicator("T1", "肺结核患者管理率", "tb.managed", "tb.notified", DenominatorKind.MANAGED_COHORT,
-              Source("domain-spec.md §4.4 T1 [V 55a][V 55b]", "V"), PROGRAM,
+              Source(" T1 [appraisal-server][rpt-jkda]", "V"), PROGRAM,
               note="分母为期内经定点医疗机构确诊并通知基层管理的患者；已管理 = 期末前完成第一次入户随访"),
     Indicator("T2", "肺结核患者规则服药率", "tb.regular", "tb.completed", DenominatorKind.MANAGED_COHORT,
-              Source("domain-spec.md §4.4 T2 [V 55a][V 55b]", "V"), PROGRAM,
+              Source(" T2 [appraisal-server][rpt-jkda]", "V"), PROGRAM,
               note=f"分母为期内完成治疗（结案）的患者；全疗程实际服药次数 ≥ 应服药次数的 {REGULAR_MEDICATION_PERCENT}%"),
     Indicator("T3", "未结案肺结核患者随访率", "tb.open_followed", "tb.open_case", DenominatorKind.MANAGED_COHORT,
               Source("平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：管理肺结核患者（未结案）600人，"
-                     "随访344人，随访率57.33% [S 2]", "S"), PROGRAM,
+                     "随访344人，随访率57.33% [pingliang-2020q2]", "S"), PROGRAM,
               note="分母为期末未结案（已通知管理、期末未结束疗程）的患者；分子为其中统计期内有随访记录（含第一次入户随访）者"),
 )
 

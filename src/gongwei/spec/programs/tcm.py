@@ -1,6 +1,6 @@
-"""老年人中医药健康管理 — elderly TCM health management (domain-spec.md §2.11 elderly part, §4.4 TCM1, §5).
+"""老年人中医药健康管理 — elderly TCM health management ([spec2017] elderly part, §4.4 TCM1, §5).
 
-Once a year for residents aged 65+ [V 15]: constitution identification (中医体质辨识, the 33-item
+Once a year for residents aged 65+ [spec2017-tcm-elderly]: constitution identification (中医体质辨识, the 33-item
 questionnaire scored by :mod:`gongwei.spec.constitution`) and TCM health guidance by constitution.
 Children's TCM guidance (TCM2) belongs to the child program.
 
@@ -25,11 +25,11 @@ from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_
 from gongwei.spec.vocab import BaseGroup
 
 PROGRAM = "elderly_tcm"
-SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范（老年人）[V 15]", "V")
+SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范（老年人）[spec2017-tcm-elderly]", "V")
 
-# Who: the elderly program's population and age rule (65+, reference date configurable there) [V 15].
+# Who: the elderly program's population and age rule (65+, reference date configurable there) [spec2017-tcm-elderly].
 MIN_AGE = elderly.MIN_AGE
-# What counts: a complete questionnaire (33 answers 1–5, spec.constitution) and guidance given [V 15][V 14].
+# What counts: a complete questionnaire (33 answers 1–5, spec.constitution) and guidance given [spec2017-tcm-elderly][tcm-constitution].
 QUESTION_COUNT = constitution.QUESTION_COUNT
 ANSWER_RANGE = (constitution.MIN_ANSWER, constitution.MAX_ANSWER)
 GUIDANCE_REQUIRED = True
@@ -38,14 +38,14 @@ SERVED_THEN_CLOSED_COUNT = elderly.SERVED_THEN_CLOSED_COUNT
 
 INDICATORS = (
     Indicator("TCM1", "老年人中医药健康管理率", "elderly_tcm.managed", BaseGroup.AGED_65_PLUS.value,
-              DenominatorKind.POPULATION_BASE, Source("domain-spec.md §4.4 TCM1 [V 55b][S 1][S 4]", "V"), PROGRAM,
+              DenominatorKind.POPULATION_BASE, Source(" TCM1 [rpt-jkda][shangdang-2023][baotou-2025]", "V"), PROGRAM,
               cohort="elderly_tcm.counted",
               note="年内完成中医体质辨识（33题问卷完整）并进行中医药保健指导的65岁及以上常住居民 / 65岁及以上常住人口数；"
                    "年内服务后结案者仍计入分子"),
 )
 
 TARGETS = (
-    # seed 000 measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
+    # [city-rectification-2023] measures its 2023 progress ("截至11月8日 … 争取最后两个月冲刺达标") against these 省目标值
     Target("TCM1", 2023, 0.70, Source(f"{S0}：≥70%", "S"), region=GUANGDONG),
     Target("TCM1", 2023, 0.70, Source(V28, "V"), region=UNIDENTIFIED_REGION),
     Target("TCM1", 2024, 0.74, Source(S4, "S"), region=BAOTOU),

@@ -1,6 +1,6 @@
-"""上传档案数据有效率 — the share of uploaded record rows that pass the entry checks (seed 004).
+"""上传档案数据有效率 — the share of uploaded record rows that pass the entry checks ([baotou-2025]).
 
-Seed 004: "全市上传自治区平台档案数据有效率达 99.7%" [S 4]. The system of record *is* the platform here, so an upload is
+Seed 004: "全市上传自治区平台档案数据有效率达 99.7%" [baotou-2025]. The system of record *is* the platform here, so an upload is
 a batch written through the one entry layer (``records.entry.submit``), which counts, per table and per org unit
 the row belongs to, the rows received and rejected (``LoadTally``).
 
@@ -25,7 +25,7 @@ LOCAL_UTC_OFFSET_HOURS = 8
 
 INDICATORS = (
     Indicator("DV1", "上传档案数据有效率", f"{CODE}.valid_rows", f"{CODE}.submitted_rows", DenominatorKind.EVENTS,
-              Source("包头市 2025 年报告（seed 004）：上传自治区平台档案数据有效率达 99.7% [S 4]; 口径：有效行数 / 上传行数 [I]",
+              Source("包头市 2025 年报告（[baotou-2025]）：上传自治区平台档案数据有效率达 99.7% [baotou-2025]; 口径：有效行数 / 上传行数 [I]",
                      "I"), CODE,
               note="统计期内导入批次中通过录入校验的行数 / 上传的行数；按行所属机构统计（整批拒收的上传不留记录）"),
 )

@@ -1,6 +1,6 @@
-"""预防接种 — National Immunization Program coverage (domain-spec.md §2.3, §4.1 V1–V3, §5).
+"""预防接种 — National Immunization Program coverage ([nip-2021] V1–V3, §5).
 
-Sources: 国家免疫规划疫苗儿童免疫程序及说明（2021年版）[V 26] (schedule ages and the ages by which each dose
+Sources: 国家免疫规划疫苗儿童免疫程序及说明（2021年版）[nip-2021] (schedule ages and the ages by which each dose
 should be completed); 国家疾控局等6部门《关于国家免疫规划百白破疫苗和白破疫苗免疫程序调整相关工作的通知》
 (published 26 Dec 2024, in force 1 Jan 2025; document number not found; verified from the Xinhua and China Daily
 reports of 27 Dec 2024) [V] — DTaP at 2, 4, 6, 18 months and
@@ -12,7 +12,7 @@ Definitions (each a named parameter below):
 * **The schedule by year** (``NIP``, a :class:`ByYear`): a period is counted against the schedule in force in its
   year (2021 edition until 2024, the 2025 DTaP change from 2025). One indicator per vaccine and dose of any
   edition (``V2.<vaccine>.<dose>``, e.g. ``V2.MMR.1``, ``V2.DTaP.5``): the domain keeps one base figure per
-  dose [V 55a] and V3 judges each dose; a dose not in the year's schedule (DT from 2025, DTaP 5 before) has no
+  dose [appraisal-server] and V3 judges each dose; a dose not in the year's schedule (DT from 2025, DTaP 5 before) has no
   children due that year.
 * **应种 (due)**, the way the immunisation information system counts: a resident child (record not merged, not
   closed before that day) who reaches the dose's **deadline age** in the period — the age by which the 2021
@@ -53,16 +53,16 @@ from gongwei.spec.target_sources import BAOTOU, S4, UNIDENTIFIED_REGION, V28
 from gongwei.spec.vocab import OrgLevel, Vaccine
 
 CODE = "vaccination"  # the engine's program code; there is no enrollment for vaccination
-NIP_2021 = Source("国家免疫规划疫苗儿童免疫程序及说明（2021年版）[V 26]", "V")
+NIP_2021 = Source("国家免疫规划疫苗儿童免疫程序及说明（2021年版）[nip-2021]", "V")
 NIP_2025_DTAP = Source("国家疾控局等6部门《关于国家免疫规划百白破疫苗和白破疫苗免疫程序调整相关工作的通知》"
-                       "（2024年12月26日公布，2025年1月1日起施行；据新华社、中国日报2024年12月27日报道）[V]", "V")
-# The completion ages ("建议在下述推荐的年龄之前完成") of the 2021 说明 [V 26]: HepB 1 within 24 hours; BCG < 3
+                       "（2024年12月26日公布，2025年1月1日起施行；据新华社、中国日报2024年12月27日报道）[nip-2025-dtap]", "V")
+# The completion ages ("建议在下述推荐的年龄之前完成") of the 2021 说明 [nip-2021]: HepB 1 within 24 hours; BCG < 3
 # months; HepB 3, polio 3 (= bOPV 1), DTaP 3, MMR 1, JE 1 < 12 months; MPSV-A 2 < 18 months; MMR 2, HepA 1,
 # DTaP 4 < 24 months; JE 2 < 3 years; MPSV-AC 1 < 4 years; polio 4 (= bOPV 2) < 5 years; DT, MPSV-AC 2 < 7
 # years. Earlier doses of a series take the deadline of the series' named dose (HepB 2, IPV 1–2, DTaP 1–2 < 12
 # months: "基础免疫 <12月龄完成"; MPSV-A 1 < 18 months) [I]; the 2025 DTaP doses keep the deadline of the dose
 # they replace (DTaP 5 takes DT's < 7 years) [I].
-DEADLINES_2021 = Source("国家免疫规划疫苗儿童免疫程序及说明（2021年版）：推荐的完成年龄 [V 26]；同系列前几剂同末剂 [I]", "V")
+DEADLINES_2021 = Source("国家免疫规划疫苗儿童免疫程序及说明（2021年版）：推荐的完成年龄 [nip-2021]；同系列前几剂同末剂 [I]", "V")
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _schedule(dtap: tuple[Dose, ...]) -> tuple[Dose, ...]:
     )
 
 
-# The NIP schedule by year: the 2021 edition (domain-spec.md §2.3 [V 26]) — also used for records dated before
+# The NIP schedule by year: the 2021 edition ([nip-2021]) — also used for records dated before
 # 2021, whose ages for these doses were the same — and from 2025 the DTaP change (NIP_2025_DTAP).
 SCHEDULE_2021 = Schedule(2021, _schedule(_DTAP_2021), NIP_2021)
 SCHEDULE_2025 = Schedule(2025, _schedule(_DTAP_2025), NIP_2025_DTAP)
@@ -217,13 +217,13 @@ def _note(d: Dose) -> str:
 INDICATORS = tuple(
     Indicator(d.code, f"{d.name}第{d.dose}剂次接种率", f"{CODE}.vaccinated_{d.key}", f"{CODE}.eligible_{d.key}",
               DenominatorKind.MANAGED_COHORT,
-              Source(f"domain-spec.md §4.1 V2 [V 55a][B]; 程序 {NIP_2021.ref}、{NIP_2025_DTAP.ref}; 期限 {DEADLINES_2021.ref}",
+              Source(f" V2 [appraisal-server][B]; 程序 {NIP_2021.ref}、{NIP_2025_DTAP.ref}; 期限 {DEADLINES_2021.ref}",
                      "V"),
               CODE, note=_note(d))
     for d in DOSES
 )
 
-# 适龄儿童国家免疫规划疫苗接种率 ≥ 90% per vaccine and dose at township level [V 28][S 4].
+# 适龄儿童国家免疫规划疫苗接种率 ≥ 90% per vaccine and dose at township level [prov-targets-2023][baotou-2025].
 TARGET_RATE_SOURCE_2023 = Source(f"{V28}：适龄儿童国家免疫规划疫苗接种率 ≥ 90%", "V")
 TARGET_RATE_SOURCE_2024 = Source(f"{S4}：适龄儿童国家免疫规划疫苗接种率均达到90%以上", "S")
 TARGETS = (
@@ -245,16 +245,16 @@ class AllComponentsRule:
 
 
 V3 = AllComponentsRule("V3", "适龄儿童国家免疫规划疫苗接种率（各疫苗各剂次均达标）", "V2.", 0.90, OrgLevel.TOWNSHIP,
-                       Source("domain-spec.md §4.1 V3：乡镇级每种疫苗每剂次 ≥ 90% [V 28][S 4]", "V"))
+                       Source(" V3：乡镇级每种疫苗每剂次 ≥ 90% [prov-targets-2023][baotou-2025]", "V"))
 PASS_RULES = (V3,)
 
-# V1 建证率 (domain-spec.md §2.3, §4.1 V1). The guardian gets the certificate within one month of birth
+# V1 建证率 ([nip-2021] V1). The guardian gets the certificate within one month of birth
 # (疫苗管理法（2019）第四十七条；疫苗流通和预防接种管理条例: 儿童出生后一个月内办理预防接种证 [B]); children who
-# move in get one once they have lived here 3 months (居住满3个月的0～6岁儿童建卡建证, 国家卫生城市标准 [V 27]).
+# move in get one once they have lived here 3 months (居住满3个月的0～6岁儿童建卡建证, 国家卫生城市标准 [health-city-2021]).
 CERTIFICATE_MAX_AGE_YEARS = 6
 CERTIFICATE_MONTHS_AFTER_BIRTH = 1
 CERTIFICATE_MONTHS_AFTER_ARRIVAL = 3
-CERTIFICATE_SOURCE = Source("domain-spec.md §2.3, §4.1 V1 [V 55a][V 27][B]; 疫苗管理法（2019）第四十七条（出生后一个月内办理"
+CERTIFICATE_SOURCE = Source("[nip-2021] V1 [appraisal-server][health-city-2021][B]; 疫苗管理法（2019）第四十七条（出生后一个月内办理"
                             "预防接种证）；国家卫生城市标准（居住满3个月适龄儿童建卡建证率）", "B")
 V1 = Indicator("V1", "预防接种建证率", f"{CODE}.has_certificate", f"{CODE}.certificate_due_child",
                DenominatorKind.MANAGED_COHORT, CERTIFICATE_SOURCE, CODE,
