@@ -6,7 +6,7 @@ inside the maternal and child statistical year 2025MCY (1 Oct 2024 – 30 Sep 20
 not in the calendar year 2025.
 
 M1 早孕建册率 = women delivered in the period who registered with a first check before 13 weeks (
-§4.2 M1 [rpt-jkda]):
+M1 [rpt-jkda]):
 - 2025MCY: W1 ✓ (城东), W2 ✗ (15 weeks, 城东), W3 ✓ (城西), W4 ✓ (林泉村), W7 ✓ (林泉村); W5 delivered 2024-09-15,
   before the year → 城东 1, 城西 1, 林泉村 2 → 蒲亭 2, 林泉 2, county 4.
 - 2025CY (1 Jan – 31 Dec 2025): delivered W1, W2, W3, W4 (W7 in 2024) → 林泉村 1 → 蒲亭 2, 林泉 1, county 3.

@@ -1,4 +1,4 @@
-"""Models of the system of record, named in the program's own words (architecture.md §5).
+"""Models of the system of record, named in the program's own words.
 
 Writes go through :mod:`gongwei.records.entry` (validation + history), never straight to these models.
 Nothing is hard-deleted: residents are closed, encounters voided, duplicates merged (``merged_into``).

@@ -1,4 +1,4 @@
-"""Roles ([netsec-2022]) → Django groups and permissions, and the masking policy (§6.3).
+"""Roles ([netsec-2022]) → Django groups and permissions, and the masking policy ([pipl-2021]).
 
 Each :class:`~gongwei.spec.vocab.Role` has one Django group, named by its Chinese label, holding the
 model permissions in :data:`ROLE_PERMISSIONS`. :func:`ensure_groups` creates or updates the groups

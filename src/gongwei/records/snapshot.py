@@ -1,4 +1,4 @@
-"""Snapshots: a consistent, columnar copy of the system of record for the engine (architecture.md §2.3).
+"""Snapshots: a consistent, columnar copy of the system of record for the engine.
 
 One Parquet file per table (database ids kept, so the engine joins on integers) plus ``manifest.json``.
 All tables are read inside one read-only transaction — REPEATABLE READ on PostgreSQL, a single read

@@ -1,4 +1,4 @@
-"""Reporting periods (, architecture.md §6).
+"""Reporting periods (calendar year, maternal–child year, quarter-to-date, any as-of date).
 
 * ``2025`` — the year 2025, each indicator counted over its own kind of year (:func:`year_kind`): the calendar
   year for most BPHS indicators, the maternal and child statistical year for those reported in the maternal

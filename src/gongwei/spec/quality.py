@@ -51,7 +51,7 @@ def _p(**kw: object) -> ByYear[Mapping[str, object]]:
 
 
 RULES: tuple[QcRule, ...] = (
-    # --- identity (§2.2) ---------------------------------------------------------------------------
+    # --- identity ---------------------------------------------------------------------------
     # grace_days: a newborn's number follows birth registration, due within a month (户口登记条例 §7)
     QcRule("ID-01", "身份证号为空", Level.WARNING, "residents", Source("ID-01; [pingliang-2020q2] [gb11643]", "V"),
            params=_p(grace_days=31), message="身份证号为空"),
@@ -69,7 +69,7 @@ RULES: tuple[QcRule, ...] = (
            message="身份证号“{id_masked}”为占位或虚假号码"),
     QcRule("ID-09", "同一身份证号多份在管档案", Level.ERROR, "residents", Source("ID-09 [gb11643][cq-ehr-2024]", "V"),
            message="身份证号与档案 {other_records} 相同（重复档案）"),
-    # --- completeness and format (§3.2 A) ------------------------------------------------------------
+    # --- completeness and format ------------------------------------------------------------
     QcRule("C-01", "个人基本信息表缺项", Level.WARNING, "health_records", Source("C-01 [exam-form-2017][ehr-standardized]", "V"),
            message="个人基本信息表缺项：{missing}"),
     QcRule("C-02", "电话号码无效", Level.WARNING, "residents", Source("C-02 [exam-form-2017]", "V"),
@@ -108,8 +108,8 @@ RULES: tuple[QcRule, ...] = (
                                        r"|(^|[^a-z])(qd|bid|tid|qid|qn|qw)([^a-z]|$)|每晚|每早|睡前)",
                      usage_pattern=r"口服|含服|舌下含服|皮下注射|注射|吸入|饭前|饭后|餐前|餐后|空腹|睡前|早晚|每次|用法|用量|剂量"),
            message="用药情况“{medication}”：{problems}"),
-    # --- plausibility (§3.2 B; hard errors are refused at entry, these are the warning bands) ---------
-    # min_age: the bands are for adults (§3.2 B: children need age-specific tables); unless_referred: an
+    # --- plausibility (hard errors are refused at entry, these are the warning bands) ---------
+    # min_age: the bands are for adults (children need age-specific tables); unless_referred: an
     # emergency level is a finding when the visit shows no (urgent) referral
     QcRule("R-01", "身高数值可疑", Level.WARNING, "health_examinations", Source("R-01 [exam-form-2017]", "U"),
            params=_p(low=130, high=200, min_age=18), message="身高 {height} cm 超出 {low}–{high}"),
@@ -127,7 +127,7 @@ RULES: tuple[QcRule, ...] = (
            params=_p(tolerance=0.1), message="体质指数 {bmi} 与体重/身高² {bmi_computed} 不符"),
     QcRule("R-10", "空腹血糖达急症水平", Level.WARNING, "chronic_follow_ups", Source("R-10; DM spec [exam-form-2017][spec2017-dm-followup]", "V"),
            params=_p(low=3.9, high=16.7, unless_referred=True), message="空腹血糖 {fasting_glucose} 达急症水平"),
-    # --- logic (§3.2 C) --------------------------------------------------------------------------------
+    # --- logic --------------------------------------------------------------------------------
     QcRule("L-01", "性别与服务内容矛盾", Level.ERROR, "prenatal_visits", Source("L-01 [spec2017]", "V"),
            message="男性居民有孕产妇服务记录"),
     QcRule("L-02", "年龄与服务项目不符", Level.ERROR, "enrollments", Source("L-02 [spec2017]", "V"),
@@ -154,7 +154,7 @@ RULES: tuple[QcRule, ...] = (
            Source("中医体质分类与判定（ZYYXH/T157-2009）计分规则 [tcm-constitution]；关于2023年度上党区基本公共卫生服务项目暨"
                   "家庭医生签约服务绩效评价情况的通报（长上卫字〔2024〕30号）：“中医体质辨识有偏差” [shangdang-2023]", "V"),
            message="记录的体质辨识结果为“{recorded}”，而 33 题答案计分为“{identified}”"),
-    # --- temporal (§3.2 D) -----------------------------------------------------------------------------
+    # --- temporal -----------------------------------------------------------------------------
     QcRule("T-01", "服务日期在未来", Level.ERROR, "encounters", Source("T-01 [township-supervision-form]", "V"),
            message="服务日期 {service_date} 晚于录入日期或今天"),
     # record creation ("record") is off by default: backfilled services (hospital exams, birth doses) predate it
@@ -172,7 +172,7 @@ RULES: tuple[QcRule, ...] = (
            params=_p(holidays=("Spring Festival", "National Day")), message="服务日期 {service_date} 为法定节假日（{holiday}）"),
     QcRule("T-08", "补录（录入晚于服务过久）", Level.SIGNAL, "encounters", Source("T-08 [township-supervision-form]", "U"),
            params=_p(max_days=30), message="录入时间比服务日期晚 {days} 天"),
-    # --- fabrication signals (§3.2 E; [pingliang-2020q2]) -------------------------------------------------------
+    # --- fabrication signals ([pingliang-2020q2]) -------------------------------------------------------
     # scope: where two residents' exams are compared — org_unit_year (the serving unit), provider_year (the
     # doctor), township_year or county_year (the township or county above the serving unit: look-alike exams are
     # often spread over one township's villages, and [pingliang-2020q2] names townships as well as a village)
@@ -222,13 +222,13 @@ def rules() -> dict[str, QcRule]:
     return out
 
 
-# --- duplicate records (§2.3) ------------------------------------------------------------------------
+# --- duplicate records ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DedupPolicy:
     """How duplicate records (重复档案) are proposed for merging; the engine is ``gongwei.engine.dedup``.
 
     Exact duplicates are records sharing a (keyed hash of the) normalised identity number. Probabilistic
-    matching (Fellegi–Sunter, Splink) serves the records §2.3 sends to it — missing or invalid numbers —
+    matching (Fellegi–Sunter, Splink) serves the records exact matching cannot settle — missing or invalid numbers —
     on name (also as pinyin, for homophone characters), birth date, sex, unit (village › township ›
     county) and phone. Two records whose numbers are both valid and different are two people: the GB
     11643 check character catches every single-digit error and adjacent transposition, so a duplicate
@@ -237,7 +237,7 @@ class DedupPolicy:
 
     source: Source
     # match probability from which a pair is proposed for review and clustered. Nothing merges on its own
-    # and an evaluator deducts for every duplicate left (§2.3: 10 points each), so the queue takes every
+    # and an evaluator deducts for every duplicate left (10 points each [village-assessment-form]), so the queue takes every
     # pair more likely than not to be one person — the lower, "clerical review" threshold of
     # Fellegi–Sunter — rather than only near-certain ones
     review_threshold: float

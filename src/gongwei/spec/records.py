@@ -7,7 +7,7 @@ USUAL_RESIDENCE_MIN_MONTHS = 6
 
 # Fields of the 个人基本信息表 that must be filled for the basic-information part of a record to be
 # complete (规范). No single national rule exists ([ehr-standardized] [U]); this default follows
-# the form in §1.3 and is overridable per region.
+# the 3rd edition's 个人基本信息表 [spec2017] and is overridable per region.
 REQUIRED_BASIC_FIELDS: tuple[str, ...] = (
     "name",
     "sex",

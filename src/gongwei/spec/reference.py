@@ -103,7 +103,7 @@ COPD_BY_AGE = Figure(
     {40: 0.077, 50: 0.131, 60: 0.205, 70: 0.355},
     "Wang C, et al. Lancet 2018;391:1706-17, by age (approximate) [copd-prevalence-2018]")
 
-# Age floors of the programs ([spec2017-elderly]–2.8, §2.14).
+# Age floors of the programs ([spec2017-elderly][spec2017-htn][spec2017-dm][copd-2024]).
 HYPERTENSION_MIN_AGE = 35   # [spec2017-htn]
 DIABETES_MIN_AGE = 35       # [spec2017-dm][dm-guide-cq]
 ELDERLY_MIN_AGE = 65        # [spec2017-elderly]

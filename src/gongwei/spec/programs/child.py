@@ -1,4 +1,4 @@
-"""0～6岁儿童健康管理 and 0–36个月儿童中医药健康管理 — children ([spec2017] C1–C6, §4.4 TCM2, §5).
+"""0～6岁儿童健康管理 and 0–36个月儿童中医药健康管理 — children ([spec2017] C1–C6, TCM2).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), 0～6岁儿童健康管理 and 中医药健康管理 chapters; 妇幼卫生统计
 (maternal and child statistics) for the 3岁以下 / 7岁以下 rates. All indicators use the maternal and child

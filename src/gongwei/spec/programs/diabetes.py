@@ -67,7 +67,7 @@ UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
 
-# Next follow-up by visit class (§3.2, §10): unsatisfactory FPG / adverse reaction / complication → within
+# Next follow-up by visit class [spec2017-dm]: unsatisfactory FPG / adverse reaction / complication → within
 # 2 weeks [B, mirrors hypertension]; controlled → routine, one per quarter by default [B].
 NEXT_VISIT_DAYS = {
     FollowUpClass.CONTROLLED: 90,

@@ -1,4 +1,4 @@
-"""老年人健康管理 — residents aged 65 and over ([spec2017][spec2017-elderly] E1–E3, §5).
+"""老年人健康管理 — residents aged 65 and over ([spec2017][spec2017-elderly] E1–E3).
 
 One state row per resident aged 65+ found in the records at the period end (a usual resident, not merged,
 not closed by death, move, loss or refusal on or before the period end), at the resident's managing unit —

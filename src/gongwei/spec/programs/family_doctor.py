@@ -1,4 +1,4 @@
-"""家庭医生签约服务 — family-doctor contracts ( F1–F4, §5, §9).
+"""家庭医生签约服务 — family-doctor contracts ([fd-guideline-2022] F1–F4).
 
 One state row per resident found in the records at the period end (usual resident, not merged, not closed
 on or before the period end), at the resident's managing unit:

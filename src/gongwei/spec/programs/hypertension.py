@@ -76,7 +76,7 @@ UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 # Emergency: SBP ≥ 180 or DBP ≥ 110 → urgent referral, follow the referral within 2 weeks [spec2017-htn].
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
 
-# Next follow-up by visit class (§3.1): uncontrolled / adverse reaction / complication → within 2 weeks
+# Next follow-up by visit class [spec2017-htn]: uncontrolled / adverse reaction / complication → within 2 weeks
 # [spec2017-htn]; controlled → routine, one per quarter by default [B].
 NEXT_VISIT_DAYS = {
     FollowUpClass.CONTROLLED: 90,

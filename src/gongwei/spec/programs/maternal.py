@@ -1,4 +1,4 @@
-"""孕产妇健康管理 — maternal health management ([spec2017-maternal] M1–M4, §5, §10).
+"""孕产妇健康管理 — maternal health management ([spec2017-maternal] M1–M6).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), maternal chapter [spec2017-maternal][maternal-services]; 妇幼卫生统计 for the rates,
 counted over the maternal and child statistical year (1 Oct – 30 Sep) [mch-stat-year].

@@ -1,4 +1,4 @@
-"""传染病及突发公共卫生事件报告和处理 — notifiable-disease reporting ([spec2017-reporting] ID1–ID3, §5).
+"""传染病及突发公共卫生事件报告和处理 — notifiable-disease reporting ([spec2017-reporting] ID1–ID4).
 
 One state row per report card (传染病报告卡) whose diagnosis falls in the period (local date), at the
 reporting unit; ``resident_id`` is the patient when known.

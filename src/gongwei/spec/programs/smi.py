@@ -1,4 +1,4 @@
-"""严重精神障碍患者管理 — severe mental disorders ([spec2017-smi] P1–P4, §5, §10).
+"""严重精神障碍患者管理 — severe mental disorders ([spec2017-smi] P1–P4).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), severe mental disorders chapter [spec2017-smi], class intervals and
 annual exam [smi-intervals][smi-classification], national reporting measures [smi-indicators-2017].

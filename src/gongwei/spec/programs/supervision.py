@@ -1,4 +1,4 @@
-"""卫生计生监督协管 — health-supervision assistance ([spec2017-supervision] SV1–SV2, §5).
+"""卫生计生监督协管 — health-supervision assistance ([spec2017-supervision] SV1–SV2).
 
 Two kinds of state rows, at the unit that keeps the records:
 

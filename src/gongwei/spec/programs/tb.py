@@ -1,4 +1,4 @@
-"""肺结核患者健康管理 — pulmonary tuberculosis ([spec2017-tb] T1–T2, §5, §10).
+"""肺结核患者健康管理 — pulmonary tuberculosis ([spec2017-tb] T1–T3).
 
 Source: 国家基本公共卫生服务规范（第三版）(2017), tuberculosis chapter [spec2017-tb][tb-phone-followup].
 

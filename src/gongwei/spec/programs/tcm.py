@@ -1,4 +1,4 @@
-"""老年人中医药健康管理 — elderly TCM health management ([spec2017] elderly part, §4.4 TCM1, §5).
+"""老年人中医药健康管理 — elderly TCM health management ([spec2017] elderly part, TCM1).
 
 Once a year for residents aged 65+ [spec2017-tcm-elderly]: constitution identification (中医体质辨识, the 33-item
 questionnaire scored by :mod:`gongwei.spec.constitution`) and TCM health guidance by constitution.

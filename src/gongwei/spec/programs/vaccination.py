@@ -1,4 +1,4 @@
-"""预防接种 — National Immunization Program coverage ([nip-2021] V1–V3, §5).
+"""预防接种 — National Immunization Program coverage ([nip-2021] V1–V3).
 
 Sources: 国家免疫规划疫苗儿童免疫程序及说明（2021年版）[nip-2021] (schedule ages and the ages by which each dose
 should be completed); 国家疾控局等6部门《关于国家免疫规划百白破疫苗和白破疫苗免疫程序调整相关工作的通知》
