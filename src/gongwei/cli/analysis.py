@@ -229,30 +229,34 @@ def _write_xlsx(figs, counted, out: Path, unit_name: str, period: str, compare: 
     from openpyxl.styles import Font
 
     from gongwei.engine.compare import NO_TARGET, target_text
+    from gongwei.files import append_text_safe, save_workbook
 
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append([f"{unit_name} 基本公共卫生服务指标", f"期间 {period}", f"对比 {compare}", f"快照 {snapshot}"])
-    ws.append(["指标代码", "指标名称", "单位代码", "单位", "数量", "分母", "率", "目标", "是否达标", "上期率", "较上期",
+    append_text_safe(ws, [f"{unit_name} 基本公共卫生服务指标", f"期间 {period}", f"对比 {compare}", f"快照 {snapshot}"])
+    append_text_safe(ws, ["指标代码", "指标名称", "单位代码", "单位", "数量", "分母", "率", "目标", "是否达标", "上期率", "较上期",
                "排名", "同级单位数", "年底预测", "每周需增加人数", "统计期间", "期间起", "期间止"])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for f in figs:
         p = counted[(f.indicator, f.unit_id)]
-        ws.append([f.indicator, f.name, f.unit_code, f.unit_name, f.numerator, f.denominator, f.rate,
+        append_text_safe(ws, [f.indicator, f.name, f.unit_code, f.unit_name, f.numerator, f.denominator, f.rate,
                    NO_TARGET if f.target is None else (f.target.value if f.target.unit == "rate" else target_text(f.target)),
                    None if f.met is None else ("是" if f.met else "否"),
                    f.previous_rate, f.change, f.rank, f.siblings, f.forecast_rate, f.extra_per_week,
                    p.code, p.start, p.end])
         for col in (7, 8, 10, 11, 14):
             ws.cell(row=ws.max_row, column=col).number_format = "0.00%"
-    wb.save(out)
+    save_workbook(wb, out)
 
 
 def _emit(text: str, out: Path | None) -> None:
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        from gongwei.files import open_private
+
+        with open_private(Path(out), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
         print(out)
     else:
         print(text)
@@ -338,14 +342,16 @@ def _roster(args: argparse.Namespace) -> int:
             return 2
         from openpyxl import Workbook
 
+        from gongwei.files import append_text_safe, save_workbook
+
         wb = Workbook()
         ws = wb.active
         ws.title = "花名册"
-        ws.append(["村（社区）", "项目", "档案编号", "姓名", "性别", "出生日期", "责任医生", "签约团队", "团队负责人"])
+        append_text_safe(ws, ["村（社区）", "项目", "档案编号", "姓名", "性别", "出生日期", "责任医生", "签约团队", "团队负责人"])
         for r in rows:
-            ws.append([r["unit_name"], names.get(r["program"], r["program"]), r["record_no"], r["name"],
+            append_text_safe(ws, [r["unit_name"], names.get(r["program"], r["program"]), r["record_no"], r["name"],
                        vocab.Sex(r["sex"]).zh, r["birth_date"], r["doctor"], r["team"], r["team_lead"]])
-        wb.save(args.out)
+        save_workbook(wb, args.out)
         print(args.out)
         return 0
     body = render(["村（社区）", "项目", "档案编号", "姓名", "责任医生", "签约团队", "团队负责人"],

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from gongwei.cli.textable import render
-from gongwei.reports.files import open_private, safe_text
+from gongwei.files import open_private, safe_text
 
 TABLE_LIMIT = 20  # rows of the review queue a terminal shows unless --limit says otherwise
 

@@ -284,7 +284,7 @@ def _write_xlsx(card, tree, out: Path, period: str, compare: str, snapshot: str)
     from openpyxl.styles import Font
 
     from gongwei.engine.scorecard import place_label
-    from gongwei.reports.files import append_text_safe, save_workbook
+    from gongwei.files import append_text_safe, save_workbook
 
     wb = Workbook()
     ws = wb.active

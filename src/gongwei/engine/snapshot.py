@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 SNAPSHOT_FORMAT = "gongwei-snapshot/1"
+
+
+TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Snapshot:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"快照格式 {manifest.get('format')!r} 不受支持（应为 {SNAPSHOT_FORMAT}）")
+        bad = [name for name in manifest["tables"] if not TABLE_NAME.fullmatch(name)]
+        if bad:  # a table name is a file name here: it must not lead out of the snapshot folder
+            raise ValueError(f"快照 {folder} 的 manifest.json 含有无效的表名：{'、'.join(map(repr, bad))}")
         return cls(folder, manifest["id"], manifest["taken_at"],
                    {k: v["rows"] for k, v in manifest["tables"].items()})
 

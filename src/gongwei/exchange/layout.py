@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from gongwei.files import inside, open_private, private_dir, safe_column, unescape_column
+
 FORMAT_NAME = "gongwei-exchange"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -106,7 +108,7 @@ class DirWriter:
 
     def __init__(self, out_dir: Path, *, source: str = ""):
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.out_dir)
         self.source = source
         self.files: list[dict] = []
 
@@ -125,7 +127,7 @@ class DirWriter:
             kinds = {c.name: c.kind for c in table.columns}
         path = self.out_dir / f"{name}.csv"
         rows = 0
-        with path.open("wb") as f:
+        with open_private(path, "wb") as f:
             header_written = False
             for chunk in chunks:
                 if columns is None:
@@ -137,8 +139,9 @@ class DirWriter:
                 if not n:
                     continue
                 present = set(chunk.schema.names)
-                cols = [format_column(chunk.column(c), kinds.get(c)) if c in present else _blank_strings(n)
-                        for c in columns]
+                # text that a spreadsheet would run as a formula is escaped (gongwei.files; undone on import)
+                cols = [safe_column(format_column(chunk.column(c), kinds.get(c))) if c in present
+                        else _blank_strings(n) for c in columns]
                 out = pa.table(cols, names=[f"c{i}" for i in range(len(columns))])
                 if _needs_quotes(out):  # minimal quoting, as a spreadsheet would write it
                     text = io.StringIO()
@@ -167,7 +170,8 @@ class DirWriter:
             "files": self.files,
         }
         path = self.out_dir / MANIFEST
-        path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        with open_private(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         return path
 
 
@@ -226,9 +230,10 @@ def _check_header(path: Path, table_name: str, header: list[str]) -> None:
 
 
 def read_csv_strings(path: Path, columns: list[str], *, encoding: str = "utf-8") -> pa.Table:
-    """Read one CSV whose header is ``columns`` as an all-string Arrow table (empty cells → "")."""
+    """Read one CSV whose header is ``columns`` as an all-string Arrow table (empty cells → ""); text our export
+    escaped against spreadsheet formulas comes back as it was."""
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
@@ -237,6 +242,7 @@ def read_csv_strings(path: Path, columns: list[str], *, encoding: str = "utf-8")
                 strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[],
             ),
         )
+        return pa.table({name: unescape_column(table.column(name)) for name in table.column_names})
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "UTF8" in msg or "utf8" in msg.lower():
@@ -282,7 +288,10 @@ def read_dir(folder: Path, *, encoding: str = "utf-8") -> tuple[dict[str, pa.Tab
             name = entry.get("file") if isinstance(entry, dict) else None
             if not name:
                 raise LayoutError(f"{MANIFEST} 的 files 中有缺少 file 字段的条目")
-            path = folder / name
+            try:
+                path = inside(folder, name)
+            except ValueError as exc:
+                raise LayoutError(f"{MANIFEST} 列出的文件名 {name} 指向导入目录之外，已拒绝") from exc
             if not path.is_file():
                 raise LayoutError(f"{MANIFEST} 列出的文件 {name} 不存在")
             digest = _sha256(path)

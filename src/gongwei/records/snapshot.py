@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from gongwei.files import PRIVATE_DIR, make_private, open_private
 from gongwei.records import models as m
 from gongwei.records.schema import TABLES
 
@@ -182,6 +184,7 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
     snapshot_id = taken_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     folder = Path(root) / snapshot_id
     folder.mkdir(parents=True, exist_ok=False)
+    os.chmod(folder, PRIVATE_DIR)  # pseudonymised, but still personal data (names, dates): owner only
     manifest: dict = {"format": SNAPSHOT_FORMAT, "id": snapshot_id, "taken_at": taken_at.isoformat(),
                       "database": connection.vendor, "tables": {}}
     tables = [(name, model) for name, model, _ in TABLES] + list(EXTRA_TABLES)
@@ -195,10 +198,12 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
             table = pseudonymise(name, table)
             path = folder / f"{name}.parquet"
             pq.write_table(table, path)
+            make_private(path)
             manifest["tables"][name] = {"rows": table.num_rows, "sha256": _sha256(path)}
             if progress:
                 progress(name, table.num_rows)
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    with open_private(folder / "manifest.json", "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, ensure_ascii=False, indent=2))
     return folder
 
 

@@ -1,5 +1,7 @@
 """Files we hand to people: spreadsheet-safe cells, owner-only permissions, paths that stay in their folder.
 
+Imports nothing of gongwei's, so every layer (exchange, snapshot, faces) may use it.
+
 A resident's name or a free-text note that begins with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return)
 is a formula to Excel, WPS and LibreOffice when the CSV is opened (CSV injection, OWASP). Every CSV we write
 escapes such text with a leading apostrophe unless the whole value is a number; every XLSX cell holding text is
@@ -71,10 +73,12 @@ def unescape_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunked
 
 # --- permissions and paths ----------------------------------------------------------------------------------
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed; the folder itself is made owner-only."""
+    """Create ``path`` (and parents) if needed, owner-only; a folder that already exists keeps its permissions
+    (it may be the user's working folder)."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, PRIVATE_DIR)
+    if not path.exists():
+        path.mkdir(parents=True)
+        os.chmod(path, PRIVATE_DIR)
     return path
 
 

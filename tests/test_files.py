@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from gongwei.reports.files import (
+from gongwei.files import (
     append_text_safe,
     inside,
     open_private,
@@ -96,3 +96,13 @@ def test_a_name_cannot_leave_its_folder(tmp_path):
     (folder / "link").symlink_to(tmp_path)
     with pytest.raises(ValueError, match="之外"):
         inside(folder, "link/secret.parquet")
+
+
+def test_a_new_folder_is_private_and_an_existing_one_is_left_alone(tmp_path):
+    from gongwei.files import private_dir
+
+    new = private_dir(tmp_path / "exports" / "2025")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o700
+    os.chmod(tmp_path, 0o755)
+    private_dir(tmp_path)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755

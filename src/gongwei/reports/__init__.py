@@ -1,1 +1,0 @@
-"""Rendering for people: files (CSV, XLSX) that are safe to open and private to their owner."""
