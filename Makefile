@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean
+.PHONY: install demo test test-sqlite test-postgres lint bench mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test-postgres: install
 	GONGWEI_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
+
+# Mutation testing of the rules named in [tool.mutmut] (pyproject.toml); minutes, not for CI. docs/testing.md.
+mutation: install
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 bench: install
 	$(BIN)/python -m gongwei.synth.bench
