@@ -84,9 +84,11 @@ INDICATORS = (
 )
 
 TARGETS = (
-    Target("ID1", 2023, 0.95, Source(f"{V28}：传染病和突发公共卫生事件报告率 ≥95%", "V"),
+    # the lists name the merged 传染病和突发公共卫生事件报告率, which is ID4
+    Target("ID4", 2023, 0.95, Source(f"{V28}：传染病和突发公共卫生事件报告率 ≥95%", "V"),
            region=UNIDENTIFIED_REGION),
-    Target("ID1", 2024, 0.95, Source(f"{S4}：报告率 >95%", "S"), comparator=Comparator.GT, region=BAOTOU),
+    Target("ID4", 2024, 0.95, Source(f"{S4}：传染病和突发公共卫生事件报告率 >95%", "S"), comparator=Comparator.GT,
+           region=BAOTOU),
 )
 
 GAP_REASONS = {
