@@ -334,10 +334,11 @@ def test_duckdb_and_pyspark_agree(tmp_path):
 
     tables = _merged(test_qc_temporal._tables(), lookalike_tables(), wide_tables(), copy_tables(), gap_tables(),
                      digit_tables(), throughput_tables(), guidance_tables(), symptom_tables(),
-                     test_qc_forms.medication_tables(), test_qc_forms.waist_tables())
+                     test_qc_forms.medication_tables(), test_qc_forms.waist_tables(),
+                     test_qc_forms.constitution_tables())
     duck = build(tmp_path, tables)
     spark = Engine(duck.snapshot, "pyspark")
-    # C-06 splits entries apart and L-11 bands waists on both backends alike
+    # C-06 splits entries apart, L-11 bands waists and L-12 scores questionnaires on both backends alike
     codes = test_qc_temporal.TEMPORAL + FABRICATION + ["C-06", "L-11", "L-12"]
     got = {}
     for name, eng in (("duckdb", duck), ("pyspark", spark)):

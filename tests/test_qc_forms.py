@@ -165,16 +165,19 @@ RESULTS = [
 ]
 
 
+def constitution_tables() -> dict:
+    return {"residents": table([resident("TCM" + r[0]) for r in RESULTS]),
+            "tcm_constitutions": table([{"encounter_no": k, "resident": "TCM" + k, "service_date": "2025-05-01",
+                                         "answers": a, "recorded_result": rec} for k, a, rec in RESULTS],
+                                       org_unit=V_EAST)}
+
+
 def test_l12_recorded_constitution_against_the_answers(tmp_path):
     from gongwei.spec import constitution
 
     # the hand reasoning above, checked against the rulebook's own scoring
     assert [s.constitution.value for s in constitution.identified(_answers_for(_QI))] == ["qi_deficiency"]
-    tables = {"residents": table([resident("TCM" + r[0]) for r in RESULTS]),
-              "tcm_constitutions": table([{"encounter_no": k, "resident": "TCM" + k, "service_date": "2025-05-01",
-                                           "answers": a, "recorded_result": rec} for k, a, rec in RESULTS],
-                                         org_unit=V_EAST)}
-    eng = build(tmp_path, tables)
+    eng = build(tmp_path, constitution_tables())
     found = findings(eng, ["L-12"])
     assert flagged(eng, found, "L-12") == ["R2", "R4"]
     assert message(eng, found, "L-12", "R2") == "记录的体质辨识结果为“平和质”，而 33 题答案计分为“气虚质”"
