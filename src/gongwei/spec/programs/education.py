@@ -55,9 +55,8 @@ MONTHS_PER_YEAR = 12
 
 def completed_months(period: Period) -> int:
     """Months of the year completed at the period end (a full year: 12; to 30 June: 6; to 15 June: 5)."""
-    next_day = period.end + dt.timedelta(days=1)
-    return MONTHS_PER_YEAR if next_day.year > period.end.year else (next_day.month - 1 if next_day.day == 1
-                                                                    else period.end.month - 1)
+    next_day = period.end + dt.timedelta(days=1)  # a month is complete when its last day is in the period
+    return MONTHS_PER_YEAR if next_day.year > period.end.year else next_day.month - 1
 
 
 def required(minimum: int, period: Period) -> int:
