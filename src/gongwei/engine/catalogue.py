@@ -63,12 +63,7 @@ _PLACEHOLDER = "\u2063SNAPSHOT\u2063_"  # invisible separator: cannot occur in c
 @cache
 def engine_code_version() -> str:
     """A digest of the engine's source (the evaluators build the SQL)."""
-    digest = hashlib.sha256()
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return spec_catalogue.source_digest(Path(__file__).parent)[:16]
 
 
 @cache

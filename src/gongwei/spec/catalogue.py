@@ -38,12 +38,16 @@ def targets() -> TargetBook:
     return TargetBook(tuple(t for module in PROGRAM_MODULES for t in getattr(module, "TARGETS", ())))
 
 
-@cache
-def rulebook_version() -> str:
-    """A content hash of the rulebook's source: results are stored under it, so figures stay reproducible."""
+def source_digest(root: Path) -> str:
+    """SHA-256 over the names and contents of the Python files under ``root`` (hex)."""
     digest = hashlib.sha256()
-    root = Path(__file__).parent
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
-    return "spec-" + digest.hexdigest()[:10]
+    return digest.hexdigest()
+
+
+@cache
+def rulebook_version() -> str:
+    """A content hash of the rulebook's source: results are stored under it, so figures stay reproducible."""
+    return "spec-" + source_digest(Path(__file__).parent)[:10]
