@@ -43,6 +43,8 @@ def engine_with_consultations(root, dates: list[str]) -> Engine:
     # to 15 March: February is the last complete month, 9 × 2 ÷ 12 = 1.5 → 1 required (March is not counted yet)
     ("2025-03-15", ["2025-02-10"], True),
     ("2025-03-15", [], False),
+    # to 29 April, the day before April's last: still 3 complete months → 2 required, two held meet it
+    ("2025-04-29", ["2025-01-20", "2025-02-20"], True),
     # to 31 January: 9 × 1 ÷ 12 = 0.75 → nothing owed yet, so no centre is counted as due
     ("2025-01-31", [], None),
     # to 30 April: 9 × 4 ÷ 12 = 3 exactly → three held meets it, two do not
