@@ -62,3 +62,13 @@ def test_browser_test_fails_under_ci_without_chromium():
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "CI=true 但找不到 Chromium（/nonexistent/chromium）" in proc.stdout
     assert "1 error" in proc.stdout and "passed" not in proc.stdout
+
+
+def test_recall_test_fails_under_ci_for_a_rule_without_evaluator(monkeypatch):
+    """tests/test_qc_recall.py with an evaluator missing from the registry: a failure under CI, not a skip."""
+    from tests import test_qc_recall
+
+    monkeypatch.setattr(test_qc_recall, "evaluators", lambda: {})  # the registry without any evaluator
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true 但质控规则 F-03 没有注册的评估器"):
+        test_qc_recall.test_recall_and_precision({}, "F-03")
