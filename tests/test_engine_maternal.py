@@ -188,3 +188,13 @@ def test_service_rate_counts_only_what_was_due_by_the_period_end(eng):
     assert got[("M5", COUNTY)] == (3, 4)
     assert got[("M5", EAST)] == (1, 2)
     assert got[("M6", COUNTY)] == (0, 4)
+
+
+def test_roster_names_the_program_in_chinese(eng, capsys):
+    """The command-line roster names each program as the form does (孕产妇健康管理), never by its engine code."""
+    from gongwei.cli.main import main
+
+    assert main(["roster", "--org", COUNTY, "--as-of", "2025-08-01", "--programs", "maternal",
+                 "--snapshot", str(eng.snapshot.folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("孕产妇健康管理") == 5 and "maternal" not in out

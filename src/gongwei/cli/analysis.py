@@ -331,7 +331,14 @@ def _roster(args: argparse.Namespace) -> int:
         print(exc.args[0], file=sys.stderr)
         return 2
     rows = table.to_pylist()
+    from gongwei.engine import registry
+
     names = {p.value: p.zh for p in vocab.Program}
+    # engine program codes (e.g. maternal) are named by their rulebook module's program (孕产妇健康管理)
+    names.update({code: vocab.Program(str(spec.PROGRAM)).zh for code, (_, spec) in registry.evaluators().items()
+                  if str(getattr(spec, "PROGRAM", "")) in names})
+    names.update({code: spec.PROGRAM_NAME for code, (_, spec) in registry.evaluators().items()
+                  if hasattr(spec, "PROGRAM_NAME")})
     if args.format == "json":
         _emit(json.dumps([{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in rows],
                          ensure_ascii=False, indent=2), args.out)

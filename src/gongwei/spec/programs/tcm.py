@@ -25,6 +25,7 @@ from gongwei.spec.target_sources import BAOTOU, GUANGDONG, S0, S4, UNIDENTIFIED_
 from gongwei.spec.vocab import BaseGroup
 
 PROGRAM = "elderly_tcm"
+PROGRAM_NAME = "老年人中医药健康管理"  # no enrolment program of its own, so no vocabulary entry
 SPEC_2017 = Source("国家基本公共卫生服务规范（第三版）中医药健康管理服务规范（老年人）[spec2017-tcm-elderly]", "V")
 
 # Who: the elderly program's population and age rule (65+, reference date configurable there) [spec2017-tcm-elderly].
