@@ -14,6 +14,7 @@ from gongwei.records import models as m
 from tests.regions import load_tiny_region
 
 pytestmark = pytest.mark.django_db
+R1_VILLAGE, R1_TOWNSHIP, COUNTY = "360426100201", "360426100000", "360426000000"
 
 
 def _findings(rows):
@@ -27,6 +28,16 @@ def _findings(rows):
     })
 
 
+def login(username: str, unit_code: str, role: str = "township_staff"):
+    """A login with a staff profile at ``unit_code``."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username, password="x", is_staff=True)
+    m.Staff.objects.create(code=f"S-{username}", user=user, org_unit=m.OrgUnit.objects.get(code=unit_code), role=role,
+                           name=username)
+    return user
+
+
 def test_findings_follow_the_data_across_evaluations():
     load_tiny_region()
     r1, r2 = (m.Resident.objects.get(record_no=x) for x in ("R001", "R002"))
@@ -35,8 +46,11 @@ def test_findings_follow_the_data_across_evaluations():
     assert (first.new, first.recurring, first.rectified) == (2, 0, 0)
     f1 = Finding.objects.get(record_no="R001")
     assert f1.status == FindingStatus.OPEN and f1.assigned_to_id == r1.managing_unit_id
-    services.transition(Finding.objects.get(record_no="R002"), FindingStatus.RECTIFIED, reason="已补录身份证号")
-    services.transition(Finding.objects.get(record_no="R002"), FindingStatus.VERIFIED, reason="电话核实")
+    village, township = login("vd", R1_VILLAGE, "village_doctor"), login("ts", R1_TOWNSHIP)
+    services.transition(Finding.objects.get(record_no="R002"), FindingStatus.RECTIFIED, actor=village,
+                        reason="已补录身份证号")
+    services.transition(Finding.objects.get(record_no="R002"), FindingStatus.VERIFIED, actor=township,
+                        reason="电话核实")
     # second evaluation: R001 fixed in the data, R002 found again although verified
     second = services.sync_findings(_findings([("ID-01", r2.pk, "R002")]), snapshot_id="s2", period="2025",
                                     rulebook="spec-x", rules=["ID-01"])
@@ -66,3 +80,37 @@ def test_transition_rules():
     services.transition(f, FindingStatus.DISMISSED, reason="外籍人员，无居民身份证")
     assert Finding.objects.get().status == FindingStatus.DISMISSED
     assert m.Resident.objects.filter(record_no="R001").exists()  # dismissal never touches the record
+
+
+def test_who_rectifies_cannot_verify_and_only_a_unit_above_verifies():
+    """Separation of duties: the village doctor marks R001's finding rectified; neither they, a colleague at the
+    same village, nor a township that is not above the village may verify it; its own township may, and so may
+    the county. Whoever marked it rectified never verifies it, even from above."""
+    load_tiny_region()
+    r1 = m.Resident.objects.get(record_no="R001")
+    assert r1.managing_unit.code == R1_VILLAGE
+    services.sync_findings(_findings([("ID-01", r1.pk, "R001")]), snapshot_id="s1", period="2025", rulebook="x",
+                           rules=["ID-01"])
+    f = Finding.objects.get()
+    doctor, colleague = login("vd", R1_VILLAGE, "village_doctor"), login("vd2", R1_VILLAGE, "village_doctor")
+    other_township, township = login("lq", "360426200000"), login("ts", R1_TOWNSHIP)
+    county = login("sv", COUNTY, "supervisor")
+    services.transition(f, FindingStatus.RECTIFIED, actor=doctor, reason="已补录")
+    with pytest.raises(services.WorkflowError, match="不能核实自己的整改"):
+        services.transition(f, FindingStatus.VERIFIED, actor=doctor)
+    for who in (colleague, other_township):
+        with pytest.raises(services.WorkflowError, match="只有城东村卫生室的上级单位人员可以核实"):
+            services.transition(f, FindingStatus.VERIFIED, actor=who)
+    with pytest.raises(services.WorkflowError, match="登录人员"):
+        services.transition(f, FindingStatus.VERIFIED, actor=None)
+    assert Finding.objects.get().status == FindingStatus.RECTIFIED
+    services.transition(f, FindingStatus.VERIFIED, actor=township, reason="电话核实")
+    assert Finding.objects.get().status == FindingStatus.VERIFIED
+    # reopened and rectified by the township itself: now the county verifies, the township cannot
+    services.transition(f, FindingStatus.OPEN, actor=county, reason="抽查未通过")
+    services.transition(f, FindingStatus.RECTIFIED, actor=township, reason="重新补录")
+    with pytest.raises(services.WorkflowError, match="不能核实自己的整改"):
+        services.transition(f, FindingStatus.VERIFIED, actor=township)
+    services.transition(f, FindingStatus.VERIFIED, actor=county)
+    steps = list(FindingTransition.objects.filter(finding=f).values_list("to_status", "actor__username"))
+    assert steps[-1] == (FindingStatus.VERIFIED, "sv")

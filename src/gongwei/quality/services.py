@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from gongwei.quality.models import TRANSITIONS, Finding, FindingStatus, FindingTransition, Merge
-from gongwei.records import entry, schema
+from gongwei.records import entry, schema, scoping
 from gongwei.records import models as rm
 from gongwei.spec.vocab import CLOSED_STATUSES, ChangeAction, ResidentStatus
 
@@ -94,12 +94,31 @@ def transition(finding: Finding, to_status: str, *, actor=None, reason: str = ""
         raise WorkflowError(f"质控问题不能从“{FindingStatus(finding.status).label}”改为“{FindingStatus(to_status).label}”")
     if to_status == FindingStatus.DISMISSED and not reason.strip():
         raise WorkflowError("排除质控问题必须填写原因")
+    if to_status == FindingStatus.VERIFIED:
+        _check_verifier(finding, actor)
     with transaction.atomic():
         FindingTransition.objects.create(finding=finding, from_status=finding.status, to_status=to_status, actor=actor,
                                          actor_label=getattr(actor, "username", "") or "", reason=reason)
         finding.status = to_status
         finding.save(update_fields=["status", "updated_at"])
     return finding
+
+
+def _check_verifier(finding: Finding, actor) -> None:
+    """Separation of duties: a rectification is verified by someone else, at a unit above the one responsible for
+    it (a township verifies its villages, a county its townships); a system-wide login counts as above all."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise WorkflowError("核实整改须由上级单位的登录人员操作")
+    last_rectifier = (FindingTransition.objects.filter(finding=finding, to_status=FindingStatus.RECTIFIED)
+                      .order_by("-at", "-id").values_list("actor_id", flat=True).first())
+    if last_rectifier == actor.pk:
+        raise WorkflowError("标记整改的人员不能核实自己的整改（职责分离），请由上级单位人员核实")
+    scope = scoping.scope_for(actor)
+    unit = finding.assigned_to
+    if scope.everything:
+        return
+    if not scope.path or not unit.path.startswith(scope.path) or unit.path == scope.path:
+        raise WorkflowError(f"只有{unit.name}的上级单位人员可以核实其整改")
 
 
 def reassign(finding: Finding, unit: rm.OrgUnit, *, actor=None, reason: str = "") -> Finding:
