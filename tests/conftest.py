@@ -9,25 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import pytest
 
+from gongwei.testing import PG_URL, TEST_DB  # the environment itself is set by -p gongwei.testing (pyproject)
+
 pytest_plugins = ["tests.ci_policy", "pytester"]
-
-# logs and any file a test writes through settings.DATA_DIR stay out of the working tree
-os.environ.setdefault("GONGWEI_DATA_DIR", tempfile.mkdtemp(prefix="gongwei-test-data-"))
-
-TEST_DB = os.environ.get("GONGWEI_TEST_DB", "sqlite")
-PG_URL = os.environ.get("GONGWEI_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
-
-if TEST_DB == "postgres":
-    os.environ["DATABASE_URL"] = PG_URL
-    os.environ.setdefault("GONGWEI_TEST_DB_NAME", f"test_gongwei_{os.getpid()}")
-elif TEST_DB == "sqlite":
-    os.environ.pop("DATABASE_URL", None)
-else:
-    raise SystemExit(f"GONGWEI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,6 +31,17 @@ def pytest_configure(config: pytest.Config) -> None:
         banner = f"NOT RUN — the PostgreSQL suite: unreachable at {PG_URL} ({exc}). CI=true makes this a failure."
         print("\n" + "!" * len(banner) + "\n" + banner + "\n" + "!" * len(banner), file=sys.stderr)
         pytest.exit(banner, returncode=0)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The database asked for is the database the suite runs on (never a silent fallback to SQLite)."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    wanted = "postgresql" if TEST_DB == "postgres" else "sqlite3"
+    if not engine.endswith(wanted):
+        raise pytest.UsageError(f"GONGWEI_TEST_DB={TEST_DB} but Django is configured for {engine}: "
+                                "run pytest with -p gongwei.testing (pyproject addopts) so the choice precedes Django")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

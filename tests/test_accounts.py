@@ -157,3 +157,20 @@ def test_demo_refuses_to_create_logins_in_a_database_it_did_not_build(capsys):
     assert "不是由 gongwei demo 建立的" in err and "不重置任何密码" in err
     assert get_user_model().objects.count() == users
     assert not demo.is_demo_database()
+
+
+@pytest.mark.django_db
+def test_snapshots_refuse_the_development_key_outside_a_demo_database(settings, tmp_path, capsys):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from gongwei.records.demo import mark_demo_database
+    from gongwei.records.snapshot import take_snapshot
+
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    with pytest.raises(ImproperlyConfigured, match="GONGWEI_SECRET_KEY"):
+        take_snapshot(tmp_path / "snapshots")
+    assert not (tmp_path / "snapshots").exists() or not any((tmp_path / "snapshots").iterdir())  # nothing written
+    assert main(["snapshot", "--out", str(tmp_path / "cli")]) == 2
+    assert "请设置环境变量 GONGWEI_SECRET_KEY" in capsys.readouterr().err
+    mark_demo_database()  # the demo may use the development key
+    assert (take_snapshot(tmp_path / "snapshots") / "manifest.json").exists()

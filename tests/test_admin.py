@@ -6,6 +6,7 @@ through the entry layer, with one login per role.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyarrow as pa
@@ -338,15 +339,27 @@ def test_identifiers_masked_per_role(region, username, masked):
     else:
         assert full_id in html and full_phone in html
     page = c.get(f"/admin/records/resident/{r.pk}/change/").content.decode()
+    # the birth date would give back the 8 digits the mask hides: masked roles see the age instead
+    birth = r.birth_date.isoformat()
+    age = roles.mask_birth_date(r.birth_date)
     if masked:
         assert full_id not in page and masked_id in page and full_phone not in page
         assert 'name="id_number"' not in page
+        forms = (birth, r.birth_date.strftime("%Y/%m/%d"), r.birth_date.strftime("%Y%m%d"),
+                 f"{r.birth_date.year}年{r.birth_date.month}月{r.birth_date.day}日")
+        for shown in (html, page):
+            assert age in shown and not any(f in shown for f in forms)
     else:
-        assert full_id in page
+        assert full_id in page and r.birth_date.strftime("%Y/%m/%d") in page
 
 
 def test_mask_functions():
     assert roles.mask_id_number("360426195001100071") == "360426********0071"
+    today = dt.date.today()
+    assert roles.mask_birth_date(dt.date(today.year - 70, today.month, today.day)) == "70岁"
+    assert roles.mask_birth_date((dt.date(today.year - 70, today.month, today.day) + dt.timedelta(days=1))
+                                 .isoformat()) == "69岁"
+    assert roles.mask_birth_date("") == ""
     assert roles.mask_phone("13812341234") == "138****1234"
     assert roles.mask_id_number("") == "" and roles.mask_phone(None) == ""
 

@@ -96,23 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --- the demo marker ----------------------------------------------------------------------------------
-DEMO_MARK_KIND = "demo"
-
-
 def mark_demo_database() -> None:
-    """Record that gongwei demo built this (empty) database, so it may create demo logins here later."""
-    import getpass
+    from gongwei.records.demo import mark_demo_database as mark
 
-    from gongwei.records import models as m
-
-    m.LoadBatch.objects.get_or_create(kind=DEMO_MARK_KIND, defaults={
-        "source": "gongwei demo：演示数据库标记（演示账号只在有此标记的数据库中创建）", "actor": getpass.getuser()})
+    mark()
 
 
 def is_demo_database() -> bool:
-    from gongwei.records import models as m
+    from gongwei.records.demo import is_demo_database as marked
 
-    return m.LoadBatch.objects.filter(kind=DEMO_MARK_KIND).exists()
+    return marked()
 
 
 # --- region -------------------------------------------------------------------------------------------

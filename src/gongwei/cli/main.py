@@ -49,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_django()
-    return int(args.func(args) or 0)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return int(args.func(args) or 0)
+    except ImproperlyConfigured as exc:  # a configuration the command refuses: one sentence, no traceback
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

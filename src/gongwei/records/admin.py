@@ -111,6 +111,7 @@ class ScopedAdmin(admin.ModelAdmin):
     masked_id_number_raw = _masked_column("id_number_raw", "原始证件号码")
     masked_phone = _masked_column("phone", "电话")
     masked_contact_phone = _masked_column("contact_phone", "联系人电话")
+    masked_birth_date = _masked_column("birth_date", "年龄")
 
     # --- scope ---
     def get_queryset(self, request):

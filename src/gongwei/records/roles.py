@@ -11,6 +11,8 @@ Nobody has a delete permission on anything: records are closed, voided or merged
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -105,7 +107,24 @@ def mask_phone(value: str | None) -> str:
     return s[:3] + "*" * (len(s) - 7) + s[-4:]
 
 
-MASKERS = {**dict.fromkeys(ID_FIELDS, mask_id_number), **dict.fromkeys(PHONE_FIELDS, mask_phone)}
+def mask_birth_date(value) -> str:
+    """The age in completed years instead of the date: a masked identity number hides its birth-date digits, and
+    a full birth date beside it would give them back (region code + birth date + the 4 shown digits)."""
+    if not value:
+        return ""
+    if isinstance(value, str):  # as kept in change logs
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return "****-**-**"
+    today = dt.date.today()
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    return f"{age}岁"
+
+
+BIRTH_FIELDS = ("birth_date",)
+MASKERS = {**dict.fromkeys(ID_FIELDS, mask_id_number), **dict.fromkeys(PHONE_FIELDS, mask_phone),
+           **dict.fromkeys(BIRTH_FIELDS, mask_birth_date)}
 
 
 def sees_identifiers(user) -> bool:

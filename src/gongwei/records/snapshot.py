@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -78,6 +79,14 @@ def _fields(model: type[models.Model], keep: tuple[str, ...] = ()) -> list[model
 
 def _pseudonym_salt() -> str:
     from django.conf import settings
+
+    from gongwei.records.demo import is_demo_database
+
+    if settings.SECRET_KEY == settings.DEV_SECRET_KEY and not is_demo_database():
+        # anyone knowing the published development key could test candidate numbers against the keyed hashes
+        raise ImproperlyConfigured(
+            "快照中的身份证号和电话以密钥做散列；当前使用的是公开的开发默认密钥，而此数据库不是 gongwei demo 建立的演示库，"
+            "拒绝生成快照。请设置环境变量 GONGWEI_SECRET_KEY（至少 50 个随机字符）后重试。")
 
     # stable across snapshots of one installation (so keys can be compared over time), unknown outside it
     return hashlib.sha256(("gongwei-snapshot-key:" + settings.SECRET_KEY).encode()).hexdigest()[:32]
@@ -182,6 +191,7 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
     """Write a consistent snapshot under ``root/<snapshot id>/`` and return its folder."""
     taken_at = timezone.now()
     snapshot_id = taken_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    _pseudonym_salt()  # refuses the published development key outside a demo database, before anything is written
     folder = Path(root) / snapshot_id
     folder.mkdir(parents=True, exist_ok=False)
     os.chmod(folder, PRIVATE_DIR)  # pseudonymised, but still personal data (names, dates): owner only

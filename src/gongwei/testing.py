@@ -1,0 +1,31 @@
+"""A pytest plugin: the test suite's environment, set before Django reads its settings.
+
+Loaded with ``-p gongwei.testing`` (pyproject addopts), which pytest imports while it parses its arguments —
+before pytest-django configures Django. It lives in the package so that it is importable that early. A conftest.py is imported too late for that: settings read their
+environment once, so a database chosen there would silently stay SQLite.
+
+``GONGWEI_TEST_DB=sqlite`` (default) uses an in-memory SQLite database; ``GONGWEI_TEST_DB=postgres`` uses
+PostgreSQL at ``GONGWEI_TEST_PG_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``), in a test database
+of this process's own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+TEST_DB = os.environ.get("GONGWEI_TEST_DB", "sqlite")
+PG_URL = os.environ.get("GONGWEI_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+if TEST_DB == "postgres":
+    os.environ["DATABASE_URL"] = PG_URL
+    os.environ.setdefault("GONGWEI_TEST_DB_NAME", f"test_gongwei_{os.getpid()}")
+elif TEST_DB == "sqlite":
+    os.environ.pop("DATABASE_URL", None)
+else:
+    raise SystemExit(f"GONGWEI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
+
+# a key of the test run's own: snapshots refuse the published development key outside a demo database
+os.environ.setdefault("GONGWEI_SECRET_KEY", "test-run-key-" + "k" * 50)
+# logs and any file a test writes through settings.DATA_DIR stay out of the working tree
+os.environ.setdefault("GONGWEI_DATA_DIR", tempfile.mkdtemp(prefix="gongwei-test-data-"))
