@@ -578,7 +578,8 @@ class ResidentAdmin(EntryAdmin):
         form = CloseResidentsForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             done = skipped = 0
-            for resident in queryset.select_for_update():
+            # locked by primary key alone: PostgreSQL cannot lock the nullable side of the list's outer joins
+            for resident in m.Resident.objects.select_for_update().filter(pk__in=queryset.values("pk")):
                 if resident.status != v.ResidentStatus.ACTIVE:
                     skipped += 1
                     continue

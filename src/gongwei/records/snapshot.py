@@ -198,8 +198,11 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
     manifest: dict = {"format": SNAPSHOT_FORMAT, "id": snapshot_id, "taken_at": taken_at.isoformat(),
                       "database": connection.vendor, "tables": {}}
     tables = [(name, model) for name, model, _ in TABLES] + list(EXTRA_TABLES)
+    # one consistent read: a transaction of its own at REPEATABLE READ; inside a caller's transaction (tests,
+    # a larger job) that transaction already gives one consistent view and its level cannot change any more
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, model in tables:
