@@ -77,7 +77,7 @@ def test_repeated_failures_lock_the_user_name_from_that_address(two_users, setti
     locked = login(client, "lockme", STRONG)  # even the right password is refused now
     assert locked.status_code == 429
     page = locked.content.decode()
-    assert "登录已暂时锁定" in page and "请在 30 分钟后再试" in page
+    assert "登录已暂时锁定" in page and "请在 30 分钟后再试" in page and "公卫 gongwei 管理" in page
     assert "_auth_user_id" not in client.session
     # a colleague at the same clinic (same address) is not locked out
     assert login(Client(), "colleague", STRONG).status_code == 302
