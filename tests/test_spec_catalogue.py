@@ -81,3 +81,10 @@ def test_demo_region_gets_only_its_own_or_national_targets():
             t = book.resolve(code, year, unit.ljust(12, "0"))
             assert t is None or t.region in ("", cfg.province_code, cfg.city_code), (code, year, t)
     assert book.resolve("H2", 2024, unit) is None and book.resolve("V2.MMR.1", 2025, unit) is None
+
+
+def test_indicator_codes_are_found_in_any_case():
+    assert catalogue.canonical_code("h2") == "H2"
+    assert catalogue.canonical_code(" v2.dtap.1 ") == "V2.DTaP.1"
+    assert catalogue.canonical_code("f4-child") == "F4-CHILD"
+    assert catalogue.canonical_code("H99") is None

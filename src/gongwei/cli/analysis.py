@@ -113,17 +113,21 @@ def _indicators(args: argparse.Namespace) -> int:
     from gongwei.spec import catalogue as spec_catalogue
     from gongwei.spec.periods import parse
 
+    if args.format == "xlsx" and not args.out:  # before any work
+        print("xlsx 格式需要 --out 文件名", file=sys.stderr)
+        return 2
     try:
         period = parse(args.period)
         compare = parse(args.compare) if args.compare else period.previous()
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    codes = [c.strip() for c in args.indicators.split(",")] if args.indicators else None
-    unknown = [c for c in codes or [] if c not in spec_catalogue.indicators()]
+    typed = [c.strip() for c in args.indicators.split(",") if c.strip()] if args.indicators else None
+    unknown = [c for c in typed or [] if spec_catalogue.canonical_code(c) is None]
     if unknown:
         print(f"未知的指标代码：{', '.join(unknown)}", file=sys.stderr)
         return 2
+    codes = [spec_catalogue.canonical_code(c) for c in typed] if typed else None
     eng = _open_engine(args)
     tree = OrgTree.load(eng.snapshot)
     try:
@@ -264,6 +268,7 @@ def _emit(text: str, out: Path | None) -> None:
 
 def _gaps(args: argparse.Namespace) -> int:
     from gongwei.engine import gaps
+    from gongwei.spec.catalogue import canonical_code
     from gongwei.spec.periods import parse
 
     try:
@@ -271,9 +276,10 @@ def _gaps(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    indicator = canonical_code(args.indicator) or args.indicator  # an unknown code is refused by the engine
     eng = _open_engine(args)
     try:
-        page = gaps.people(eng, args.indicator, args.org, period, part=args.part, page=args.page, size=args.size)
+        page = gaps.people(eng, indicator, args.org, period, part=args.part, page=args.page, size=args.size)
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
@@ -323,6 +329,9 @@ def _roster(args: argparse.Namespace) -> int:
     from gongwei.engine import roster
     from gongwei.spec import vocab
 
+    if args.format == "xlsx" and not args.out:  # before any work
+        print("xlsx 格式需要 --out 文件名", file=sys.stderr)
+        return 2
     eng = _open_engine(args)
     programs = [p.strip() for p in args.programs.split(",")] if args.programs else None
     try:

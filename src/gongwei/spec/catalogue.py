@@ -47,6 +47,13 @@ def source_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+def canonical_code(code: str) -> str | None:
+    """The catalogue's spelling of an indicator code typed in any case (``h2`` → ``H2``, ``v2.dtap.1`` →
+    ``V2.DTaP.1``); None when there is no such indicator."""
+    wanted = code.strip().casefold()
+    return next((c for c in indicators() if c.casefold() == wanted), None)
+
+
 @cache
 def rulebook_version() -> str:
     """A content hash of the rulebook's source: results are stored under it, so figures stay reproducible."""
