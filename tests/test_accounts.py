@@ -20,9 +20,9 @@ from django.test import Client
 from django.urls import path
 from django.utils import timezone
 
-from gongwei.cli import demo
 from gongwei.cli.main import main
 from gongwei.records import models as m
+from gongwei.records.demo import is_demo_database
 
 ROOT = Path(__file__).resolve().parents[1]
 STRONG = "Gongwei-2026-strong"
@@ -156,7 +156,7 @@ def test_demo_refuses_to_create_logins_in_a_database_it_did_not_build(capsys):
     err = capsys.readouterr().err
     assert "不是由 gongwei demo 建立的" in err and "不重置任何密码" in err
     assert get_user_model().objects.count() == users
-    assert not demo.is_demo_database()
+    assert not is_demo_database()
 
 
 @pytest.mark.django_db

@@ -63,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from gongwei.records import demo as demo_marker
     from gongwei.records import models as m
     from gongwei.records import roles
 
@@ -71,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     roles.ensure_groups()
     if not m.OrgUnit.objects.exists():
-        mark_demo_database()
+        demo_marker.mark_demo_database()
         out.write(f"数据库中还没有机构：正在生成演示地区（{args.residents:,} 名居民，种子 {args.seed}）……\n")
         started = time.monotonic()
         build_region(args.residents, args.seed, args.months)
         out.write(f"演示地区已建好，用时 {time.monotonic() - started:.0f} 秒。\n")
-    elif not is_demo_database():
+    elif not demo_marker.is_demo_database():
         # demo logins share one published password: never create them, or reset a password, in real data
         sys.stderr.write(
             "此数据库不是由 gongwei demo 建立的（没有演示数据库标记），为保护真实数据，不创建演示账号、不重置任何密码。"
@@ -93,19 +94,6 @@ def run(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     return serve(args.host, args.port)
-
-
-# --- the demo marker ----------------------------------------------------------------------------------
-def mark_demo_database() -> None:
-    from gongwei.records.demo import mark_demo_database as mark
-
-    mark()
-
-
-def is_demo_database() -> bool:
-    from gongwei.records.demo import is_demo_database as marked
-
-    return marked()
 
 
 # --- region -------------------------------------------------------------------------------------------
