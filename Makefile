@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 	@# the browser test drives Debian's Chromium (Playwright never downloads a browser); CJK font for screenshots
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei) \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
 		|| echo "chromium not installed: the browser test will be skipped"; fi
 
 demo: install

@@ -93,7 +93,7 @@ def test_every_figure_shows_the_period_it_was_counted_over(tmp_path, capsys, set
     m1 = next(f for f in json.loads(capsys.readouterr().out)["figures"] if f["org"] == COUNTY)
     assert (m1["period"], m1["numerator"], m1["denominator"]) == ("2025CY", 3, 6)
     assert main(["gaps", "--indicator", "M1", "--org", COUNTY, "--period", "2025", "--snapshot", str(snap.folder)]) == 0
-    assert "M1 360426000000 2025MCY（妇幼卫生统计年度 2024-10-01～2025-09-30）缺口人员共 1 人" in capsys.readouterr().out
+    assert "M1 德安县（360426000000） 2025MCY（妇幼卫生统计年度 2024-10-01～2025-09-30）缺口人员共 1 人" in capsys.readouterr().out
 
 
 def test_codes_in_any_case_and_format_errors_before_any_work(tmp_path, capsys, settings, monkeypatch):
@@ -110,12 +110,12 @@ def test_codes_in_any_case_and_format_errors_before_any_work(tmp_path, capsys, s
     assert "未知的指标代码：zz9" in capsys.readouterr().err
 
     # xlsx without --out is refused before a snapshot is opened or anything is computed
-    from gongwei.cli import analysis
+    from gongwei.service import snapshots
 
-    def no_engine(args):
+    def no_engine(*args, **kwargs):
         raise AssertionError("opened an engine before checking the output format")
 
-    monkeypatch.setattr(analysis, "_open_engine", no_engine)
+    monkeypatch.setattr(snapshots, "engine", no_engine)
     for command in (["indicators", "--period", "2025"], ["roster"]):
         assert main([*command, "--org", COUNTY, "--format", "xlsx", "--snapshot", str(snap.folder)]) == 2
         assert "xlsx 格式需要 --out 文件名" in capsys.readouterr().err

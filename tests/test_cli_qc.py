@@ -33,7 +33,7 @@ def qc(snap, *extra: str) -> int:
 def test_table_reads_like_a_bulletin(snap, capsys):
     assert qc(snap, "--min-records", "3") == 0
     text = capsys.readouterr().out
-    assert "九江市 数据质量记分卡（期间 2025，对比 2024" in text
+    assert "九江市（360400000000）数据质量记分卡（期间 2025，对比 2024" in text
     assert "共检查记录 25 条（在册档案 14、健康体检 11），问题 7 个，每千条 280.0，与上期持平（每千条 368.4 → 280.0）" in text
     assert "按级别：警告 7（每千条 280.0）" in text
     # one block per county, in code order (永修县 360425 before 德安县 360426)

@@ -111,7 +111,7 @@ def test_merge_unmerge_and_close_from_the_command_line(tmp_path, capsys):
     _region()
     assert main(["merge", "A", "B", "--reason", "重复建档"]) == 0
     assert "已将 B 合并至 A" in capsys.readouterr().out
-    assert main(["merge", "A", "B"]) == 1
+    assert main(["merge", "A", "B"]) == 2
     assert "已合并" in capsys.readouterr().err
     assert main(["unmerge", "B"]) == 0
     assert m.Resident.objects.get(record_no="B").status == "active"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
 import time
 from pathlib import Path
 
-from gongwei.cli.textable import render
-from gongwei.files import open_private, safe_text
+from gongwei.cli.face import actor, notice
+from gongwei.files import open_private
 
 TABLE_LIMIT = 20  # rows of the review queue a terminal shows unless --limit says otherwise
 
@@ -31,70 +28,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_dedup)
 
 
-def _snapshot(arg: str | None):
-    from django.conf import settings
-
-    from gongwei.engine.snapshot import Snapshot
-
-    if arg:
-        return Snapshot.open(arg)
-    root = Path(settings.DATA_DIR) / "snapshots"
-    try:
-        return Snapshot.latest(root)
-    except FileNotFoundError:
-        print("尚无快照，正在生成……", file=sys.stderr)
-        from gongwei.records.snapshot import take_snapshot
-
-        return Snapshot.open(take_snapshot(root))
-
-
 def _dedup(args: argparse.Namespace) -> int:
-    from gongwei.engine.dedup import find_duplicates
-    from gongwei.engine.orgs import OrgTree
+    from gongwei.reports import quality as report
+    from gongwei.service import quality
 
-    if args.limit is not None and args.limit < 0:
-        print("--limit 不能为负数", file=sys.stderr)
-        return 2
-    try:
-        snap = _snapshot(args.snapshot)
-    except (FileNotFoundError, ValueError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    tree = OrgTree.load(snap)
-    try:
-        unit = tree.by_code(args.org)
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
     start = time.perf_counter()
 
     def progress(step: str) -> None:
         print(f"[{time.perf_counter() - start:6.1f} 秒] {step}", file=sys.stderr, flush=True)
 
-    print(f"快照 {snap.id}（{snap.taken_at}），机构 {tree.name[unit]}（{args.org}）", file=sys.stderr)
-    try:
-        result = find_duplicates(snap, args.org, threshold=args.threshold, tree=tree, progress=progress)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    progress("完成")
     limit = args.limit if args.limit is not None else (TABLE_LIMIT if args.format == "table" else None)
-    queue = result.queue if limit is None else result.queue.slice(0, limit)
-    rows = queue.to_pylist()
-    for r in rows:
-        for k in ("survivor_birth_date", "duplicate_birth_date"):
-            r[k] = r[k].isoformat() if r[k] else None
-    s = result.summary
+    result = quality.duplicates(actor(args), args.org, threshold=args.threshold, limit=limit,
+                                snapshot=args.snapshot, notice=notice, progress=progress)
+    progress("完成")
     if args.format == "json":
-        text = json.dumps({"summary": s, "parameters": result.parameters, "queue": rows}, ensure_ascii=False, indent=2)
+        text = report.duplicates_json(result)
     elif args.format == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=queue.column_names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: safe_text(v) for k, v in r.items()} for r in rows)
-        text = buf.getvalue().rstrip("\n")
+        text = report.duplicates_csv(result)
     else:
-        text = _table(s, rows, tree.name[unit], len(result.queue))
+        text = report.duplicates_text(result)
     if args.out:
         # a BOM so that spreadsheet programs on Windows read the Chinese correctly
         with open_private(args.out, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8") as f:
@@ -103,21 +55,3 @@ def _dedup(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
-
-
-def _table(s: dict, rows: list[dict], unit_name: str, total: int) -> str:
-    head = (f"{unit_name} 重复档案：档案 {s['records']:,} 份，比较 {s['compared_pairs']:,} 对；"
-            f"身份证号相同 {s['exact_pairs']:,} 对，疑似重复（匹配概率 ≥ {s['threshold']:g}）{s['probable_pairs']:,} 对；"
-            f"聚类 {s['clusters']:,} 个，涉及档案 {s['records_in_clusters']:,} 份")
-    if not rows:
-        return head + "\n未发现重复档案。"
-    body = render(
-        ["序号", "类型", "概率", "保留档案", "姓名", "出生日期", "单位", "重复档案", "姓名", "出生日期", "单位", "一致项",
-         "合并命令"],
-        [[r["rank"], r["kind"], f"{r['match_probability']:.4f}", r["survivor"], r["survivor_name"],
-          r["survivor_birth_date"], r["survivor_unit"], r["duplicate"], r["duplicate_name"], r["duplicate_birth_date"],
-          r["duplicate_unit"], r["agree"], r["merge_command"]] for r in rows],
-        [True, False, True] + [False] * 10)
-    more = f"\n（共 {total:,} 对，仅显示前 {len(rows):,} 对；用 --limit 或 --format csv --out 文件 查看全部）" \
-        if total > len(rows) else ""
-    return f"{head}\n复核队列（精确重复在前，其余按匹配概率从高到低；逐对复核后再执行合并命令）：\n{body}{more}"

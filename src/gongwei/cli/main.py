@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="公卫 gongwei — 国家基本公共卫生服务项目信息系统。数据库由环境变量 DATABASE_URL 指定，"
         "未设置时使用 ./data 下的内置 SQLite 文件。",
     )
+    parser.add_argument("--as", dest="as_user", metavar="LOGIN",
+                        help="以该登录账号的权限运行（机构范围、脱敏），用于核对某一角色能看到什么；默认为命令行操作员（全部机构）")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMAND_MODULES:
         try:
@@ -51,9 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     from django.core.exceptions import ImproperlyConfigured
 
+    from gongwei.service import access
+    from gongwei.service.errors import ServiceError
+
     try:
+        args.actor = access.operator(args.as_user, command=" ".join(["gongwei", *(argv or sys.argv[1:])]))
         return int(args.func(args) or 0)
-    except ImproperlyConfigured as exc:  # a configuration the command refuses: one sentence, no traceback
+    except (ImproperlyConfigured, ServiceError) as exc:  # refused or malformed: one sentence, no traceback
         print(exc, file=sys.stderr)
         return 2
 

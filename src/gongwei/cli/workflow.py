@@ -7,6 +7,9 @@ import csv
 import sys
 from pathlib import Path
 
+from gongwei.cli.face import actor, notice, rule_progress
+from gongwei.service.errors import BadRequest
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="合并重复档案（可撤销）",
@@ -35,94 +38,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_findings)
 
 
-def _resident(record_no: str):
-    from gongwei.records.models import Resident
-
-    try:
-        return Resident.objects.get(record_no=record_no)
-    except Resident.DoesNotExist:
-        print(f"档案编号“{record_no}”不存在", file=sys.stderr)
-        return None
-
-
 def _merge(args: argparse.Namespace) -> int:
-    from gongwei.quality import services
+    from gongwei.service import quality
 
-    survivor, duplicate = _resident(args.survivor), _resident(args.duplicate)
-    if survivor is None or duplicate is None:
-        return 2
-    try:
-        record = services.merge(survivor, duplicate, reason=args.reason)
-    except services.WorkflowError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    record = quality.merge(actor(args), args.survivor, args.duplicate, reason=args.reason)
     moved = "，".join(f"{k.split('.')[1]} {len(v)} 条" for k, v in record.moved.items()) or "无服务记录"
-    print(f"已将 {duplicate.record_no} 合并至 {survivor.record_no}（合并 #{record.pk}）：转移 {moved}")
+    print(f"已将 {args.duplicate} 合并至 {args.survivor}（合并 #{record.pk}）：转移 {moved}")
     return 0
 
 
 def _unmerge(args: argparse.Namespace) -> int:
-    from gongwei.quality import services
-    from gongwei.quality.models import Merge
+    from gongwei.service import quality
 
-    duplicate = _resident(args.duplicate)
-    if duplicate is None:
-        return 2
-    record = Merge.objects.filter(duplicate=duplicate, undone_at__isnull=True).order_by("-pk").first()
-    if record is None:
-        print(f"档案 {duplicate.record_no} 没有未撤销的合并", file=sys.stderr)
-        return 1
-    try:
-        services.unmerge(record, reason=args.reason)
-    except services.WorkflowError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"已撤销合并 #{record.pk}：{duplicate.record_no} 恢复为独立档案")
+    record = quality.unmerge(actor(args), args.duplicate, reason=args.reason)
+    print(f"已撤销合并 #{record.pk}：{args.duplicate} 恢复为独立档案")
     return 0
 
 
 def _close(args: argparse.Namespace) -> int:
-    from gongwei.quality import services
+    from gongwei.service import quality
 
     try:
         with args.file.open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"无法读取 {args.file}：{exc}", file=sys.stderr)
-        return 2
-    result = services.close_from_list(rows)
+    except UnicodeDecodeError:
+        raise BadRequest(f"文件 {args.file} 不是 UTF-8 编码的 CSV，请另存为“CSV UTF-8”后重试") from None
+    except OSError as exc:
+        raise BadRequest(f"无法读取 {args.file}：{exc.strerror or exc}") from None
+    result = quality.close_from_list(actor(args), rows)
     if result.issues:
         print("名单有问题，全部未执行：\n" + "\n".join(result.issues), file=sys.stderr)
-        return 1
+        return 2
     print(f"已结案 {result.closed} 份档案（未删除任何数据）")
     return 0
 
 
 def _findings(args: argparse.Namespace) -> int:
-    from django.conf import settings
+    from gongwei.reports.quality import stored_text
+    from gongwei.service import quality
 
-    from gongwei.cli.quality import evaluate, rule_codes, store_findings, stored_text
-    from gongwei.engine.backends import Engine
-    from gongwei.engine.snapshot import Snapshot
-    from gongwei.spec.periods import parse
-
-    try:
-        period = parse(args.period)
-        codes = rule_codes(args.rules)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    if args.snapshot:
-        snap = Snapshot.open(args.snapshot)
-    else:
-        root = Path(settings.DATA_DIR) / "snapshots"
-        try:
-            snap = Snapshot.latest(root)
-        except FileNotFoundError:
-            from gongwei.records.snapshot import take_snapshot
-
-            snap = Snapshot.open(take_snapshot(root))
-    findings = evaluate(Engine(snap, "duckdb"), period, codes, None, f"质控 {period.code}")
-    result = store_findings(findings, snapshot_id=snap.id, period=period.code, codes=codes)
-    print(stored_text(snap.id, findings.num_rows, result))
+    result = quality.evaluate_findings(actor(args), args.period, rules=args.rules, snapshot=args.snapshot,
+                                       notice=notice, progress=rule_progress)
+    print(stored_text(result.basis.snapshot_id, result.found, result.ledger))
     return 0

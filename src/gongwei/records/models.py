@@ -74,17 +74,41 @@ class ChangeLog(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who viewed whose record, when and for what (PIPL; [pipl-2021])."""
+    """One view of personal data: who, when, from where, what scope and how many people ([pipl-2021]).
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="查看人")
-    resident = models.ForeignKey("Resident", on_delete=models.PROTECT, verbose_name="居民")
+    Written by the application layer (:mod:`gongwei.service.audit`) for every face: a record page, a list, a
+    search, a gap list, a roster, an export — from the web (``user`` + IP) or the command line (``user`` when
+    the operator ran as a login, and the OS user). The people shown are linked through
+    :class:`AccessedResident`, so "who looked at this resident this month" is one query.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             verbose_name="查看人")
+    resident = models.ForeignKey("Resident", null=True, blank=True, on_delete=models.PROTECT,
+                                 verbose_name="居民（单份档案）")
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    kind = models.CharField("查看类型", max_length=20, choices=_choices(v.AccessKind), default="record")
     purpose = models.CharField("用途", max_length=100, blank=True)
-    path = models.CharField("页面", max_length=300, blank=True)
+    path = models.CharField("页面或命令", max_length=300, blank=True)
+    address = models.CharField("来源（IP 或命令行）", max_length=100, blank=True)
+    os_user = models.CharField("操作系统用户", max_length=150, blank=True)
+    scope = models.CharField("范围（机构代码）", max_length=40, blank=True)
+    count = models.PositiveIntegerField("涉及人数", default=1)
 
     class Meta:
         verbose_name = verbose_name_plural = "档案查看记录"
         ordering = ["-at"]
+
+
+class AccessedResident(models.Model):
+    """A person shown by one :class:`AccessLog` view (a list shows many)."""
+
+    log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="people", verbose_name="查看记录")
+    resident = models.ForeignKey("Resident", on_delete=models.PROTECT, related_name="+", verbose_name="居民")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "被查看的居民"
+        indexes = [models.Index(fields=["resident", "log"])]
 
 
 # --- organisation --------------------------------------------------------------------------------

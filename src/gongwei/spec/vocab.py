@@ -64,6 +64,21 @@ class Role(Vocab):
 
 
 # --- people ---------------------------------------------------------------------------------------
+class AccessKind(Vocab):
+    """Kinds of view of personal data that are audited ([pipl-2021])."""
+
+    RECORD = "record", "档案页"
+    SERVICE = "service", "服务记录"
+    LIST = "list", "列表"
+    SEARCH = "search", "查询"
+    GAPS = "gaps", "缺口人员"
+    WORKLIST = "worklist", "待办"
+    ROSTER = "roster", "花名册"
+    DUPLICATES = "duplicates", "重复档案"
+    FINDINGS = "findings", "质控问题"
+    EXPORT = "export", "导出"
+
+
 class Sex(Vocab):
     """GB/T 2261.1 sex codes ([spec2017] [V])."""
 

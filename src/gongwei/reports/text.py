@@ -1,4 +1,4 @@
-"""Plain-text tables that line up with Chinese characters (two columns wide in a terminal)."""
+"""Plain-text tables that line up with Chinese characters (two columns wide in a terminal), and small helpers."""
 
 from __future__ import annotations
 
@@ -23,3 +23,24 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Se
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(pad(c, widths[i], numeric[i]) for i, c in enumerate(r)) for r in cells]
     return "\n".join(lines)
+
+
+def pct(x: float | None) -> str:
+    return "" if x is None else f"{x * 100:.2f}%"
+
+
+def write_text(text: str, out) -> None:
+    """Write ``text`` to ``out``, readable by the owner only."""
+    from pathlib import Path
+
+    from gongwei.files import open_private
+
+    with open_private(Path(out), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+
+
+def jsonable(value):
+    """Dates as ISO text, everything else as is (for json.dumps of engine rows)."""
+    import datetime as dt
+
+    return value.isoformat() if isinstance(value, dt.date) else value

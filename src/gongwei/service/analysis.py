@@ -1,0 +1,244 @@
+"""Use cases of analysis: indicators with comparison, gap lists, worklists, rosters.
+
+Each takes the :class:`~gongwei.service.access.Actor`, checks the unit asked for against its scope, reads the
+results store before computing, masks what the actor's role must not see, audits every view of people, and
+returns a typed result that any face can render (:mod:`gongwei.reports` holds the wording and file formats).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from gongwei.engine import compare as engine_compare
+from gongwei.engine import gaps as engine_gaps
+from gongwei.engine import registry
+from gongwei.engine import roster as engine_roster
+from gongwei.engine import worklist as engine_worklist
+from gongwei.engine.backends import Engine
+from gongwei.engine.orgs import OrgTree
+from gongwei.service import audit, results, snapshots
+from gongwei.service.access import Actor, unit_of_tree
+from gongwei.service.errors import BadRequest, NotFound
+from gongwei.spec import catalogue as spec_catalogue
+from gongwei.spec import vocab
+from gongwei.spec.periods import Period, parse
+from gongwei.spec.vocab import AccessKind
+
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+    level: str
+
+    @classmethod
+    def of(cls, tree: OrgTree, unit: int) -> Unit:
+        return cls(unit, tree.code[unit], tree.name[unit], tree.level[unit])
+
+    @property
+    def label(self) -> str:
+        """Name with code, as headings show a unit: 平凉市崆峒区（620802）."""
+        return f"{self.name}（{self.code}）"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Where a result came from: the snapshot, its time, the rulebook version."""
+
+    snapshot_id: str
+    taken_at: str
+    rulebook: str
+
+
+def period_of(text: str, what: str = "期间") -> Period:
+    try:
+        return parse(str(text).strip())
+    except ValueError as exc:
+        raise BadRequest(f"{what}“{text}”无效：{exc}") from None
+
+
+def indicator_codes(text: str | list[str] | None) -> list[str] | None:
+    """Codes typed by a user in any case (``h2,c5``), checked against the rulebook; None means all."""
+    if not text:
+        return None
+    typed = [c.strip() for c in (text.split(",") if isinstance(text, str) else text) if c.strip()]
+    unknown = [c for c in typed if spec_catalogue.canonical_code(c) is None]
+    if unknown:
+        raise BadRequest(f"未知的指标代码：{'、'.join(unknown)}")
+    return list(dict.fromkeys(spec_catalogue.canonical_code(c) for c in typed))
+
+
+def _engine(snapshot: str | None, backend: str, notice: Notice | None) -> tuple[Engine, OrgTree]:
+    eng = snapshots.engine(snapshot, backend, notice=notice)
+    return eng, OrgTree.load(eng.snapshot)
+
+
+def _basis(eng: Engine) -> Basis:
+    return Basis(eng.snapshot.id, eng.snapshot.taken_at, spec_catalogue.rulebook_version())
+
+
+# --- indicators --------------------------------------------------------------------------------------------
+@dataclass
+class IndicatorReport:
+    unit: Unit
+    children: list[Unit]
+    period: Period
+    compare: Period
+    basis: Basis
+    results_file: str
+    figures: list[engine_compare.Figure]  # rulebook order; per indicator the unit first, then children by rank
+    counted: dict[tuple[str, int], Period]  # (indicator, unit id) → the period the figure was counted over
+    counted_before: dict[tuple[str, int], Period] = field(default_factory=dict)
+    without_previous: set[str] = field(default_factory=set)  # indicators whose previous period has no data
+
+
+def indicators(actor: Actor, org: str, period: str, *, compare: str | None = None,
+               codes: str | list[str] | None = None, snapshot: str | None = None, backend: str = "duckdb",
+               notice: Notice | None = None) -> IndicatorReport:
+    """The bulletin table: each indicator for ``org`` and its child units, with target, change and rank.
+
+    A change (较上期) is given only where the previous period has data for that indicator in the unit's
+    subtree: with no services recorded then, a rise from nothing would mislead."""
+    asked = period_of(period)
+    before = period_of(compare, "对比期间") if compare else asked.previous()
+    chosen = indicator_codes(codes)
+    eng, tree = _engine(snapshot, backend, notice)
+    unit = unit_of_tree(actor, tree, org)
+    current = results.indicators(eng, asked, chosen)
+    previous = results.indicators(eng, before, chosen)
+    units = [unit, *sorted(tree.children(unit), key=lambda u: tree.code[u])]
+    figs = engine_compare.figures(current, tree, asked, previous=previous, units=units)
+    empty = _without_data(previous, unit)
+    for f in figs:
+        if f.indicator in empty:
+            f.previous_rate = f.change = None
+    order = {c: i for i, c in enumerate(spec_catalogue.indicators())}
+    figs.sort(key=lambda f: (order[f.indicator], f.unit_id != unit, f.rank or 10**6, tree.code[f.unit_id]))
+    return IndicatorReport(
+        unit=Unit.of(tree, unit), children=[Unit.of(tree, u) for u in units[1:]], period=asked, compare=before,
+        basis=_basis(eng), results_file=str(results.indicator_path(eng.snapshot.id, asked)), figures=figs,
+        counted=_periods_of(current), counted_before=_periods_of(previous), without_previous=empty)
+
+
+def _without_data(previous: pa.Table, unit: int) -> set[str]:
+    """Indicators with no numerator and no denominator at ``unit`` (its subtree, rolled up) in a period."""
+    rows = previous.to_pylist()
+    has = {r["indicator"] for r in rows if r["org_unit_id"] == unit and (r["numerator"] or 0) > 0}
+    return {r["indicator"] for r in rows if r["org_unit_id"] == unit} - has
+
+
+def _periods_of(t: pa.Table) -> dict[tuple[str, int], Period]:
+    parsed: dict[str, Period] = {}
+    return {(code, unit): parsed.setdefault(p, parse(p)) for code, unit, p in
+            zip(*(t.column(c).to_pylist() for c in ("indicator", "org_unit_id", "period")), strict=True)}
+
+
+# --- gap lists -----------------------------------------------------------------------------------------------
+@dataclass
+class GapPage:
+    unit: Unit
+    page: engine_gaps.Page
+    counted: Period
+    basis: Basis
+
+
+def gap_list(actor: Actor, indicator: str, org: str, period: str, *, part: str = "gap", page: int = 1,
+             size: int = 50, snapshot: str | None = None, backend: str = "duckdb", purpose: str = "",
+             export: bool = False, notice: Notice | None = None) -> GapPage:
+    """The people in an indicator's gap (or numerator, or denominator) for one unit, with reasons. Audited."""
+    code = spec_catalogue.canonical_code(indicator)
+    if code is None:
+        raise BadRequest(f"未知的指标代码：{indicator}")
+    if part not in engine_gaps.PARTS:
+        raise BadRequest(f"人员类别“{part}”无效，应为 gap（缺口）、numerator（分子）或 denominator（分母）")
+    if page < 1 or size < 1:
+        raise BadRequest("页码和每页人数应为正整数")
+    asked = period_of(period)
+    eng, tree = _engine(snapshot, backend, notice)
+    unit = unit_of_tree(actor, tree, org)
+    got = engine_gaps.people(eng, code, org, asked, part=part, page=page, size=size, tree=tree)
+    audit.viewed(actor, AccessKind.EXPORT if export else AccessKind.GAPS, scope=org,
+                 purpose=purpose or f"{code} {part} {asked.code}",
+                 residents=[p.resident_id for p in got.people if p.resident_id],
+                 record_nos=[p.record_no for p in got.people if not p.resident_id])
+    return GapPage(Unit.of(tree, unit), got, parse(got.period), _basis(eng))
+
+
+# --- worklists -------------------------------------------------------------------------------------------------
+@dataclass
+class Worklist:
+    unit: Unit
+    as_of: dt.date
+    rows: list[dict]
+    basis: Basis
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r["status"] == status)
+
+
+def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, programs: list[str] | None = None,
+             snapshot: str | None = None, backend: str = "duckdb", notice: Notice | None = None) -> Worklist:
+    """Services overdue or due within a week for the people managed in ``org``'s subtree. Audited."""
+    eng, tree = _engine(snapshot, backend, notice)
+    unit = unit_of_tree(actor, tree, org)
+    rows = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming).to_pylist()
+    audit.viewed(actor, AccessKind.WORKLIST, scope=org, purpose=f"待办 {as_of.isoformat()}",
+                 residents=[r["resident_id"] for r in rows if r.get("resident_id")])
+    return Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng))
+
+
+# --- rosters -----------------------------------------------------------------------------------------------------
+@dataclass
+class Roster:
+    unit: Unit
+    as_of: dt.date
+    rows: list[dict]  # birth_date is the age ("67岁") for masked roles
+    program_names: dict[str, str]
+    basis: Basis
+
+
+def program_names() -> dict[str, str]:
+    """Engine program code → its Chinese name (maternal → 孕产妇健康管理)."""
+    names = {p.value: p.zh for p in vocab.Program}
+    evaluators = registry.evaluators()
+    names.update({code: vocab.Program(str(spec.PROGRAM)).zh for code, (_, spec) in evaluators.items()
+                  if str(getattr(spec, "PROGRAM", "")) in names})
+    names.update({code: spec.PROGRAM_NAME for code, (_, spec) in evaluators.items() if hasattr(spec, "PROGRAM_NAME")})
+    return names
+
+
+def roster(actor: Actor, org: str, as_of: dt.date, *, programs: list[str] | None = None, snapshot: str | None = None,
+           backend: str = "duckdb", export: bool = False, notice: Notice | None = None) -> Roster:
+    """Key populations per village with responsible doctor, team and team lead. Audited, masked per role."""
+    known = set(registry.evaluators())
+    unknown = [p for p in programs or [] if p not in known]
+    if unknown:
+        raise BadRequest(f"未知的项目：{'、'.join(unknown)}（可选：{', '.join(sorted(known))}）")
+    eng, tree = _engine(snapshot, backend, notice)
+    unit = unit_of_tree(actor, tree, org)
+    rows = engine_roster.roster(eng, org, as_of, programs=programs, tree=tree).to_pylist()
+    for r in rows:
+        r["birth_date"] = actor.shown_birth(r["birth_date"])
+    audit.viewed(actor, AccessKind.EXPORT if export else AccessKind.ROSTER, scope=org,
+                 purpose=f"花名册 {as_of.isoformat()}", record_nos=[r["record_no"] for r in rows])
+    return Roster(Unit.of(tree, unit), as_of, rows, program_names(), _basis(eng))
+
+
+def take_snapshot(actor: Actor, *, root=None, progress=None):
+    """A new snapshot of the whole system of record: system administrators and the operator only."""
+    if not actor.scope.everything:
+        from gongwei.service.errors import Refused
+
+        raise Refused("只有系统管理员可以生成快照（快照含全部机构的数据）")
+    return snapshots.take(root=root, progress=progress)
+
+
+__all__ = ["Basis", "GapPage", "IndicatorReport", "NotFound", "Roster", "Unit", "Worklist", "gap_list",
+           "indicators", "roster", "take_snapshot", "worklist"]

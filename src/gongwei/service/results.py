@@ -1,0 +1,121 @@
+"""The results store: indicator figures and QC tallies kept by snapshot × period × rulebook version.
+
+A snapshot never changes and the rulebook version is a hash of ``spec``'s source, so a stored result is valid
+for as long as it exists: every use case reads it before computing anything, and computes (then stores) only
+what is missing. One folder per snapshot and period holds both kinds::
+
+    results/<snapshot id>/<period>/<rulebook>.parquet        indicators (all units, the codes computed so far)
+    results/<snapshot id>/<period>/qc-<rulebook>.parquet     QC tally (all units, the rules evaluated so far)
+
+Files are replaced atomically (write beside, then rename), so a page reading while a job writes sees the old
+file or the new one, never half of one. Results cover every unit; scope is applied when they are read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from gongwei.engine import catalogue, scorecard
+from gongwei.engine.backends import Engine
+from gongwei.files import make_private, private_dir
+from gongwei.service.snapshots import results_root
+from gongwei.spec import catalogue as spec_catalogue
+from gongwei.spec.periods import Period
+
+
+def folder(snapshot_id: str, period: Period, root: Path | None = None) -> Path:
+    return Path(root or results_root()) / snapshot_id / period.code
+
+
+def indicator_path(snapshot_id: str, period: Period, root: Path | None = None) -> Path:
+    return folder(snapshot_id, period, root) / f"{spec_catalogue.rulebook_version()}.parquet"
+
+
+def qc_path(snapshot_id: str, period: Period, root: Path | None = None) -> Path:
+    return folder(snapshot_id, period, root) / f"qc-{spec_catalogue.rulebook_version()}.parquet"
+
+
+def _write(table: pa.Table, path: Path) -> Path:
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, tmp)
+    make_private(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _read(path: Path) -> pa.Table | None:
+    try:
+        return pq.read_table(path)
+    except (FileNotFoundError, OSError, pa.ArrowInvalid):  # absent, or left broken by a crash: compute again
+        return None
+
+
+def stored_indicators(snapshot_id: str, period: Period) -> pa.Table | None:
+    """What the store holds for this snapshot and period, without computing anything (pages use this)."""
+    return _read(indicator_path(snapshot_id, period))
+
+
+def indicators(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
+    """Numerator, denominator and counted period of ``codes`` (default: the whole catalogue) for every unit."""
+    wanted = list(codes or spec_catalogue.indicators())
+    path = indicator_path(eng.snapshot.id, period)
+    have = _read(path)
+    done = set() if have is None else set(have.column("indicator").to_pylist())
+    missing = [c for c in wanted if c not in done]
+    if missing:
+        fresh = catalogue.evaluate(eng, period, missing)
+        have = fresh if have is None else pa.concat_tables([have, fresh.cast(have.schema)])
+        _write(have, path)
+    assert have is not None
+    return have.filter(pc.is_in(have.column("indicator"), pa.array(wanted, pa.string())))
+
+
+def qc_tally(eng: Engine, period: Period, codes: list[str], *, findings: pa.Table | None = None,
+             progress=None) -> pa.Table:
+    """The QC tally of ``codes`` over every unit: findings per rule and records examined per source table.
+
+    ``findings``: when the caller has just evaluated exactly these rules over the whole tree (to keep them in
+    the ledger), the tally is made from them instead of evaluating again."""
+    from gongwei.engine import quality
+
+    path = qc_path(eng.snapshot.id, period)
+    have = _read(path)
+    done = [] if have is None else scorecard.tally_rules(have)
+    run = list(codes) if findings is not None else [c for c in codes if c not in done]
+    if run:
+        found = findings if findings is not None else quality.evaluate(eng, period, run, progress=progress)
+        fresh = scorecard.tally(eng, period, found, run).replace_schema_metadata(None)
+        if have is not None:
+            # examined counts depend only on the source table (same snapshot, same period): the fresh rows win
+            old = have.replace_schema_metadata(None)
+            kind, key = old.column("kind"), old.column("key")
+            fresh_tables = fresh.filter(pc.equal(fresh.column("kind"), "table")).column("key")
+            stale = pc.or_(pc.and_(pc.equal(kind, "rule"), pc.is_in(key, pa.array(run, pa.string()))),
+                           pc.and_(pc.equal(kind, "table"), pc.is_in(key, fresh_tables.combine_chunks())))
+            fresh = pa.concat_tables([old.filter(pc.invert(stale)), fresh])
+        rules = [*(c for c in done if c not in run), *run]
+        have = fresh.replace_schema_metadata({"rules": json.dumps(rules), "period": period.code})
+        _write(have, path)
+    assert have is not None
+    return _tally_rows(have, codes).replace_schema_metadata({"rules": json.dumps(list(codes)),
+                                                             "period": period.code})
+
+
+def _tally_rows(t: pa.Table, codes: list[str]) -> pa.Table:
+    """Rows of a tally for these rules: their findings, and the records examined by their source tables."""
+    from gongwei.spec.quality import rules
+
+    catalogue_rules = rules()
+    sources = sorted({s for c in codes for s in scorecard.examined_tables(catalogue_rules[c].table)})
+    kind, key = t.column("kind"), t.column("key")
+    keep = pc.or_(pc.and_(pc.equal(kind, "rule"), pc.is_in(key, pa.array(list(codes), pa.string()))),
+                  pc.and_(pc.equal(kind, "table"), pc.is_in(key, pa.array(sources, pa.string()))))
+    return t.filter(keep)
