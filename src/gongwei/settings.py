@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "gongwei.records",
     "gongwei.synth",
     "gongwei.quality",
+    "gongwei.web",
     "axes",  # login throttling and lockout
 ]
 
@@ -190,4 +191,5 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"

@@ -32,7 +32,6 @@ from gongwei.records import entry, roles, scoping
 from gongwei.records import models as m
 from gongwei.records.schema import table_for_model
 from gongwei.spec import vocab as v
-from gongwei.synth.models import InjectedProblem
 
 admin.site.site_header = "公卫 gongwei 管理"
 admin.site.site_title = "公卫 gongwei"
@@ -44,6 +43,15 @@ admin.site.disable_action("delete_selected")
 
 ENTRY_REASON = "管理后台录入"
 ACCESS_PURPOSE = "查看档案"
+
+
+def _audit_record(request, resident_id: int, scope: str) -> None:
+    """A record page opened in the admin: audited like every other view (gongwei.service.audit)."""
+    from gongwei.service import access, audit
+    from gongwei.spec.vocab import AccessKind
+
+    who = access.for_user(request.user, address=request.META.get("REMOTE_ADDR", ""), path=request.get_full_path())
+    audit.viewed(who, AccessKind.RECORD, scope=scope, purpose=ACCESS_PURPOSE, residents=[resident_id])
 
 
 @receiver(user_logged_in, dispatch_uid="gongwei.records.admin.sync_role_groups")
@@ -570,8 +578,7 @@ class ResidentAdmin(EntryAdmin):
         return links
 
     def log_view(self, request, obj):
-        m.AccessLog.objects.create(user=request.user, resident=obj, path=request.get_full_path()[:300],
-                                   purpose=ACCESS_PURPOSE)
+        _audit_record(request, obj.pk, obj.managing_unit.code if obj.managing_unit_id else "")
 
     @admin.action(description="结案（死亡/迁出/失访）", permissions=["change"])
     def close_residents(self, request, queryset):
@@ -615,8 +622,7 @@ class HealthRecordAdmin(EntryAdmin):
     readonly_fields = ("updated_at",)
 
     def log_view(self, request, obj):
-        m.AccessLog.objects.create(user=request.user, resident=obj.resident, path=request.get_full_path()[:300],
-                                   purpose=ACCESS_PURPOSE)
+        _audit_record(request, obj.resident_id, "")
 
 
 PERSON_SEARCH = ("resident__record_no", "resident__name", "=resident__id_number")
@@ -727,10 +733,19 @@ class PopulationBaseAdmin(EntryAdmin):
 # --- audit trails (read only) -----------------------------------------------------------------------------
 @admin.register(m.AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ("at", "user", "resident", "purpose", "path")
-    list_filter = ("purpose", "at", unit_filter("resident__managing_unit__path"))
-    search_fields = ("user__username", "resident__record_no", "resident__name")
-    list_select_related = ("user", "resident")
+    """Who looked at whose data: search a resident's record number or name to see every view that showed them."""
+
+    list_display = ("at", "user", "os_user", "address", "kind", "scope", "count", "purpose", "path")
+    list_filter = ("kind", "at", unit_filter("resident__managing_unit__path"))
+    search_fields = ("user__username", "os_user", "people__resident__record_no", "people__resident__name")
+    list_select_related = ("user",)
+
+
+@admin.register(m.AccessedResident)
+class AccessedResidentAdmin(ReadOnlyAdmin):
+    list_display = ("log", "resident")
+    search_fields = ("resident__record_no", "resident__name")
+    list_select_related = ("log", "resident")
 
 
 @admin.register(m.ChangeLog)
@@ -773,20 +788,3 @@ class LoadTallyAdmin(ReadOnlyAdmin):
     list_filter = ("table", "batch__kind", unit_filter("org_unit__path"))
     search_fields = ("table", "org_unit__code", "org_unit__name")
     list_select_related = ("batch", "org_unit")
-
-
-@admin.register(InjectedProblem)
-class InjectedProblemAdmin(ReadOnlyAdmin):
-    """Ground-truth labels of a synthetic region: for system administrators only."""
-
-    search_fields = ("natural_key",)
-
-    def get_list_display(self, request):
-        return [f.name for f in InjectedProblem._meta.concrete_fields if not f.primary_key][:8]
-
-    def get_list_filter(self, request):
-        return [f for f in ("problem", "table") if f in {x.name for x in InjectedProblem._meta.concrete_fields}]
-
-    def get_queryset(self, request):
-        qs = admin.ModelAdmin.get_queryset(self, request)
-        return qs if scoping.scope_for(request.user).everything else qs.none()

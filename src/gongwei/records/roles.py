@@ -34,7 +34,7 @@ PERSON_RECORDS = (
 )
 UNIT_ACTIVITIES = ("records.healtheducationactivity", "records.infectiousdiseasereport", "records.supervisionreport")
 BASE_DATA = ("records.populationbase",)
-ACCESS_AUDIT = ("records.accesslog",)
+ACCESS_AUDIT = ("records.accesslog", "records.accessedresident")
 SYSTEM_AUDIT = ("records.changelog", "records.loadbatch", "synth.injectedproblem")
 USERS = ("auth.user",)
 # the data-quality workflow (gongwei.quality): findings are worked by the front line and verified by supervisors

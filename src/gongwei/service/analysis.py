@@ -75,8 +75,9 @@ def indicator_codes(text: str | list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(spec_catalogue.canonical_code(c) for c in typed))
 
 
-def _engine(snapshot: str | None, backend: str, notice: Notice | None) -> tuple[Engine, OrgTree]:
-    eng = snapshots.engine(snapshot, backend, notice=notice)
+def _engine(snapshot: str | None, backend: str, notice: Notice | None, *, take: bool = True
+            ) -> tuple[Engine, OrgTree]:
+    eng = snapshots.engine(snapshot, backend, notice=notice, take_if_missing=take)
     return eng, OrgTree.load(eng.snapshot)
 
 
@@ -101,18 +102,19 @@ class IndicatorReport:
 
 def indicators(actor: Actor, org: str, period: str, *, compare: str | None = None,
                codes: str | list[str] | None = None, snapshot: str | None = None, backend: str = "duckdb",
-               notice: Notice | None = None) -> IndicatorReport:
+               notice: Notice | None = None, compute: bool = True) -> IndicatorReport:
     """The bulletin table: each indicator for ``org`` and its child units, with target, change and rank.
 
     A change (较上期) is given only where the previous period has data for that indicator in the unit's
-    subtree: with no services recorded then, a rise from nothing would mislead."""
+    subtree: with no services recorded then, a rise from nothing would mislead. ``compute=False``: stored
+    results only (pages never compute the catalogue inline; a job does)."""
     asked = period_of(period)
     before = period_of(compare, "对比期间") if compare else asked.previous()
     chosen = indicator_codes(codes)
-    eng, tree = _engine(snapshot, backend, notice)
+    eng, tree = _engine(snapshot, backend, notice, take=compute)
     unit = unit_of_tree(actor, tree, org)
-    current = results.indicators(eng, asked, chosen)
-    previous = results.indicators(eng, before, chosen)
+    current = results.indicators(eng, asked, chosen, compute=compute)
+    previous = results.indicators(eng, before, chosen, compute=compute)
     units = [unit, *sorted(tree.children(unit), key=lambda u: tree.code[u])]
     figs = engine_compare.figures(current, tree, asked, previous=previous, units=units)
     empty = _without_data(previous, unit)

@@ -21,3 +21,7 @@ class NotFound(ServiceError):
 
 class Refused(ServiceError):
     """Something outside the actor's scope or role (the org subtree, separation of duties)."""
+
+
+class NotReady(ServiceError):
+    """Results a page would show have not been computed yet for this snapshot and period (a job computes them)."""

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from gongwei.engine import catalogue, scorecard
 from gongwei.engine.backends import Engine
 from gongwei.files import make_private, private_dir
+from gongwei.service.errors import NotReady
 from gongwei.service.snapshots import results_root
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import Period
@@ -63,13 +64,17 @@ def stored_indicators(snapshot_id: str, period: Period) -> pa.Table | None:
     return _read(indicator_path(snapshot_id, period))
 
 
-def indicators(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
-    """Numerator, denominator and counted period of ``codes`` (default: the whole catalogue) for every unit."""
+def indicators(eng: Engine, period: Period, codes: list[str] | None = None, *, compute: bool = True) -> pa.Table:
+    """Numerator, denominator and counted period of ``codes`` (default: the whole catalogue) for every unit.
+
+    ``compute=False`` (web pages): only what is stored; :class:`NotReady` if something is missing."""
     wanted = list(codes or spec_catalogue.indicators())
     path = indicator_path(eng.snapshot.id, period)
     have = _read(path)
     done = set() if have is None else set(have.column("indicator").to_pylist())
     missing = [c for c in wanted if c not in done]
+    if missing and not compute:
+        raise NotReady(f"快照 {eng.snapshot.id} 的 {period.code} 指标尚未计算（缺 {len(missing)} 项），请运行计算任务")
     if missing:
         fresh = catalogue.evaluate(eng, period, missing)
         have = fresh if have is None else pa.concat_tables([have, fresh.cast(have.schema)])

@@ -54,8 +54,8 @@ def open_snapshot(folder: str | Path | None = None, *, take_if_missing: bool = T
 
 
 def engine(folder: str | Path | None = None, backend: str = "duckdb", *,
-           notice: Callable[[str], None] | None = None) -> Engine:
-    snap = open_snapshot(folder, notice=notice)
+           notice: Callable[[str], None] | None = None, take_if_missing: bool = True) -> Engine:
+    snap = open_snapshot(folder, notice=notice, take_if_missing=take_if_missing)
     if notice:
         notice(f"快照 {snap.id}（{snap.taken_at}），后端 {backend}")
     return Engine(snap, backend)
