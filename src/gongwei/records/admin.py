@@ -104,6 +104,16 @@ def unit_filter(lookup: str, title: str = "机构（含下级）"):
     return UnitFilter
 
 
+def _resident_ids(model, rows) -> list[int] | None:
+    """Residents shown by a change list of ``model`` (None: the model names no person)."""
+    if model is m.Resident:
+        return [r.pk for r in rows]
+    names = {f.name for f in model._meta.concrete_fields}
+    if "resident" in names:
+        return [r.resident_id for r in rows if r.resident_id]
+    return None
+
+
 # --- base classes ------------------------------------------------------------------------------------
 class ScopedAdmin(admin.ModelAdmin):
     """Rows, choice lists and objects limited to the login's subtree; no deletes; masked identifiers."""
@@ -151,6 +161,22 @@ class ScopedAdmin(admin.ModelAdmin):
                 if f.is_relation and f.related_model is m.OrgUnit and f.name not in initial and f.name != "parent":
                     initial[f.name] = unit.pk
         return initial
+
+    def changelist_view(self, request, extra_context=None):
+        """A list of people is a view of personal data: audited with the people on the page (a search as such)."""
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
+        ids = _resident_ids(self.model, cl.result_list) if cl is not None else None
+        if ids is not None:
+            from gongwei.service import access, audit
+            from gongwei.spec.vocab import AccessKind
+
+            who = access.for_user(request.user, address=request.META.get("REMOTE_ADDR", ""),
+                                  path=request.get_full_path())
+            query = request.GET.get("q", "").strip()
+            audit.viewed(who, AccessKind.SEARCH if query else AccessKind.LIST, residents=ids,
+                         purpose=f"{self.model._meta.verbose_name}{'：' + query[:60] if query else ''}")
+        return response
 
     def get_ordering(self, request):
         # a stable order for pagination and autocomplete, on an indexed column

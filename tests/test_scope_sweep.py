@@ -1,0 +1,143 @@
+"""Scope in one place: every use case of the application layer and every page, as every role, on every unit.
+
+For each login (tests.test_admin.LOGINS) and each unit of the small region: a unit inside the login's subtree is
+served and everything returned lies inside the subtree; a unit outside is refused (Refused / 403) — never an
+empty answer, never a 500. Writes (merge, unmerge, close) of residents outside the subtree are refused and change
+nothing. Every audit row written names only residents inside the subtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from gongwei.records import models as m
+from gongwei.service import access, analysis, quality
+from gongwei.service.errors import Refused
+from tests.test_admin import LOGINS, ORG_UNITS
+from tests.web_fixtures import client_for
+
+CODES = [c for c, *_ in ORG_UNITS]
+PARENT = {c: p for c, _n, _l, _k, p in ORG_UNITS}
+ROLES = [u for u, _r, _c in LOGINS]
+OWN_UNIT = {u: c for u, _r, c in LOGINS}
+
+
+def _ancestors(code: str) -> set[str]:
+    out = {code}
+    while PARENT.get(code):
+        code = PARENT[code]
+        out.add(code)
+    return out
+
+
+def in_subtree(username: str, code: str) -> bool:
+    return username == "sa" or OWN_UNIT[username] in _ancestors(code)
+
+
+def _resident_paths_ok(actor, ids) -> bool:
+    paths = m.Resident.objects.filter(pk__in=list(ids)).values_list("managing_unit__path", flat=True)
+    return all(actor.sees_path(p) for p in paths)
+
+
+@pytest.fixture
+def region(web_region_with_results):
+    return web_region_with_results
+
+
+def use_cases(actor, code, snap):
+    """Each read use case of the application layer on unit ``code``, with the unit codes its answer names."""
+    folder = str(snap.folder)
+    yield "indicators", lambda: {f.unit_code for f in analysis.indicators(
+        actor, code, "2025", codes="H1,H2", snapshot=folder, compute=False).figures}
+    yield "gaps", lambda: {p.unit_code for p in analysis.gap_list(actor, "H2", code, "2024", snapshot=folder).page.people}
+    yield "worklist", lambda: {r["unit_code"] for r in analysis.worklist(
+        actor, code, dt.date(2024, 12, 31), upcoming=True, snapshot=folder).rows}
+    yield "roster", lambda: {r["unit_code"] for r in analysis.roster(actor, code, dt.date(2024, 12, 31),
+                                                                      snapshot=folder).rows}
+    yield "qc", lambda: {r["code"] for r in quality.qc_scorecard(
+        actor, code, "2024", rules="ID-01", snapshot=folder).card.figures.to_pylist()}
+    yield "duplicates", lambda: quality.duplicates(actor, code, snapshot=folder) and set()  # via the audit rows
+
+
+def _served_units(username: str) -> list[str]:
+    """Units a login is served on in the sweep: its own and the first unit below it (the engine runs for these;
+    every other unit of the region is asked too, and must be refused)."""
+    own = OWN_UNIT[username] if username != "sa" else "360426000000"
+    below = [c for c in CODES if PARENT.get(c) == own][:1]
+    return [own, *below]
+
+
+def test_every_use_case_as_every_role_on_every_unit(region):
+    snap = region["snapshot"]
+    for username in ROLES:
+        actor = access.for_user(region["users"][username])
+        served = _served_units(username)
+        for code in CODES:
+            if in_subtree(username, code) and code not in served:
+                continue
+            for name, call in use_cases(actor, code, snap):
+                if in_subtree(username, code):
+                    named = call() or set()
+                    outside = {u for u in named if not in_subtree(username, u)}
+                    assert not outside, f"{username} {name} {code}: answered with units outside the scope {outside}"
+                else:
+                    with pytest.raises(Refused):
+                        call()
+            # audit rows written for this login name only residents inside its subtree
+            people = m.AccessedResident.objects.filter(log__user=region["users"][username])
+            assert _resident_paths_ok(actor, people.values_list("resident_id", flat=True)), username
+
+
+def test_writes_outside_the_subtree_are_refused_and_change_nothing(region):
+    vd = access.for_user(region["users"]["vd"])  # 北门村
+    own, other = "36042610020100001", "36042620020100001"
+    before = list(m.Resident.objects.order_by("pk").values_list("pk", "status", "merged_into_id"))
+    with pytest.raises(Refused):
+        quality.merge(vd, own, other)
+    with pytest.raises(Refused):
+        quality.merge(vd, other, own)
+    with pytest.raises(Refused):
+        quality.close_from_list(vd, [{"record_no": other, "status": "dead", "date": "2025-01-01", "reason": "x"}])
+    with pytest.raises(Refused):
+        analysis.take_snapshot(vd)
+    after = list(m.Resident.objects.order_by("pk").values_list("pk", "status", "merged_into_id"))
+    assert before == after
+
+
+def _web_patterns(resolver=None, prefix=""):
+    """(route, name) of every web page that takes a unit code."""
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _web_patterns(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern) and "<str:code>" in str(p.pattern) and prefix == "":
+            yield str(p.pattern)
+
+
+def test_every_unit_page_as_every_role_on_every_unit(region):
+    routes = sorted(set(_web_patterns()))
+    assert routes, "no unit pages found"
+    for username in ROLES:
+        c = client_for(username)
+        for route in routes:
+            for code in CODES:
+                url = "/" + route.replace("<str:code>", code) + "?period=2025"
+                status = c.get(url).status_code
+                if in_subtree(username, code):
+                    assert status in (200, 302, 409), f"{username} {url}: {status}"
+                else:
+                    assert status == 403, f"{username} {url}: {status} (expected 403)"
+
+
+def test_admin_lists_as_every_role_show_only_the_subtree(region):
+    for username in ROLES:
+        c = client_for(username)
+        actor = access.for_user(region["users"][username])
+        for path in ("/admin/records/resident/", "/admin/records/chronicfollowup/", "/admin/records/enrollment/"):
+            response = c.get(path)
+            assert response.status_code in (200, 302, 403), f"{username} {path}"
+        logs = m.AccessedResident.objects.filter(log__user=region["users"][username])
+        assert _resident_paths_ok(actor, logs.values_list("resident_id", flat=True)), username
