@@ -81,6 +81,10 @@ def test_an_explicit_location_is_named_in_the_message(tmp_path):
     message = one_chinese_sentence(proc.stderr)
     assert "GONGWEI_DATA_DIR" in message and str(data / "gongwei.sqlite3") in message
     assert not (tmp_path / "nowhere").exists()
+    data.mkdir(parents=True)  # the folder is there, the file is not: SQLite would create an empty one
+    proc = run_gongwei(tmp_path, "worklist", "--org", COUNTY, env={"GONGWEI_DATA_DIR": str(data)})
+    assert proc.returncode == 2 and str(data / "gongwei.sqlite3") in one_chinese_sentence(proc.stderr)
+    assert not any(data.iterdir())
 
     db = tmp_path / "other.sqlite3"
     proc = run_gongwei(tmp_path, "export", "out", env={"DATABASE_URL": f"sqlite:///{db}"})

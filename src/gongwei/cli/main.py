@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
 
         prepare_database(args)
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # Ctrl+C is the user's choice, not a crash
+        print("已中断。", file=sys.stderr)
+        return 130
     except Exception as exc:
         message = user_message(exc)
         if message is None:

@@ -52,8 +52,11 @@ class Snapshot:
             if bad:  # a table name is a file name here: it must not lead out of the snapshot folder
                 raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 含有无效的表名：{'、'.join(map(repr, bad))}")
             snapshot = cls(folder, manifest["id"], manifest["taken_at"], {k: v["rows"] for k, v in tables.items()})
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 不完整或结构错误（缺少或无法读取 {exc}）") from exc
+        except KeyError as exc:
+            raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 缺少字段 {exc}") from exc
+        except (TypeError, AttributeError) as exc:
+            raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 结构错误：tables 应为“表名 → {{\"rows\": 行数}}”"
+                                  ) from exc
         missing = [name for name in snapshot.tables if not snapshot.path(name).is_file()]
         if missing:
             raise SnapshotInvalid(f"快照 {folder} 缺少数据文件：{'、'.join(f'{n}.parquet' for n in missing)}")
