@@ -1,7 +1,11 @@
 """Django settings, configured from the environment.
 
-With nothing set, gongwei uses an embedded SQLite file under ``$GONGWEI_DATA_DIR`` (default ``./data``).
-``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/gongwei``) selects another database.
+With nothing set, gongwei uses an embedded SQLite file ``gongwei.sqlite3`` in its data folder: ``$GONGWEI_DATA_DIR``
+if set, else the nearest ``data`` folder holding that file in the current folder or one of its parents (as git
+finds its repository, so a command run from a subfolder of the project uses the project's database), else
+``./data``. ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/gongwei``) selects another database; the data
+folder still holds snapshots, stored results and logs. Reading the settings creates nothing: only the commands
+that build a database (``gongwei migrate``, ``demo``, ``synth``) create the folder (see ``gongwei.cli.db``).
 
 ``GONGWEI_DEPLOYMENT=production`` is a real deployment: it refuses to start without ``GONGWEI_SECRET_KEY``,
 serves over HTTPS only (secure cookies, HSTS, Content-Security-Policy) and passes ``check --deploy``.
@@ -18,7 +22,21 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("GONGWEI_DATA_DIR", Path.cwd() / "data")).resolve()
+SQLITE_NAME = "gongwei.sqlite3"
+
+
+def find_data_dir() -> Path:
+    explicit = os.environ.get("GONGWEI_DATA_DIR", "").strip()
+    if explicit:
+        return Path(explicit).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "data" / SQLITE_NAME).is_file():
+            return folder / "data"
+    return here / "data"
+
+
+DATA_DIR = find_data_dir()
 
 PRODUCTION = os.environ.get("GONGWEI_DEPLOYMENT", "development") == "production"
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
@@ -82,10 +100,9 @@ def _database_config() -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=60)
     else:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         config = {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "gongwei.sqlite3"),
+            "NAME": str(DATA_DIR / SQLITE_NAME),
         }
     if config["ENGINE"].endswith("sqlite3"):
         # WAL lets the demo server read while a bulk load writes; NORMAL sync is safe with WAL.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import getpass
 import sys
 from pathlib import Path
@@ -31,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="只写入通过校验的行；错误行及引用了错误行的行跳过并列入报告（默认：有错误则整批拒绝）")
     p.add_argument("--report", type=Path, metavar="FILE",
                    help="导入报告的路径（默认 DIR/import-report.csv）")
-    p.add_argument("--encoding", default="utf-8",
-                   help="CSV 文件编码（默认 utf-8，可带 BOM；从旧平台导出的文件可指定 gbk 或 gb18030）")
+    p.add_argument("--encoding", default="utf-8", type=_encoding,
+                   help="CSV 文件编码（默认 utf-8，可带 BOM）；从旧平台或中文版 Excel 导出的文件请用 gb18030"
+                        "（国家标准编码，兼容 gbk 和 gb2312）")
     p.add_argument("--actor", default="", help="记入批次和修改痕迹的操作人（默认当前系统用户名）")
     p.set_defaults(func=_import)
 
@@ -41,6 +43,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", type=Path, metavar="DIR", help="输出目录（不存在则创建；同名文件会被覆盖）")
     p.add_argument("--org", metavar="CODE", help="只导出该机构代码（统计用区划代码）及其下级的数据")
     p.set_defaults(func=_export)
+
+
+def _encoding(text: str) -> str:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"不认识的编码“{text}”，常用的有 utf-8 和 gb18030（兼容 gbk、gb2312）"
+                                         ) from None
+    return text
 
 
 def _actor(args: argparse.Namespace) -> str:

@@ -7,6 +7,7 @@ Excel opens it) and a Chinese summary.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,16 +78,54 @@ def write_report(path: Path, issues: list[Issue], result: SubmitResult | None = 
     return path
 
 
+# The national standard for Chinese text; a superset of GBK and GB2312, so it also reads files saved as those.
+# Exports from older provincial platforms and from Excel on a Chinese Windows are usually in one of them.
+LEGACY_ENCODING = "gb18030"
+
+
+def _undecodable_line(folder: Path, encoding: str) -> tuple[Path, int] | None:
+    """The first CSV file and line in ``folder`` that ``encoding`` cannot decode (None when all can).
+
+    Runs only after reading failed, to name the place; lines split safely on the newline byte because no
+    multi-byte sequence of UTF-8, GBK or GB18030 contains it.
+    """
+    codec = codecs.lookup(encoding).name
+    for path in sorted(folder.glob("*.csv")):
+        with path.open("rb") as f:
+            for number, raw in enumerate(f, start=1):
+                try:
+                    raw.decode(codec)
+                except UnicodeDecodeError:
+                    return path, number
+    return None
+
+
+def _encoding_error(folder: Path, encoding: str) -> str | None:
+    place = _undecodable_line(folder, encoding) if folder.is_dir() else None
+    if place is None:
+        return None
+    path, line = place
+    if codecs.lookup(encoding).name == "utf-8":
+        hint = (f"请另存为 UTF-8，或加 --encoding {LEGACY_ENCODING} 按国家标准编码 GB18030 读取"
+                "（兼容 GBK 和 GB2312，旧平台和中文版 Excel 导出的文件多为此编码）")
+    else:
+        hint = "请确认文件的实际编码后用 --encoding 指定（不加时按 UTF-8 读取）"
+    return f"文件 {path.name} 第 {line} 行不是 {encoding} 编码，无法读取；{hint}"
+
+
 def import_dir(folder: Path, *, actor: str, accept_valid: bool = False, report: Path | None = None,
                encoding: str = "utf-8", progress: entry.Progress | None = None) -> ImportOutcome:
     folder = Path(folder)
     report_path = Path(report) if report else folder / REPORT_NAME
     try:
         batch, _manifest = read_dir(folder, encoding=encoding)
-    except LayoutError as exc:
+    except (LayoutError, UnicodeDecodeError) as exc:  # a decoder inside pyarrow raises the latter unwrapped
+        decoding = isinstance(exc, UnicodeDecodeError) or isinstance(exc.__cause__, UnicodeDecodeError) or (
+            "utf8" in str(exc.__cause__).lower().replace("-", ""))
+        message = (_encoding_error(folder, encoding) if decoding else None) or str(exc)
         if folder.is_dir() or report:
-            write_report(report_path, [], layout_error=str(exc))
-        return ImportOutcome("layout_error", report_path, error=str(exc))
+            write_report(report_path, [], layout_error=message)
+        return ImportOutcome("layout_error", report_path, error=message)
     if not batch:
         msg = f"目录 {folder} 中没有可导入的数据文件（<表名>.csv）"
         if folder.is_dir() or report:

@@ -6,8 +6,10 @@ Every message is one Chinese sentence naming what was wrong.
 
 from __future__ import annotations
 
+from gongwei.errors import UserError
 
-class ServiceError(Exception):
+
+class ServiceError(UserError):
     """A request the application layer will not carry out; ``str(exc)`` is the message for the user."""
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from gongwei.engine.backends import Engine
 from gongwei.engine.snapshot import Snapshot
-from gongwei.service.errors import BadRequest, NotFound
+from gongwei.service.errors import NotFound
 
 TableProgress = Callable[[str, int], None]
 
@@ -37,12 +37,7 @@ def open_snapshot(folder: str | Path | None = None, *, take_if_missing: bool = T
                   notice: Callable[[str], None] | None = None) -> Snapshot:
     """The snapshot in ``folder``, or the latest one; with none yet, one is taken (``notice`` says so)."""
     if folder:
-        try:
-            return Snapshot.open(folder)
-        except FileNotFoundError as exc:
-            raise NotFound(f"快照 {folder} 不存在或不完整：{exc}") from None
-        except (ValueError, KeyError, OSError) as exc:
-            raise BadRequest(f"快照 {folder} 无法读取：{exc}") from None
+        return Snapshot.open(folder)  # SnapshotMissing / SnapshotInvalid name the folder and what is wrong
     try:
         return Snapshot.latest(snapshot_root())
     except FileNotFoundError:
