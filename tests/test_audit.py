@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from gongwei.cli.main import main
 from gongwei.records import models as m
@@ -51,7 +52,7 @@ def test_who_viewed_this_resident_is_one_query(region, django_assert_max_num_que
     client_for("vd").get(f"/admin/records/resident/{own.pk}/change/")
     with django_assert_max_num_queries(1):
         seen = [(log.user.username if log.user else log.os_user, log.kind, log.address)
-                for log in audit.who_viewed(own.pk, since=dt.date.today())]
+                for log in audit.who_viewed(own.pk, since=timezone.now() - dt.timedelta(days=30))]
     assert ("ts", AccessKind.ROSTER, "10.1.2.3") in seen
     assert ("vd", AccessKind.RECORD, "127.0.0.1") in seen
 

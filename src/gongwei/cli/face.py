@@ -16,7 +16,7 @@ from gongwei.service.errors import BadRequest
 
 def actor(args: argparse.Namespace):
     """The operator, or the login named by ``gongwei --as NAME`` (set by cli.main before the command runs)."""
-    return args.actor
+    return args.requester
 
 
 def notice(text: str) -> None:

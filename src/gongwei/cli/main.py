@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare_database(args)
         from gongwei.service import access
 
-        args.actor = access.operator(args.as_user, command=" ".join(["gongwei", *(argv or sys.argv[1:])]))
+        args.requester = access.operator(args.as_user, command=" ".join(["gongwei", *(argv or sys.argv[1:])]))
         return int(args.func(args) or 0)
     except KeyboardInterrupt:  # Ctrl+C is the user's choice, not a crash
         print("已中断。", file=sys.stderr)
