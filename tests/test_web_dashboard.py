@@ -23,6 +23,7 @@ from tests.web_fixtures import (
     FORMULA_RECORD,
     OTHER_TOWNSHIP,
     TOWNSHIP,
+    VILLAGE,
     browser_as,
     client_for,
     screenshot_path,
@@ -285,6 +286,14 @@ def test_browser_supervisor_journey_dashboard_to_export(chromium, live_server, l
             page.click("a.export")
         saved = tmp_path / "gaps.xlsx"
         download.value.save_as(saved)
+    assert offsite == [], f"requests left the local server: {offsite}"
+    # the village doctor: their own village's dashboard, and the county's refused in Chinese
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/unit/{VILLAGE}/indicators/?period=2025")
+        assert "北门村卫生室" in page.inner_text("h1") and "达标" in page.inner_text("#ind-H3")
+        page.screenshot(path=str(screenshot_path(tmp_path, "dashboard_village_doctor")), full_page=False)
+        refused = page.goto(f"{live_server.url}/unit/{COUNTY}/indicators/?period=2025")
+        assert refused.status == 403 and "不在您的权限范围内" in page.inner_text("main")
     assert offsite == [], f"requests left the local server: {offsite}"
     ws = load_workbook(saved).active
     names = [r[1] for r in ws.iter_rows(min_row=3, values_only=True)]

@@ -25,7 +25,8 @@ def pp(value) -> str:
 
 @register.filter
 def target(value) -> str:
-    return target_text(value)
+    # ≥/≤ as bulletins print them (the engine's text keeps the ASCII comparators of the CLI)
+    return target_text(value).replace(">=", "≥").replace("<=", "≤")
 
 
 @register.filter

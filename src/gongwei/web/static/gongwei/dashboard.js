@@ -70,7 +70,7 @@
                       label: { show: true, formatter: "{c}%" }, itemStyle: { color: "#0b6e4f" } }];
       if (data.trend.targets.some(function (t) { return t !== null; })) {
         series.push({ name: "目标", type: "line", data: data.trend.targets, symbol: "none",
-                      lineStyle: { type: "dashed", color: COLOURS.far } });
+                      itemStyle: { color: COLOURS.far }, lineStyle: { type: "dashed", color: COLOURS.far } });
       }
       trend.setOption({ animation: false, textStyle: { fontFamily: FONT }, tooltip: { trigger: "axis" },
                         legend: { top: 0 }, grid: { left: 48, right: 24, top: 36, bottom: 32 },
