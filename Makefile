@@ -22,7 +22,8 @@ install: $(BIN)/.installed assets
 VENDOR := src/gongwei/web/static/vendor
 assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
-$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js: web-assets/package.json web-assets/package-lock.json
+$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-assets/package-lock.json
+	@command -v npm >/dev/null || { echo "需要 npm（Node.js）安装 htmx 与 ECharts：apt-get install --no-install-recommends npm"; exit 1; }
 	npm ci --prefix web-assets --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)
 	cp web-assets/node_modules/htmx.org/dist/htmx.min.js web-assets/node_modules/echarts/dist/echarts.min.js $(VENDOR)/

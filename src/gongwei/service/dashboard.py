@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from gongwei.engine import registry
 from gongwei.engine.compare import Figure
@@ -216,11 +217,12 @@ def _trend(board: Dashboard, code: str) -> list[TrendPoint]:
     for p in board.periods:
         if p.kind is not asked.kind:
             continue
-        t = results.stored_indicators(board.report.basis.snapshot_id, p)
-        if t is None:
+        try:  # only this indicator's row group of the file, not every unit × indicator of the period
+            t = pq.read_table(results.indicator_path(board.report.basis.snapshot_id, p),
+                              filters=[("indicator", "=", code)])
+        except (FileNotFoundError, OSError, pa.ArrowInvalid):
             continue
-        hit = t.filter(pc.and_(pc.equal(t.column("indicator"), code),
-                               pc.equal(t.column("org_unit_id"), pa.scalar(unit_id, t.schema.field("org_unit_id").type))))
+        hit = t.filter(pc.equal(t.column("org_unit_id"), pa.scalar(unit_id, t.schema.field("org_unit_id").type)))
         if hit.num_rows == 0:
             continue
         r = hit.slice(0, 1).to_pylist()[0]
