@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-sqlite test-postgres lint bench mutation clean
+.PHONY: install assets screenshots demo test test-sqlite test-postgres lint bench mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,11 +11,27 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed assets
 	@# the browser test drives Debian's Chromium (Playwright never downloads a browser); CJK font for screenshots
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
 		|| echo "chromium not installed: the browser test will be skipped"; fi
+
+# Browser libraries (htmx, ECharts) from the npm registry at the versions pinned in web-assets/package-lock.json,
+# copied beside the app's static files and served by Django: no CDN on the health private network (ADR 017).
+VENDOR := src/gongwei/web/static/vendor
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+
+$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-assets/package-lock.json
+	@command -v npm >/dev/null || { echo "需要 npm（Node.js）安装 htmx 与 ECharts：apt-get install --no-install-recommends npm"; exit 1; }
+	npm ci --prefix web-assets --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp web-assets/node_modules/htmx.org/dist/htmx.min.js web-assets/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	touch $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+
+# Screenshots of the dashboard pages at 1366×768 into docs/screenshots (the Playwright journey writes them)
+screenshots: install
+	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_web_dashboard.py -k browser
 
 demo: install
 	$(BIN)/gongwei demo

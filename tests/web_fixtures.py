@@ -124,3 +124,53 @@ def browser_as(chromium: str, live_server, username: str, *, width: int = 1366, 
             yield page, offsite
         finally:
             browser.close()
+
+
+# --- the indicator dashboard (issue 10 §2–3, tests/test_web_dashboard.py) ----------------------------------------
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","点我")'
+FORMULA_RECORD = "36042620020100001"  # 高塘村: in the gap of H3 in 2025 (no follow-up that year)
+
+
+def make_dashboard_region(periods: tuple[str, ...] = ("2024", "2025"), codes: list[str] | None = None) -> dict:
+    """The small region where 2025 tells townships apart: every 北门村 resident has four controlled follow-ups in
+    2025, one 南门村 resident has one, 高塘乡 has none (it lags) — and a 高塘村 resident is named like a
+    spreadsheet formula (an export must keep it text). H1–H3 stored for ``periods``."""
+    import pyarrow as pa
+
+    from gongwei.records import entry
+    from gongwei.records import models as m
+    from gongwei.service import access, results, snapshots
+    from gongwei.spec.periods import parse
+
+    roles.ensure_groups()
+    made = build_small_region()
+    visits = []
+    for no, r in made["residents"].items():
+        village = r["managing_unit"]
+        dates = (("2025-02-10", "2025-05-12", "2025-08-11", "2025-11-10") if village == "360426100201"
+                 else ("2025-03-03",) if no == "36042610020200001" else ())
+        visits += [dict(encounter_no=f"F25-{no}-{i}", resident=no, org_unit=village, service_date=d,
+                        enrollment=f"E-{no}", program="hypertension", mode="1", sbp="128", dbp="78")
+                   for i, d in enumerate(dates)]
+    entry.submit({"chronic_follow_ups": pa.table({k: [v[k] for v in visits] for k in visits[0]})},
+                 actor="test", kind="synth")
+    person = m.Resident.objects.get(record_no=FORMULA_RECORD)
+    person.name = FORMULA_NAME
+    entry.submit_instance(person, reason="测试：像公式的姓名")
+    snap = snapshots.take()
+    eng = snapshots.engine(snap.folder)
+    for p in periods:
+        results.indicators(eng, parse(p), codes or ["H1", "H2", "H3"])
+    made["snapshot"] = snap
+    made["operator"] = access.operator()
+    return made
+
+
+@pytest.fixture
+def dashboard_region(db, fast_passwords):
+    return make_dashboard_region()
+
+
+@pytest.fixture
+def live_dashboard_region(transactional_db, fast_passwords):
+    return make_dashboard_region()

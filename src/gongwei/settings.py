@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a page answers an htmx request with its fragment
     "gongwei.web.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page; must come last
 ]

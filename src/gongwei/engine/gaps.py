@@ -46,7 +46,8 @@ class Page:
 
 
 def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str = "gap", page: int = 1,
-           size: int = 50, tree: OrgTree | None = None) -> Page:
+           size: int = 50, tree: OrgTree | None = None, reason: str | None = None) -> Page:
+    """``reason``: a gap reason code (HTN-VISITS): only the gap people with that reason (the filter of a page)."""
     if part not in PARTS:
         raise ValueError(f"part 应为 {', '.join(PARTS)} 之一")
     ind = spec_catalogue.indicators().get(code)
@@ -64,10 +65,15 @@ def people(eng: Engine, code: str, unit_code: str, period: Period, *, part: str 
     num = pc.fill_null(state.column(ind.numerator_flag), False)
     den = pc.fill_null(state.column(cohort_flag), False)
     mask = {"gap": pc.and_(den, pc.invert(num)), "numerator": pc.and_(den, num), "denominator": den}[part]
+    reason_keys = list(getattr(spec, "FLAG_REASONS", {}).get(ind.numerator_flag, ()))
+    if reason is not None:
+        keys = [k for k in reason_keys if spec.GAP_REASONS[k].code == reason]
+        if part != "gap" or not keys:
+            raise ValueError(f"原因代码 {reason} 不适用于指标 {code} 的{part}")
+        mask = pc.and_(mask, pc.fill_null(state.column(f"gap_{keys[0]}"), False))
     chosen = state.filter(mask)
     total = chosen.num_rows
     rows = chosen.slice((page - 1) * size, size).to_pylist()  # already sorted by unit, record number
-    reason_keys = list(getattr(spec, "FLAG_REASONS", {}).get(ind.numerator_flag, ()))
     out = []
     for r in rows:
         reasons = []

@@ -22,7 +22,7 @@ from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree
 from gongwei.service import audit, results, snapshots
 from gongwei.service.access import Actor, unit_of_tree
-from gongwei.service.errors import BadRequest, NotFound
+from gongwei.service.errors import BadRequest, NotFound, NotReady
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec import vocab
 from gongwei.spec.periods import Period, parse
@@ -98,6 +98,7 @@ class IndicatorReport:
     counted: dict[tuple[str, int], Period]  # (indicator, unit id) → the period the figure was counted over
     counted_before: dict[tuple[str, int], Period] = field(default_factory=dict)
     without_previous: set[str] = field(default_factory=set)  # indicators whose previous period has no data
+    previous_stored: bool = True  # False: the comparison period is not in the results store (pages only)
 
 
 def indicators(actor: Actor, org: str, period: str, *, compare: str | None = None,
@@ -114,10 +115,13 @@ def indicators(actor: Actor, org: str, period: str, *, compare: str | None = Non
     eng, tree = _engine(snapshot, backend, notice, take=compute)
     unit = unit_of_tree(actor, tree, org)
     current = results.indicators(eng, asked, chosen, compute=compute)
-    previous = results.indicators(eng, before, chosen, compute=compute)
+    try:
+        previous = results.indicators(eng, before, chosen, compute=compute)
+    except NotReady:  # a page (compute=False) still shows the period asked for, without 较上期
+        previous = None
     units = [unit, *sorted(tree.children(unit), key=lambda u: tree.code[u])]
     figs = engine_compare.figures(current, tree, asked, previous=previous, units=units)
-    empty = _without_data(previous, unit)
+    empty = set() if previous is None else _without_data(previous, unit)
     for f in figs:
         if f.indicator in empty:
             f.previous_rate = f.change = None
@@ -126,7 +130,8 @@ def indicators(actor: Actor, org: str, period: str, *, compare: str | None = Non
     return IndicatorReport(
         unit=Unit.of(tree, unit), children=[Unit.of(tree, u) for u in units[1:]], period=asked, compare=before,
         basis=_basis(eng), results_file=str(results.indicator_path(eng.snapshot.id, asked)), figures=figs,
-        counted=_periods_of(current), counted_before=_periods_of(previous), without_previous=empty)
+        counted=_periods_of(current), counted_before={} if previous is None else _periods_of(previous),
+        without_previous=empty, previous_stored=previous is not None)
 
 
 def _without_data(previous: pa.Table, unit: int) -> set[str]:
@@ -153,8 +158,9 @@ class GapPage:
 
 def gap_list(actor: Actor, indicator: str, org: str, period: str, *, part: str = "gap", page: int = 1,
              size: int = 50, snapshot: str | None = None, backend: str = "duckdb", purpose: str = "",
-             export: bool = False, notice: Notice | None = None) -> GapPage:
-    """The people in an indicator's gap (or numerator, or denominator) for one unit, with reasons. Audited."""
+             export: bool = False, notice: Notice | None = None, reason: str | None = None) -> GapPage:
+    """The people in an indicator's gap (or numerator, or denominator) for one unit, with reasons. Audited.
+    ``reason``: only the gap people with this reason code (service.dashboard checks it first)."""
     code = spec_catalogue.canonical_code(indicator)
     if code is None:
         raise BadRequest(f"未知的指标代码：{indicator}")
@@ -165,9 +171,9 @@ def gap_list(actor: Actor, indicator: str, org: str, period: str, *, part: str =
     asked = period_of(period)
     eng, tree = _engine(snapshot, backend, notice)
     unit = unit_of_tree(actor, tree, org)
-    got = engine_gaps.people(eng, code, org, asked, part=part, page=page, size=size, tree=tree)
+    got = engine_gaps.people(eng, code, org, asked, part=part, page=page, size=size, tree=tree, reason=reason)
     audit.viewed(actor, AccessKind.EXPORT if export else AccessKind.GAPS, scope=org,
-                 purpose=purpose or f"{code} {part} {asked.code}",
+                 purpose=purpose or f"{code} {part} {asked.code}" + (f" {reason}" if reason else ""),
                  residents=[p.resident_id for p in got.people if p.resident_id],
                  record_nos=[p.record_no for p in got.people if not p.resident_id])
     return GapPage(Unit.of(tree, unit), got, parse(got.period), _basis(eng))

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from gongwei.web import views
+from gongwei.web.pages import dashboard
 
 app_name = "web"
 
@@ -10,4 +11,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("unit/<str:code>/", views.unit, name="unit"),
+    # --- indicator dashboard and drill-down (issue 10 §2–3, web/pages/dashboard.py) ---
+    path("unit/<str:code>/indicators/", dashboard.indicators, name="indicators"),
+    path("unit/<str:code>/indicators/<str:indicator>/", dashboard.indicator, name="indicator"),
+    path("unit/<str:code>/indicators/<str:indicator>/gaps/", dashboard.gaps, name="gaps"),
+    path("unit/<str:code>/indicators/<str:indicator>/gaps.xlsx", dashboard.gaps_export, name="gaps_export"),
 ]

@@ -1,0 +1,34 @@
+"""Filters of the dashboard pages: rates, percentage points, targets and met/near/far in Chinese."""
+
+from __future__ import annotations
+
+from django import template
+
+from gongwei.engine.compare import target_text
+from gongwei.service.dashboard import STANDING_ZH
+
+register = template.Library()
+
+
+@register.filter
+def pct(value) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+@register.filter
+def pp(value) -> str:
+    """A change of rate in percentage points, signed: +3.20 / −1.05; blank when not compared."""
+    if value is None:
+        return ""
+    return f"{value * 100:+.2f}".replace("-", "−")
+
+
+@register.filter
+def target(value) -> str:
+    # ≥/≤ as bulletins print them (the engine's text keeps the ASCII comparators of the CLI)
+    return target_text(value).replace(">=", "≥").replace("<=", "≤")
+
+
+@register.filter
+def standing(value) -> str:
+    return STANDING_ZH.get(value, "")
