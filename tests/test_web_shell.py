@@ -16,7 +16,7 @@ from tests.web_fixtures import (
 def test_each_login_lands_on_its_own_unit(web_region):
     for username, unit in (("vd", VILLAGE), ("ts", TOWNSHIP), ("sup", COUNTY)):
         response = client_for(username).get("/")
-        assert response.status_code == 302 and response["Location"] == f"/unit/{unit}/"
+        assert response.status_code == 302 and response["Location"] == f"/unit/{unit}/indicators/"
 
 
 def test_a_unit_outside_the_login_is_a_chinese_403_and_an_unknown_one_a_404(web_region):
@@ -42,7 +42,7 @@ def test_pages_need_a_login(web_region):
 
 def test_the_shell_in_a_real_browser_loads_nothing_from_another_host(chromium, live_server, live_region, tmp_path):
     with browser_as(chromium, live_server, "sup") as (page, offsite):
-        assert page.url.endswith(f"/unit/{COUNTY}/")
+        assert page.url.endswith(f"/unit/{COUNTY}/indicators/")
         assert "德安县" in page.inner_text("h1")
         bg = page.eval_on_selector(".topbar", "e => getComputedStyle(e).backgroundColor")
         assert bg not in ("rgba(0, 0, 0, 0)", "transparent")  # the local stylesheet applied

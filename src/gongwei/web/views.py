@@ -12,7 +12,7 @@ from gongwei.web.faces import actor, error_page, page
 def home(request):
     """Each login lands on its own unit."""
     here = navigation.landing(actor(request))
-    return redirect("web:unit", code=here.code)
+    return redirect("web:indicators", code=here.code)
 
 
 @page
