@@ -11,13 +11,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# for the tests: the browser test drives Debian's Chromium (Playwright never downloads a browser), with a CJK
+# font for its screenshots; the only system-wide install, and only for tests
 install: $(BIN)/.installed
-	@# the browser test drives Debian's Chromium (Playwright never downloads a browser); CJK font for screenshots
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
 		|| echo "chromium not installed: the browser test will be skipped"; fi
 
-demo: install
+# the demo installs nothing system-wide: the project's venv only (no browser, no fonts)
+demo: $(BIN)/.installed
 	$(BIN)/gongwei demo
 
 lint: install

@@ -42,7 +42,7 @@ START_PAGES: dict[str, tuple[str, str]] = {
     "village_doctor": ("/admin/records/resident/", "本村居民档案"),
     "township_staff": ("/admin/quality/finding/?status__exact=open", "待整改的质控问题"),
     "township_admin": ("/admin/records/staff/", "本乡镇人员和家庭医生团队"),
-    "supervisor": ("/admin/quality/finding/?status__exact=rectified", "待核实的已整改问题"),
+    "supervisor": ("/admin/quality/finding/", "县内质控问题（按状态筛选已整改的去核实）"),
     "evaluator": ("/admin/records/healthexamination/", "抽查健康体检记录"),
     "sysadmin": ("/admin/", "系统管理首页"),
 }
