@@ -175,3 +175,20 @@ def test_listed_places_are_deterministic_and_numbered_past_the_list():
         assert not str(n).endswith(("街道", "镇")) and (str(n).endswith(("村", "社区")))
     assert "甘肃省卫生健康委员会" in names
     assert org.chinese_ordinal(15) == "第十五" and org.chinese_ordinal(105) == "第一百零五"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_evaluates_a_demo_database_that_has_no_findings_yet(capsys):
+    # a demo database built before the demo ran its first evaluation: region and marker, no findings
+    from django.core.management import call_command
+
+    from gongwei.records import demo as demo_marker
+
+    call_command("migrate", interactive=False, verbosity=0)
+    demo_marker.mark_demo_database()
+    demo.build_region(300, 3)
+    assert not Finding.objects.exists()
+    assert main(["demo", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert "不再生成演示地区" in out and "尚无质控问题" in out
+    assert Finding.objects.exists()
