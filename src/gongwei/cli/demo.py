@@ -19,7 +19,6 @@ import sys
 import time
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 DEFAULT_RESIDENTS = 100_000  # a few townships of one county: ~20 s to build on SQLite (measured)
 DEFAULT_SEED = 20240601
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         build_region(args.residents, args.seed, args.months)
         out.write(f"演示地区已建好，用时 {time.monotonic() - started:.0f} 秒。\n")
         out.write("正在进行首次质控评估（生成快照，运行全部已实现的质控规则，问题存入整改台账）……\n")
-        out.write(first_evaluation() + "\n")
+        out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
     elif not demo_marker.is_demo_database():
         # demo logins share one published password: never create them, or reset a password, in real data
         sys.stderr.write(
@@ -107,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                   "不再生成演示地区。\n")
         if not Finding.objects.exists():  # a demo database built before the demo ran its first evaluation
             out.write("尚无质控问题，正在进行首次质控评估……\n")
-            out.write(first_evaluation() + "\n")
+            out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
     rows = ensure_logins()
     base = f"http://{_shown_host(args.host)}:{args.port}"
     out.write("\n" + format_table(
@@ -131,23 +130,19 @@ def build_region(residents: int, seed: int, months: int | None = DEFAULT_MONTHS)
     load_region(region)
 
 
-def first_evaluation(as_of: dt.date | None = None) -> str:
+def first_evaluation(actor=None, as_of: dt.date | None = None) -> str:
     """Snapshot the new region, run every implemented quality rule for the year to ``as_of`` (default today)
-    and keep the findings in the rectification ledger — the steps of ``gongwei findings``. Returns its summary."""
-    from django.conf import settings
+    and keep the findings in the rectification ledger — ``gongwei findings`` on a fresh snapshot, through the
+    same use case. Returns its summary."""
+    from gongwei.cli.face import notice, rule_progress
+    from gongwei.reports.quality import stored_text
+    from gongwei.service import access, quality, snapshots
 
-    from gongwei.cli.quality import evaluate, rule_codes, store_findings, stored_text
-    from gongwei.engine.backends import Engine
-    from gongwei.engine.snapshot import Snapshot
-    from gongwei.records.snapshot import take_snapshot
-    from gongwei.spec.periods import parse
-
-    period = parse((as_of or dt.date.today()).isoformat())
-    codes = rule_codes(None)
-    snap = Snapshot.open(take_snapshot(Path(settings.DATA_DIR) / "snapshots"))
-    findings = evaluate(Engine(snap, "duckdb"), period, codes, None, f"质控 {period.code}")
-    result = store_findings(findings, snapshot_id=snap.id, period=period.code, codes=codes)
-    return f"期间 {period.code}（{period.start}至{period.end}），" + stored_text(snap.id, findings.num_rows, result)
+    snap = snapshots.take()  # not the latest snapshot on disk: it may come from an earlier database
+    period = (as_of or dt.date.today()).isoformat()
+    result = quality.evaluate_findings(actor or access.operator(command="gongwei demo"), period,
+                                       snapshot=str(snap.folder), notice=notice, progress=rule_progress)
+    return f"期间 {period}（当年1月1日至今）：" + stored_text(result.basis.snapshot_id, result.found, result.ledger)
 
 
 # --- logins -------------------------------------------------------------------------------------------
