@@ -11,8 +11,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# for the tests: the browser test drives Debian's Chromium (Playwright never downloads a browser), with a CJK
+# font for its screenshots; the only system-wide install, and only for tests
 install: $(BIN)/.installed assets
-	@# the browser test drives Debian's Chromium (Playwright never downloads a browser); CJK font for screenshots
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
 		|| echo "chromium not installed: the browser test will be skipped"; fi
@@ -33,7 +34,8 @@ $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-as
 screenshots: install
 	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_web_dashboard.py -k browser
 
-demo: install
+# the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project
+demo: $(BIN)/.installed assets
 	$(BIN)/gongwei demo
 
 lint: install

@@ -1,5 +1,9 @@
-"""``gongwei demo``: migrate, build a synthetic demo region if the database is empty, create one login per
-role, print them, and serve the admin on the local machine.
+"""``gongwei demo``: migrate, build a synthetic demo region if the database is empty and run the first quality
+evaluation on it, create one login per role, print them with the page each should open first, and serve the
+admin on the local machine.
+
+The region lies in 崆峒区, 平凉市, 甘肃省: its townships and villages carry the real names of that county
+(:mod:`gongwei.synth.pingliang`). Nothing is installed: no browser, no fonts, no system package.
 
 Static files (the admin's CSS and JavaScript) are served by Django's own ``runserver --insecure`` from
 the installed packages: nothing comes from the internet and no extra dependency is needed. This is a
@@ -30,6 +34,17 @@ class DemoLogin:
     staff_code: str
     name: str
 
+
+# The page each demo login opens first (path on the demo server), and why. One place to change when the
+# web pages replace the admin.
+START_PAGES: dict[str, tuple[str, str]] = {
+    "village_doctor": ("/admin/records/resident/", "本村居民档案"),
+    "township_staff": ("/admin/quality/finding/?status__exact=open", "待整改的质控问题"),
+    "township_admin": ("/admin/records/staff/", "本乡镇人员和家庭医生团队"),
+    "supervisor": ("/admin/quality/finding/", "县内质控问题（按状态筛选已整改的去核实）"),
+    "evaluator": ("/admin/records/healthexamination/", "抽查健康体检记录"),
+    "sysadmin": ("/admin/", "系统管理首页"),
+}
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("village_doctor", "village_doctor", "village", "DEMO-VD", "演示村医"),
@@ -63,6 +78,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from gongwei.quality.models import Finding
     from gongwei.records import demo as demo_marker
     from gongwei.records import models as m
     from gongwei.records import roles
@@ -77,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         build_region(args.residents, args.seed, args.months)
         out.write(f"演示地区已建好，用时 {time.monotonic() - started:.0f} 秒。\n")
+        out.write("正在进行首次质控评估（生成快照，运行全部已实现的质控规则，问题存入整改台账）……\n")
+        out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
     elif not demo_marker.is_demo_database():
         # demo logins share one published password: never create them, or reset a password, in real data
         sys.stderr.write(
@@ -86,11 +104,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         out.write(f"数据库中已有 {m.OrgUnit.objects.count():,} 个机构、{m.Resident.objects.count():,} 名居民，"
                   "不再生成演示地区。\n")
+        if not Finding.objects.exists():  # a demo database built before the demo ran its first evaluation
+            out.write("尚无质控问题，正在进行首次质控评估……\n")
+            out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
     rows = ensure_logins()
+    base = f"http://{_shown_host(args.host)}:{args.port}"
     out.write("\n" + format_table(
-        ["用户名", "密码", "角色", "所属机构", "可见范围"],
-        [[r["username"], r["password"], r["role"], r["unit"], r["scope"]] for r in rows],
-    ) + "\n")
+        ["用户名", "密码", "角色", "所属机构", "可见范围", "先打开"],
+        [[r["username"], r["password"], r["role"], r["unit"], r["scope"], r["start"]] for r in rows],
+    ) + "\n\n各账号登录后先打开的页面：\n")
+    for r in rows:
+        out.write(f"  {r['username']}：{base}{r['start_path']}\n")
     if args.no_serve:
         return 0
     return serve(args.host, args.port)
@@ -106,16 +130,33 @@ def build_region(residents: int, seed: int, months: int | None = DEFAULT_MONTHS)
     load_region(region)
 
 
+def first_evaluation(actor=None, as_of: dt.date | None = None) -> str:
+    """Snapshot the new region, run every implemented quality rule for the year to ``as_of`` (default today)
+    and keep the findings in the rectification ledger — ``gongwei findings`` on a fresh snapshot, through the
+    same use case. Returns its summary."""
+    from gongwei.cli.face import notice, rule_progress
+    from gongwei.reports.quality import stored_text
+    from gongwei.service import access, quality, snapshots
+
+    snap = snapshots.take()  # not the latest snapshot on disk: it may come from an earlier database
+    period = (as_of or dt.date.today()).isoformat()
+    result = quality.evaluate_findings(actor or access.operator(command="gongwei demo"), period,
+                                       snapshot=str(snap.folder), notice=notice, progress=rule_progress)
+    return f"期间 {period}（当年1月1日至今）：" + stored_text(result.basis.snapshot_id, result.found, result.ledger)
+
+
 # --- logins -------------------------------------------------------------------------------------------
 def _unit_for(level: str):
-    """A unit of ``level`` on one branch of the tree: the first village and its ancestors."""
+    """A unit of ``level`` on one branch of the tree: the first village clinic (else the first village) and
+    its ancestors."""
     from gongwei.records import models as m
     from gongwei.spec import vocab as v
 
     if level == "top":
         return m.OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
-    village = (m.OrgUnit.objects.filter(level=v.OrgLevel.VILLAGE, is_active=True)
-               .order_by("code").first())
+    villages = m.OrgUnit.objects.filter(level=v.OrgLevel.VILLAGE, is_active=True).order_by("code")
+    # a village doctor works in a 村卫生室; a 社区卫生服务站 is the urban counterpart
+    village = villages.filter(kind=v.OrgKind.VILLAGE_CLINIC).first() or villages.first()
     if village is None:
         return m.OrgUnit.objects.filter(level=level).order_by("code").first()
     ids = [int(p) for p in village.path.strip("/").split("/")]
@@ -160,9 +201,11 @@ def ensure_logins(password: str = DEMO_PASSWORD) -> list[dict[str, str]]:
             m.Staff.objects.filter(pk=staff.pk).update(user=user)
         roles.sync_user_groups(user)
         scope = scoping.scope_for(user)
+        path, what = START_PAGES[login.username]
         rows.append({
             "username": login.username, "password": password, "role": v.Role(login.role).zh, "unit": unit.name,
             "scope": "全部机构" if scope.everything else f"{unit.name}及下级（{unit.subtree().count()} 个机构）",
+            "start": what, "start_path": path,
         })
     return rows
 
@@ -183,14 +226,18 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 # --- serving ------------------------------------------------------------------------------------------
+def _shown_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
 def serve(host: str, port: int) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
     if host not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS.append("*" if host in ("0.0.0.0", "::") else host)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    sys.stdout.write(f"\n请用浏览器打开 http://{shown}:{port}/admin/ ，用上表中的账号登录。按 Ctrl+C 停止服务。\n")
+    sys.stdout.write(f"\n请用浏览器打开 http://{_shown_host(host)}:{port}/admin/ ，用上表中的账号登录"
+                     "（各账号先打开的页面见上）。按 Ctrl+C 停止服务。\n")
     sys.stdout.flush()
     # --insecure: serve the admin's CSS/JS from the installed packages with DEBUG off (demo only; no CDN)
     call_command("runserver", f"{host}:{port}", insecure_serving=True, use_reloader=False)

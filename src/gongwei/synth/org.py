@@ -11,7 +11,7 @@ from stdnum.cn import ric
 
 from gongwei.records.identity import region_code_known
 from gongwei.spec import vocab as v
-from gongwei.synth import names, util
+from gongwei.synth import names, pingliang, util
 from gongwei.synth.config import SynthConfig
 
 
@@ -87,6 +87,7 @@ def build_region(rng: np.random.Generator, cfg: SynthConfig, residents: int, fir
     township_county = np.sort(np.arange(n_townships) % n_counties)
 
     words = names.place_words()
+    # drawn even when every name comes from a list, so the later draws (people, services) do not depend on it
     word_idx = rng.permutation(len(words))
     wi = iter(word_idx.tolist() * (1 + (n_villages + n_townships) // len(words)))
 
@@ -106,26 +107,25 @@ def build_region(rng: np.random.Generator, cfg: SynthConfig, residents: int, fir
         codes.append(c12), unit_names.append(f"{cname}卫生健康局"), levels.append(v.OrgLevel.COUNTY)
         kinds.append(v.OrgKind.HEALTH_BUREAU), parents.append(city12)
         t_idx = np.flatnonzero(township_county == c)
-        for k, t in enumerate(t_idx):
-            word = words[next(wi)]
-            if urban_county:
-                t12, tname, tkind = f"{gb6}{k + 1:03d}000", f"{word}街道", v.OrgKind.COMMUNITY_HEALTH_CENTRE
-                unit = f"{word}街道社区卫生服务中心"
+        n_vill = [int((village_township == t).sum()) for t in t_idx]
+        if cfg.city_code == "6208" and gb6 in pingliang.TOWNSHIPS:
+            plan = _listed_places(gb6, n_vill)
+        else:
+            plan = _word_places(gb6, n_vill, urban_county, lambda: words[next(wi)])
+        for t3, tname, places in plan:
+            t12 = f"{gb6}{t3}000"
+            if tname.endswith("街道"):
+                tkind, unit = v.OrgKind.COMMUNITY_HEALTH_CENTRE, f"{tname}社区卫生服务中心"
             else:
-                t12, tname, tkind = f"{gb6}{100 + k + 1:03d}000", f"{word}镇", v.OrgKind.TOWNSHIP_HEALTH_CENTRE
-                unit = f"{word}镇卫生院"
+                tkind, unit = v.OrgKind.TOWNSHIP_HEALTH_CENTRE, f"{tname}卫生院"
             township_code.append(t12), township_name.append(tname)
             codes.append(t12), unit_names.append(unit), levels.append(v.OrgLevel.TOWNSHIP)
             kinds.append(tkind), parents.append(c12)
-            for j, _vi in enumerate(np.flatnonzero(village_township == t)):
-                vword = words[next(wi)]
-                if urban_county:
-                    v12, vname, vkind = f"{t12[:9]}{j + 1:03d}", f"{vword}社区", v.OrgKind.COMMUNITY_STATION
-                    vunit = f"{vword}社区卫生服务站"
-                else:
-                    v12, vname, vkind = f"{t12[:9]}{200 + j + 1:03d}", f"{vword}村", v.OrgKind.VILLAGE_CLINIC
-                    vunit = f"{vword}村卫生室"
-                village_code.append(v12), village_name.append(vname), village_urban.append(urban_county)
+            for v3, vname in places:
+                v12, urban = f"{t12[:9]}{v3}", vname.endswith("社区")
+                vkind, vunit = ((v.OrgKind.COMMUNITY_STATION, f"{vname}卫生服务站") if urban
+                                else (v.OrgKind.VILLAGE_CLINIC, f"{vname}卫生室"))
+                village_code.append(v12), village_name.append(vname), village_urban.append(urban)
                 codes.append(v12), unit_names.append(vunit), levels.append(v.OrgLevel.VILLAGE)
                 kinds.append(vkind), parents.append(t12)
     org_units = pa.table({
@@ -204,6 +204,64 @@ def build_region(rng: np.random.Generator, cfg: SynthConfig, residents: int, fir
         village_team=team_codes[village_team_idx],
     )
     return region, sizes
+
+
+Plan = list[tuple[str, str, list[tuple[str, str]]]]  # (township code, name, [(village code, name)]) per township
+
+
+def _word_places(gb6: str, n_villages: list[int], urban: bool, word) -> Plan:
+    """Townships and villages named by place words: an urban county has 街道 and 社区, others 镇 and 村."""
+    plan: Plan = []
+    for k, m in enumerate(n_villages):
+        t3, tname = (f"{k + 1:03d}", f"{word()}街道") if urban else (f"{100 + k + 1:03d}", f"{word()}镇")
+        plan.append((t3, tname, [(f"{j + 1:03d}", f"{word()}社区") if urban else (f"{200 + j + 1:03d}", f"{word()}村")
+                                 for j in range(m)]))
+    return plan
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """第 n in Chinese numerals (1 ≤ n ≤ 999): 第一, 第十二, 第一百零五."""
+    h, t, u = n // 100, n // 10 % 10, n % 10
+    text = f"{_DIGITS[h]}百" if h else ""
+    if t:
+        text += ("" if t == 1 and not h else _DIGITS[t]) + "十"
+    elif h and u:
+        text += "零"
+    return "第" + text + (_DIGITS[u] if u else "")
+
+
+def _next_free(used: set[int], lo: int, hi: int) -> int:
+    code = next((c for c in range(lo, hi + 1) if c not in used), None)
+    if code is None:
+        raise ValueError(f"区划代码 {lo:03d}–{hi:03d} 段已用完，无法再增加单位")
+    used.add(code)
+    return code
+
+
+def _listed_places(gb6: str, n_villages: list[int]) -> Plan:
+    """The county's real townships and villages (gongwei.synth.pingliang), as many as the region needs, in code
+    order; a region that needs more gets plainly numbered ones (第十五村), never names from elsewhere."""
+    listed = pingliang.TOWNSHIPS[gb6]
+    used_t = {int(t3) for t3, _n, _v in listed}
+    towns = sorted(listed[:len(n_villages)])
+    for k in range(len(listed), len(n_villages)):
+        towns.append((f"{_next_free(used_t, 100, 199):03d}", f"{chinese_ordinal(k + 1)}镇", ""))
+    plan: Plan = []
+    for (t3, tname, villages), m in zip(towns, n_villages, strict=True):
+        names_ = villages.split()
+        places, used = [], set()
+        for name in names_[:m]:
+            lo, hi = (1, 199) if name.endswith("社区") else (200, 399)
+            places.append((f"{_next_free(used, lo, hi):03d}", name))
+        urban = tname.endswith("街道")
+        for j in range(len(names_), m):
+            lo, hi, kind = (1, 199, "社区") if urban else (200, 399, "村")
+            places.append((f"{_next_free(used, lo, hi):03d}", f"{chinese_ordinal(j + 1)}{kind}"))
+        plan.append((t3, tname, places))
+    return plan
 
 
 def _phones(rng: np.random.Generator, n: int) -> pa.Array:
