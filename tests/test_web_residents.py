@@ -184,6 +184,7 @@ def test_record_page_shows_identity_household_programs_and_timeline(people):
     # without the engine's list, the next-visit date written on the last follow-up stands in for it
     [due] = page.due
     assert due.source == "recorded" and due.due_date == ht.next_visit_date and due.status == "upcoming"
+    assert due.service == "高血压随访（上次随访约定）" and due.days_left == 14
 
 
 def test_record_page_is_scoped_and_audited(people):
@@ -236,6 +237,27 @@ def test_due_list_comes_from_the_engine_for_this_one_person(people):
           f"per-person worklist: {took:.0f} ms (worklist {page.due_ms:.0f} ms)")
     html = client_for("vd").get(f"/resident/{own}/").content.decode()
     assert "高血压随访" in html and "已逾期" in html
+
+
+def test_every_role_on_a_resident_of_every_village(people):
+    """The sweep for these pages: every login, one resident of each village and each village as the search
+    filter — 200 inside the login's subtree, 403 outside, and the audit rows name only people inside."""
+    from tests.test_admin import LOGINS, VILLAGES
+    from tests.test_scope_sweep import in_subtree
+
+    for username, _role, _unit in LOGINS:
+        c = client_for(username)
+        for village in VILLAGES:
+            inside = in_subtree(username, village)
+            record = c.get(f"/resident/{village}00001/")
+            listed = c.get("/residents/", {"village": village})
+            assert record.status_code == (200 if inside else 403), (username, village)
+            assert listed.status_code == (200 if inside else 403), (username, village)
+        user = m.AccessedResident.objects.filter(log__user__username=username)
+        actor = as_user(username)
+        paths = m.Resident.objects.filter(pk__in=user.values("resident_id")).values_list(
+            "managing_unit__path", flat=True)
+        assert all(actor.sees_path(p) for p in paths), username
 
 
 # --- a real browser ---------------------------------------------------------------------------------------------

@@ -278,6 +278,7 @@ class Due:
     status_name: str
     days_overdue: int
     source: str = "engine"  # engine | recorded (the next-visit date written on the last follow-up)
+    days_left: int = 0
 
 
 @dataclass(frozen=True)
@@ -502,13 +503,18 @@ def _program_states(enrollments, encounters: list[_Enc]) -> list[ProgramState]:
 def _recorded_due(programs: list[ProgramState], today: dt.date) -> list[Due]:
     """Until the engine's list is ready: the next-visit dates written on the last follow-up of each open
     program (what the doctor agreed with the patient, not the rulebook's schedule)."""
+    from gongwei.engine import registry
+
+    evaluators = registry.evaluators()
     out = []
     for p in programs:
         if p.end_date is None and p.next_visit_date is not None:
             late = (today - p.next_visit_date).days
             status = "overdue" if late > 0 else "due_soon" if late >= -7 else "upcoming"
-            out.append(Due(p.program, f"{p.name}：下次随访（上次随访约定）", p.next_visit_date, status,
-                           DUE_STATUS[status], max(late, 0), source="recorded"))
+            schedule = getattr(evaluators.get(p.program, (None, None))[1], "SCHEDULE", ())
+            what = schedule[0].name if schedule else f"{p.name}随访"
+            out.append(Due(p.program, f"{what}（上次随访约定）", p.next_visit_date, status,
+                           DUE_STATUS[status], max(late, 0), source="recorded", days_left=max(-late, 0)))
     return sorted(out, key=lambda d: d.due_date)
 
 
@@ -544,7 +550,7 @@ def _due(r, today: dt.date) -> tuple[list[Due], str, float | None]:
     rows = table.filter(pc.equal(table.column("record_no"), r.record_no)).to_pylist()
     ms = (time.perf_counter() - started) * 1000
     due = [Due(x["program"], x["service_name"], x["due_date"], x["status"], DUE_STATUS.get(x["status"], x["status"]),
-               x["days_overdue"]) for x in rows]
+               x["days_overdue"], days_left=max((x["due_date"] - today).days, 0)) for x in rows]
     due.sort(key=lambda d: (d.due_date, d.service))
     return due, f"按快照 {eng.snapshot.id}（{eng.snapshot.taken_at}）计算；快照之后录入的服务尚未计入", ms
 
