@@ -4,8 +4,8 @@ Both read the system of record (the database), scoped to the actor's subtree by 
 materialised path, masked per role and audited (SEARCH with the people on the page; RECORD for the person).
 
 Pinyin search: names are matched by their pinyin initials (``zsf`` → 张三丰) or full pinyin (``zhangsanf``)
-through a small search table, ``gongwei_resident_pinyin`` (resident id, the name it was computed from, initials,
-full pinyin; indexed on both), kept by this module: before a pinyin search, the residents in the actor's scope
+through a small search table, ``gongwei_name_pinyin`` (resident id, the name it was computed from, initials,
+full pinyin — one row per reading of the surname, 曾 ceng/zeng; indexed on both), kept by this module: before a pinyin search, the residents in the actor's scope
 whose name is not in the table (new, or renamed since) get their pinyin computed once and upserted. A row whose
 name no longer matches the resident's is never used, so the table cannot answer with a stale name. It is kept
 outside the models because it is derived data that can be rebuilt at any time (dropping it costs one slow
@@ -34,7 +34,7 @@ from gongwei.spec.vocab import AccessKind
 PAGE_SIZE = 20
 MIN_TAIL_DIGITS = 4  # "last 4+ digits of the identity number"
 TIMELINE_DAYS = 365
-PINYIN_TABLE = "gongwei_resident_pinyin"
+PINYIN_TABLE = "gongwei_name_pinyin"
 
 _ID_FULL = re.compile(r"^\d{17}[\dX]$|^\d{15}$")
 _ID_TAIL = re.compile(r"^\d{3,}X$")
@@ -134,18 +134,41 @@ def _syllable(ch: str) -> str:
     return (lazy_pinyin(ch, style=Style.NORMAL, errors=lambda x: x.lower()) or [ch.lower()])[0]
 
 
+@cache
+def _readings(ch: str) -> tuple[str, ...]:
+    """Every reading of a character, the most common first: a surname often takes a rarer one (曾 zeng, 单 shan)."""
+    from pypinyin import Style, pinyin
+
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda x: [x.lower()])
+    first = _syllable(ch)
+    return tuple(dict.fromkeys([first, *(r for r in (found[0] if found else []) if r.isascii() and r)]))
+
+
 def pinyin_of(name: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a name: 张三丰 → ("zsf", "zhangsanfeng"); characters memoised, so a name costs
-    a few dictionary look-ups."""
-    syllables = [_syllable(ch) for ch in name if not ch.isspace()]
-    syllables = [s for s in syllables if s]
-    return "".join(s[0] for s in syllables).lower(), "".join(syllables).lower()
+    """(initials, full pinyin) of a name by each character's most common reading: 张三丰 → ("zsf", "zhangsanfeng");
+    characters memoised, so a name costs a few dictionary look-ups."""
+    return pinyin_variants(name)[0]
+
+
+def pinyin_variants(name: str) -> list[tuple[str, str]]:
+    """(initials, full pinyin) for each reading of the surname (first character), the most common first:
+    曾小明 → [("cxm", "cengxiaoming"), ("zxm", "zengxiaoming")]."""
+    chars = [ch for ch in name if not ch.isspace()]
+    if not chars:
+        return [("", "")]
+    rest = [s for s in (_syllable(ch) for ch in chars[1:]) if s]
+    out = []
+    for first in _readings(chars[0])[:4]:
+        syllables = [first, *rest]
+        out.append(("".join(x[0] for x in syllables).lower(), "".join(syllables).lower()))
+    return list(dict.fromkeys(out))
 
 
 def _ensure_pinyin_table() -> None:
     with connection.cursor() as cur:
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {PINYIN_TABLE} (resident_id BIGINT PRIMARY KEY, "
-                    "name VARCHAR(50) NOT NULL, initials VARCHAR(50) NOT NULL, full_pinyin VARCHAR(300) NOT NULL)")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {PINYIN_TABLE} (resident_id BIGINT NOT NULL, "
+                    "name VARCHAR(50) NOT NULL, initials VARCHAR(50) NOT NULL, full_pinyin VARCHAR(300) NOT NULL, "
+                    "PRIMARY KEY (resident_id, full_pinyin))")
         cur.execute(f"CREATE INDEX IF NOT EXISTS {PINYIN_TABLE}_initials ON {PINYIN_TABLE} (initials)")
         cur.execute(f"CREATE INDEX IF NOT EXISTS {PINYIN_TABLE}_full ON {PINYIN_TABLE} (full_pinyin)")
 
@@ -158,25 +181,31 @@ def _fresh_pinyin_ids_sql() -> str:
 
 def sync_pinyin(residents) -> int:
     """Compute and store the pinyin of the residents in ``residents`` (a queryset) whose name is not yet in the
-    search table; returns how many were written. Each name is computed once, not on every search."""
+    search table; returns how many residents were written. Each name is computed once, not on every search."""
     _ensure_pinyin_table()
     stale = list(residents.exclude(pk__in=RawSQL(_fresh_pinyin_ids_sql(), [])).values_list("pk", "name"))
     if not stale:
         return 0
-    rows = [(pk, name, *pinyin_of(name)) for pk, name in stale]
+    rows = [(pk, name, initials, full) for pk, name in stale for initials, full in pinyin_variants(name)]
+    ids = [pk for pk, _ in stale]
     with transaction.atomic(), connection.cursor() as cur:
-        # ON CONFLICT works on SQLite ≥ 3.24 and PostgreSQL; two searches racing write the same values
+        for i in range(0, len(ids), 900):  # rows of a former name
+            chunk = ids[i:i + 900]
+            cur.execute(f"DELETE FROM {PINYIN_TABLE} WHERE resident_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        # two searches racing compute the same rows: the second one's are skipped (SQLite ≥ 3.24, PostgreSQL)
         cur.executemany(
             f"INSERT INTO {PINYIN_TABLE} (resident_id, name, initials, full_pinyin) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (resident_id) DO UPDATE SET name = excluded.name, initials = excluded.initials, "
-            "full_pinyin = excluded.full_pinyin", rows)
-    return len(rows)
+            "ON CONFLICT (resident_id, full_pinyin) DO NOTHING", rows)
+    return len(stale)
 
 
 def _pinyin_filter(text: str) -> Q:
-    like = text.replace("\\", "").replace("%", "").replace("_", "") + "%"
-    sql = _fresh_pinyin_ids_sql() + " WHERE p.initials LIKE %s OR p.full_pinyin LIKE %s"
-    return Q(pk__in=RawSQL(sql, [like, like]))
+    # a prefix as a range, which a plain b-tree index serves on both databases (LIKE needs pattern ops on
+    # PostgreSQL and NOCASE columns on SQLite); for strings of a–z the range is exactly "starts with"
+    low, high = text, text + "z" * 300
+    sql = (_fresh_pinyin_ids_sql() + " WHERE (p.initials >= %s AND p.initials <= %s)"
+           " OR (p.full_pinyin >= %s AND p.full_pinyin <= %s)")
+    return Q(pk__in=RawSQL(sql, [low, high, low, high]))
 
 
 def search(actor: Actor, text: str = "", *, village: str = "", program: str = "", status: str = "",
