@@ -767,6 +767,15 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
 
 
+@admin.register(m.NamePinyin)
+class NamePinyinAdmin(ReadOnlyAdmin):
+    """The derived pinyin search index (for checking a search that found nobody)."""
+
+    list_display = ("resident", "name", "initials", "full_pinyin")
+    search_fields = ("initials", "full_pinyin", "resident__record_no")
+    list_select_related = ("resident",)
+
+
 @admin.register(m.AccessedResident)
 class AccessedResidentAdmin(ReadOnlyAdmin):
     list_display = ("log", "resident")

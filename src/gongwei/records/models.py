@@ -111,6 +111,23 @@ class AccessedResident(models.Model):
         indexes = [models.Index(fields=["resident", "log"])]
 
 
+class NamePinyin(models.Model):
+    """A derived search index, not a record: the pinyin of a resident's name, one row per reading of the surname
+    (曾 ceng/zeng), kept by :mod:`gongwei.service.residents` for searches by initials or full pinyin. A row is
+    valid while ``name`` equals the resident's current name; rows may be rebuilt at any time."""
+
+    resident = models.ForeignKey("Resident", on_delete=models.PROTECT, related_name="+", verbose_name="居民",
+                                 db_constraint=False)
+    name = models.CharField("姓名", max_length=50)
+    initials = models.CharField("拼音首字母", max_length=50, db_index=True)
+    full_pinyin = models.CharField("全拼", max_length=300, db_index=True)
+
+    class Meta:
+        db_table = "gongwei_name_pinyin"
+        verbose_name = verbose_name_plural = "姓名拼音索引"
+        constraints = [models.UniqueConstraint(fields=["resident", "full_pinyin"], name="name_pinyin_once")]
+
+
 # --- organisation --------------------------------------------------------------------------------
 class OrgUnit(models.Model):
     """A node of the tree province › city › county › township centre › village clinic.

@@ -54,6 +54,7 @@ SCOPE_LOOKUPS: dict[type[models.Model], str] = {
     m.Contract: "resident__managing_unit__path",
     m.AccessLog: "resident__managing_unit__path",
     m.AccessedResident: "resident__managing_unit__path",
+    m.NamePinyin: "resident__managing_unit__path",
     m.HealthEducationActivity: "org_unit__path",
     m.InfectiousDiseaseReport: "org_unit__path",
     m.EmergencyEventReport: "org_unit__path",

@@ -3,6 +3,7 @@ from django.urls import path
 
 from gongwei.web import views
 from gongwei.web.pages import dashboard
+from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("unit/<str:code>/indicators/<str:indicator>/", dashboard.indicator, name="indicator"),
     path("unit/<str:code>/indicators/<str:indicator>/gaps/", dashboard.gaps, name="gaps"),
     path("unit/<str:code>/indicators/<str:indicator>/gaps.xlsx", dashboard.gaps_export, name="gaps_export"),
+    # issue 11 (1–2): find a resident, the record's home page
+    path("residents/", resident_pages.search, name="residents"),
+    path("resident/<str:record_no>/", resident_pages.record, name="resident"),
 ]
