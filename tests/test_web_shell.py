@@ -40,7 +40,8 @@ def test_pages_need_a_login(web_region):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_the_shell_in_a_real_browser_loads_nothing_from_another_host(chromium, live_server, live_region, tmp_path):
+def test_the_shell_in_a_real_browser_loads_nothing_from_another_host(chromium, live_server, live_dashboard_region,
+                                                                   tmp_path):
     with browser_as(chromium, live_server, "sup") as (page, offsite):
         assert page.url.endswith(f"/unit/{COUNTY}/indicators/")
         assert "德安县" in page.inner_text("h1")
