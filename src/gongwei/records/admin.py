@@ -7,6 +7,8 @@
   may delete anything (records are closed, voided or merged).
 * **Writes** — every add or change goes through :func:`gongwei.records.entry.submit_instance`, the one
   validation and write path: its Chinese issues are shown on the named field and nothing is written.
+* **Versions** — a change form posts back the version it was loaded at; a save from an older version is
+  refused with what changed meanwhile (:class:`gongwei.records.entry.StaleVersion`, ADR 015).
 * **Masking** — ID numbers and phone numbers are masked for roles that do not need them.
 * **Audit** — opening a resident's page writes an :class:`~gongwei.records.models.AccessLog` row; every
   entry-layer change page shows its :class:`~gongwei.records.models.ChangeLog` history.
