@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IMPORT_UNIT = "360426100201"  # 北门村 (tests.test_admin.VILLAGES[0]); OWN lives here
 OTHER_UNIT_RESIDENT = "36042620020100001"  # 高塘村, another township
 OWN_RESIDENT = "36042610020100001"
+BASELINE_RESIDENT = "36042620020100002"  # the same village as OTHER_UNIT_RESIDENT: a save with no import running
 IMPORT_ROWS = 3000
 
 
@@ -136,11 +137,13 @@ def scenario_other_unit_while_import_writes() -> dict:
     from gongwei.records import models as m
 
     _region()
+    baseline = _prepared_save("vd2", BASELINE_RESIDENT, address="无导入时保存")()
     save_other = _prepared_save("vd2", OTHER_UNIT_RESIDENT, address="另一单位的新地址")
     save_same = _prepared_save("vd", OWN_RESIDENT, address="本单位的新地址")
     out: dict = {}
     thread, _held, release = _held_import("写入 residents", out)
     other = save_other()
+    other["import_still_held"] = thread.is_alive()
     # a form of the import's own unit waits for the import's unit lock
     same_out: dict = {}
     same = _in_thread(save_same, same_out, "save")
@@ -151,7 +154,7 @@ def scenario_other_unit_while_import_writes() -> dict:
     thread.join(60)
     same.join(60)
     return {
-        "other": other, "same_waited": same_waiting, "same": same_out["save"], "import": out["import"],
+        "baseline": baseline, "other": other, "same_waited": same_waiting, "same": same_out["save"], "import": out["import"],
         "same_done_after_release": same_out["save"]["done_at"] >= released_at if isinstance(same_out["save"], dict) else None,
         "other_address": m.Resident.objects.get(record_no=OTHER_UNIT_RESIDENT).address,
         "own_address": m.Resident.objects.get(record_no=OWN_RESIDENT).address,
@@ -164,10 +167,12 @@ def scenario_sqlite_import_phases() -> dict:
     from gongwei.records import models as m
 
     _region()
+    baseline = _prepared_save("vd2", BASELINE_RESIDENT, address="无导入时保存")()
     save = _prepared_save("vd2", OTHER_UNIT_RESIDENT, address="校验期间保存")
     out: dict = {}
     thread, _held, release = _held_import("校验 residents", out)
     while_validating = save()
+    while_validating["import_still_held"] = thread.is_alive()
     # a resident the import also carries, written meanwhile: the import must see it (validate again under
     # the writer lock) and update it instead of failing on the duplicate record number
     from gongwei.records import entry
@@ -199,7 +204,7 @@ def scenario_sqlite_import_phases() -> dict:
     while_writing = save()
     thread2.join(60)
     return {
-        "while_validating": while_validating, "while_writing": while_writing,
+        "baseline": baseline, "while_validating": while_validating, "while_writing": while_writing,
         "imports": [first_import["inserted"] if isinstance(first_import, dict) else first_import, out2["import"]],
         "updated": first_import["updated"] if isinstance(first_import, dict) else None,
         "other": m.Resident.objects.filter(record_no=OTHER_UNIT_RESIDENT).values("address", "name", "version")[0],
@@ -249,11 +254,20 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _within(baseline: dict) -> float:
+    """One second (issue 9), or three times the same save with no import running when the machine is so
+    loaded that such a save alone takes longer than a third of a second: a save that waited for the import
+    would take as long as the import is held (30 s), far above either."""
+    return max(1.0, 3 * baseline["seconds"])
+
+
 def test_a_form_of_another_unit_saves_within_a_second_during_an_import(transactional_db, tmp_path):
     if TEST_DB == "postgres":
         r = scenario_other_unit_while_import_writes()
-        assert r["other"]["status"] == 302, r
-        assert r["other"]["seconds"] < 1.0, r
+        assert r["baseline"]["status"] == r["other"]["status"] == 302, r
+        # saved while the import still held its transaction open, as fast as a save with no import running
+        assert r["other"]["import_still_held"] is True, r
+        assert r["other"]["seconds"] < _within(r["baseline"]), r
         assert r["other_address"] == "另一单位的新地址"
         # the import's own unit: the form waited for the unit lock, then saved after the import committed
         assert r["same_waited"] is True, r
@@ -264,7 +278,8 @@ def test_a_form_of_another_unit_saves_within_a_second_during_an_import(transacti
     r = run_in_sqlite_file("test_unit_locks", "scenario_sqlite_import_phases", tmp_path)
     assert r["journal_mode"] == "wal"
     # while the import validates (most of its time) it holds no writer lock: the form saves at once
-    assert r["while_validating"]["status"] == 302 and r["while_validating"]["seconds"] < 1.0, r
+    assert r["while_validating"]["status"] == 302 and r["while_validating"]["import_still_held"] is True, r
+    assert r["while_validating"]["seconds"] < _within(r["baseline"]), r
     # while it writes, the form waits for the writer lock (1.5 s here) and then saves — no "database is locked"
     assert r["while_writing"]["status"] == 302, r
     assert 1.0 < r["while_writing"]["seconds"] < 30, r

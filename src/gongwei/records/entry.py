@@ -736,17 +736,21 @@ def _changed(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.
     return out
 
 
+class _Conflict(Exception):
+    """Some compare-and-set of a batch missed: roll its savepoint back and name the stale row."""
+
+
 def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
                    batch_row: m.LoadBatch, actor: str, actor_user: object | None, now: dt.datetime,
                    expected: dict[int, int]) -> int:
     """Update the changed rows, each by compare-and-set on its version, with a ChangeLog entry.
 
-    ``UPDATE ... SET version = version + 1 WHERE id = %s AND version = %s``: a row is written only if it is
-    still at the version it was read at (or, for a form, loaded at — ``expected``); otherwise
-    :class:`StaleVersion` rolls the whole batch back. Two saves racing from the same version cannot both win.
+    One statement run for every row (``executemany``), ``UPDATE ... SET version = version + 1 WHERE id = %s
+    AND version = %s``: a row is written only if it is still at the version it was read at (or, for a form,
+    loaded at — ``expected``). If the rows written fall short of the rows sent, the savepoint is rolled back
+    and :class:`StaleVersion` names a row that moved on; the caller's transaction then rolls the whole batch
+    back. Two saves racing from the same version cannot both win.
     """
-    from django.db.models import F
-
     idx = np.flatnonzero(mask)
     if not len(idx):
         return 0
@@ -754,32 +758,55 @@ def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mas
     attnames = [c.attname for c in table.columns]
     if table.name == "residents":
         attnames += ["id_number_raw", "id_status"]
-    stamp = {"updated_at": now} if any(f.name == "updated_at" for f in model._meta.concrete_fields) else {}
     objs = {o.pk: o for o in model.objects.filter(pk__in=ids[idx].tolist())}
     cols = {a: data[a.removesuffix("_id") if a.endswith("_id") and a.removesuffix("_id") in data else a]
             .take(pa.array(idx)).to_pylist() for a in attnames}
-    logs = []
+    logs, rows = [], []
     for k, i in enumerate(idx):
         obj = objs[int(ids[i])]
         before, after = {}, {}
-        values = {}
         for a in attnames:
             new = cols[a][k]
             old = getattr(obj, a)
             if _differs(old, new):
                 before[a], after[a] = _jsonable(old), _jsonable(new)
-                values[a] = new
         if not after:
             continue
         version = expected.get(obj.pk, obj.version)
-        written = model.objects.filter(pk=obj.pk, version=version).update(
-            **values, **stamp, version=F("version") + 1)
-        if not written:
-            current = model.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
-            raise StaleVersion(model, obj.pk, version, current or 0, stale_changes(model, obj.pk, version))
+        rows.append((obj, version, after.keys()))
         logs.append(m.ChangeLog(model=model._meta.label, object_pk=str(obj.pk), action=v.ChangeAction.UPDATE,
                                 actor=actor_user if actor_user is not None else None, actor_label=actor,
                                 before=before, after=after, batch=batch_row, version=version + 1))
+    if not rows:
+        return 0
+    # every row sets the columns any row changed: its new value where it changed, its stored one elsewhere
+    changed = [a for a in attnames if any(a in keys for _, _, keys in rows)]
+    position = {int(ids[i]): k for k, i in enumerate(idx)}
+    fields = [model._meta.get_field(a) for a in changed]
+    stamp = [f for f in model._meta.concrete_fields if f.name == "updated_at"]
+    q = connection.ops.quote_name
+    sets = [f"{q(f.column)} = %s" for f in [*fields, *stamp]] + [f"{q('version')} = {q('version')} + 1"]
+    pk_col = model._meta.pk.column
+    sql = (f"UPDATE {q(model._meta.db_table)} SET {', '.join(sets)} "
+           f"WHERE {q(pk_col)} = %s AND {q('version')} = %s")
+    params = []
+    for obj, version, keys in rows:
+        k = position[obj.pk]
+        values = [f.get_db_prep_save(cols[a][k] if a in keys else getattr(obj, a), connection)
+                  for a, f in zip(changed, fields, strict=True)]
+        values += [f.get_db_prep_save(now, connection) for f in stamp]
+        params.append([*values, obj.pk, version])
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.executemany(sql, params)
+            if cur.rowcount != len(params):
+                raise _Conflict
+    except _Conflict:
+        wanted = {obj.pk: version for obj, version, _ in rows}
+        current = dict(model.objects.filter(pk__in=list(wanted)).values_list("pk", "version"))
+        pk = next((pk for pk, version in wanted.items() if current.get(pk) != version), rows[0][0].pk)
+        raise StaleVersion(model, pk, wanted[pk], current.get(pk) or 0, stale_changes(model, pk, wanted[pk])) \
+            from None
     m.ChangeLog.objects.bulk_create(logs)
     return len(logs)
 
