@@ -7,6 +7,8 @@
   may delete anything (records are closed, voided or merged).
 * **Writes** — every add or change goes through :func:`gongwei.records.entry.submit_instance`, the one
   validation and write path: its Chinese issues are shown on the named field and nothing is written.
+* **Versions** — a change form posts back the version it was loaded at; a save from an older version is
+  refused with what changed meanwhile (:class:`gongwei.records.entry.StaleVersion`, ADR 015).
 * **Masking** — ID numbers and phone numbers are masked for roles that do not need them.
 * **Audit** — opening a resident's page writes an :class:`~gongwei.records.models.AccessLog` row; every
   entry-layer change page shows its :class:`~gongwei.records.models.ChangeLog` history.
@@ -251,6 +253,8 @@ class EntryForm(forms.ModelForm):
 
     entry_user = None  # set per request by EntryAdmin.get_form
     entry_admin: EntryAdmin | None = None
+    # the row's version when the page was opened, posted back: a save from an older version is refused
+    loaded_version = forms.IntegerField(label="版本", widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -258,6 +262,9 @@ class EntryForm(forms.ModelForm):
         # drops microseconds, for instance, which would otherwise look like an edit)
         self._stored = {} if self.instance._state.adding else {
             f.attname: getattr(self.instance, f.attname) for f in self.instance._meta.concrete_fields}
+        if not self.instance._state.adding:
+            self.initial["loaded_version"] = self.instance.version
+        self.expected_version: int | None = None  # hooks that write first (a move) advance it
 
     def _post_clean(self):
         super()._post_clean()
@@ -276,13 +283,19 @@ class EntryForm(forms.ModelForm):
                 continue
             if attname in self._stored:
                 setattr(self.instance, attname, self._stored[attname])
+        self.expected_version = None if adding else self.cleaned_data.get("loaded_version")
         try:
             with transaction.atomic():
+                if self.expected_version is not None:
+                    entry.check_version(type(self.instance), self.instance.pk, self.expected_version)
                 before = self.entry_admin.before_submit(self) if self.entry_admin else None
-                entry.submit_instance(self.instance, actor_user=self.entry_user, reason=ENTRY_REASON)
+                entry.submit_instance(self.instance, actor_user=self.entry_user, reason=ENTRY_REASON,
+                                      expected_version=self.expected_version)
                 self._after_submit(adding)
                 if self.entry_admin:
                     self.entry_admin.after_submit(self, adding, before)
+        except entry.StaleVersion as exc:
+            self.add_error(None, exc.describe(self.entry_user))
         except entry.Rejected as exc:
             self._show_issues(exc.issues)
         except ValueError as exc:  # e.g. moving a unit under its own subtree
@@ -324,6 +337,19 @@ class EntryAdmin(ScopedAdmin):
         form.entry_user = request.user
         form.entry_admin = self
         return form
+
+    def get_fieldsets(self, request, obj=None):
+        return self.with_version_field(request, obj, super().get_fieldsets(request, obj))
+
+    def with_version_field(self, request, obj, fieldsets) -> list:
+        """The hidden version input on every change form that can be saved, and nowhere else."""
+        keep = obj is not None and self.has_change_permission(request, obj)
+        out = [(title, {**opts, "fields": tuple(f for f in opts["fields"] if f != "loaded_version")})
+               for title, opts in fieldsets]
+        if keep and out:
+            title, opts = out[-1]
+            out[-1] = (title, {**opts, "fields": (*opts["fields"], "loaded_version")})
+        return out
 
     def get_readonly_fields(self, request, obj=None):
         ro = list(super().get_readonly_fields(request, obj))
@@ -427,8 +453,12 @@ class OrgUnitAdmin(EntryAdmin):
         if new_parent is None:
             raise ValueError("已有机构不能改为顶级机构")
         stored = m.OrgUnit.objects.get(pk=unit.pk)
+        if form.expected_version is not None:  # the move itself is refused if the unit changed since
+            stored.version = form.expected_version
         entry.move_org_unit(stored, new_parent, actor_user=form.entry_user, reason=ENTRY_REASON)
-        unit.path = m.OrgUnit.objects.values_list("path", flat=True).get(pk=unit.pk)
+        unit.path = stored.path
+        if form.expected_version is not None:
+            form.expected_version = stored.version
         return None
 
 
@@ -580,8 +610,9 @@ class ResidentAdmin(EntryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         masked = self._masked_fields(request)
-        return [(title, {**opts, "fields": tuple(f"masked_{f}" if f in masked else f for f in opts["fields"])})
-                for title, opts in self.fieldsets]
+        return self.with_version_field(request, obj, [
+            (title, {**opts, "fields": tuple(f"masked_{f}" if f in masked else f for f in opts["fields"])})
+            for title, opts in self.fieldsets])
 
     def history_rows(self, request, obj):
         return m.ChangeLog.objects.filter(

@@ -45,6 +45,8 @@ def _columns(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.
     field_names = {f.name for f in model._meta.concrete_fields}
     if "batch" in field_names:
         out["batch_id"] = pa.array(np.full(n, batch_id, dtype=np.int64))
+    if "version" in field_names:  # every row starts at version 1 (ADR 015)
+        out["version"] = pa.array(np.ones(n, dtype=np.int64))
     for name in ("created_at", "updated_at"):
         if name in field_names:
             out[name] = pa.array([now] * n, pa.timestamp("us", tz="UTC")) if n else pa.array([], pa.timestamp("us", tz="UTC"))
@@ -184,16 +186,3 @@ def _executemany(db_table: str, cols: dict[str, pa.Array]) -> None:
         for start in range(0, n, CHUNK):
             lists = [_py(cols[c].slice(start, CHUNK)) for c in names]
             cur.executemany(sql, list(zip(*lists, strict=True)))
-
-
-def reset_sequences(tables: list[Table]) -> None:
-    """After inserting explicit ids, move PostgreSQL sequences past them (SQLite needs nothing)."""
-    if connection.vendor != "postgresql":
-        return
-    from django.core.management.color import no_style
-
-    models = [t.model for t in tables if not t.model._meta.pk.is_relation]
-    statements = connection.ops.sequence_reset_sql(no_style(), models)
-    with connection.cursor() as cur:
-        for sql in statements:
-            cur.execute(sql)

@@ -12,6 +12,7 @@ updated with a :class:`~gongwei.records.models.ChangeLog` entry holding before a
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -64,6 +65,70 @@ class Rejected(Exception):
     def __init__(self, issues: list[Issue]):
         self.issues = issues
         super().__init__(f"{len(issues)} 个数据问题，整批未写入")
+
+
+class StaleVersion(Rejected):
+    """A save from a form loaded at an older version of the row: refused whole, nothing written.
+
+    ``changes`` are the :class:`~gongwei.records.models.ChangeLog` rows written since ``expected`` (who, when,
+    before → after), so the refusal can say what changed meanwhile; :meth:`describe` words it for a user
+    (identifiers masked unless that user sees them).
+    """
+
+    def __init__(self, model: type, pk: object, expected: int, current: int, changes: list[m.ChangeLog]):
+        self.model, self.pk, self.expected, self.current, self.changes = model, pk, expected, current, changes
+        from gongwei.records.schema import table_for_model
+
+        table = table_for_model(model).name
+        super().__init__([Issue(table, 1, "version", str(expected), "stale_version", self.describe())])
+        self.args = (self.describe(),)
+
+    def change_lines(self, user=None) -> list[str]:
+        """One line per change since the form's version: who, when, and each field's old → new value."""
+        from gongwei.records import roles
+
+        fields = {}
+        for f in self.model._meta.concrete_fields:
+            fields[f.name] = fields[f.attname] = str(f.verbose_name)
+        lines = []
+        for row in self.changes:
+            before = roles.mask_mapping(row.before, user) or {}
+            after = roles.mask_mapping(row.after, user) or {}
+            who = row.actor_label or (row.actor.username if row.actor_id else "") or "未知"
+            when = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S")
+            parts = [f"{fields.get(k, k)}：{_shown(before.get(k))} → {_shown(after.get(k))}"
+                     for k in dict.fromkeys([*before, *after])]
+            lines.append(f"{who} 于 {when} 修改（第 {row.version} 版）：" + "；".join(parts))
+        return lines
+
+    def describe(self, user=None) -> str:
+        head = (f"保存被拒绝：您打开页面时这条{self.model._meta.verbose_name}是第 {self.expected} 版，"
+                f"其后已被他人修改为第 {self.current} 版，本次修改未写入。")
+        lines = self.change_lines(user)
+        body = "期间的修改：" + " ".join(f"{i}. {line}" for i, line in enumerate(lines, 1)) if lines else \
+            "期间的修改未留下逐项记录。"
+        return f"{head}{body} 请重新打开页面，在最新内容上修改。"
+
+
+def _shown(x: object) -> str:
+    return "（空）" if x in (None, "") else str(x)
+
+
+def stale_changes(model: type, pk: object, since: int) -> list[m.ChangeLog]:
+    """The ChangeLog rows of one object that brought it past version ``since``, oldest first."""
+    return list(m.ChangeLog.objects.filter(model=model._meta.label, object_pk=str(pk), version__gt=since)
+                .select_related("actor").order_by("version", "id"))
+
+
+def check_version(model: type, pk: object, version: int) -> None:
+    """Refuse (raise :class:`StaleVersion`) when the stored row is no longer at ``version``.
+
+    An early check for a form before it validates; the write itself compares and sets atomically
+    (``UPDATE ... WHERE version = expected``), so a save that passes here can still be refused there.
+    """
+    current = model._default_manager.filter(pk=pk).values_list("version", flat=True).first()
+    if current is not None and current != int(version):
+        raise StaleVersion(model, pk, int(version), current, stale_changes(model, pk, int(version)))
 
 
 @dataclass
@@ -310,7 +375,24 @@ class _Index:
         self.new_ids = np.concatenate([self.new_ids, ids])
 
 
-_INDEX_CACHE: dict[str, _Index] = {}
+class _ThreadIndexes(threading.local):
+    """The batch's indexes, one set per thread: two submits running at once (an import and a form save on
+    other units) must not clear or read each other's."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, _Index] = {}
+
+    def __getitem__(self, name: str) -> _Index:
+        return self.tables[name]
+
+    def __setitem__(self, name: str, index: _Index) -> None:
+        self.tables[name] = index
+
+    def clear(self) -> None:
+        self.tables.clear()
+
+
+_INDEX_CACHE = _ThreadIndexes()
 
 
 # --- derived columns -------------------------------------------------------------------------------
@@ -345,6 +427,9 @@ def _defaults(table: Table, data: dict[str, pa.Array], n: int) -> None:
 
 
 # --- the entry point -------------------------------------------------------------------------------
+Pending = tuple[Table, dict[str, pa.Array], np.ndarray, np.ndarray, np.ndarray]
+
+
 def submit(
     batch: dict[str, pa.Table],
     *,
@@ -354,65 +439,140 @@ def submit(
     accept_valid: bool = False,
     progress: Progress | None = None,
     actor_user: object | None = None,
+    expected_versions: dict[str, dict[int, int]] | None = None,
 ) -> SubmitResult:
     """Validate and write ``batch`` (table name → Arrow table) in one transaction.
 
-    Raises :class:`Rejected` (nothing written) when any row has an issue and ``accept_valid`` is false.
+    Raises :class:`Rejected` (nothing written) when any row has an issue and ``accept_valid`` is false, and
+    :class:`StaleVersion` when a row named in ``expected_versions`` (table → {id: version}) is no longer at
+    that version. Writers of different org units do not wait for each other (:func:`_lock_units`).
     """
     schema = tables()
     unknown = set(batch) - set(schema)
     if unknown:
         raise ValueError(f"未知的数据表：{', '.join(sorted(unknown))}")
-    result = SubmitResult(batch_id=None)
     now = timezone.now()
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # SQLite has one writer at a time and a transaction here takes the writer lock when it begins
+        # (transaction_mode IMMEDIATE), so validation — most of an import's time — runs before it; a form
+        # save meanwhile waits only for the write itself. If another connection committed in between,
+        # the batch is validated again under the lock, so nothing is written from a stale reading.
+        seen = _data_version()
+        result, pending = _validate(batch, schema, accept_valid, progress, now)
+        with transaction.atomic():
+            if _data_version() != seen:
+                result, pending = _validate(batch, schema, accept_valid, None, now)
+            return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
+                          progress=progress, now=now, expected_versions=expected_versions)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Serialise bulk writers so pre-assigned ids cannot collide.
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(4711)")
-        _INDEX_CACHE.clear()
-        for name in schema:
-            _INDEX_CACHE[name] = _Index(schema[name])
-        pending: list[tuple[Table, dict[str, pa.Array], np.ndarray, np.ndarray, np.ndarray]] = []
-        next_ids = {name: _next_id(schema[name]) for name in batch}
-        for name, table in schema.items():
-            if name not in batch:
-                continue
-            prepared = _prepare(table, batch[name], result, next_ids, now)
-            if prepared is not None:
-                pending.append(prepared)
-            if progress:
-                progress(f"校验 {name}", batch[name].num_rows)
-        if result.issues and not accept_valid:
-            raise Rejected(result.issues)
-        batch_row = m.LoadBatch.objects.create(kind=kind, source=source[:500], actor=actor[:150])
-        result.batch_id = batch_row.pk
-        for table, data, ids, new_mask, changed_mask in pending:
-            tr = result.tables[table.name]
-            tr.inserted = bulk.insert(table, data, ids, new_mask, batch_row.pk, now)
-            tr.updated = _apply_updates(table, data, ids, changed_mask, batch_row, actor, actor_user)
-            if progress:
-                progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
-        bulk.reset_sequences([t for t, *_ in pending])
-        m.LoadTally.objects.bulk_create([
-            m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
-            for name, unit, received, rejected in result.tallies])
-        batch_row.finished_at = timezone.now()
-        batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
-        batch_row.save(update_fields=["finished_at", "counts"])
+        _lock_units(batch, schema)
+        result, pending = _validate(batch, schema, accept_valid, progress, now)
+        return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
+                      progress=progress, now=now, expected_versions=expected_versions)
+
+
+def _data_version() -> int:
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA data_version")  # changes whenever another connection commits
+        return int(cur.fetchone()[0])
+
+
+def _lock_units(batch: dict[str, pa.Table], schema: dict[str, Table]) -> list[int]:
+    """Lock the org units whose rows the batch writes (PostgreSQL), in id order so writers cannot deadlock.
+
+    Row locks ``FOR NO KEY UPDATE`` on the units: a second writer of the same unit waits until this
+    transaction ends, writers of other units do not wait at all, and readers and foreign-key checks
+    (``KEY SHARE``) are never blocked. The units are resolved from the codes in the batch before validation,
+    so everything validated is read under the lock. SQLite needs none: it has one writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    codes: set[str] = set()
+    for name, arrow in batch.items():
+        col = UNIT_COLUMN.get(name, "org_unit")
+        if col in schema[name].column_names and col in arrow.column_names:
+            codes.update(pc.unique(_as_str(arrow.column(col))).to_pylist())
+    codes.discard(None)
+    codes.discard("")
+    if not codes:
+        return []
+    return list(m.OrgUnit.objects.select_for_update(no_key=True).filter(code__in=sorted(codes))
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def _validate(batch: dict[str, pa.Table], schema: dict[str, Table], accept_valid: bool,
+              progress: Progress | None, now: dt.datetime) -> tuple[SubmitResult, list[Pending]]:
+    result = SubmitResult(batch_id=None)
+    _INDEX_CACHE.clear()
+    for name in schema:
+        _INDEX_CACHE[name] = _Index(schema[name])
+    pending: list[Pending] = []
+    for name, table in schema.items():
+        if name not in batch:
+            continue
+        prepared = _prepare(table, batch[name], result, now)
+        if prepared is not None:
+            pending.append(prepared)
+        if progress:
+            progress(f"校验 {name}", batch[name].num_rows)
+    if result.issues and not accept_valid:
+        raise Rejected(result.issues)
+    return result, pending
+
+
+def _write(result: SubmitResult, pending: list[Pending], *, kind: str, source: str, actor: str,
+           actor_user: object | None, progress: Progress | None, now: dt.datetime,
+           expected_versions: dict[str, dict[int, int]] | None) -> SubmitResult:
+    batch_row = m.LoadBatch.objects.create(kind=kind, source=source[:500], actor=actor[:150])
+    result.batch_id = batch_row.pk
+    for table, data, ids, new_mask, changed_mask in pending:
+        tr = result.tables[table.name]
+        tr.inserted = bulk.insert(table, data, ids, new_mask, batch_row.pk, now)
+        tr.updated = _apply_updates(table, data, ids, changed_mask, batch_row, actor, actor_user, now,
+                                    (expected_versions or {}).get(table.name, {}))
+        if progress:
+            progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
+    m.LoadTally.objects.bulk_create([
+        m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
+        for name, unit, received, rejected in result.tallies])
+    batch_row.finished_at = timezone.now()
+    batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
+    batch_row.save(update_fields=["finished_at", "counts"])
     return result
 
 
-def _next_id(table: Table) -> int:
-    pk = table.model._meta.pk
-    if pk.is_relation:  # health_records: the key is the resident
-        return 0
-    from django.db.models import Max
+def _reserve_ids(table: Table, count: int) -> np.ndarray:
+    """``count`` fresh primary keys for the new rows of ``table``, assigned before they are written.
 
-    return (table.model.objects.aggregate(x=Max("pk"))["x"] or 0) + 1
+    PostgreSQL takes them from the table's own sequence, which no two transactions can share, so writers
+    of different units need no common lock (a gap is left if the batch rolls back). SQLite, one writer at
+    a time, continues after the largest stored key.
+    """
+    if not count:
+        return np.array([], dtype=np.int64)
+    model = table.model
+    if connection.vendor != "postgresql":
+        from django.db.models import Max
+
+        start = (model.objects.aggregate(x=Max("pk"))["x"] or 0) + 1
+        return np.arange(start, start + count, dtype=np.int64)
+    pk, db_table = model._meta.pk.column, model._meta.db_table
+    q = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_get_serial_sequence(%s, %s)", [db_table, pk])
+        seq = cur.fetchone()[0]
+        # a sequence left behind keys written explicitly before keys were reserved from it catches up first
+        cur.execute(f"SELECT setval(%s, s.m) FROM (SELECT MAX({q(pk)}) AS m FROM {q(db_table)}) AS s "
+                    f"WHERE s.m > (SELECT last_value FROM {seq})", [seq])
+        cur.execute("WITH s AS (SELECT nextval(%s) AS v FROM generate_series(1, %s)) "
+                    "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) + 1 = %s THEN NULL "
+                    "ELSE array_agg(v ORDER BY v) END FROM s", [seq, count, count])
+        lo, hi, scattered = cur.fetchone()
+    # concurrent writers usually leave the range contiguous; otherwise the values themselves came back
+    return np.arange(lo, hi + 1, dtype=np.int64) if scattered is None else np.array(scattered, dtype=np.int64)
 
 
-def _prepare(table: Table, source: pa.Table, result: SubmitResult, next_ids: dict[str, int], now: dt.datetime):
+def _prepare(table: Table, source: pa.Table, result: SubmitResult, now: dt.datetime):
     n = source.num_rows
     tr = result.tables.setdefault(table.name, TableResult(received=n))
     chk = _Checker(table, n)
@@ -468,10 +628,7 @@ def _prepare(table: Table, source: pa.Table, result: SubmitResult, next_ids: dic
     if table.model._meta.pk.is_relation:
         ids = np.where(new_mask, ref_ids[table.natural_key[0]], ids)
     else:
-        start = next_ids[table.name]
-        count = int(new_mask.sum())
-        ids[new_mask] = np.arange(start, start + count, dtype=np.int64)
-        next_ids[table.name] = start + count
+        ids[new_mask] = _reserve_ids(table, int(new_mask.sum()))
     index.add(pc.filter(keys, pa.array(new_mask)), ids[new_mask])
     for col in self_refs:  # references within the same table (parent org unit, merged_into)
         kk = data[col.name]
@@ -579,8 +736,21 @@ def _changed(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.
     return out
 
 
+class _Conflict(Exception):
+    """Some compare-and-set of a batch missed: roll its savepoint back and name the stale row."""
+
+
 def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
-                   batch_row: m.LoadBatch, actor: str, actor_user: object | None) -> int:
+                   batch_row: m.LoadBatch, actor: str, actor_user: object | None, now: dt.datetime,
+                   expected: dict[int, int]) -> int:
+    """Update the changed rows, each by compare-and-set on its version, with a ChangeLog entry.
+
+    One statement run for every row (``executemany``), ``UPDATE ... SET version = version + 1 WHERE id = %s
+    AND version = %s``: a row is written only if it is still at the version it was read at (or, for a form,
+    loaded at — ``expected``). If the rows written fall short of the rows sent, the savepoint is rolled back
+    and :class:`StaleVersion` names a row that moved on; the caller's transaction then rolls the whole batch
+    back. Two saves racing from the same version cannot both win.
+    """
     idx = np.flatnonzero(mask)
     if not len(idx):
         return 0
@@ -591,7 +761,7 @@ def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mas
     objs = {o.pk: o for o in model.objects.filter(pk__in=ids[idx].tolist())}
     cols = {a: data[a.removesuffix("_id") if a.endswith("_id") and a.removesuffix("_id") in data else a]
             .take(pa.array(idx)).to_pylist() for a in attnames}
-    logs = []
+    logs, rows = [], []
     for k, i in enumerate(idx):
         obj = objs[int(ids[i])]
         before, after = {}, {}
@@ -600,12 +770,43 @@ def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mas
             old = getattr(obj, a)
             if _differs(old, new):
                 before[a], after[a] = _jsonable(old), _jsonable(new)
-                setattr(obj, a, new)
-        if after:
-            obj.save(update_fields=list(after))
-            logs.append(m.ChangeLog(model=model._meta.label, object_pk=str(obj.pk), action=v.ChangeAction.UPDATE,
-                                    actor=actor_user if actor_user is not None else None, actor_label=actor,
-                                    before=before, after=after, batch=batch_row))
+        if not after:
+            continue
+        version = expected.get(obj.pk, obj.version)
+        rows.append((obj, version, after.keys()))
+        logs.append(m.ChangeLog(model=model._meta.label, object_pk=str(obj.pk), action=v.ChangeAction.UPDATE,
+                                actor=actor_user if actor_user is not None else None, actor_label=actor,
+                                before=before, after=after, batch=batch_row, version=version + 1))
+    if not rows:
+        return 0
+    # every row sets the columns any row changed: its new value where it changed, its stored one elsewhere
+    changed = [a for a in attnames if any(a in keys for _, _, keys in rows)]
+    position = {int(ids[i]): k for k, i in enumerate(idx)}
+    fields = [model._meta.get_field(a) for a in changed]
+    stamp = [f for f in model._meta.concrete_fields if f.name == "updated_at"]
+    q = connection.ops.quote_name
+    sets = [f"{q(f.column)} = %s" for f in [*fields, *stamp]] + [f"{q('version')} = {q('version')} + 1"]
+    pk_col = model._meta.pk.column
+    sql = (f"UPDATE {q(model._meta.db_table)} SET {', '.join(sets)} "
+           f"WHERE {q(pk_col)} = %s AND {q('version')} = %s")
+    params = []
+    for obj, version, keys in rows:
+        k = position[obj.pk]
+        values = [f.get_db_prep_save(cols[a][k] if a in keys else getattr(obj, a), connection)
+                  for a, f in zip(changed, fields, strict=True)]
+        values += [f.get_db_prep_save(now, connection) for f in stamp]
+        params.append([*values, obj.pk, version])
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.executemany(sql, params)
+            if cur.rowcount != len(params):
+                raise _Conflict
+    except _Conflict:
+        wanted = {obj.pk: version for obj, version, _ in rows}
+        current = dict(model.objects.filter(pk__in=list(wanted)).values_list("pk", "version"))
+        pk = next((pk for pk, version in wanted.items() if current.get(pk) != version), rows[0][0].pk)
+        raise StaleVersion(model, pk, wanted[pk], current.get(pk) or 0, stale_changes(model, pk, wanted[pk])) \
+            from None
     m.ChangeLog.objects.bulk_create(logs)
     return len(logs)
 
@@ -632,7 +833,21 @@ def record_change(obj, *, action: str, actor_user=None, actor: str = "", before:
                   after: dict | None = None, reason: str = "") -> m.ChangeLog:
     return m.ChangeLog.objects.create(model=obj._meta.label, object_pk=str(obj.pk), action=action,
                                       actor=actor_user, actor_label=actor or str(actor_user or ""),
-                                      before=before, after=after, reason=reason)
+                                      before=before, after=after, reason=reason,
+                                      version=getattr(obj, "version", None))
+
+
+def _bump(obj, **values) -> None:
+    """Write ``values`` to ``obj``'s row if it is still at ``obj.version``, moving it to the next version."""
+    from django.db.models import F
+
+    model, version = type(obj), obj.version
+    if not model.objects.filter(pk=obj.pk, version=version).update(**values, version=F("version") + 1):
+        current = model.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+        raise StaleVersion(model, obj.pk, version, current or 0, stale_changes(model, obj.pk, version))
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.version = version + 1
 
 
 def snapshot(obj, fields: Iterable[str] | None = None) -> dict:
@@ -651,9 +866,9 @@ def move_org_unit(unit: m.OrgUnit, new_parent: m.OrgUnit, *, actor_user=None, re
         old_path = unit.path
         new_path = f"{new_parent.path}{unit.pk}/"
         before = {"parent_id": unit.parent_id, "path": old_path}
+        _bump(unit, parent=new_parent)
         m.OrgUnit.objects.filter(path__startswith=old_path).update(
             path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1)))
-        m.OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
         unit.refresh_from_db()
         record_change(unit, action=v.ChangeAction.MOVE, actor_user=actor_user, before=before,
                       after={"parent_id": unit.parent_id, "path": unit.path}, reason=reason)
@@ -665,8 +880,7 @@ def close_resident(resident: m.Resident, status: str, on: dt.date, reason: str, 
         raise ValueError(f"结案状态“{status}”无效")
     with transaction.atomic():
         before = snapshot(resident, ["status", "status_date", "status_reason"])
-        resident.status, resident.status_date, resident.status_reason = status, on, reason
-        resident.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
+        _bump(resident, status=status, status_date=on, status_reason=reason, updated_at=timezone.now())
         record_change(resident, action=v.ChangeAction.CLOSE, actor_user=actor_user, before=before,
                       after=snapshot(resident, ["status", "status_date", "status_reason"]), reason=reason)
 
@@ -698,16 +912,22 @@ def instance_row(obj) -> dict[str, object]:
     return row
 
 
-def submit_instance(obj, *, actor_user=None, reason: str = "") -> SubmitResult:
+def submit_instance(obj, *, actor_user=None, reason: str = "", expected_version: int | None = None) -> SubmitResult:
     """Validate and write one instance (create or update) through :func:`submit`.
 
     Raises :class:`Rejected` with Chinese messages naming the field; the admin shows them on the form.
+    ``expected_version`` is the version the form was loaded at: a row changed since is refused with
+    :class:`StaleVersion` (checked first for a clear message, and again atomically by the write).
     """
     from gongwei.records.schema import table_for_model
 
     table = table_for_model(type(obj))
+    expected: dict[str, dict[int, int]] = {}
+    if expected_version is not None and not obj._state.adding and obj.pk is not None:
+        check_version(type(obj), obj.pk, expected_version)
+        expected = {table.name: {obj.pk: int(expected_version)}}
     row = instance_row(obj)
     arrow = pa.table({k: pa.array([v], pa.string()) for k, v in row.items()})
     actor = getattr(actor_user, "username", "") or "system"
     return submit({table.name: arrow}, actor=actor, kind="entry", source=reason or "单条录入",
-                  actor_user=actor_user)
+                  actor_user=actor_user, expected_versions=expected)

@@ -16,6 +16,11 @@ def _choices(vocab: type[v.Vocab]) -> list[tuple[str, str]]:
     return vocab.choices()
 
 
+def _version() -> models.PositiveIntegerField:
+    """The row's version: 1 when written, +1 with every update; a save from an older version is refused."""
+    return models.PositiveIntegerField("版本", default=1, editable=False)
+
+
 # --- provenance ----------------------------------------------------------------------------------
 class LoadBatch(models.Model):
     """One bulk write (synthetic region, import, ...): who, when, from where, how many rows."""
@@ -67,6 +72,9 @@ class ChangeLog(models.Model):
     after = models.JSONField("修改后", null=True, blank=True)
     reason = models.CharField("原因", max_length=500, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, verbose_name="批次")
+    # the object's version after this change (null for changes logged before versions existed): a stale
+    # form is told which changes came after the version it was loaded at
+    version = models.PositiveIntegerField("版本", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "修改痕迹"
@@ -146,6 +154,7 @@ class OrgUnit(models.Model):
                                related_name="children", verbose_name="上级")
     path = models.CharField("路径", max_length=255, db_index=True, editable=False, default="")
     is_active = models.BooleanField("启用", default=True)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "机构"
@@ -172,6 +181,7 @@ class Staff(models.Model):
     role = models.CharField("角色", max_length=20, choices=_choices(v.Role))
     name = models.CharField("姓名", max_length=50)
     phone = models.CharField("电话", max_length=20, blank=True)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "工作人员"
@@ -189,6 +199,7 @@ class Team(models.Model):
     lead = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="led_teams",
                              verbose_name="团队长")
     members = models.ManyToManyField(Staff, through="TeamMembership", related_name="teams", verbose_name="成员")
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭医生团队"
@@ -203,6 +214,7 @@ class TeamMembership(models.Model):
     duty = models.CharField("职责", max_length=50, blank=True)
     start_date = models.DateField("加入日期", null=True, blank=True)
     end_date = models.DateField("退出日期", null=True, blank=True)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "团队成员"
@@ -215,6 +227,7 @@ class Household(models.Model):
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="households", verbose_name="管理机构")
     address = models.CharField("住址", max_length=200, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭"
@@ -256,6 +269,7 @@ class Resident(models.Model):
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "居民"
@@ -300,6 +314,7 @@ class HealthRecord(models.Model):
     livestock_pen = models.CharField("禽畜栏", max_length=1, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "个人基本信息表"
@@ -324,6 +339,7 @@ class Enrollment(models.Model):
     # tuberculosis
     tb_supervisor = models.CharField("督导人员", max_length=10, choices=_choices(v.TbSupervisor), blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "专项管理"
@@ -351,6 +367,7 @@ class Encounter(models.Model):
     is_void = models.BooleanField("已作废", default=False)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False,
                               related_name="+")
+    version = _version()
 
     class Meta:
         abstract = True
@@ -627,6 +644,7 @@ class HealthEducationActivity(models.Model):
     attendance = models.PositiveIntegerField("参与人数", null=True, blank=True)
     materials_count = models.PositiveIntegerField("资料数量", null=True, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "健康教育活动"
@@ -642,6 +660,7 @@ class InfectiousDiseaseReport(models.Model):
     diagnosed_at = models.DateTimeField("诊断时间")
     reported_at = models.DateTimeField("网络报告时间", null=True, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "传染病报告"
@@ -657,6 +676,7 @@ class EmergencyEventReport(models.Model):
     found_at = models.DateTimeField("发现时间")
     reported_at = models.DateTimeField("报告时间", null=True, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "突发公共卫生事件报告"
@@ -672,6 +692,7 @@ class SupervisionReport(models.Model):
     clue_found = models.BooleanField("发现事件或线索", default=False)
     reported = models.BooleanField("已报告", default=False)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "卫生监督协管"
@@ -690,6 +711,7 @@ class Contract(models.Model):
     is_renewal = models.BooleanField("续签", default=False)
     cancelled_on = models.DateField("解约日期", null=True, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭医生签约"
@@ -709,6 +731,7 @@ class PopulationBase(models.Model):
     source = models.CharField("来源", max_length=12, choices=_choices(v.BaseSource))
     note = models.CharField("说明", max_length=200, blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
 
     class Meta:
         verbose_name = verbose_name_plural = "基础数据"

@@ -53,7 +53,7 @@ TABLES: tuple[tuple[str, type[models.Model], tuple[str, ...]], ...] = (
 UNIT_COLUMN: dict[str, str] = {"org_units": "code", "residents": "managing_unit", "health_records": "created_by_unit"}
 
 # Columns the system derives or owns: never read from a file.
-_DERIVED = {"id", "path", "batch", "created_at", "updated_at", "user", "id_status", "id_number_raw"}
+_DERIVED = {"id", "path", "batch", "created_at", "updated_at", "user", "id_status", "id_number_raw", "version"}
 
 # Vocabulary of CharFields whose values are codes but whose model field has no ``choices``.
 _EXTRA_VOCAB: dict[str, type[v.Vocab]] = {"enrollments.diagnosis": v.SmiDiagnosis}
