@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -397,3 +398,60 @@ def test_system_admin_starts_a_job_and_watches_it_reach_100_percent(chromium, li
         assert "计算全部指标" in page.inner_text("table.jobs") and "已完成" in page.inner_text("table.jobs")
         page.screenshot(path=str(screenshot_path(tmp_path, "jobs_list_sysadmin")), full_page=True)
     assert offsite == [], f"requests left the local server: {offsite}"
+
+
+# --- serving: the web server and the worker together ---------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(x) for x in (task / "children").read_text().split()]
+    return found
+
+
+def test_serve_starts_the_worker_with_the_server_and_stops_both(tmp_path):
+    import signal
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GONGWEI_REDIS_URL")}
+    env.update(GONGWEI_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="gongwei.settings")
+    gongwei = [sys.executable, "-m", "gongwei.cli.main"]
+    subprocess.run([*gongwei, "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([*gongwei, "manage", "serve", "--port", str(port), "--workers", "1"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2).status == 200
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        workers = _children(server.pid)
+        assert len(workers) == 1 and b"run_huey" in Path(f"/proc/{workers[0]}/cmdline").read_bytes()
+        start = ("import django; django.setup(); from gongwei.service import access, jobs; "
+                 "print(jobs.start_snapshot(access.operator()).pk)")
+        job_id = int(subprocess.run([sys.executable, "-c", start], env=env, check=True, capture_output=True,
+                                    text=True, timeout=120).stdout)
+        deadline = time.monotonic() + 120
+        while True:
+            with sqlite3.connect(tmp_path / "gongwei.sqlite3") as db:
+                status, summary = db.execute("select status, summary from jobs_job where id = ?", (job_id,)).fetchone()
+            if status in ("done", "failed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert status == "done" and summary.startswith("快照 "), (status, summary)
+    finally:
+        server.send_signal(signal.SIGINT)
+        out = server.communicate(timeout=60)[0]
+    assert "后台任务进程已启动" in out
+    assert not Path(f"/proc/{workers[0]}").exists() or b"zombie" in Path(f"/proc/{workers[0]}/status").read_bytes()
