@@ -209,7 +209,13 @@ def download(actor: Actor, job_id: int) -> tuple[Path, str]:
 
 # --- running ----------------------------------------------------------------------------------------------------
 class Reporter:
-    """Progress of one job, written to its row at most once per ``interval`` seconds (and when forced)."""
+    """Progress of one job, written to its row at most once per ``interval`` seconds (and when forced).
+
+    Some steps run inside a transaction of their own — a snapshot reads in one REPEATABLE READ READ ONLY
+    transaction on PostgreSQL, and under SQLite's IMMEDIATE mode holds the write lock. A progress write there
+    would fail (read only) or be invisible until the end, so inside a transaction the row is written through a
+    second connection on PostgreSQL, and on SQLite (one writer at a time) the write waits for the transaction's
+    end."""
 
     def __init__(self, job_id: int, interval: float = WRITE_INTERVAL):
         self.job_id = job_id
@@ -218,16 +224,40 @@ class Reporter:
         self.text = ""
         self.writes = 0
         self._last = float("-inf")
+        self._side = None  # the second PostgreSQL connection, opened when first needed
 
     def __call__(self, percent: float, text: str | None = None, *, force: bool = False) -> None:
         self.percent = max(self.percent, min(99, int(percent)))  # 100 % is the job's end, written by execute
         if text is not None:
             self.text = text[:200]
         now = time.monotonic()
-        if force or now - self._last >= self.interval:
-            Job.objects.filter(pk=self.job_id).update(progress=self.percent, step=self.text)
+        if (force or now - self._last >= self.interval) and self._write():
             self._last = now
             self.writes += 1
+
+    def _write(self) -> bool:
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        connection = connections[DEFAULT_DB_ALIAS]
+        if not connection.in_atomic_block:
+            Job.objects.filter(pk=self.job_id).update(progress=self.percent, step=self.text)
+            return True
+        if connection.vendor != "postgresql":
+            return False
+        if self._side is None:
+            self._side = type(connection)(dict(connection.settings_dict), alias=connection.alias)
+        with self._side.cursor() as cursor:  # autocommit: visible to the page at once
+            cursor.execute(f"UPDATE {Job._meta.db_table} SET progress = %s, step = %s WHERE id = %s",
+                           [self.percent, self.text, self.job_id])
+        return True
+
+    def close(self) -> None:
+        if self._side is not None:
+            try:
+                self._side.close()
+            except Exception:  # the job's outcome must still be written
+                log.exception("job %s: closing the progress connection failed", self.job_id)
+            self._side = None
 
     def notice(self, text: str) -> None:
         self(self.percent, text)
@@ -262,19 +292,23 @@ def execute(job_id: int) -> Job | None:
         return None
     job = Job.objects.select_related("user", "target").get(pk=job_id)
     reporter = Reporter(job_id)
+    outcome, error = None, ""
     try:
         outcome = RUNNERS[JobKind(job.kind)](job, _actor_of(job), reporter)
     except ServiceError as exc:
-        _finish(job_id, JobStatus.FAILED, reporter, error=str(exc))
+        error = str(exc)
     except Exception as exc:  # the job's row says it failed; the traceback goes to the log
         log.exception("job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, JobStatus.FAILED, reporter, error=f"任务出错：{type(exc).__name__}: {exc}"[:2000])
+        error = f"任务出错：{type(exc).__name__}: {exc}"[:2000]
+    finally:
+        reporter.close()
+    if outcome is None:
+        _finish(job_id, JobStatus.FAILED, reporter, error=error)
+    elif outcome.failed:
+        _finish(job_id, JobStatus.FAILED, reporter, error=outcome.failed, summary=outcome.summary,
+                output=outcome.output)
     else:
-        if outcome.failed:
-            _finish(job_id, JobStatus.FAILED, reporter, error=outcome.failed, summary=outcome.summary,
-                    output=outcome.output)
-        else:
-            _finish(job_id, JobStatus.DONE, reporter, summary=outcome.summary, output=outcome.output)
+        _finish(job_id, JobStatus.DONE, reporter, summary=outcome.summary, output=outcome.output)
     return Job.objects.get(pk=job_id)
 
 
