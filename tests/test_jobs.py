@@ -415,6 +415,7 @@ def test_system_admin_starts_a_job_and_watches_it_reach_100_percent(chromium, li
                                                       "e.parentElement.getBoundingClientRect().width")
         assert width > 0.97
         assert "指标已计算并保存" in page.inner_text("[data-field=summary]")
+        assert page.inner_text("[data-field=started]").startswith("20")  # filled in by the polling script
         page.screenshot(path=str(screenshot_path(tmp_path, "jobs_detail_sysadmin")), full_page=True)
         page.goto(f"{live_server.url}/jobs/")
         assert "计算全部指标" in page.inner_text("table.jobs") and "已完成" in page.inner_text("table.jobs")

@@ -49,7 +49,8 @@ def _describe(job: Job) -> str:
 def _payload(job: Job) -> dict:
     return {"id": job.pk, "status": job.status, "status_text": job.get_status_display(), "progress": job.progress,
             "step": job.step, "summary": job.summary, "error": job.error, "finished": job.finished,
-            "duration": _duration(job.seconds), "download": bool(job.output) and job.finished}
+            "duration": _duration(job.seconds), "download": bool(job.output) and job.finished,
+            "started": timezone.localtime(job.started_at).strftime("%Y-%m-%d %H:%M:%S") if job.started_at else ""}
 
 
 def _defaults(who) -> dict:

@@ -17,6 +17,7 @@
     field("status_text").className = "jobstate " + s.status;
     field("step").textContent = s.step;
     field("duration").textContent = s.duration || "—";
+    field("started").textContent = s.started || "—";
     field("summary").textContent = s.summary || "—";
     field("error").textContent = s.error;
     field("download").hidden = !s.download;
