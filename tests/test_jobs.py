@@ -296,12 +296,12 @@ def test_the_nightly_refresh_stores_fresh_results(region):
     job = jobs.nightly(dt.date(2024, 11, 15), codes=["H1", "H2"])
     assert job.status == JobStatus.DONE, job.error
     assert jobs.nightly_periods(dt.date(2024, 11, 15)) == ["2024", "2023", "2025MCY", "2024MCY"]
-    latest = snapshots.open_snapshot(take_if_missing=False)
-    assert latest.id != before
+    taken = job.summary.split("快照 ")[1].split("；")[0]  # two snapshots in one second sort by their random part
+    assert taken != before and snapshots.open_snapshot(str(snapshots.snapshot_root() / taken)).id == taken
     for p in ("2024", "2023", "2025MCY", "2024MCY"):
-        stored = results.stored_indicators(latest.id, parse(p))
+        stored = results.stored_indicators(taken, parse(p))
         assert stored is not None and set(stored.column("indicator").to_pylist()) == {"H1", "H2"}
-    assert results.qc_path(latest.id, parse("2024")).is_file()
+    assert results.qc_path(taken, parse("2024")).is_file()
     found = int(job.summary.split("质控 2024 发现 ")[1].split(" ")[0])
     assert Finding.objects.filter(period="2024").count() >= found
     assert job.requested_by == "夜间刷新" and job.user is None and job.progress == 100
