@@ -3,8 +3,8 @@ from django.urls import path
 
 from gongwei.web import views
 from gongwei.web.pages import dashboard
-from gongwei.web.pages import residents as resident_pages
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
 
