@@ -34,9 +34,11 @@ $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-as
 screenshots: install
 	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_web_dashboard.py -k browser
 
-# the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project
+# the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project;
+# it builds the demo database and logins, then serves the site with the background-job worker (Ctrl+C stops both)
 demo: $(BIN)/.installed assets
-	$(BIN)/gongwei demo
+	$(BIN)/gongwei demo --no-serve
+	$(BIN)/gongwei manage serve
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -148,3 +148,36 @@ def test_admin_lists_as_every_role_show_only_the_subtree(region):
             assert response.status_code in (200, 302, 403), f"{username} {path}"
         logs = m.AccessedResident.objects.filter(log__user=region["users"][username])
         assert _resident_paths_ok(actor, logs.values_list("resident_id", flat=True)), username
+
+
+def test_every_job_page_as_every_role_on_a_job_of_every_unit(region, django_capture_on_commit_callbacks):
+    """The job pages (/jobs/<id>/…) are keyed by job, not by unit: one job on each unit and one on the whole
+    tree, every job page as every role — inside the subtree served (a download without an output file is a 404),
+    outside refused."""
+    from gongwei.service import jobs
+
+    operator = access.operator()
+    with django_capture_on_commit_callbacks(execute=False):  # queued nowhere: the rows are what is swept
+        made = {code: jobs.start_export_indicators(operator, code, "2025") for code in CODES}
+        made[None] = jobs.start_snapshot(operator)
+    def all_routes(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from all_routes(p, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    routes = sorted({r for r in all_routes(get_resolver()) if "<int:job_id>" in r})
+    assert len(routes) >= 3, routes
+    for username in ROLES:
+        c = client_for(username)
+        listed = c.get("/jobs/")
+        assert listed.status_code == 200
+        for code, job in made.items():
+            visible = username == "sa" if code is None else in_subtree(username, code)
+            assert (f'href="/jobs/{job.pk}/"' in listed.content.decode()) == visible, (username, code)
+            for route in routes:
+                url = "/" + route.replace("<int:job_id>", str(job.pk))
+                status = c.get(url).status_code
+                expected = (404 if route.endswith("download/") else 200) if visible else 403
+                assert status == expected, f"{username} {url} (job on {code}): {status}, expected {expected}"

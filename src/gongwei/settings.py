@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "gongwei.synth",
     "gongwei.quality",
     "gongwei.web",
+    "gongwei.jobs",
+    "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
 ]
 
@@ -198,6 +200,24 @@ LOGGING = {
         "gongwei": {"handlers": ["console", "file"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- background jobs (docs/adr/018-background-jobs.md) ---------------------------------------------------
+# Huey keeps its queue in a SQLite file beside the database by default (nothing to install, survives a
+# restart); with GONGWEI_REDIS_URL set (e.g. redis://127.0.0.1:6379/0) it uses Redis. Never ``immediate``:
+# a job run inside the request would hold the page for minutes.
+REDIS_URL = os.environ.get("GONGWEI_REDIS_URL", "").strip()
+HUEY = {
+    "name": os.environ.get("GONGWEI_QUEUE_NAME", "gongwei"),
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "gongwei.jobs.queue.SqliteHuey",
+    "immediate": False,
+    "results": False,  # a job's outcome lives in its Job row, not in the queue
+    "utc": False,  # the nightly refresh runs at local time (TIME_ZONE)
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "queue.sqlite3")},
+    "consumer": {"workers": int(os.environ.get("GONGWEI_WORKERS", "2")), "worker_type": "thread"},
+}
+# When the nightly refresh (snapshot, indicators, QC findings) starts, local time HH:MM.
+NIGHTLY_REFRESH_AT = os.environ.get("GONGWEI_NIGHTLY_AT", "02:00")
+JOB_DIR = DATA_DIR / "jobs"  # output files of jobs (workbooks, import reports), one folder per job
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

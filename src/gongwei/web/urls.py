@@ -3,6 +3,7 @@ from django.urls import path
 
 from gongwei.web import views
 from gongwei.web.pages import dashboard
+from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
@@ -20,4 +21,9 @@ urlpatterns = [
     # issue 11 (1–2): find a resident, the record's home page
     path("residents/", resident_pages.search, name="residents"),
     path("resident/<str:record_no>/", resident_pages.record, name="resident"),
+    # --- background jobs (issue 10 point 5: web/pages/jobs.py) ---
+    path("jobs/", job_pages.job_list, name="jobs"),
+    path("jobs/<int:job_id>/", job_pages.job_detail, name="job"),
+    path("jobs/<int:job_id>/status.json", job_pages.job_status, name="job_status"),
+    path("jobs/<int:job_id>/download/", job_pages.job_download, name="job_download"),
 ]

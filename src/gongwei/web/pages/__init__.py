@@ -1,0 +1,1 @@
+"""Pages of the web application, one module per part (issue 10)."""
