@@ -3,6 +3,7 @@ worklist, and the whole QC rule catalogue — for synthetic regions of growing s
 
     python -m gongwei.benchmarks.engine --sizes 100000,500000,2000000 --repeat 3
     python -m gongwei.benchmarks.engine --catalogue-only --snapshot SNAPSHOT_FOLDER --repeat 5
+    GONGWEI_DATA_DIR=/tmp/bench python -m gongwei.benchmarks.engine --build-snapshot 2000000   # that snapshot
 
 For each size a PostgreSQL database is re-created and loaded with ``gongwei synth`` (load not timed here;
 see gongwei.synth.bench). Timed: ``take_snapshot`` (median of --repeat), ``catalogue.evaluate`` for the year
@@ -13,7 +14,8 @@ warm engine; the first call, which materialises the period's state tables, is re
 ``quality.evaluate`` with every QC rule (median of --repeat). Results go to stdout as Markdown.
 
 ``--catalogue-only --snapshot`` times only the catalogue on an existing snapshot folder (no PostgreSQL), with
-the process's CPU seconds beside the wall-clock ones: on a shared machine the CPU time varies less.
+the process's CPU seconds beside the wall-clock ones: on a shared machine the CPU time varies less. With
+``--by-program`` (and ``--threads 1`` for a figure that load barely moves) each program's query is timed alone.
 """
 
 from __future__ import annotations
@@ -69,6 +71,52 @@ def _catalogue_only(folder: str, repeat: int, period: str) -> dict:
     results = timed.pop("results")
     return {"residents": snap.tables.get("residents", 0), "snapshot_rows": sum(snap.tables.values()),
             "indicators": len(set(results.column("indicator").to_pylist())), **timed}
+
+
+def _build_snapshot(size: int, seed: int, as_of: str, root: str) -> Path:
+    """Load a synthetic region into the configured database (``GONGWEI_DATA_DIR`` / ``DATABASE_URL``, migrated
+    first) and snapshot it under ``root``: the snapshot ``--catalogue-only`` times."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongwei.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    from gongwei.records.snapshot import take_snapshot
+    from gongwei.synth.generate import generate_region
+    from gongwei.synth.load import load_region
+
+    call_command("migrate", interactive=False, verbosity=0)
+    load_region(generate_region(size, seed, as_of=dt.date.fromisoformat(as_of)), progress=False)
+    return take_snapshot(Path(root))
+
+
+def _by_program(folder: str, repeat: int, period: str, threads: int | None) -> list[dict]:
+    """Each program's catalogue query run alone (SQL compiled first, not timed): the least wall and CPU seconds
+    of ``repeat`` runs. With ``threads`` DuckDB uses that many threads (1: CPU seconds = work, whatever the load)."""
+    from gongwei.engine import catalogue
+    from gongwei.engine.backends import Engine
+    from gongwei.engine.snapshot import Snapshot
+    from gongwei.spec.periods import parse
+
+    snap = Snapshot.open(folder)
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["GONGWEI_SQL_CACHE"] = cache
+        eng = Engine(snap, "duckdb")
+        if threads:
+            eng.con.raw_sql(f"SET threads = {int(threads)}")
+        out = []
+        rules = catalogue.rules_in_force()
+        for job in catalogue.catalogue_jobs(eng, parse(period)):
+            sql, schema = catalogue._compiled(eng, job, rules)
+            runs = []
+            for _ in range(repeat):
+                c0, t0 = _cpu(), time.perf_counter()
+                catalogue._run_on_cursor(eng.con.con, sql, schema)
+                runs.append((time.perf_counter() - t0, _cpu() - c0))
+            out.append({"program": job[0], "period": job[1].code, "wall_s": min(r[0] for r in runs),
+                        "cpu_s": min(r[1] for r in runs)})
+    return out
 
 
 def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
@@ -153,7 +201,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--catalogue-only", action="store_true", help="只计时全量指标（需 --snapshot）")
     parser.add_argument("--snapshot", help="已有快照目录（与 --catalogue-only 同用，不连 PostgreSQL）")
+    parser.add_argument("--by-program", action="store_true", help="逐个项目单独计时（与 --catalogue-only 同用）")
+    parser.add_argument("--threads", type=int, help="DuckDB 线程数（与 --by-program 同用）")
+    parser.add_argument("--build-snapshot", type=int, metavar="RESIDENTS",
+                        help="生成该规模的合成地区，载入当前数据库并在 --snapshot-root 下生成快照")
+    parser.add_argument("--snapshot-root", default="data/bench-snapshots", help="--build-snapshot 的快照根目录")
     args = parser.parse_args(argv)
+    if args.build_snapshot:
+        print(_build_snapshot(args.build_snapshot, args.seed, args.as_of, args.snapshot_root))
+        return 0
+    if args.catalogue_only and args.by_program and args.snapshot:
+        rows = _by_program(args.snapshot, args.repeat, args.period, args.threads)
+        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; snapshot {args.snapshot}; period {args.period}; "
+              f"DuckDB threads {args.threads or 'default'}; least of {args.repeat} runs; "
+              f"1-minute load average {os.getloadavg()[0]:.1f}.\n")
+        print("| program | period | wall (s) | CPU (s) |\n| --- | --- | ---: | ---: |")
+        for r in rows:
+            print(f"| {r['program']} | {r['period']} | {r['wall_s']:.3f} | {r['cpu_s']:.3f} |")
+        print(f"| all | | {sum(r['wall_s'] for r in rows):.3f} | {sum(r['cpu_s'] for r in rows):.3f} |")
+        return 0
     if args.catalogue_only:
         if not args.snapshot:
             parser.error("--catalogue-only 需要 --snapshot")

@@ -228,13 +228,9 @@ def unit_periods(ind: Indicator, period: Period, tree: OrgTree) -> dict[int, Per
     return {u: effective_period(ind, period, tree.code[u]) for u in tree.ids}
 
 
-def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
-    """Numerator and denominator of each indicator for every org unit (all levels), with the period each
-    figure was counted over (``period``: a plain year asked for may be counted over the maternal and child
-    year for some indicators, and where a region counts differently, for some units)."""
-    tree = OrgTree.load(eng.snapshot)
-    catalogue = spec_catalogue.indicators()
-    chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
+def _plan(chosen: list[Indicator], period: Period, tree: OrgTree) -> tuple[
+        dict[tuple[str, str], set[str]], dict[str, Period], dict[str, dict[int, Period]]]:
+    """The flags each (program, period code) must count, the periods by code, and each indicator's period by unit."""
     by_program: dict[tuple[str, str], set[str]] = {}
     periods: dict[str, Period] = {}
     of_unit: dict[str, dict[int, Period]] = {}
@@ -246,6 +242,23 @@ def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.
             by_program.setdefault((prog, p.code), set()).add(flag)
             if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
                 by_program[(prog, p.code)].add(ind.denominator.split(".")[1])
+    return by_program, periods, of_unit
+
+
+def catalogue_jobs(eng: Engine, period: Period) -> list[tuple[str, Period, list[str]]]:
+    """The (program, period, flags) queries :func:`evaluate` runs for the whole catalogue (for benchmarks)."""
+    by_program, periods, _ = _plan(list(spec_catalogue.indicators().values()), period, OrgTree.load(eng.snapshot))
+    return [(prog, periods[pcode], sorted(flags)) for (prog, pcode), flags in by_program.items()]
+
+
+def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.Table:
+    """Numerator and denominator of each indicator for every org unit (all levels), with the period each
+    figure was counted over (``period``: a plain year asked for may be counted over the maternal and child
+    year for some indicators, and where a region counts differently, for some units)."""
+    tree = OrgTree.load(eng.snapshot)
+    catalogue = spec_catalogue.indicators()
+    chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
+    by_program, periods, of_unit = _plan(chosen, period, tree)
     rolled: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
     keys = list(by_program)
     counted = _all_flag_counts(eng, [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys])

@@ -17,14 +17,18 @@ An indicator's schedule is **kept** when none of its required items was missed a
 not counted against the unit.
 
 Months are added to dates with ``date + INTERVAL n MONTH`` (DuckDB and Spark both clamp to the month end).
+Where such a date is only compared with a fixed date (the period's bounds), the comparison is made on the birth
+date instead, against the first birth date that passes (:func:`first_birth`): a deadline never comes earlier for
+a later birth, so the two are the same test, and the query does no date arithmetic for it.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 
 import ibis
@@ -38,6 +42,7 @@ from gongwei.spec.vocab import CLOSED_STATUSES, ResidentStatus
 PROGRAMS = {"child": child}
 
 MONTHS_PER_YEAR = 12
+_SEARCH_DAYS = 200 * 366  # deadlines of the schedules lie well within two centuries of the birth date
 
 
 def horizon(period: Period) -> dt.date:
@@ -63,9 +68,52 @@ def add_months(date: ibis.ir.DateValue, months: int) -> ibis.ir.DateValue:
     return date + ibis.interval(months=months) if months else date
 
 
+def plus_months(date: dt.date, months: int) -> dt.date:
+    """``date + INTERVAL months MONTH`` as both backends compute it: the day clamped to the month's end."""
+    year, month = divmod(date.month - 1 + months, MONTHS_PER_YEAR)
+    year += date.year
+    month += 1
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
+
+
+def first_birth(deadline: Callable[[dt.date], dt.date], bound: dt.date, *, after: bool = False) -> dt.date:
+    """The earliest birth date whose ``deadline`` is on or after ``bound`` (``after``: strictly after it).
+    ``deadline`` never decreases as the birth date increases (months are added with the day clamped), so the
+    births passing are exactly those on or after the date returned; a query compares the birth date with it."""
+    lo, hi = bound.toordinal() - _SEARCH_DAYS, bound.toordinal() + _SEARCH_DAYS
+
+    def passes(ordinal: int) -> bool:
+        d = deadline(dt.date.fromordinal(ordinal))
+        return d > bound if after else d >= bound
+
+    if passes(lo) or not passes(hi):
+        raise ValueError(f"deadline too far from {bound}")  # outside the range searched: a programming error
+    while hi - lo > 1:  # passes(lo) is false and passes(hi) true
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    return dt.date.fromordinal(hi)
+
+
+def nominal_date(birth: dt.date, item: CheckItem) -> dt.date:
+    return birth + dt.timedelta(days=item.days) if item.days is not None else plus_months(birth, item.months)
+
+
+def item_deadline(birth: dt.date, item: CheckItem) -> dt.date:
+    """:func:`window_bounds`' deadline, for one birth date in Python."""
+    return nominal_date(birth, item) + dt.timedelta(days=item.window.after_days)
+
+
 def window_bounds(birth: ibis.ir.DateValue, item: CheckItem) -> tuple[ibis.ir.DateValue, ibis.ir.DateValue]:
     nominal = birth + ibis.interval(days=item.days) if item.days is not None else add_months(birth, item.months)
     return nominal - ibis.interval(days=item.window.before_days), nominal + ibis.interval(days=item.window.after_days)
+
+
+def born_from(birth: ibis.ir.DateValue, months: int, bound: dt.date) -> ibis.ir.BooleanValue:
+    """``birth + months > bound``, as a comparison of the birth date."""
+    return birth >= ibis.date(first_birth(lambda b: plus_months(b, months), bound, after=True))
 
 
 def done_in_windows(kids: ibis.Table, events: ibis.Table, items: Iterable[CheckItem], prefix: str) -> ibis.Table:
@@ -83,19 +131,36 @@ def left(s: ibis.Table, other: ibis.Table) -> ibis.Table:
     return s.left_join(other, "resident_id").select(~ibis.selectors.endswith("_right"))
 
 
+def alive_at(s: ibis.Table, deadline: ibis.ir.DateValue) -> ibis.ir.BooleanValue:
+    """The record was not closed before ``deadline`` (the date is computed only for closed records)."""
+    return ibis.cases((s.closed_on.isnull(), True), else_=deadline <= s.closed_on)
+
+
+def item_required(s: ibis.Table, period: Period, item: CheckItem) -> ibis.ir.BooleanValue:
+    """The item falls due in the period (its deadline in the period, the record not closed before it)."""
+    return deadline_between(s.birth_date, item, period.start, period.end) & alive_at(s, window_bounds(s.birth_date, item)[1])
+
+
 def item_columns(s: ibis.Table, period: Period, item: CheckItem, prefix: str) -> dict[str, ibis.Expr]:
-    """``<prefix>_<key>_required``, ``gap_missing_<prefix>_<key>`` and ``<prefix>_<key>_due`` for one item."""
-    start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
+    """``<prefix>_<key>_required`` (a column of ``s``, see :func:`item_required`), ``gap_missing_<prefix>_<key>``
+    and ``<prefix>_<key>_due`` for one item."""
     _, deadline = window_bounds(s.birth_date, item)
-    alive = s.closed_on.isnull() | (deadline <= s.closed_on)
+    alive = alive_at(s, deadline)
     done = s[f"{prefix}_{item.key}_done"].fill_null(0) == 1
-    required = (deadline >= start) & (deadline <= end) & alive
+    required = s[f"{prefix}_{item.key}_required"]
     return {
         f"{prefix}_{item.key}_required": required,
         f"gap_missing_{prefix}_{item.key}": required & ~done,
-        f"{prefix}_{item.key}_due": ibis.cases((~done & (deadline >= start) & (deadline <= last) & alive, deadline),
-                                               else_=ibis.null("date")),
+        f"{prefix}_{item.key}_due": ibis.cases(
+            (~done & deadline_between(s.birth_date, item, period.start, horizon(period)) & alive, deadline),
+            else_=ibis.null("date")),
     }
+
+
+def deadline_between(birth: ibis.ir.DateValue, item: CheckItem, first: dt.date, last: dt.date) -> ibis.ir.BooleanValue:
+    """``first <= deadline <= last`` for ``item``, as a comparison of the birth date."""
+    return ((birth >= ibis.date(first_birth(lambda b: item_deadline(b, item), first)))
+            & (birth < ibis.date(first_birth(lambda b: item_deadline(b, item), last, after=True))))
 
 
 def _count(s: ibis.Table, columns: list[str]) -> ibis.ir.IntegerValue:
@@ -111,7 +176,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     kids = children(eng, period, units)
     # under 7 at some time in the period: every item of the schedule closes before the 7th birthday
     span = (spec.MAX_AGE_YEARS + 1) * MONTHS_PER_YEAR
-    kids = kids.filter(add_months(kids.birth_date, span) > start)
+    kids = kids.filter(born_from(kids.birth_date, span, period.start))
 
     checks = eng.table("child_checks")
     checks = checks.filter(~checks.is_void)
@@ -131,7 +196,10 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         checks_in_period=contacts.measured.sum(), eye_checks_in_period=contacts.eye_check.cast("int64").sum())
 
     newborn_item = CheckItem(0, spec.NEWBORN_WINDOW)
-    s = kids
+    items = [(i, "check") for i in spec.CHECKS] + [(i, "tcm") for i in spec.TCM_ITEMS] + [(newborn_item, "newborn")]
+    # Whether each item falls due is computed once per child, below the joins: the counts and flags built on it
+    # are inlined into one another when compiled, and would otherwise repeat it many times over.
+    s = kids.mutate(**{f"{prefix}_{i.key}_required": item_required(kids, period, i) for i, prefix in items})
     s = left(s, in_period)
     s = left(s, done_in_windows(kids, checks.select("resident_id", "service_date"), spec.CHECKS, "check"))
     s = left(s, done_in_windows(kids, tcm, spec.TCM_ITEMS, "tcm"))
@@ -139,14 +207,13 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     s = s.mutate(checks_in_period=s.checks_in_period.fill_null(0),
                  eye_checks_in_period=s.eye_checks_in_period.fill_null(0))
 
+    required_columns = [f"{prefix}_{i.key}_required" for i, prefix in items]
     cols: dict[str, ibis.Expr] = {}
-    for item in spec.CHECKS:
-        cols.update(item_columns(s, period, item, "check"))
-    for item in spec.TCM_ITEMS:
-        cols.update(item_columns(s, period, item, "tcm"))
-    nb = item_columns(s, period, newborn_item, "newborn")
+    for item, prefix in items:
+        cols.update(item_columns(s, period, item, prefix))
     _, nb_deadline = window_bounds(s.birth_date, newborn_item)
-    s = s.mutate(**cols, **nb, newborn_visit_deadline=nb_deadline)
+    # the required columns move after the ones that were there before (the state table's column order)
+    s = s.select(*[c for c in s.columns if c not in required_columns], **cols, newborn_visit_deadline=nb_deadline)
 
     keys_all = [i.key for i in spec.CHECKS]
     keys_422 = [i.key for i in spec.CHECKS if i.months in spec.FOUR_TWO_TWO_MONTHS]
@@ -160,9 +227,9 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         tcm_missed=_count(s, [f"gap_missing_tcm_{k}" for k in keys_tcm]),
         newborn_done=s.newborn_m0_done.fill_null(0) == 1,
         # ages at the period end
-        in_0_6=add_months(s.birth_date, span) > end,
-        under_3=add_months(s.birth_date, spec.UNDER_YEARS_SYSTEM * MONTHS_PER_YEAR) > end,
-        in_0_36m=add_months(s.birth_date, spec.TCM_MAX_MONTHS + 1) > end,
+        in_0_6=born_from(s.birth_date, span, period.end),
+        under_3=born_from(s.birth_date, spec.UNDER_YEARS_SYSTEM * MONTHS_PER_YEAR, period.end),
+        in_0_36m=born_from(s.birth_date, spec.TCM_MAX_MONTHS + 1, period.end),
         born=s.birth_date >= start,
     )
     alive_nb = s.closed_on.isnull() | (s.newborn_visit_deadline <= s.closed_on)

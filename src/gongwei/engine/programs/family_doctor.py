@@ -41,25 +41,30 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     signed = counted.select(signed_id="resident_id").distinct()
     fulfilled = _fulfilled(eng, spec, counted, period)
 
-    # groups found in the records
+    # Groups found in the records, the signed and the fulfilled: one list of (resident, tag) rows turned into a
+    # column per tag, so that the people are joined once rather than once per group.
     hr = eng.table("health_records")
-    members: dict[str, ibis.Table] = {}
-    s = people
+    tagged = [signed.select(t_id="signed_id", tag=ibis.literal("signed")),
+              fulfilled.select(t_id="fulfilled_id", tag=ibis.literal("fulfilled"))]
     rules = spec.KEY_GROUPS.for_year(period.year)
     for rule in rules:
         g = rule.group.value
         if rule.programs:
-            ids = enrolled_in(eng, rule.programs, period).select(**{f"m_{g}": "resident_id"})
-            s = s.left_join(ids, s.resident_id == ids[f"m_{g}"])
-            members[g] = s[f"m_{g}"].notnull()
+            ids = enrolled_in(eng, rule.programs, period)
         elif rule.disability:
-            dis = hr.filter(~blank(hr.disability) & ~hr.disability.isin(list(spec.NO_DISABILITY_CODES)))
-            ids = dis.select(**{f"m_{g}": "resident_id"}).distinct()
-            s = s.left_join(ids, s.resident_id == ids[f"m_{g}"])
-            members[g] = s[f"m_{g}"].notnull()
-    s = s.left_join(signed, s.resident_id == signed.signed_id)
-    s = s.left_join(fulfilled, s.resident_id == fulfilled.fulfilled_id)
-    cols = {"signed": s.signed_id.notnull(), "fulfilled": s.signed_id.notnull() & s.fulfilled_id.notnull()}
+            ids = hr.filter(~blank(hr.disability) & ~hr.disability.isin(list(spec.NO_DISABILITY_CODES)))
+        else:
+            continue
+        tagged.append(ids.select(t_id="resident_id", tag=ibis.literal(f"group:{g}")))
+    tags = ibis.union(*tagged)
+    flags = tags.group_by("t_id").aggregate(
+        t_signed=(tags.tag == "signed").any(), t_fulfilled=(tags.tag == "fulfilled").any(),
+        **{f"m_{r.group.value}": (tags.tag == f"group:{r.group.value}").any()
+           for r in rules if r.programs or r.disability})
+    s = people.left_join(flags, people.resident_id == flags.t_id)
+    signed_now = s.t_signed.fill_null(False)
+    cols = {"signed": signed_now, "fulfilled": signed_now & s.t_fulfilled.fill_null(False)}
+    members = {r.group.value: s[f"m_{r.group.value}"].fill_null(False) for r in rules if r.programs or r.disability}
     born = s.birth_date <= end
     for rule in rules:
         g = rule.group.value

@@ -59,21 +59,35 @@ def enrolled_in(eng: Engine, programs: tuple[str, ...], period: Period) -> ibis.
     return enr.select("resident_id").distinct()
 
 
+# What ``strip`` removes on both backends (TRIM with these characters); codes of a text's first character
+_STRIPPED_CODES = (32, 9, 10, 13, 11, 12)
+
+
 def blank(col: ibis.ir.Value) -> ibis.ir.BooleanValue:
+    """Null, or only whitespace. A text whose first character is not whitespace is not blank: checked first,
+    so that only the rare text starting with whitespace is trimmed (trimming every value is the costliest part
+    of the completeness checks)."""
     if col.type().is_string():
-        return col.isnull() | (col.strip() == "")
+        return ibis.cases((col.isnull(), True), (col == "", True), (~col.ascii_str().isin(_STRIPPED_CODES), False),
+                          else_=col.strip() == "")
     return col.isnull()
 
 
-def _field_missing(res: ibis.Table, hr: ibis.Table, name: str) -> ibis.ir.BooleanValue | None:
+def _field_check(res: ibis.Table, hr: ibis.Table, name: str) -> tuple[ibis.Table, ibis.ir.BooleanValue] | None:
+    """The table a required field is checked on (residents before health records) and the check."""
     if name == "id_number":
-        return res.id_status == IdStatus.MISSING.value
+        return res, res.id_status == IdStatus.MISSING.value
     for t in (res, hr):
         if name in t.columns:
-            return blank(t[name])
+            return t, blank(t[name])
         if name + PRESENT_SUFFIX in t.columns:
-            return ~t[name + PRESENT_SUFFIX].fill_null(False)
+            return t, ~t[name + PRESENT_SUFFIX].fill_null(False)
     return None
+
+
+def _field_missing(res: ibis.Table, hr: ibis.Table, name: str) -> ibis.ir.BooleanValue | None:
+    check = _field_check(res, hr, name)
+    return None if check is None else check[1]
 
 
 def unchecked_fields(eng: Engine, year: int) -> tuple[str, ...]:
@@ -115,16 +129,22 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         res = res.filter(res.managing_unit_id.isin(units))
     hr = eng.table("health_records")
 
-    checks = []
-    for f in std.required_fields:
-        missing = _field_missing(res, hr, f)
-        if missing is not None:
-            checks.append((spec.FIELD_LABELS.get(f, f), missing))
-    missing_text, missing_count = missing_list(checks)
+    # Each field is checked on its own table, before the join: there DuckDB still holds a text column as a
+    # dictionary and trims each distinct value once; after the join it would trim every row's value.
+    on_table: dict[int, dict[str, ibis.ir.BooleanValue]] = {id(res): {}, id(hr): {}}
+    labels = []
+    for i, f in enumerate(std.required_fields):
+        check = _field_check(res, hr, f)
+        if check is not None:
+            on_table[id(check[0])][f"_missing_{i}"] = check[1]
+            labels.append((spec.FIELD_LABELS.get(f, f), f"_missing_{i}"))
+    res = res.mutate(**on_table[id(res)])
+    hr = hr.mutate(**on_table[id(hr)])
+    rows = res.join(hr, res.id == hr.resident_id)
+    missing_text, missing_count = missing_list([(label, rows[col]) for label, col in labels])
 
     merged = merged_expr(res)
     closed_by_end = closed_expr(res) & (res.status_date <= end)
-    rows = res.join(hr, res.id == hr.resident_id)
     recorded = (hr.created_on <= end) & ~closed_by_end
     if spec.USUAL_RESIDENTS_ONLY:
         recorded = recorded & res.usual_resident

@@ -26,6 +26,7 @@ dose's deadline but not yet 7):
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 from types import ModuleType
 
@@ -34,7 +35,16 @@ import pyarrow as pa
 
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree
-from gongwei.engine.programs.child import add_months, children, horizon, left
+from gongwei.engine.programs.child import (
+    add_months,
+    alive_at,
+    born_from,
+    children,
+    first_birth,
+    horizon,
+    left,
+    plus_months,
+)
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import vaccination
 from gongwei.spec.programs.vaccination import AllComponentsRule
@@ -44,6 +54,16 @@ PROGRAMS = {vaccination.CODE: vaccination}
 
 def _deadline(birth: ibis.ir.DateValue, d: vaccination.Dose) -> ibis.ir.DateValue:
     return add_months(birth, d.by_months) + ibis.interval(days=d.by_days)
+
+
+def _deadline_between(birth: ibis.ir.DateValue, d: vaccination.Dose, first: dt.date,
+                      last: dt.date | None = None) -> ibis.ir.BooleanValue:
+    """``first <= deadline (<= last)``, as a comparison of the birth date (see ``child.first_birth``)."""
+    def deadline(b: dt.date) -> dt.date:
+        return plus_months(b, d.by_months) + dt.timedelta(days=d.by_days)
+
+    test = birth >= ibis.date(first_birth(deadline, first))
+    return test if last is None else test & (birth < ibis.date(first_birth(deadline, last, after=True)))
 
 
 def _earliest(j: ibis.Table, spec: ModuleType, d: vaccination.Dose) -> ibis.ir.DateValue:
@@ -67,14 +87,14 @@ def _product(j: ibis.Table, d: vaccination.Dose, effective) -> ibis.ir.BooleanVa
 
 
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
-    start, end, last = ibis.date(period.start), ibis.date(period.end), ibis.date(horizon(period))
+    end = ibis.date(period.end)
     edition = spec.schedule_for(period.year)
     kids = children(eng, period, units)
     # children whose latest deadline age is on or after the period start (a superset), and children 0–6 at some
     # time in the period (V1)
     latest = max(edition.doses, key=lambda d: (d.by_months, d.by_days))
-    under_age = add_months(kids.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > start
-    kids = kids.filter((_deadline(kids.birth_date, latest) >= start) | under_age)
+    under_age = born_from(kids.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12, period.start)
+    kids = kids.filter(_deadline_between(kids.birth_date, latest, period.start) | under_age)
 
     vac = eng.table("vaccinations")
     vac = vac.filter(~vac.is_void & (vac.service_date <= end)).select("resident_id", "service_date", "vaccine",
@@ -83,10 +103,21 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     agg = {}
     for d in edition.doses:
         on_time = (j.service_date >= _earliest(j, spec, d)) & (j.service_date < _deadline(j.birth_date, d))
-        agg[f"has_{d.key}"] = (_product(j, d, edition.effective) & on_time).cast("int64").max()
+        product = _product(j, d, edition.effective)
+        # product & on_time, with the ages computed only for records of this dose's products
+        given = ibis.cases((product.isnull(), product & on_time), (product, on_time), else_=False)
+        agg[f"has_{d.key}"] = given.cast("int64").max()
     received = j.group_by("resident_id").aggregate(**agg)
 
-    s = left(kids, received)
+    # 应种 depends on the child alone: computed below the joins, once per dose (the flags built on it are inlined
+    # into one another when compiled and would otherwise repeat it)
+    eligible = {}
+    for d in spec.DOSES:
+        current = edition.dose(d.code)
+        if current is not None:
+            eligible[f"eligible_{d.key}"] = (_deadline_between(kids.birth_date, current, period.start, period.end)
+                                             & alive_at(kids, _deadline(kids.birth_date, current)))
+    s = left(kids.mutate(**eligible), received)
     s = left(s, _certificates(eng, spec, period))
     s = left(s, eng.table("residents").select(resident_id="id", residence_since="residence_since"))
     cols = _certificate_columns(s, spec, period)
@@ -97,15 +128,17 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
             cols[f"{d.key}_due"] = ibis.null("date")
             continue
         deadline = _deadline(s.birth_date, current)
-        alive = s.closed_on.isnull() | (deadline <= s.closed_on)
+        alive = alive_at(s, deadline)
         has = s[f"has_{d.key}"].fill_null(0) == 1
-        eligible = (deadline >= start) & (deadline <= end) & alive
-        cols[f"eligible_{d.key}"] = eligible
-        cols[f"vaccinated_{d.key}"] = eligible & has
-        cols[f"gap_missing_{d.key}"] = eligible & ~has
-        cols[f"{d.key}_due"] = ibis.cases((~has & (deadline >= start) & (deadline <= last) & alive, deadline),
-                                          else_=ibis.null("date"))
-    return s.mutate(**cols)
+        due = s[f"eligible_{d.key}"]
+        cols[f"eligible_{d.key}"] = due
+        cols[f"vaccinated_{d.key}"] = due & has
+        cols[f"gap_missing_{d.key}"] = due & ~has
+        cols[f"{d.key}_due"] = ibis.cases(
+            (~has & _deadline_between(s.birth_date, current, period.start, horizon(period)) & alive, deadline),
+            else_=ibis.null("date"))
+    # the eligible columns move to where they were before (the state table's column order)
+    return s.select(*[c for c in s.columns if c not in eligible], **cols)
 
 
 def _certificates(eng: Engine, spec: ModuleType, period: Period) -> ibis.Table:
@@ -120,8 +153,8 @@ def _certificate_columns(s: ibis.Table, spec: ModuleType, period: Period) -> dic
     deadline = ibis.cases(
         (arrived, add_months(s.residence_since, spec.CERTIFICATE_MONTHS_AFTER_ARRIVAL)),
         else_=add_months(s.birth_date, spec.CERTIFICATE_MONTHS_AFTER_BIRTH))
-    child = add_months(s.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12) > ibis.date(period.start)
-    alive = child & (s.closed_on.isnull() | (deadline <= s.closed_on))
+    child = born_from(s.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12, period.start)
+    alive = child & alive_at(s, deadline)
     has = s.certificate_date.notnull()
     due = (deadline <= end) & alive
     return {
