@@ -37,8 +37,7 @@ screenshots: install
 # the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project;
 # it builds the demo database and logins, then serves the site with the background-job worker (Ctrl+C stops both)
 demo: $(BIN)/.installed assets
-	$(BIN)/gongwei demo --no-serve
-	$(BIN)/gongwei manage serve
+	$(BIN)/gongwei demo
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -38,12 +38,12 @@ class DemoLogin:
 # The page each demo login opens first (path on the demo server), and why. One place to change when the
 # web pages replace the admin.
 START_PAGES: dict[str, tuple[str, str]] = {
-    "village_doctor": ("/admin/records/resident/", "本村居民档案"),
-    "township_staff": ("/admin/quality/finding/?status__exact=open", "待整改的质控问题"),
+    "village_doctor": ("/residents/", "查找本村居民，打开健康档案首页"),
+    "township_staff": ("/", "本乡镇指标看板，点缺口人数看到人"),
     "township_admin": ("/admin/records/staff/", "本乡镇人员和家庭医生团队"),
-    "supervisor": ("/admin/quality/finding/", "县内质控问题（按状态筛选已整改的去核实）"),
-    "evaluator": ("/admin/records/healthexamination/", "抽查健康体检记录"),
-    "sysadmin": ("/admin/", "系统管理首页"),
+    "supervisor": ("/", "县区指标看板：落后乡镇 → 村 → 缺口人员 → 导出"),
+    "evaluator": ("/", "市级指标看板"),
+    "sysadmin": ("/jobs/", "后台任务：快照、指标计算、质控评估"),
 }
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         build_region(args.residents, args.seed, args.months)
         out.write(f"演示地区已建好，用时 {time.monotonic() - started:.0f} 秒。\n")
-        out.write("正在进行首次质控评估（生成快照，运行全部已实现的质控规则，问题存入整改台账）……\n")
-        out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
+        out.write("正在进行首次计算（生成快照；计算今年和去年的指标供看板读取；运行全部已实现的质控规则，问题存入整改台账）……\n")
+        out.write(first_evaluation() + "\n")
     elif not demo_marker.is_demo_database():
         # demo logins share one published password: never create them, or reset a password, in real data
         sys.stderr.write(
@@ -105,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"数据库中已有 {m.OrgUnit.objects.count():,} 个机构、{m.Resident.objects.count():,} 名居民，"
                   "不再生成演示地区。\n")
         if not Finding.objects.exists():  # a demo database built before the demo ran its first evaluation
-            out.write("尚无质控问题，正在进行首次质控评估……\n")
-            out.write(first_evaluation(getattr(args, "actor", None)) + "\n")
+            out.write("尚无质控问题，正在进行首次计算……\n")
+            out.write(first_evaluation() + "\n")
     rows = ensure_logins()
     base = f"http://{_shown_host(args.host)}:{args.port}"
     out.write("\n" + format_table(
@@ -130,19 +130,16 @@ def build_region(residents: int, seed: int, months: int | None = DEFAULT_MONTHS)
     load_region(region)
 
 
-def first_evaluation(actor=None, as_of: dt.date | None = None) -> str:
-    """Snapshot the new region, run every implemented quality rule for the year to ``as_of`` (default today)
-    and keep the findings in the rectification ledger — ``gongwei findings`` on a fresh snapshot, through the
-    same use case. Returns its summary."""
-    from gongwei.cli.face import notice, rule_progress
-    from gongwei.reports.quality import stored_text
-    from gongwei.service import access, quality, snapshots
+def first_evaluation(as_of: dt.date | None = None) -> str:
+    """The nightly refresh, run once now (gongwei.service.jobs.nightly): a snapshot of the new region, the
+    indicators the dashboards read (this year and last, calendar and maternal–child) and the QC findings of
+    the year kept in the rectification ledger. Returns its summary; it is also in the job history."""
+    from gongwei.service import jobs
 
-    snap = snapshots.take()  # not the latest snapshot on disk: it may come from an earlier database
-    period = (as_of or dt.date.today()).isoformat()
-    result = quality.evaluate_findings(actor or access.operator(command="gongwei demo"), period,
-                                       snapshot=str(snap.folder), notice=notice, progress=rule_progress)
-    return f"期间 {period}（当年1月1日至今）：" + stored_text(result.basis.snapshot_id, result.found, result.ledger)
+    job = jobs.nightly(as_of)
+    if job.status != "done":
+        raise RuntimeError(f"首次计算失败：{job.error or job.step}")
+    return job.summary
 
 
 # --- logins -------------------------------------------------------------------------------------------
@@ -236,9 +233,9 @@ def serve(host: str, port: int) -> int:
 
     if host not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS.append("*" if host in ("0.0.0.0", "::") else host)
-    sys.stdout.write(f"\n请用浏览器打开 http://{_shown_host(host)}:{port}/admin/ ，用上表中的账号登录"
+    sys.stdout.write(f"\n请用浏览器打开 http://{_shown_host(host)}:{port}/ ，用上表中的账号登录"
                      "（各账号先打开的页面见上）。按 Ctrl+C 停止服务。\n")
     sys.stdout.flush()
-    # --insecure: serve the admin's CSS/JS from the installed packages with DEBUG off (demo only; no CDN)
-    call_command("runserver", f"{host}:{port}", insecure_serving=True, use_reloader=False)
+    # the web server with the background-job worker beside it (gongwei manage serve)
+    call_command("serve", host=host, port=port)
     return 0
