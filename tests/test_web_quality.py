@@ -193,6 +193,8 @@ def test_duplicate_queue_side_by_side_masked_per_role(quality_region):
     full = rm.Resident.objects.get(record_no=ORIGINAL).id_number
     assert ORIGINAL in ta and DUPLICATE in ta and full in ta and "1950-01-10" in ta
     assert "查找重复档案需要数分钟" not in ta and "数据时间：快照" in ta
+    differ = re.findall(r'<tr class="differ"><th>([^<]+)</th>', ta)
+    assert differ == ["档案编号", "现住址", "管理单位", "建档日期"]  # same person, registered twice
     sup = client_for("sup").get(f"/unit/{COUNTY}/duplicates/").content.decode()
     assert ORIGINAL in sup and full not in sup and "1950-01-10" not in sup and "岁" in sup
     log = rm.AccessLog.objects.filter(user__username="sup", kind="duplicates").latest("at")

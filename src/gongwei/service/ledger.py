@@ -48,6 +48,14 @@ def _latest_snapshot():
         raise NotReady("尚无数据快照：请先运行快照任务（gongwei snapshot）") from None
 
 
+def taken_time(basis: Basis | None) -> dt.datetime | None:
+    """The snapshot's time as a datetime (pages show it in local time beside when the results were computed)."""
+    try:
+        return dt.datetime.fromisoformat(basis.taken_at) if basis else None
+    except ValueError:
+        return None
+
+
 def _modified(path: Path) -> dt.datetime | None:
     try:
         return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
@@ -324,6 +332,20 @@ class Pair:
     state: str  # pending, merged, distinct
     state_label: str
     by: str = ""
+
+    @property
+    def rows(self) -> list[tuple[str, str, str, bool]]:
+        """(field, left, right, differ) for the side-by-side table: a reviewer looks where the records differ."""
+        out = []
+        for name, label in SIDE_FIELDS:
+            a, b = getattr(self.left, name), getattr(self.right, name)
+            out.append((label, a, b, a != b))
+        return out
+
+
+SIDE_FIELDS = (("record_no", "档案编号"), ("name", "姓名"), ("sex", "性别"), ("birth", "出生日期/年龄"),
+               ("id_number", "身份证号"), ("phone", "电话"), ("address", "现住址"), ("unit", "管理单位"),
+               ("created_on", "建档日期"), ("status", "档案状态"))
 
 
 @dataclass

@@ -4,6 +4,8 @@ duplicate review queue and closing records from an uploaded list. Each view pars
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +16,8 @@ from gongwei.service import ledger, navigation
 from gongwei.service.errors import BadRequest
 from gongwei.web.faces import actor, page
 
+ACTION_CHOICES = [("rectify", "标记已整改"), ("verify", "核实整改"), ("assign", "指派给单位"),
+                  ("dismiss", "排除（须填原因）"), ("reopen", "重新打开")]
 MAX_UPLOAD = 5 * 1024 * 1024  # a 10,000-row list is well under 1 MB
 
 
@@ -56,7 +60,7 @@ def scorecard(request, code: str):
     clusters = text.split("\n问题集中\n", 1)[1].splitlines() if "\n问题集中\n" in text else []
     return render(request, "web/quality/scorecard.html", _context(
         request, who, here, "quality", got=got, card=card, total=total, by_rule=by_rule, units=units,
-        clusters=clusters, bulletin=text, basis=report.basis,
+        clusters=clusters, bulletin=text, basis=report.basis, taken=ledger.taken_time(report.basis),
         levels=[shown(r) for r in card.rows(root, "level")]))
 
 
@@ -88,7 +92,8 @@ def findings(request, code: str):
     keep = {k: v for k, v in got.filters.items() if v}
     return render(request, "web/quality/findings.html", _context(
         request, who, here, "findings", got=got, refused=refused, statuses=ledger.STATUS_LABELS,
-        query="&".join(f"{k}={v}" for k, v in keep.items()), chosen=request.POST.getlist("finding")),
+        query=urlencode(keep), chosen=request.POST.getlist("finding"), actions=ACTION_CHOICES,
+        posted_action=request.POST.get("action", "")),
         status=status)
 
 
@@ -107,7 +112,7 @@ def duplicates(request, code: str):
     got = ledger.duplicate_queue(who, code, state=request.GET.get("state", "pending"),
                                  page=_int(request.GET.get("page")))
     return render(request, "web/quality/duplicates.html", _context(
-        request, who, here, "duplicates", got=got, states=ledger.STATES))
+        request, who, here, "duplicates", got=got, states=ledger.STATES, taken=ledger.taken_time(got.basis)))
 
 
 # --- closing records from a list --------------------------------------------------------------------------------
