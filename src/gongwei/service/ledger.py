@@ -26,7 +26,6 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gongwei.engine import scorecard as engine_scorecard
-from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree
 from gongwei.files import make_private, private_dir
 from gongwei.records import models as rm
@@ -78,6 +77,28 @@ def stored_qc_periods(snapshot_id: str) -> list[str]:
     return sorted((p.parent.name for p in root.glob(f"*/{name}")), reverse=True) if root.exists() else []
 
 
+# Built scorecards by (snapshot, period, unit, rules, options, times of the stored tallies): the roll-up takes
+# a few hundred milliseconds in DuckDB and a stored tally only changes by being replaced (new time).
+_CARDS: dict[tuple, tuple[engine_scorecard.Scorecard, dict[str, int]]] = {}
+_CARDS_KEPT = 256
+
+
+def _build_card(snapshot_id: str, tree: OrgTree, unit: int, asked, before, codes: list[str], top: int,
+                min_records: int) -> tuple[engine_scorecard.Scorecard, dict[str, int]]:
+    units = pa.array(tree.subtree(unit), pa.int64())
+    current = results.stored_qc_tally(snapshot_id, asked, codes)
+    try:
+        previous = results.stored_qc_tally(snapshot_id, before, codes)
+    except NotReady:
+        previous = None
+    current = current.filter(pc.is_in(current.column("org_unit_id"), units))
+    if previous is not None:
+        previous = previous.filter(pc.is_in(previous.column("org_unit_id"), units))
+    card = engine_scorecard.build(tree, unit, asked, current, codes=codes, previous=previous,
+                                  previous_period_=before, top=top, min_examined=min_records)
+    return card, engine_scorecard.examined_by_source(current)
+
+
 def scorecard(actor: Actor, org: str, period: str | None = None, *, top: int = 3,
               min_records: int = 20) -> QualityCard:
     """The QC scorecard of ``org`` (findings by rule, per 1,000 records, change, rank, where they cluster) from
@@ -95,23 +116,19 @@ def scorecard(actor: Actor, org: str, period: str | None = None, *, top: int = 3
     codes = results.stored_qc_rules(snap.id, asked)
     if not codes:
         raise NotReady(f"快照 {snap.id} 的 {asked.code} 质控结果尚未计算：请运行质控评估任务（gongwei findings {asked.code}）")
-    eng = Engine(snap, "duckdb")
-    units = pa.array(tree.subtree(unit), pa.int64())
-    current = results.qc_tally(eng, asked, codes, compute=False)
     before = engine_scorecard.previous_period(asked)
-    try:
-        previous = results.qc_tally(eng, before, codes, compute=False)
-    except NotReady:
-        previous = None
-    current = current.filter(pc.is_in(current.column("org_unit_id"), units))
-    if previous is not None:
-        previous = previous.filter(pc.is_in(previous.column("org_unit_id"), units))
-    card = engine_scorecard.build(tree, unit, asked, current, codes=codes, previous=previous,
-                                  previous_period_=before, top=top, min_examined=min_records)
+    key = (snap.id, asked.code, unit, tuple(codes), top, min_records,
+           _modified(results.qc_path(snap.id, asked)), _modified(results.qc_path(snap.id, before)))
+    card_examined = _CARDS.get(key)
+    if card_examined is None:
+        card_examined = _build_card(snap.id, tree, unit, asked, before, codes, top, min_records)
+        while len(_CARDS) >= _CARDS_KEPT:
+            _CARDS.pop(next(iter(_CARDS)), None)
+        _CARDS[key] = card_examined
+    card, examined = card_examined
     basis = Basis(snap.id, snap.taken_at, spec_catalogue.rulebook_version())
     path = results.qc_path(snap.id, asked)
-    report = service_quality.QcReport(Unit.of(tree, unit), tree, card, engine_scorecard.examined_by_source(current),
-                                      basis, basis, str(path), codes)
+    report = service_quality.QcReport(Unit.of(tree, unit), tree, card, examined, basis, basis, str(path), codes)
     return QualityCard(report, periods, _modified(path))
 
 

@@ -65,6 +65,16 @@ def stored_qc_rules(snapshot_id: str, period: Period) -> list[str]:
     return [] if have is None else scorecard.tally_rules(have)
 
 
+def stored_qc_tally(snapshot_id: str, period: Period, codes: list[str]) -> pa.Table:
+    """The stored QC tally of ``codes`` without an engine (pages: no connection opened); :class:`NotReady`
+    when a rule is missing."""
+    have = _read(qc_path(snapshot_id, period))
+    missing = [c for c in codes if c not in ([] if have is None else scorecard.tally_rules(have))]
+    if missing or have is None:
+        raise NotReady(f"快照 {snapshot_id} 的 {period.code} 质控结果尚未计算（缺 {len(missing)} 条规则），请运行质控评估任务")
+    return _tally_rows(have, codes)
+
+
 def stored_indicators(snapshot_id: str, period: Period) -> pa.Table | None:
     """What the store holds for this snapshot and period, without computing anything (pages use this)."""
     return _read(indicator_path(snapshot_id, period))
