@@ -87,3 +87,28 @@ class Merge(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "档案合并"
+
+
+class PairReview(models.Model):
+    """A reviewer's decision that two records proposed by the duplicate finder are different people.
+
+    Kept so the pair does not come back in the review queue of the next snapshot; undoing it sets
+    ``undone_at`` (nothing is deleted). The pair is stored ordered (``first`` < ``second``) so it is found
+    whichever record the finder proposes as the survivor."""
+
+    first = models.CharField("档案编号（一）", max_length=40)
+    second = models.CharField("档案编号（二）", max_length=40)
+    reason = models.CharField("说明", max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    at = models.DateTimeField("判定时间", auto_now_add=True)
+    undone_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    undone_by = models.CharField("撤销人", max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "重复档案复核（非重复）"
+        indexes = [models.Index(fields=["first", "second"])]
+
+    def __str__(self) -> str:
+        return f"{self.first} ≠ {self.second}"

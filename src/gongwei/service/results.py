@@ -59,6 +59,22 @@ def _read(path: Path) -> pa.Table | None:
         return None
 
 
+def stored_qc_rules(snapshot_id: str, period: Period) -> list[str]:
+    """The rules whose QC tally is stored for this snapshot and period (none: nothing stored)."""
+    have = _read(qc_path(snapshot_id, period))
+    return [] if have is None else scorecard.tally_rules(have)
+
+
+def stored_qc_tally(snapshot_id: str, period: Period, codes: list[str]) -> pa.Table:
+    """The stored QC tally of ``codes`` without an engine (pages: no connection opened); :class:`NotReady`
+    when a rule is missing."""
+    have = _read(qc_path(snapshot_id, period))
+    missing = [c for c in codes if c not in ([] if have is None else scorecard.tally_rules(have))]
+    if missing or have is None:
+        raise NotReady(f"快照 {snapshot_id} 的 {period.code} 质控结果尚未计算（缺 {len(missing)} 条规则），请运行质控评估任务")
+    return _tally_rows(have, codes)
+
+
 def stored_indicators(snapshot_id: str, period: Period) -> pa.Table | None:
     """What the store holds for this snapshot and period, without computing anything (pages use this)."""
     return _read(indicator_path(snapshot_id, period))
@@ -84,17 +100,20 @@ def indicators(eng: Engine, period: Period, codes: list[str] | None = None, *, c
 
 
 def qc_tally(eng: Engine, period: Period, codes: list[str], *, findings: pa.Table | None = None,
-             progress=None) -> pa.Table:
+             progress=None, compute: bool = True) -> pa.Table:
     """The QC tally of ``codes`` over every unit: findings per rule and records examined per source table.
 
     ``findings``: when the caller has just evaluated exactly these rules over the whole tree (to keep them in
-    the ledger), the tally is made from them instead of evaluating again."""
+    the ledger), the tally is made from them instead of evaluating again. ``compute=False`` (web pages):
+    only what is stored; :class:`NotReady` if a rule is missing."""
     from gongwei.engine import quality
 
     path = qc_path(eng.snapshot.id, period)
     have = _read(path)
     done = [] if have is None else scorecard.tally_rules(have)
     run = list(codes) if findings is not None else [c for c in codes if c not in done]
+    if run and not compute:
+        raise NotReady(f"快照 {eng.snapshot.id} 的 {period.code} 质控结果尚未计算（缺 {len(run)} 条规则），请运行质控评估任务")
     if run:
         found = findings if findings is not None else quality.evaluate(eng, period, run, progress=progress)
         fresh = scorecard.tally(eng, period, found, run).replace_schema_metadata(None)

@@ -4,6 +4,7 @@ from django.urls import path
 from gongwei.web import views
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
@@ -26,4 +27,9 @@ urlpatterns = [
     path("jobs/<int:job_id>/", job_pages.job_detail, name="job"),
     path("jobs/<int:job_id>/status.json", job_pages.job_status, name="job_status"),
     path("jobs/<int:job_id>/download/", job_pages.job_download, name="job_download"),
+    # --- data quality (issue 10 point 4): scorecard, rectification ledger, duplicate queue, closing list ---
+    path("unit/<str:code>/quality/", quality_pages.scorecard, name="quality"),
+    path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
+    path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
+    path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
 ]
