@@ -67,7 +67,17 @@ class Snapshot:
 
     @classmethod
     def latest(cls, root: Path | str) -> Snapshot:
-        folders = sorted(p for p in Path(root).iterdir() if (p / "manifest.json").exists()) if Path(root).exists() else []
+        folders = [p for p in Path(root).iterdir() if (p / "manifest.json").exists()] if Path(root).exists() else []
         if not folders:
             raise SnapshotMissing(f"{root} 下没有快照；请先运行 gongwei snapshot")
-        return cls.open(folders[-1])
+        # by the time in the manifest (to the microsecond), not the folder name: two snapshots taken in the same
+        # second would otherwise sort by the random part of their ids
+        readable = []
+        for p in folders:
+            try:
+                readable.append(cls.open(p))
+            except SnapshotInvalid:  # a broken old snapshot does not hide the good ones
+                continue
+        if not readable:
+            raise SnapshotMissing(f"{root} 下没有可读取的快照；请运行 gongwei snapshot 生成新快照")
+        return max(readable, key=lambda s: (s.taken_at, s.id))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("quality/", views.quality_home, name="quality_home"),
     path("unit/<str:code>/", views.unit, name="unit"),
     # --- indicator dashboard and drill-down (issue 10 §2–3, web/pages/dashboard.py) ---
     path("unit/<str:code>/indicators/", dashboard.indicators, name="indicators"),

@@ -16,6 +16,13 @@ def home(request):
 
 
 @page
+def quality_home(request):
+    """The data-quality pages of the login's own unit."""
+    here = navigation.landing(actor(request))
+    return redirect("web:quality", code=here.code)
+
+
+@page
 def unit(request, code: str):
     """A unit's page: where it sits, the units below it (the dashboard grows here, issue 10)."""
     who = actor(request)
