@@ -145,6 +145,10 @@ def check_pingliang_findings_and_start_pages(out: str) -> None:
     listed_open = c.get("/admin/quality/finding/?status__exact=open").context["cl"].result_count
     assert listed_open == Finding.objects.filter(org_unit__path__startswith=staff.org_unit.path,
                                                  status=FindingStatus.OPEN).count() > 0
+    # the first computation stored the duplicate review queue: the supervisor's review page has it (no 409)
+    c.force_login(get_user_model().objects.get(username="supervisor"))
+    county = m.Staff.objects.get(code="DEMO-SV").org_unit.code
+    assert c.get(f"/unit/{county}/duplicates/").status_code == 200
 
 
 def test_listed_places_are_deterministic_and_numbered_past_the_list():

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -439,8 +440,26 @@ def _run_nightly(job: Job, actor: Actor, reporter: Reporter) -> Outcome:
         _catalogue(eng, period_of(p), reporter, 15 + i * width, 15 + (i + 1) * width, codes)
     ev = quality.evaluate_findings(actor, str(today.year), rules=job.parameters.get("rules") or None,
                                    snapshot=str(snap.folder), notice=reporter.notice,
-                                   progress=reporter.rules(80, 100))
-    return Outcome(f"快照 {snap.id}；指标 {'、'.join(periods)} 已保存；质控 {today.year} 发现 {ev.found} 个问题")
+                                   progress=reporter.rules(80, 92))
+    pairs = _store_duplicate_queues(actor, snap, reporter, 92, 100)
+    return Outcome(f"快照 {snap.id}；指标 {'、'.join(periods)} 已保存；质控 {today.year} 发现 {ev.found} 个问题；"
+                   f"重复档案复核队列 {pairs} 对")
+
+
+def _store_duplicate_queues(actor: Actor, snap, reporter: Reporter, start: float, end: float) -> int:
+    """The duplicate review queue of each top unit, for the review pages (they read the nearest stored queue at
+    or above a unit, filtered to its subtree)."""
+    from gongwei.service import ledger
+
+    roots = list(rm.OrgUnit.objects.filter(parent__isnull=True, is_active=True).order_by("code")
+                 .values_list("code", flat=True))
+    pairs = 0
+    for i, code in enumerate(roots):
+        reporter(start + (end - start) * i / max(len(roots), 1), f"查找重复档案：{code}")
+        path = ledger.store_duplicates(actor, code, snapshot=str(snap.folder), notice=reporter.notice)
+        pairs += pq.read_metadata(path).num_rows
+    reporter(end, "重复档案复核队列已保存")
+    return pairs
 
 
 RUNNERS: dict[JobKind, Callable[[Job, Actor, Reporter], Outcome]] = {
