@@ -87,7 +87,7 @@ def test_scorecard_reads_the_stored_tally_with_change_rank_and_where_problems_cl
     rows = re.findall(r'<a href="/unit/(\d+)/quality/\?period=2025">([^<]+)</a>', html)
     assert [name for _, name in rows] == ["蒲亭镇", "高塘乡"]
     assert "1/2" in html  # rank among the two townships
-    # clusters named as seed 002 does: township then village (静宁县雷大镇屈岔村)
+    # clusters named as a progress bulletin names them: township then village (静宁县雷大镇屈岔村)
     assert "主要集中在乡镇：蒲亭镇（6 个）、高塘乡（6 个）；村（社区）：蒲亭镇北门村（3 个）" in html
     assert "个人基本信息表缺项" in html
 
