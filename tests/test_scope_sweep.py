@@ -139,6 +139,42 @@ def test_every_unit_page_as_every_role_on_every_unit(region):
                     assert status == 403, f"{username} {url}: {status} (expected 403)"
 
 
+def _record_patterns(resolver=None):
+    """Every web page keyed by a resident's record number."""
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver) and str(p.pattern) == "":
+            yield from _record_patterns(p)
+        elif isinstance(p, URLPattern) and "<str:record_no>" in str(p.pattern):
+            yield str(p.pattern)
+
+
+# (route, login) pairs refused by role inside the subtree, not by scope: read-only roles issue no passwords
+REFUSED_BY_ROLE = {("resident/<str:record_no>/password/", u) for u in ("sup", "ev")}
+
+
+def test_every_record_page_as_every_role_on_a_resident_of_every_village(region):
+    routes = sorted(set(_record_patterns()))
+    assert "resident/<str:record_no>/" in routes
+    people = {}
+    for r in m.Resident.objects.select_related("managing_unit").order_by("record_no"):
+        people.setdefault(r.managing_unit.code, r.record_no)
+    assert len(people) >= 4
+    for username in ROLES:
+        c = client_for(username)
+        for route in routes:
+            for code, record_no in people.items():
+                url = "/" + route.replace("<str:record_no>", record_no)
+                for part, value in URL_PARTS.items():
+                    url = url.replace(part, value)
+                assert "<" not in url, f"add a value for {url} to URL_PARTS"
+                status = c.get(url).status_code
+                if in_subtree(username, code) and (route, username) not in REFUSED_BY_ROLE:
+                    assert status in (200, 302, 409), f"{username} {url}: {status}"
+                else:
+                    assert status == 403, f"{username} {url}: {status} (expected 403)"
+
+
 def test_admin_lists_as_every_role_show_only_the_subtree(region):
     for username in ROLES:
         c = client_for(username)

@@ -743,3 +743,26 @@ ENCOUNTER_MODELS: tuple[type[Encounter], ...] = (
     PrenatalVisit, PostpartumVisit, Vaccination, TcmConstitution, ChildTcmGuidance, VaccinationCertificate,
     Consultation,
 )
+
+
+class ResidentCredential(models.Model):
+    """A resident's password for seeing their own record (居民查看本人健康档案, ADR 021).
+
+    Issued by a clinic in the resident's managing unit and handed over on paper; only its hash is kept (the
+    project's password hashers, Argon2 first). A resident signs in with their identity number and this password;
+    failed attempts lock it for a while as staff logins are locked. Issuing a new password ends the sessions of the
+    old one; withdrawing sets ``active`` off — never deleted."""
+
+    resident = models.OneToOneField("Resident", on_delete=models.PROTECT, related_name="credential",
+                                    verbose_name="居民")
+    password = models.CharField("口令（散列）", max_length=128)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="发放人")
+    issued_at = models.DateTimeField("发放时间")
+    active = models.BooleanField("有效", default=True)
+    failed_attempts = models.PositiveSmallIntegerField("连续失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+    last_login = models.DateTimeField("最近登录", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "居民查询口令"

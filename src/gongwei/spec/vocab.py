@@ -77,6 +77,7 @@ class AccessKind(Vocab):
     DUPLICATES = "duplicates", "重复档案"
     FINDINGS = "findings", "质控问题"
     EXPORT = "export", "导出"
+    OWN_RECORD = "own", "居民本人查看"
 
 
 class Sex(Vocab):

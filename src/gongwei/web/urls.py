@@ -4,6 +4,7 @@ from django.urls import path
 from gongwei.web import views
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import residents as resident_pages
 
@@ -33,4 +34,9 @@ urlpatterns = [
     path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
     path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
     path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
+    # --- a resident's own record (issue 11 §7, ADR 021) and the clinic issuing the resident's password ---
+    path("me/", me_pages.home, name="me"),
+    path("me/login/", me_pages.sign_in, name="me_login"),
+    path("me/logout/", me_pages.sign_out, name="me_logout"),
+    path("resident/<str:record_no>/password/", me_pages.issue, name="resident_password"),
 ]
