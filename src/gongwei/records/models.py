@@ -710,6 +710,7 @@ class Contract(models.Model):
     key_groups = models.CharField("重点人群类别", max_length=120, blank=True, help_text="逗号分隔的代码")
     is_renewal = models.BooleanField("续签", default=False)
     cancelled_on = models.DateField("解约日期", null=True, blank=True)
+    cancel_reason = models.CharField("解约原因", max_length=20, choices=_choices(v.ContractEnd), blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
     version = _version()
 
@@ -718,6 +719,24 @@ class Contract(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"),
         ]
+
+
+class ContractService(models.Model):
+    """One service delivered under a family-doctor contract (签约服务履约记录)."""
+
+    service_no = models.CharField("履约记录编号", max_length=40, unique=True)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="services", verbose_name="签约")
+    item = models.CharField("服务项目", max_length=20, choices=_choices(v.ContractServiceItem))
+    service_date = models.DateField("服务日期")
+    provider = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="服务人员")
+    note = models.CharField("服务内容", max_length=200, blank=True)
+    batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "签约履约记录"
+        indexes = [models.Index(fields=["contract", "service_date"])]
 
 
 # --- base data -----------------------------------------------------------------------------------
