@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from gongwei.web import views
+from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
@@ -39,4 +40,6 @@ urlpatterns = [
     path("me/login/", me_pages.sign_in, name="me_login"),
     path("me/logout/", me_pages.sign_out, name="me_logout"),
     path("resident/<str:record_no>/password/", me_pages.issue, name="resident_password"),
+    # --- family-doctor contracts of a resident (issue 11 §6) ---
+    path("resident/<str:record_no>/contracts/", contract_pages.contracts, name="resident_contracts"),
 ]
