@@ -96,9 +96,12 @@ class StaleVersion(Rejected):
             after = roles.mask_mapping(row.after, user) or {}
             who = row.actor_label or (row.actor.username if row.actor_id else "") or "未知"
             when = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S")
+            # keys that are not fields (a merge's tally of moved rows) are bookkeeping, not a change to show
             parts = [f"{fields.get(k, k)}：{_shown(before.get(k))} → {_shown(after.get(k))}"
-                     for k in dict.fromkeys([*before, *after])]
-            lines.append(f"{who} 于 {when} 修改（第 {row.version} 版）：" + "；".join(parts))
+                     for k in dict.fromkeys([*before, *after]) if k in fields]
+            verb = v.ChangeAction(row.action).zh if row.action in {a.value for a in v.ChangeAction} else "修改"
+            why = f"（{row.reason}）" if row.reason and row.action != v.ChangeAction.UPDATE else ""
+            lines.append(f"{who} 于 {when} {verb}{why}（第 {row.version} 版）：" + "；".join(parts))
         return lines
 
     def describe(self, user=None) -> str:
