@@ -97,6 +97,15 @@ def insert(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.nd
     return n
 
 
+def stage(name: str, table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
+          now: dt.datetime) -> list[str]:
+    """Write the new rows of ``table`` into the SQLite staging table ``name`` (entry's publish step copies them
+    into the real table with the batch's id); returns the columns written."""
+    cols = _columns(table, data, ids, mask, 0, now)
+    _executemany(name, cols)
+    return list(cols)
+
+
 @contextmanager
 def _indexes_suspended(db_table: str, n: int) -> Iterator[None]:
     """Drop secondary indexes (and PostgreSQL foreign keys) around a large load; re-create them after.
