@@ -48,6 +48,8 @@ class Job(models.Model):
     summary = models.TextField("结果", blank=True)
     error = models.TextField("错误信息", blank=True)
     output = models.CharField("输出文件", max_length=500, blank=True)
+    # the worker process that claimed the job, "host:pid": a job whose process is gone is marked failed
+    worker = models.CharField("后台进程", max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"
