@@ -29,6 +29,8 @@ def pp(value) -> str:
 @register.filter
 def target(value) -> str:
     # ≥/≤ as bulletins print them (the engine's text keeps the ASCII comparators of the CLI)
+    if value is None:
+        return gettext("无目标")
     return target_text(value).replace(">=", "≥").replace("<=", "≤")
 
 
