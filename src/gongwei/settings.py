@@ -217,6 +217,9 @@ HUEY = {
 }
 # When the nightly refresh (snapshot, indicators, QC findings) starts, local time HH:MM.
 NIGHTLY_REFRESH_AT = os.environ.get("GONGWEI_NIGHTLY_AT", "02:00")
+# A job "running" longer than this (hours) is taken as interrupted and marked failed when a worker starts or
+# the nightly refresh runs (a job whose worker process on this host is gone is marked at once).
+JOB_STUCK_AFTER_HOURS = float(os.environ.get("GONGWEI_JOB_STUCK_HOURS", "12"))
 JOB_DIR = DATA_DIR / "jobs"  # output files of jobs (workbooks, import reports), one folder per job
 
 LANGUAGE_CODE = "zh-hans"
