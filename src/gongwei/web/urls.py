@@ -5,6 +5,7 @@ from gongwei.web import views
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import quality as quality_pages
+from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
@@ -33,4 +34,10 @@ urlpatterns = [
     path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
     path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
     path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
+    # --- issue 11 §3: create, edit and close residents (web/pages/registration.py) ---
+    path("residents/new/", registration_pages.new, name="registration-new"),
+    path("residents/new/check/", registration_pages.check, name="registration-check"),
+    path("residents/new/households/", registration_pages.households, name="registration-households"),
+    path("resident/<str:record_no>/edit/", registration_pages.edit, name="resident-edit"),
+    path("resident/<str:record_no>/close/", registration_pages.close, name="resident-close"),
 ]
