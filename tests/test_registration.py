@@ -290,3 +290,54 @@ def test_pages_render_and_link(people):
     assert "确认结案" in html and "死亡" in html
     assert client_for("sup").get("/residents/new/").status_code == 403
     assert 'href="/residents/new/"' not in client_for("sup").get("/residents/").content.decode()
+
+
+# --- a real browser ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def live_people(live_region):
+    add_people()
+    return live_region
+
+
+def test_village_doctor_registers_a_resident_after_a_duplicate_warning(chromium, live_server, live_people, tmp_path):
+    """search → 新建档案 → type an identity number already registered → warned → fix it → created → record page."""
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/residents/")
+        page.click("#new-record")
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith("/residents/new/")
+        assert page.input_value("#f-village") == VILLAGE  # a village doctor has one village
+        page.fill("#f-name", "王建国")
+        page.fill("#f-id_number", ZSF_ID)
+        page.press("#f-id_number", "Tab")  # leaving the field checks the number
+        page.wait_for_selector("#dup-panel .dups.blocking")
+        warning = page.inner_text("#dup-panel")
+        assert f"已存在同一身份证号的档案：{ZSF}（北门村卫生室）" in warning
+        assert page.input_value("#f-birth_date") == "1958-04-12"  # proposed from the number
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_duplicate_warned")), full_page=True)
+        page.fill("#f-id_number", NEW_ID)
+        page.fill("#f-birth_date", "")
+        page.press("#f-id_number", "Tab")
+        page.wait_for_function("document.querySelector('#f-birth_date').value === '1985-07-20'")
+        assert "已存在" not in page.inner_text("#dup-panel")
+        assert "身份证号校验通过：出生日期 1985-07-20，性别 男" in page.inner_text("#id-check")
+        assert page.input_value("#f-sex") == "1"
+        page.fill("#f-phone", "13912345678")
+        page.fill("#f-address", "北门村5组")
+        page.fill("#f-contact_name", "王妻")
+        page.fill("#f-drug_allergy", "青霉素")
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_filled")), full_page=True)
+        page.click("#create")
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith(f"/resident/{VILLAGE}09003/"), page.url
+        assert "已新建 王建国 的健康档案" in page.inner_text(".flash")
+        assert "王建国" in page.inner_text("h1")
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_created_record")), full_page=True)
+        page.click("#edit-record")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_edit")), full_page=True)
+        page.goto(f"{live_server.url}/resident/{ZSF}/close/")
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_close")), full_page=True)
+    assert offsite == [], f"requests left the local server: {offsite}"
