@@ -114,9 +114,19 @@ def test_refused_values_are_named_per_field_and_nothing_is_saved(people):
     after = (m.Resident.objects.count(), m.Household.objects.count(), m.HealthRecord.objects.count(),
              m.LoadBatch.objects.count())
     assert before == after
-    with pytest.raises(service.Invalid) as exc:  # a household of another village cannot be joined
+    with pytest.raises(service.Invalid) as exc:
         service.create(vd, form(household_mode="join", household_no="H-1-missing"))
     assert exc.value.errors["household_no"] == "家庭编号：H-1-missing 不存在"
+    m.Household.objects.create(household_no="H-SOUTH", org_unit=m.OrgUnit.objects.get(code="360426100202"))
+    with pytest.raises(service.Invalid) as exc:  # a household of another village cannot be joined
+        service.create(vd, form(household_mode="join", household_no="H-SOUTH"))
+    assert exc.value.errors["household_no"] == "家庭编号：只能加入本村（北门村卫生室）的家庭，H-SOUTH 不属于本村"
+    # a value only the entry layer refuses (the household's address is too long): the whole batch is refused
+    with pytest.raises(service.Invalid) as exc:
+        service.create(vd, form(household_address="村" * 201))
+    assert exc.value.errors["household_address"] == "住址长度超过 200 个字符"
+    assert after == (m.Resident.objects.count(), m.Household.objects.count() - 1, m.HealthRecord.objects.count(),
+                     m.LoadBatch.objects.count())
 
 
 def test_exact_duplicate_in_scope_is_named_and_blocks(people):
@@ -261,6 +271,8 @@ def test_close_and_reopen_keep_history(people):
     r.refresh_from_db()
     assert (r.status, r.status_date, r.status_reason, r.version) == ("active", None, "", 3)
     history = service.close_form(vd, ZSF).history
+    assert m.AccessLog.objects.filter(user__username="vd", kind=AccessKind.RECORD, purpose="结案或恢复档案",
+                                      resident__record_no=ZSF).exists()
     assert [h.action for h in history][:2] == ["恢复", "结案"]
     assert "档案状态：死亡 → 在管" in history[0].changes and history[0].reason == "登记错误，居民健在"
     assert "档案状态：在管 → 死亡" in history[1].changes and history[1].who == "vd"

@@ -212,12 +212,8 @@ def test_every_record_page_as_every_role_on_a_record_of_every_village(region):
                 url = "/" + route.replace("<str:record_no>", record_no)
                 status = c.get(url).status_code
                 writes = any(url.endswith(w) for w in WRITE_ROUTES)
-                if not in_subtree(username, village):
-                    expected = 403
-                elif writes and username not in WRITERS:
-                    expected = 403
-                else:
-                    expected = 200
+                refused = not in_subtree(username, village) or (writes and username not in WRITERS)
+                expected = 403 if refused else 200
                 assert status == expected, f"{username} {url}: {status}, expected {expected}"
             # a write posted outside the scope is refused and changes nothing
             if not in_subtree(username, village):

@@ -508,6 +508,7 @@ def create(actor: Actor, data: Mapping[str, str], *, today: dt.date | None = Non
 class EditForm:
     record_no: str
     name: str
+    unit_code: str
     village_name: str
     household_no: str
     status: str
@@ -534,7 +535,7 @@ def edit_form(actor: Actor, record_no: str) -> EditForm:
     r = _resident(actor, record_no)
     hr = m.HealthRecord.objects.filter(resident=r).first()
     audit.viewed(actor, AccessKind.RECORD, scope=r.managing_unit.code, purpose="修改档案", residents=[r.pk])
-    return EditForm(r.record_no, r.name, r.managing_unit.name, r.household.household_no if r.household else "",
+    return EditForm(r.record_no, r.name, r.managing_unit.code, r.managing_unit.name, r.household.household_no if r.household else "",
                     r.status, v.ResidentStatus(r.status).zh, _values(r, hr), r.version, hr.version if hr else 0,
                     form_options(actor))
 
@@ -616,6 +617,7 @@ class HistoryLine:
 class CloseForm:
     record_no: str
     name: str
+    unit_code: str
     status: str
     status_name: str
     status_date: dt.date | None
@@ -661,7 +663,7 @@ def close_form(actor: Actor, record_no: str) -> CloseForm:
     _check_may_write(actor, "change")
     r = _resident(actor, record_no)
     audit.viewed(actor, AccessKind.RECORD, scope=r.managing_unit.code, purpose="结案或恢复档案", residents=[r.pk])
-    return CloseForm(r.record_no, r.name, r.status, v.ResidentStatus(r.status).zh, r.status_date, r.status_reason,
+    return CloseForm(r.record_no, r.name, r.managing_unit.code, r.status, v.ResidentStatus(r.status).zh, r.status_date, r.status_reason,
                      r.version, r.status in v.CLOSED_STATUSES,
                      r.merged_into.record_no if r.merged_into_id else "", form_options(actor).close_statuses,
                      _history(actor, r))

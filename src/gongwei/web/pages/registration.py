@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gongwei.service import navigation
 from gongwei.service import registration as service
 from gongwei.web.faces import actor, page
 
@@ -58,7 +59,7 @@ def _new_context(who, values, errors=None, dups=None) -> dict:
     options = service.form_options(who)
     person, record = _person_fields(values, errors or {}, options)
     return {"options": options, "values": values, "errors": errors or {}, "dups": dups, "person": person,
-            "record": record, "unmasked": who.unmasked}
+            "record": record, "unmasked": who.unmasked, "crumbs": navigation.breadcrumb(who, navigation.landing(who))}
 
 
 @page
@@ -138,7 +139,7 @@ def edit(request, record_no: str):
     person, record = _person_fields(values, errors, form.options)
     return render(request, "web/registration/edit.html", {
         "form": form, "person": person, "record": record, "errors": errors, "stale": stale,
-        "reason": request.POST.get("edit_reason", "")}, status=status)
+        "reason": request.POST.get("edit_reason", ""), "crumbs": _crumbs(who, form.unit_code)}, status=status)
 
 
 @page
@@ -159,4 +160,9 @@ def close(request, record_no: str):
             return redirect("web:resident", record_no)
     form = service.close_form(who, record_no)
     return render(request, "web/registration/close.html", {
-        "form": form, "errors": errors, "stale": stale, "values": request.POST}, status=status)
+        "form": form, "errors": errors, "stale": stale, "values": request.POST, "crumbs": _crumbs(who, form.unit_code)},
+        status=status)
+
+
+def _crumbs(who, code: str):
+    return navigation.breadcrumb(who, navigation.place(who, code))
