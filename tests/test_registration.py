@@ -353,3 +353,39 @@ def test_village_doctor_registers_a_resident_after_a_duplicate_warning(chromium,
         page.goto(f"{live_server.url}/resident/{ZSF}/close/")
         page.screenshot(path=str(screenshot_path(tmp_path, "registration_close")), full_page=True)
     assert offsite == [], f"requests left the local server: {offsite}"
+
+
+# --- two doctors of one village at once ---------------------------------------------------------------------------
+def test_concurrent_registrations_in_one_village_get_distinct_numbers(live_region):
+    """Four creations racing in one village each get their own record number (the next number is taken under the
+    village's lock; without it the entry layer would treat a second row of one number as an update of the first).
+    PostgreSQL only: the suite's in-memory SQLite shares one cache across threads (see tests/test_unit_locks.py)."""
+    import threading
+
+    from gongwei.testing import TEST_DB
+
+    if TEST_DB != "postgres":
+        pytest.skip("concurrent writers need a database with a connection per thread (PostgreSQL)")
+    start, out = threading.Barrier(4), {}
+
+    def register(i: int) -> None:
+        from django.db import connection
+
+        try:
+            start.wait()
+            birth = f"1990-0{i + 1}-15"
+            out[i] = service.create(as_user("vd"), form(name=f"并发{i}", birth_date=birth, sex="1",
+                                                        id_number=id_number("360426", birth, f"{i}31"))).record_no
+        except Exception as exc:  # reported below
+            out[i] = f"{type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(out.values()) == [f"{VILLAGE}{n:05d}" for n in range(4, 8)], out
+    assert m.Resident.objects.filter(name__startswith="并发").count() == 4
+    assert m.Household.objects.filter(household_no__startswith=f"{VILLAGE}H").count() == 4
