@@ -356,21 +356,36 @@ def test_village_doctor_registers_a_resident_after_a_duplicate_warning(chromium,
 
 
 # --- two doctors of one village at once ---------------------------------------------------------------------------
-def test_concurrent_registrations_in_one_village_get_distinct_numbers(live_region):
+def test_concurrent_registrations_in_one_village_get_distinct_numbers(live_region, monkeypatch):
     """Four creations racing in one village each get their own record number (the next number is taken under the
     village's lock; without it the entry layer would treat a second row of one number as an update of the first).
-    PostgreSQL only: the suite's in-memory SQLite shares one cache across threads (see tests/test_unit_locks.py)."""
+
+    PostgreSQL: four threads at once. SQLite has one writer at a time and the suite's in-memory database shares one
+    cache whose locks do not wait (tests/test_unit_locks.py), so there the test proves what makes the race
+    impossible: the number is read inside the write's transaction, which takes the writer lock when it begins."""
     import threading
+
+    from django.conf import settings
+    from django.db import connection
 
     from gongwei.testing import TEST_DB
 
     if TEST_DB != "postgres":
-        pytest.skip("concurrent writers need a database with a connection per thread (PostgreSQL)")
+        assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+        seen = []
+        real = service._next_number
+
+        def watched(*args, **kwargs):
+            seen.append(connection.in_atomic_block)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(service, "_next_number", watched)
+        first = service.create(as_user("vd"), form())
+        assert seen == [True, True] and first.record_no == f"{VILLAGE}00004"
+        return
     start, out = threading.Barrier(4), {}
 
     def register(i: int) -> None:
-        from django.db import connection
-
         try:
             start.wait()
             birth = f"1990-0{i + 1}-15"
