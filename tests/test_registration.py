@@ -250,6 +250,12 @@ def test_stale_edit_is_refused_with_what_changed_and_nothing_written(people):
     html = response.content.decode()
     assert response.status_code == 409 and "现住址：北门村3组 → 北门村9组" in html and 'value="张三峰"' in html
     assert 'name="resident_version" value="2"' in html
+    assert 'value="北门村9组"' in html  # the address the user left alone now shows the other's change
+    # a field both changed keeps the user's value and is named
+    response = c.post(f"/resident/{ZSF}/edit/", {**mine.values, "address": "北门村1组", "resident_version": "1",
+                                                 "record_version": str(mine.record_version)})
+    html = response.content.decode()
+    assert response.status_code == 409 and 'value="北门村1组"' in html and "请核对）：现住址" in html
 
 
 # --- close and reopen ---------------------------------------------------------------------------------------------
@@ -404,3 +410,26 @@ def test_concurrent_registrations_in_one_village_get_distinct_numbers(live_regio
     assert sorted(out.values()) == [f"{VILLAGE}{n:05d}" for n in range(4, 8)], out
     assert m.Resident.objects.filter(name__startswith="并发").count() == 4
     assert m.Household.objects.filter(household_no__startswith=f"{VILLAGE}H").count() == 4
+
+
+def test_a_stale_edit_in_the_browser_shows_what_changed_and_keeps_the_input(chromium, live_server, live_people,
+                                                                          tmp_path):
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/resident/{ZSF}/")
+        page.click("#edit-record")
+        page.wait_for_load_state("networkidle")
+        theirs = service.edit_form(as_user("ts"), ZSF)  # township staff saves first
+        service.update(as_user("ts"), ZSF, {**theirs.values, "address": "北门村9组", "resident_version": "1",
+                                            "record_version": str(theirs.record_version)})
+        page.fill("#f-phone", "13700001111")
+        page.click("#save")
+        page.wait_for_load_state("networkidle")
+        stale = page.inner_text("#stale")
+        assert "保存被拒绝" in stale and "现住址：北门村3组 → 北门村9组" in stale
+        assert page.input_value("#f-phone") == "13700001111"  # the user's change kept
+        assert page.input_value("#f-address") == "北门村9组"  # the other's change carried in, not overwritten
+        page.screenshot(path=str(screenshot_path(tmp_path, "registration_stale_edit")), full_page=True)
+    assert offsite == []
+    assert m.Resident.objects.get(record_no=ZSF).phone != "13700001111"

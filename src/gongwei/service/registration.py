@@ -47,6 +47,8 @@ RECORD_FIELDS = ("contact_name", "contact_phone", "work_unit", "drug_allergy", "
 _ISSUE_FIELDS = {("households", "address"): "household_address", ("households", "household_no"): "household_no",
                  ("residents", "household"): "household_no", ("residents", "managing_unit"): "village"}
 _PHONE = re.compile(r"^[0-9][0-9-]*$")
+_FIELD_LABELS = {f.name: str(f.verbose_name) for model in (m.Resident, m.HealthRecord)
+                 for f in model._meta.concrete_fields}
 
 
 class Invalid(BadRequest):
@@ -58,7 +60,36 @@ class Invalid(BadRequest):
 
 
 class Stale(ServiceError):
-    """The record changed after the form was loaded; the message says who changed what. Nothing was written."""
+    """The record changed after the form was loaded; the message says who changed what. Nothing was written.
+
+    ``changed``: field → (value at the form's version, value now), from the change log, so :meth:`merged` can carry
+    the other person's changes into the form without losing the user's own."""
+
+    def __init__(self, message: str, changed: dict[str, tuple[object, object]] | None = None):
+        super().__init__(message)
+        self.changed = changed or {}
+
+    def merged(self, posted: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+        """The posted form with every field the user left as it was but someone else changed set to its value now;
+        and the labels of fields both changed (the user's value kept, to be checked)."""
+        values = {k: posted.get(k, "") for k in posted}
+        both = []
+        for name, (before, after) in self.changed.items():
+            if name not in values:
+                continue
+            if values[name] == _form_value(before):
+                values[name] = _form_value(after)
+            elif values[name] != _form_value(after):
+                both.append(_FIELD_LABELS.get(name, name))
+        return values, both
+
+
+def _form_value(x: object) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "1" if x else "0"
+    return str(x)
 
 
 def _label(model, name: str) -> str:
@@ -600,7 +631,15 @@ _OPERATOR = SimpleNamespace(is_authenticated=True, is_superuser=True)
 
 def _stale(actor: Actor, exc: entry.StaleVersion) -> Stale:
     """The entry layer's account of what changed since the form's version, masked as the actor sees it."""
-    return Stale(exc.describe(actor.user if actor.user is not None else _OPERATOR))
+    changed: dict[str, list[object]] = {}
+    for row in exc.changes:  # oldest first
+        for name, after in (row.after or {}).items():
+            if name in changed:
+                changed[name][1] = after
+            else:
+                changed[name] = [(row.before or {}).get(name), after]
+    return Stale(exc.describe(actor.user if actor.user is not None else _OPERATOR),
+                 {k: (b, a) for k, (b, a) in changed.items()})
 
 
 # --- close and reopen -------------------------------------------------------------------------------------------

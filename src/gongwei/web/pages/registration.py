@@ -123,7 +123,8 @@ def households(request):
 @require_http_methods(["GET", "POST"])
 def edit(request, record_no: str):
     who = actor(request)
-    errors, stale, status = {}, "", 200
+    errors, stale, status, both = {}, "", 200, []
+    values = request.POST
     if request.method == "POST":
         try:
             text = service.update(who, record_no, request.POST)
@@ -131,15 +132,18 @@ def edit(request, record_no: str):
             errors, status = exc.errors, 400
         except service.Stale as exc:
             stale, status = str(exc), 409
+            values, both = exc.merged(request.POST)
         else:
             messages.success(request, text)
             return redirect("web:resident", record_no)
     form = service.edit_form(who, record_no)
-    values = request.POST if request.method == "POST" else form.values
+    if request.method != "POST":
+        values = form.values
     person, record = _person_fields(values, errors, form.options)
     return render(request, "web/registration/edit.html", {
         "form": form, "person": person, "record": record, "errors": errors, "stale": stale,
-        "reason": request.POST.get("edit_reason", ""), "crumbs": _crumbs(who, form.unit_code)}, status=status)
+        "reason": request.POST.get("edit_reason", ""), "crumbs": _crumbs(who, form.unit_code), "both": both},
+        status=status)
 
 
 @page
