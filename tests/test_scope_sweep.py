@@ -217,3 +217,75 @@ def test_every_job_page_as_every_role_on_a_job_of_every_unit(region, django_capt
                 status = c.get(url).status_code
                 expected = (404 if route.endswith("download/") else 200) if visible else 403
                 assert status == expected, f"{username} {url} (job on {code}): {status}, expected {expected}"
+
+
+# --- pages keyed by a resident's record number, and the registration pages (issue 11 §3) -----------------------------
+# one resident in each village of the region (build_small_region numbers them village code + 00001…)
+RECORD_OF = {c: f"{c}00001" for c, _n, level, _k, _p in ORG_UNITS if level == "village"}
+# pages that change a record: served only to a role that may change residents (records.change_resident)
+WRITE_ROUTES = ("/edit/", "/close/")
+WRITERS = {"vd", "vd2", "ts", "ta", "sa"}
+
+
+def _record_routes() -> list[str]:
+    def walk(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    return sorted({r for r in walk(get_resolver()) if "<str:record_no>" in r})
+
+
+def test_every_record_page_as_every_role_on_a_record_of_every_village(region):
+    routes = _record_routes()
+    assert len(routes) >= 3, routes
+    for username in ROLES:
+        c = client_for(username)
+        for village, record_no in RECORD_OF.items():
+            for route in routes:
+                url = "/" + route.replace("<str:record_no>", record_no)
+                status = c.get(url).status_code
+                writes = any(url.endswith(w) for w in WRITE_ROUTES)
+                refused = not in_subtree(username, village) or (writes and username not in WRITERS)
+                expected = 403 if refused else 200
+                assert status == expected, f"{username} {url}: {status}, expected {expected}"
+            # a write posted outside the scope is refused and changes nothing
+            if not in_subtree(username, village):
+                before = m.Resident.objects.filter(record_no=record_no).values_list("status", "version").get()
+                for route in routes:
+                    url = "/" + route.replace("<str:record_no>", record_no)
+                    if any(url.endswith(w) for w in WRITE_ROUTES):
+                        data = {"version": "1", "resident_version": "1", "record_version": "1", "status": "dead",
+                                "date": "2025-01-01", "reason": "x", "name": "改名", "sex": "1"}
+                        assert c.post(url, data).status_code == 403, f"{username} POST {url}"
+                after = m.Resident.objects.filter(record_no=record_no).values_list("status", "version").get()
+                assert before == after
+
+
+def test_registration_pages_never_answer_outside_the_scope(region):
+    """The registration form, the household lookup and the duplicate check, for every role and every village: a
+    village outside the scope is refused; the duplicate check of a number registered outside the scope says only
+    that a record exists elsewhere — never its number, name or unit."""
+    people = {r.record_no: r for r in m.Resident.objects.select_related("managing_unit")}
+    for username in ROLES:
+        c = client_for(username)
+        for village in RECORD_OF:
+            inside = in_subtree(username, village)
+            ok = 200 if inside and username in WRITERS else 403
+            assert c.get(f"/residents/new/?village={village}").status_code == ok, (username, village)
+            assert c.get(f"/residents/new/households/?village={village}&q=居民").status_code == ok, (username, village)
+        if username not in WRITERS:
+            assert c.post("/residents/new/check/", {"id_number": "x"}).status_code == 403
+            continue
+        own = next(v for v in RECORD_OF if in_subtree(username, v))
+        for record_no, r in people.items():
+            html = c.post("/residents/new/check/", {"village": own, "id_type": "01", "id_number": r.id_number,
+                                                    "name": "某人", "birth_date": ""}).content.decode()
+            if in_subtree(username, r.managing_unit.code):
+                assert record_no in html, (username, record_no)
+            else:
+                assert "其他机构已有同一身份证号的档案" in html, (username, record_no)
+                for secret in (record_no, r.name, r.managing_unit.name, r.phone):
+                    assert secret not in html, (username, record_no, secret)

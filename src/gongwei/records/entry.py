@@ -1130,3 +1130,16 @@ def submit_instance(obj, *, actor_user=None, reason: str = "", expected_version:
     actor = getattr(actor_user, "username", "") or "system"
     return submit({table.name: arrow}, actor=actor, kind="entry", source=reason or "单条录入",
                   actor_user=actor_user, expected_versions=expected)
+
+
+def reopen_resident(resident: m.Resident, reason: str, *, actor_user=None) -> None:
+    """Undo a closing (死亡/迁出/失访/拒绝 recorded in error, or a person back in management): the record is in
+    management again; the closing stays in the history (ChangeLog before/after). A merged record is reopened by
+    undoing the merge, not here."""
+    if resident.status not in {s.value for s in v.CLOSED_STATUSES}:
+        raise ValueError(f"档案状态“{resident.status}”不是结案状态，无需恢复")
+    with transaction.atomic():
+        before = snapshot(resident, ["status", "status_date", "status_reason"])
+        _bump(resident, status=v.ResidentStatus.ACTIVE, status_date=None, status_reason="", updated_at=timezone.now())
+        record_change(resident, action=v.ChangeAction.REOPEN, actor_user=actor_user, before=before,
+                      after=snapshot(resident, ["status", "status_date", "status_reason"]), reason=reason)

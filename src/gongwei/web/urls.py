@@ -7,6 +7,7 @@ from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
+from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
@@ -42,4 +43,10 @@ urlpatterns = [
     path("resident/<str:record_no>/password/", me_pages.issue, name="resident_password"),
     # --- family-doctor contracts of a resident (issue 11 §6) ---
     path("resident/<str:record_no>/contracts/", contract_pages.contracts, name="resident_contracts"),
+    # --- issue 11 §3: create, edit and close residents (web/pages/registration.py) ---
+    path("residents/new/", registration_pages.new, name="registration-new"),
+    path("residents/new/check/", registration_pages.check, name="registration-check"),
+    path("residents/new/households/", registration_pages.households, name="registration-households"),
+    path("resident/<str:record_no>/edit/", registration_pages.edit, name="resident-edit"),
+    path("resident/<str:record_no>/close/", registration_pages.close, name="resident-close"),
 ]
