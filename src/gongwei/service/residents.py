@@ -379,7 +379,7 @@ def record(actor: Actor, record_no: str, *, today: dt.date | None = None, with_d
     due = sorted([*live, *(d for d in due if d.program not in live_programs)], key=lambda d: (d.due_date, d.service))
     if live_programs:
         names = "、".join(v.Program(p).zh for p in sorted(live_programs))
-        basis = f"{names}按本人档案实时计算（含刚保存的随访）；" + (basis or "")
+        basis = (f"{basis}。" if basis else "") + f"{names}的待办按本人档案实时计算（含刚保存的随访）"
     page = RecordPage(
         record_no=r.record_no, name=r.name, sex=v.Sex(r.sex).zh if r.sex in v.Sex.codes() else r.sex,
         birth=actor.shown_birth(r.birth_date), age=_age(r.birth_date, today),
