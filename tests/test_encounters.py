@@ -260,3 +260,74 @@ def test_pages_are_scoped(web_region):
     response = c.post(f"/resident/{OTHER}/follow-up/hypertension/", typed(guidance="x"))
     assert response.status_code == 403
     assert not m.ChronicFollowUp.objects.filter(service_date=MONDAY).exists()
+
+
+# --- the pages -----------------------------------------------------------------------------------------------------
+def test_form_page_proposes_as_typed_and_saves_through_the_entry_layer(web_region):
+    c = client_for("vd")
+    record = c.get(f"/resident/{OWN}/").content.decode()
+    assert f"/resident/{OWN}/follow-up/hypertension/" in record  # the record page's 录入随访
+    html = c.get(f"/resident/{OWN}/follow-up/hypertension/").content.decode()
+    assert 'hx-post="/resident/' in html and "录入血压或血糖后" in html
+    partial = c.post(f"/resident/{OWN}/follow-up/hypertension/propose/", typed()).content.decode()
+    assert "控制不满意" in partial and (MONDAY + dt.timedelta(days=14)).isoformat() in partial
+    assert "此次随访需要处理" in partial
+    emergency = c.post(f"/resident/{OWN}/follow-up/hypertension/propose/",
+                       typed(sbp=hypertension.EMERGENCY_SBP + 5, dbp=100)).content.decode()
+    assert 'role="alert"' in emergency and hypertension.EMERGENCY_REFERRAL in emergency
+    refused = c.post(f"/resident/{OWN}/follow-up/hypertension/", typed())
+    assert refused.status_code == 400 and "未处理的原因" in refused.content.decode()
+    out_of_range = c.post(f"/resident/{OWN}/follow-up/hypertension/", typed(sbp=400, guidance="x"))
+    assert out_of_range.status_code == 400 and "收缩压的值 400 超出可能范围" in out_of_range.content.decode()
+    saved = c.post(f"/resident/{OWN}/follow-up/hypertension/", typed(guidance="低盐饮食"))
+    assert saved.status_code == 302 and saved["Location"] == f"/resident/{OWN}/"
+    after = c.get(f"/resident/{OWN}/").content.decode()
+    assert "随访已保存：控制不满意" in after and "165/100" in after
+
+
+def test_stale_edit_page_is_a_409_with_what_changed(web_region):
+    saved = encounters.save_follow_up(vd(), OWN, "hypertension", typed(sbp=128, dbp=78))
+    c = client_for("vd")
+    url = f"/resident/{OWN}/follow-up/hypertension/{saved.encounter_no}/"
+    assert f'name="version" value="{saved.version}"' in c.get(url).content.decode()
+    encounters.save_follow_up(vd(), OWN, "hypertension", typed(sbp=130, dbp=78), encounter_no=saved.encounter_no,
+                              expected_version=saved.version)
+    response = c.post(url, {**typed(sbp=126, dbp=76), "version": str(saved.version)})
+    assert response.status_code == 409 and "已被他人修改" in response.content.decode()
+    assert m.ChronicFollowUp.objects.get(encounter_no=saved.encounter_no).sbp == 130
+
+
+def test_worklist_page_waits_for_the_job_then_lists_links_and_prints(web_region):
+    from gongwei.service import residents as rs
+
+    c = client_for("ts")  # 蒲亭镇: two villages
+    assert c.get("/unit/360426100000/worklist/").status_code == 409  # not computed in a request
+    rs.prepare_due(access.operator())
+    before = m.AccessLog.objects.filter(kind=AccessKind.WORKLIST).count()
+    html = c.get("/unit/360426100000/worklist/").content.decode()
+    assert "已逾期" in html and "北门村卫生室" in html and "南门村卫生室" in html
+    assert f"/resident/{OWN}/follow-up/hypertension/" in html  # one click to the right form
+    assert m.AccessLog.objects.filter(kind=AccessKind.WORKLIST).count() == before + 1
+    log = m.AccessLog.objects.filter(kind=AccessKind.WORKLIST).latest("at")
+    assert log.people.count() == 6  # the township's six hypertension patients
+    paper = c.get("/unit/360426100000/worklist/?print=1").content.decode()
+    assert "本周随访名单" in paper and "签名" in paper and "data-print" in paper
+    assert c.get("/worklist/")["Location"] == "/unit/360426100000/worklist/"
+    assert client_for("vd").get("/unit/360426100000/worklist/").status_code == 403
+
+
+def test_worklist_follows_a_visit_saved_after_the_snapshot(web_region):
+    """The snapshot lags the database: a follow-up saved after it refreshes its patient's chronic rows."""
+    from gongwei.service import analysis
+    from gongwei.service import residents as rs
+
+    rs.prepare_due(access.operator())
+    today = dt.date.today()
+    first = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False, people=True)
+    assert not any(r["record_no"] == OWN and r["service"] == "recheck" for r in first.rows)
+    encounters.save_follow_up(vd(), OWN, "hypertension", typed(service_date=today.isoformat(), guidance="低盐"))
+    second = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False, people=True)
+    recheck = [r for r in second.rows if r["record_no"] == OWN and r["service"] == "recheck"]
+    assert recheck and recheck[0]["live"] and recheck[0]["due_date"] == today + dt.timedelta(
+        days=hypertension.NEXT_VISIT_DAYS[C.UNCONTROLLED])
+    assert second.refreshed >= 1
