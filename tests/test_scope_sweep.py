@@ -181,3 +181,43 @@ def test_every_job_page_as_every_role_on_a_job_of_every_unit(region, django_capt
                 status = c.get(url).status_code
                 expected = (404 if route.endswith("download/") else 200) if visible else 403
                 assert status == expected, f"{username} {url} (job on {code}): {status}, expected {expected}"
+
+
+# --- pages keyed by a resident's record number (issue 11: record page, follow-up form and its proposal) -----------
+# values for the other parts of such a URL; {record_no} is the resident's (the small region has one hypertension
+# follow-up F-<record_no> per resident)
+RECORD_URL_PARTS = {"<str:program>": "hypertension", "<str:encounter_no>": "F-{record_no}"}
+POST_ONLY = ("propose/",)  # answered to POST only (HTMX)
+
+
+def _record_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _record_patterns(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern) and "<str:record_no>" in str(p.pattern) and prefix == "":
+            yield str(p.pattern)
+
+
+def test_every_resident_page_as_every_role_on_a_resident_of_every_village(region):
+    from tests.test_admin import VILLAGES
+
+    routes = sorted(set(_record_patterns()))
+    assert any("follow-up" in r for r in routes), routes
+    form = {"service_date": "2024-06-03", "mode": "1", "sbp": "128", "dbp": "78"}
+    for username in ROLES:
+        c = client_for(username)
+        for village in VILLAGES:
+            record_no = f"{village}00001"
+            for route in routes:
+                url = "/" + route.replace("<str:record_no>", record_no)
+                for part, value in RECORD_URL_PARTS.items():
+                    url = url.replace(part, value.format(record_no=record_no))
+                assert "<" not in url, f"add a value for {url} to RECORD_URL_PARTS"
+                response = c.post(url, form) if url.endswith(POST_ONLY) else c.get(url)
+                expected = 200 if in_subtree(username, village) else 403
+                assert response.status_code == expected, f"{username} {url}: {response.status_code}"
+        actor = access.for_user(region["users"][username])
+        people = m.AccessedResident.objects.filter(log__user=region["users"][username])
+        assert _resident_paths_ok(actor, people.values_list("resident_id", flat=True)), username
+    assert not m.ChronicFollowUp.objects.filter(service_date=dt.date(2024, 6, 3)).exists()
