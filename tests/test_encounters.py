@@ -331,3 +331,53 @@ def test_worklist_follows_a_visit_saved_after_the_snapshot(web_region):
     assert recheck and recheck[0]["live"] and recheck[0]["due_date"] == today + dt.timedelta(
         days=hypertension.NEXT_VISIT_DAYS[C.UNCONTROLLED])
     assert second.refreshed >= 1
+
+
+# --- a real browser ------------------------------------------------------------------------------------------------
+def test_village_doctor_enters_an_uncontrolled_visit_and_works_the_list(chromium, live_server, live_region, tmp_path):
+    """record page → 录入随访 → 165/100 → 控制不满意 and a date 14 days on → save with guidance → the record page shows
+    the visit and the recheck → the worklist → the paper list."""
+    from gongwei.service import residents as rs
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    rs.prepare_due(access.operator())
+    today = dt.date.today()
+    visit_day = today - dt.timedelta(days=today.weekday())  # this week's Monday: + 14 days is a Monday too
+    proposed = hypertension.propose(visit_day, age=70, sbp=165, dbp=100).next_visit_date
+    recheck = visit_day + dt.timedelta(days=hypertension.NEXT_VISIT_DAYS[C.UNCONTROLLED])
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/resident/{OWN}/")
+        page.click("text=录入随访 · 高血压患者健康管理")
+        page.wait_for_load_state("networkidle")
+        page.fill("input[name=service_date]", visit_day.isoformat())
+        page.fill("input[name=sbp]", "165")
+        page.fill("input[name=dbp]", "100")
+        page.wait_for_function("document.querySelector('#proposed-class') && "
+                               "document.querySelector('#proposed-class').textContent.includes('控制不满意')")
+        assert page.inner_text("#proposed-date") == proposed.isoformat() == (visit_day + dt.timedelta(days=14)).isoformat()
+        assert "此次随访需要处理" in page.inner_text("#proposal")
+        page.fill("input[name=drug_0]", "硝苯地平缓释片")
+        page.fill("input[name=dose_0]", "20")
+        page.select_option("select[name=freq_0]", "每日2次")
+        page.fill("input[name=guidance]", "低盐饮食，每日自测血压，两周后复诊")
+        page.wait_for_selector("#proposal .needs-answer", state="detached")  # guidance answers the visit
+        page.screenshot(path=str(screenshot_path(tmp_path, "follow_up_form_uncontrolled")), full_page=True)
+        page.click("button:has-text('保存随访')")
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith(f"/resident/{OWN}/")
+        assert "随访已保存：控制不满意" in page.inner_text("main")
+        assert "165/100" in page.inner_text("ol.timeline")
+        due = page.inner_text("section.due-card")
+        assert "血压控制不满意2周内复诊" in due and recheck.isoformat() in due
+        page.screenshot(path=str(screenshot_path(tmp_path, "record_after_follow_up")), full_page=True)
+        page.click("text=本村待办名单")
+        page.wait_for_load_state("networkidle")
+        rows = page.inner_text("main")
+        assert "待办名单" in rows and "血压控制不满意2周内复诊" in rows and recheck.isoformat() in rows
+        page.screenshot(path=str(screenshot_path(tmp_path, "worklist_village_doctor")), full_page=True)
+        page.click("text=打印本周名单")
+        page.wait_for_load_state("networkidle")
+        assert "本周随访名单" in page.inner_text("h1")
+        page.emulate_media(media="print")
+        page.screenshot(path=str(screenshot_path(tmp_path, "worklist_print")), full_page=True)
+    assert offsite == [], f"requests left the local server: {offsite}"

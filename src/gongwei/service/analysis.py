@@ -191,7 +191,9 @@ class Worklist:
     unit_names: dict[str, str] = field(default_factory=dict)
     doctors: list[str] = field(default_factory=list)
     doctor: str = ""
-    refreshed: int = 0
+    refreshed: int = 0  # people whose chronic rows were refreshed from the database
+    due_soon_until: dt.date | None = None  # "due this week": up to this day
+
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r["status"] == status)
@@ -221,7 +223,8 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
             raise NotReady(f"{as_of.isoformat()} 的待办尚未按快照 {eng.snapshot.id} 计算（{'、'.join(missing)}），"
                            "由待办任务生成后显示")
     rows = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming).to_pylist()
-    out = Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng))
+    out = Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng),
+                   due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
     if people:
         rows = _refresh_saved_since(eng, tree, unit, rows, as_of, programs)
         rows = _with_doctors(rows)
@@ -230,7 +233,7 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
             rows = [r for r in rows if r["doctor"] == doctor]
             out.doctor = doctor
         out.unit_names = {tree.code[u]: tree.name[u] for u in tree.subtree(unit)}
-        out.refreshed = sum(1 for r in rows if r.get("live"))
+        out.refreshed = len({r["resident_id"] for r in rows if r.get("live")})
     if upcoming_days is not None:
         last = as_of + dt.timedelta(days=upcoming_days)
         rows = [r for r in rows if r["status"] != "upcoming" or r["due_date"] <= last]

@@ -117,7 +117,7 @@ def worklist(request, code: str):
                                  for c, rs in sorted(by_unit.items())]})
     return render(request, "web/encounters/worklist_print.html" if printing else "web/encounters/worklist.html", {
         "here": here, "crumbs": navigation.breadcrumb(who, here), "got": got, "groups": groups, "today": today,
-        "week_end": today + dt.timedelta(days=6), "many_units": len(got.unit_names) > 1,
+        "week_end": got.due_soon_until, "many_units": len(got.unit_names) > 1,
         "upcoming_weeks": UPCOMING_WEEKS})
 
 
