@@ -331,6 +331,13 @@ def test_worklist_follows_a_visit_saved_after_the_snapshot(web_region):
     assert recheck and recheck[0]["live"] and recheck[0]["due_date"] == today + dt.timedelta(
         days=hypertension.NEXT_VISIT_DAYS[C.UNCONTROLLED])
     assert second.refreshed >= 1
+    # an edit of a visit already in the snapshot (written by the synthetic batch) is picked up too
+    other = f"{VILLAGE}00002"
+    fu = m.ChronicFollowUp.objects.get(encounter_no=f"F-{other}")
+    encounters.save_follow_up(vd(), other, "hypertension", typed(service_date=today.isoformat(), guidance="低盐"),
+                              encounter_no=fu.encounter_no, expected_version=fu.version)
+    third = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False, people=True)
+    assert any(r["record_no"] == other and r["service"] == "recheck" and r.get("live") for r in third.rows)
 
 
 # --- a real browser ------------------------------------------------------------------------------------------------
@@ -381,3 +388,20 @@ def test_village_doctor_enters_an_uncontrolled_visit_and_works_the_list(chromium
         page.emulate_media(media="print")
         page.screenshot(path=str(screenshot_path(tmp_path, "worklist_print")), full_page=True)
     assert offsite == [], f"requests left the local server: {offsite}"
+
+
+def test_timings_of_the_form_on_the_small_region(web_region):
+    """Figures for the report (no threshold here: the 50-user benchmark of issue 11 is separate)."""
+    import time
+
+    def ms(call, n=20):
+        started = time.perf_counter()
+        for _ in range(n):
+            call()
+        return (time.perf_counter() - started) * 1000 / n
+
+    actor = vd()
+    propose = ms(lambda: encounters.propose(actor, OWN, "hypertension", typed()))
+    save = ms(lambda: encounters.save_follow_up(actor, OWN, "hypertension", typed(guidance="x")), n=10)
+    page = ms(lambda: residents_service.record(actor, OWN, with_due=False))
+    print(f"\npropose {propose:.1f} ms; save {save:.1f} ms; record page with live due {page:.1f} ms")

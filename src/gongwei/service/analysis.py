@@ -245,13 +245,18 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
 
 def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict], as_of: dt.date,
                          programs: list[str] | None) -> list[dict]:
-    """Replace the chronic rows of people with follow-ups written after the snapshot by their live rows."""
+    """Replace the chronic rows of people with follow-ups written or changed after the snapshot by their live rows."""
     from gongwei.records import models as m
     from gongwei.service import residents
 
     taken = dt.datetime.fromisoformat(str(eng.snapshot.taken_at))
     live_programs = [p for p in residents.LIVE_PROGRAMS if not programs or p in programs]
-    saved = m.ChronicFollowUp.objects.filter(batch__started_at__gt=taken, program__in=live_programs,
+    from django.db.models import Q
+
+    edited = [int(pk) for pk in m.ChangeLog.objects.filter(model=m.ChronicFollowUp._meta.label, at__gt=taken)
+              .values_list("object_pk", flat=True) if str(pk).isdigit()]
+    saved = m.ChronicFollowUp.objects.filter(Q(batch__started_at__gt=taken) | Q(pk__in=edited),
+                                             program__in=live_programs,
                                              resident__managing_unit__path__startswith=tree.path[unit])
     people = list(m.Resident.objects.filter(pk__in=saved.values("resident_id")).select_related("managing_unit"))
     if not people:
