@@ -155,6 +155,7 @@ class FormPage:
     name: str
     sex: str
     age: int
+    unit_code: str
     unit_name: str
     program: str
     program_name: str
@@ -431,7 +432,8 @@ def form(actor: Actor, record_no: str, program: str, encounter_no: str = "") -> 
                  purpose=f"{v.Program(program).zh}随访表" + (f" {fu.encounter_no}" if fu else "（新增）"),
                  residents=[r.pk])
     return FormPage(
-        record_no=r.record_no, name=r.name, sex=_choice(v.Sex, r.sex), age=age, unit_name=r.managing_unit.name,
+        record_no=r.record_no, name=r.name, sex=_choice(v.Sex, r.sex), age=age, unit_code=r.managing_unit.code,
+        unit_name=r.managing_unit.name,
         program=program, program_name=v.Program(program).zh, enrollment_no=enrollment.enrollment_no,
         encounter_no=fu.encounter_no if fu else "", version=fu.version if fu else None, initial=initial,
         medication=medication, recent=recent, check=check,

@@ -30,14 +30,8 @@ def _version(text: str | None) -> int | None:
 
 def _form_context(request, shown: encounters.FormPage, **more) -> dict:
     who = actor(request)
-    unit = navigation.place(who, _unit_code(shown))
+    unit = navigation.place(who, shown.unit_code)
     return {"f": shown, "crumbs": navigation.breadcrumb(who, unit), "lines": _lines(shown), **more}
-
-
-def _unit_code(shown: encounters.FormPage) -> str:
-    from gongwei.records import models as m
-
-    return m.Resident.objects.filter(record_no=shown.record_no).values_list("managing_unit__code", flat=True).first()
 
 
 def _lines(shown: encounters.FormPage) -> list[dict]:
