@@ -184,10 +184,12 @@ def test_record_page_shows_identity_household_programs_and_timeline(people):
     # the vaccination 800 days ago is outside the last year's timeline; the follow-up is in it
     assert [s.kind for s in page.timeline] == ["慢病随访"]
     assert page.timeline[0].classification == "控制不满意" and page.timeline[0].tone == "far"
-    # without the engine's list, the next-visit date written on the last follow-up stands in for it
-    [due] = page.due
-    assert due.source == "recorded" and due.due_date == ht.next_visit_date and due.status == "upcoming"
-    assert due.service == "高血压随访（上次随访约定）" and due.days_left == 14
+    # without the engine's list, a chronic program's due dates are computed from the person's own rows (the
+    # engine's rules, engine.person): last month's uncontrolled visit owes its two-week recheck, overdue by 16 days
+    assert {d.source for d in page.due} == {"live"}
+    if (dt.date.today() - dt.timedelta(days=30)).year == dt.date.today().year:
+        [recheck] = [d for d in page.due if d.service == "血压控制不满意2周内复诊"]
+        assert recheck.status == "overdue" and recheck.days_overdue == 16
 
 
 def test_record_page_is_scoped_and_audited(people):
@@ -220,9 +222,11 @@ def test_due_list_comes_from_the_engine_for_this_one_person(people):
     computes it: before the job has run it says so."""
     own = f"{VILLAGE}00001"  # in the snapshot: enrolled 2023, last follow-up 2024-03-01
     before = service.record(as_user("vd"), own)
-    assert before.due == [] and before.due_ms is None and "尚未计算" in before.due_basis
+    # the chronic programs are computed per person at once (engine.person); the rest waits for the job
+    assert {d.program for d in before.due} == {"hypertension"} and {d.source for d in before.due} == {"live"}
+    assert before.due_ms is None and "尚未计算" in before.due_basis
     html = client_for("vd").get(f"/resident/{own}/").content.decode()
-    assert "暂无可显示的待办" in html and "尚未计算" in html
+    assert "高血压随访" in html and "尚未计算" in html
     with pytest.raises(Refused):
         service.prepare_due(as_user("ts"))
     seconds = service.prepare_due(access.operator())

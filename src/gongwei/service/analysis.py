@@ -186,20 +186,109 @@ class Worklist:
     as_of: dt.date
     rows: list[dict]
     basis: Basis
+    # with ``people=True``: the units named in the rows (code → name), the responsible doctors of the people
+    # listed, and how many people had chronic rows refreshed from the database since the snapshot
+    unit_names: dict[str, str] = field(default_factory=dict)
+    doctors: list[str] = field(default_factory=list)
+    doctor: str = ""
+    refreshed: int = 0  # people whose chronic rows were refreshed from the database
+    due_soon_until: dt.date | None = None  # "due this week": up to this day
+
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r["status"] == status)
 
 
 def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, programs: list[str] | None = None,
-             snapshot: str | None = None, backend: str = "duckdb", notice: Notice | None = None) -> Worklist:
-    """Services overdue or due within a week for the people managed in ``org``'s subtree. Audited."""
-    eng, tree = _engine(snapshot, backend, notice)
+             snapshot: str | None = None, backend: str = "duckdb", notice: Notice | None = None,
+             compute: bool = True, people: bool = False, doctor: str = "",
+             upcoming_days: int | None = None) -> Worklist:
+    """Services overdue or due within a week for the people managed in ``org``'s subtree. Audited.
+
+    ``compute=False`` (pages): refuse with NotReady rather than take a snapshot or materialise the state tables
+    in a request (the worklist job does). ``people=True`` (pages): add each person's responsible doctor
+    (``doctor`` keeps one doctor's people), the unit names, and refresh the chronic-program rows of the people
+    whose follow-ups were saved after the snapshot — from their own rows by the same rules (engine.person), so a
+    visit saved a minute ago moves its patient on the list at once. ``upcoming_days``: upcoming rows only up to
+    that many days ahead."""
+    from gongwei.engine import materialize
+
+    eng, tree = _engine(snapshot, backend, notice, take=compute)
     unit = unit_of_tree(actor, tree, org)
+    if not compute:
+        period = parse(as_of.isoformat())
+        missing = [p for p, (_, spec) in registry.evaluators().items() if getattr(spec, "SCHEDULE", ())
+                   and (not programs or p in programs) and not materialize.state_path(eng, p, period).exists()]
+        if missing:
+            raise NotReady(f"{as_of.isoformat()} 的待办尚未按快照 {eng.snapshot.id} 计算（{'、'.join(missing)}），"
+                           "由待办任务生成后显示")
     rows = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming).to_pylist()
+    out = Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng),
+                   due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
+    if people:
+        rows = _refresh_saved_since(eng, tree, unit, rows, as_of, programs)
+        rows = _with_doctors(rows)
+        out.doctors = sorted({r["doctor"] for r in rows if r["doctor"]})
+        if doctor:
+            rows = [r for r in rows if r["doctor"] == doctor]
+            out.doctor = doctor
+        out.unit_names = {tree.code[u]: tree.name[u] for u in tree.subtree(unit)}
+        out.refreshed = len({r["resident_id"] for r in rows if r.get("live")})
+    if upcoming_days is not None:
+        last = as_of + dt.timedelta(days=upcoming_days)
+        rows = [r for r in rows if r["status"] != "upcoming" or r["due_date"] <= last]
+    out.rows = rows
     audit.viewed(actor, AccessKind.WORKLIST, scope=org, purpose=f"待办 {as_of.isoformat()}",
                  residents=[r["resident_id"] for r in rows if r.get("resident_id")])
-    return Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng))
+    return out
+
+
+def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict], as_of: dt.date,
+                         programs: list[str] | None) -> list[dict]:
+    """Replace the chronic rows of people with follow-ups written or changed after the snapshot by their live rows."""
+    from gongwei.records import models as m
+    from gongwei.service import residents
+
+    taken = dt.datetime.fromisoformat(str(eng.snapshot.taken_at))
+    live_programs = [p for p in residents.LIVE_PROGRAMS if not programs or p in programs]
+    from django.db.models import Q
+
+    edited = [int(pk) for pk in m.ChangeLog.objects.filter(model=m.ChronicFollowUp._meta.label, at__gt=taken)
+              .values_list("object_pk", flat=True) if str(pk).isdigit()]
+    saved = m.ChronicFollowUp.objects.filter(Q(batch__started_at__gt=taken) | Q(pk__in=edited),
+                                             program__in=live_programs,
+                                             resident__managing_unit__path__startswith=tree.path[unit])
+    people = list(m.Resident.objects.filter(pk__in=saved.values("resident_id")).select_related("managing_unit"))
+    if not people:
+        return rows
+    ids = {r.pk for r in people}
+    enrollments = list(m.Enrollment.objects.filter(resident_id__in=ids, program__in=live_programs))
+    live = residents.live_due_many(people, enrollments, as_of)
+    kept = [r for r in rows if not (r["resident_id"] in ids and r["program"] in live_programs)]
+    upcoming = any(r["status"] == "upcoming" for r in rows)
+    for p in people:
+        for d in live.get(p.pk, []):
+            if d.status == "upcoming" and not upcoming:
+                continue
+            kept.append({"program": d.program, "service": d.key, "service_name": d.service, "resident_id": p.pk,
+                         "record_no": p.record_no, "name": p.name, "unit_code": p.managing_unit.code,
+                         "due_date": d.due_date, "status": d.status, "days_overdue": d.days_overdue, "gap": d.gap,
+                         "live": True})
+    kept.sort(key=lambda r: (-r["days_overdue"], r["due_date"], r["record_no"]))
+    return kept
+
+
+def _with_doctors(rows: list[dict]) -> list[dict]:
+    from gongwei.records import models as m
+
+    ids = list({r["resident_id"] for r in rows if r.get("resident_id")})
+    doctors: dict[int, str] = {}
+    for i in range(0, len(ids), 900):
+        doctors.update(m.Resident.objects.filter(pk__in=ids[i:i + 900], responsible_doctor__isnull=False)
+                       .values_list("pk", "responsible_doctor__name"))
+    for r in rows:
+        r["doctor"] = doctors.get(r.get("resident_id"), "")
+    return rows
 
 
 # --- rosters -----------------------------------------------------------------------------------------------------

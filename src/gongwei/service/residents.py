@@ -296,8 +296,10 @@ class Due:
     status: str  # overdue | due_soon | upcoming
     status_name: str
     days_overdue: int
-    source: str = "engine"  # engine | recorded (the next-visit date written on the last follow-up)
+    source: str = "engine"  # engine | recorded (the next-visit date written on the last follow-up) | live
     days_left: int = 0
+    key: str = ""  # ScheduledService.key, for live rows
+    gap: str = ""
 
 
 @dataclass(frozen=True)
@@ -370,9 +372,16 @@ def record(actor: Actor, record_no: str, *, today: dt.date | None = None, with_d
     timeline = [e.service for e in sorted((e for e in encounters if e.date >= since), key=lambda e: e.date,
                                           reverse=True)]
     programs = _program_states(enrollments, encounters)
+    live, live_programs = _live_due(r, enrollments, today)
     due, basis, ms = _due(r, today) if with_due else ([], "", None)
     if ms is None:
         due = _recorded_due(programs, today)
+    # the chronic programs' due dates come from this person's own rows (saved a second ago included), by the
+    # engine's rules (engine.person); the other programs' from the snapshot's worklist, or the recorded dates
+    due = sorted([*live, *(d for d in due if d.program not in live_programs)], key=lambda d: (d.due_date, d.service))
+    if live_programs:
+        names = "、".join(v.Program(p).zh for p in sorted(live_programs))
+        basis = (f"{basis}。" if basis else "") + f"{names}的待办按本人档案实时计算（含刚保存的随访）"
     page = RecordPage(
         record_no=r.record_no, name=r.name, sex=v.Sex(r.sex).zh if r.sex in v.Sex.codes() else r.sex,
         birth=actor.shown_birth(r.birth_date), age=_age(r.birth_date, today),
@@ -537,6 +546,62 @@ def _recorded_due(programs: list[ProgramState], today: dt.date) -> list[Due]:
             out.append(Due(p.program, f"{what}（上次随访约定）", p.next_visit_date, status,
                            DUE_STATUS[status], max(late, 0), source="recorded", days_left=max(-late, 0)))
     return sorted(out, key=lambda d: d.due_date)
+
+
+LIVE_PROGRAMS = ("hypertension", "diabetes", "copd")  # engine.programs.chronic: evaluated per person by engine.person
+
+
+def _live_due(r, enrollments, today: dt.date) -> tuple[list[Due], set[str]]:
+    """What the chronic programs owe today, computed from this person's enrolments, follow-ups and exams by the
+    rules the worklist uses (engine.person mirrors engine.programs.chronic): one query per table, no snapshot,
+    so the list follows a save at once. Returns the rows and the programs computed this way (all chronic
+    programs the person was ever enrolled in, so a finished obligation also replaces the snapshot's row)."""
+    mine = {e.program for e in enrollments if e.program in LIVE_PROGRAMS}
+    rows = live_due_many([r], enrollments, today).get(r.pk, [])
+    return rows, mine
+
+
+def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
+    """:func:`_live_due` for several residents at once (the worklist refreshes the people saved since its
+    snapshot): three queries whatever their number, then each person's rows by engine.person."""
+    from gongwei.engine import person, registry
+    from gongwei.engine.worklist import DUE_SOON_DAYS
+
+    ids = [r.pk for r in people]
+    spans: dict[tuple[int, str], list[person.Enrolment]] = {}
+    for e in enrollments:
+        if e.program in LIVE_PROGRAMS:
+            spans.setdefault((e.resident_id, e.program), []).append(person.Enrolment(e.start_date, e.end_date))
+    visits: dict[tuple[int, str], list[person.Visit]] = {}
+    for row in (m.ChronicFollowUp.objects.filter(resident_id__in=ids, is_void=False, program__in=LIVE_PROGRAMS)
+                .values("pk", "resident_id", "program", "service_date", "mode", "classification", "sbp", "dbp",
+                        "fasting_glucose")):
+        visits.setdefault((row["resident_id"], row["program"]), []).append(person.Visit(
+            row["service_date"], row["mode"], row["classification"], row["sbp"], row["dbp"], row["fasting_glucose"],
+            row["pk"]))
+    exams: dict[int, list[dt.date]] = {}
+    for rid, day in m.HealthExamination.objects.filter(resident_id__in=ids, is_void=False).values_list(
+            "resident_id", "service_date"):
+        exams.setdefault(rid, []).append(day)
+    evaluators = registry.evaluators()
+    closed = {s.value for s in v.CLOSED_STATUSES}
+    out: dict[int, list[Due]] = {}
+    for r in people:
+        if r.status == v.ResidentStatus.MERGED or r.merged_into_id:
+            continue
+        closed_on = r.status_date if r.status in closed else None
+        for program in LIVE_PROGRAMS:
+            if (r.pk, program) not in spans:
+                continue
+            for item in person.chronic_due(evaluators[program][1], today, enrolments=spans[(r.pk, program)],
+                                           visits=visits.get((r.pk, program), []), exam_dates=exams.get(r.pk, []),
+                                           birth_date=r.birth_date, closed_on=closed_on):
+                late = (today - item.due_date).days
+                status = "overdue" if late >= 0 else "due_soon" if late >= -DUE_SOON_DAYS else "upcoming"
+                out.setdefault(r.pk, []).append(Due(
+                    program, item.name, item.due_date, status, DUE_STATUS[status], max(late, 0), source="live",
+                    days_left=max(-late, 0), key=item.service, gap=item.gap))
+    return out
 
 
 def _due(r, today: dt.date) -> tuple[list[Due], str, float | None]:

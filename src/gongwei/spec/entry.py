@@ -8,6 +8,12 @@ Keys are ``table.field`` or plain ``field`` (applies to every table with that fi
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from types import ModuleType
+
+from gongwei.spec.rules import Source
+
 HARD_BOUNDS: dict[str, tuple[float, float]] = {
     "sbp": (60, 300), "sbp_left": (60, 300), "sbp_right": (60, 300),          # R-04
     "dbp": (30, 200), "dbp_left": (30, 200), "dbp_right": (30, 200),          # R-04
@@ -36,3 +42,64 @@ ORDERED_PAIRS: tuple[tuple[str, str], ...] = (("sbp", "dbp"), ("sbp_left", "dbp_
 
 # Date pairs where the second may not precede the first (a period that ends before it starts).
 ORDERED_DATES: tuple[tuple[str, str], ...] = (("start_date", "end_date"),)
+
+
+# --- left/right arm blood pressure (健康体检表 血压 左侧/右侧) -------------------------------------------------------
+# A systolic gap between the arms above ARM_GAP_REVIEW mmHg is counted (QC F-03); above ARM_GAP_REMEASURE the exam
+# must be re-measured the next day (QC F-03b, and asked at entry). 平凉市2020年第二季度基本公卫服务项目工作进度情况的
+# 通报（平卫函发〔2020〕367号）："左右侧血压差大于10mmhg的体检记录人数…特别是…大于20mmhg的要隔天重测" [pingliang-2020q2].
+ARM_GAP_REVIEW = 10
+ARM_GAP_REMEASURE = 20
+ARM_GAP_SOURCE = Source("平凉市2020年第二季度基本公卫服务项目工作进度情况的通报：左右侧血压差大于10mmhg；"
+                        "大于20mmhg的要隔天重测 [pingliang-2020q2][htn-verification-form]", "S")
+
+
+@dataclass(frozen=True)
+class ArmGap:
+    gap: int  # |left SBP − right SBP|, mmHg
+    review: bool  # > ARM_GAP_REVIEW
+    remeasure: bool  # > ARM_GAP_REMEASURE: re-measure the next day
+
+    @property
+    def message(self) -> str:
+        if self.remeasure:
+            return (f"左右臂收缩压相差 {self.gap} mmHg，超过 {ARM_GAP_REMEASURE} mmHg："
+                    "请复测双臂血压，仍超过时隔天重测")
+        if self.review:
+            return f"左右臂收缩压相差 {self.gap} mmHg，超过 {ARM_GAP_REVIEW} mmHg，请核对测量"
+        return ""
+
+
+def arm_gap(sbp_left: int | None, sbp_right: int | None) -> ArmGap | None:
+    """The arm gap of an exam's two systolic readings (None: one arm not measured)."""
+    if sbp_left is None or sbp_right is None:
+        return None
+    gap = abs(int(sbp_left) - int(sbp_right))
+    return ArmGap(gap, gap > ARM_GAP_REVIEW, gap > ARM_GAP_REMEASURE)
+
+
+# --- chronic follow-up forms: the rule at entry and structured medication ---------------------------------------
+def follow_up_rules(program: str) -> ModuleType:
+    """The rulebook module whose ``propose`` classes a follow-up of ``program`` at entry (KeyError: no form)."""
+    from gongwei.spec.programs import diabetes, hypertension
+
+    return {"hypertension": hypertension, "diabetes": diabetes}[program]
+
+
+FOLLOW_UP_FORMS = ("hypertension", "diabetes")
+
+# 用药情况: the 3rd-edition form has 药物名称 with 用法用量 "每日 次 每次 mg" per drug [htn-followup-form]. The form
+# enters each drug as (name, dose per time with its unit, times a day) and stores them in the one text field as
+# "name dose frequency" joined by "；" — e.g. "硝苯地平缓释片 20mg 每日2次；二甲双胍 0.5g 每日3次" — which QC rule C-06
+# reads back (its dose and frequency patterns match every entry written this way).
+MEDICATION_SEPARATOR = "；"
+MEDICATION_FREQUENCIES = ("每日1次", "每日2次", "每日3次", "每日4次", "每晚1次", "每周1次")
+MEDICATION_UNITS = ("mg", "g", "μg", "ml", "IU", "U", "片", "粒", "袋", "支", "喷")
+MEDICATION_MAX_LINES = 6
+
+
+def service_age(birth: dt.date | None, on: dt.date) -> int | None:
+    """Completed years of age on ``on`` (the age the rulebook's age-dependent targets use)."""
+    if birth is None:
+        return None
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,6 +66,16 @@ class BloodPressureTarget:
     elderly_age: int | None = None
     elderly_sbp: int | None = None
 
+    def sbp_limit(self, age: int | None) -> int:
+        """The SBP limit for a patient of ``age`` completed years (unknown age: the general limit)."""
+        if self.elderly_age is not None and self.elderly_sbp is not None and age is not None \
+                and age >= self.elderly_age:
+            return self.elderly_sbp
+        return self.sbp
+
+    def met(self, sbp: int, dbp: int, age: int | None) -> bool:
+        return sbp < self.sbp_limit(age) and dbp < self.dbp
+
 
 @dataclass(frozen=True)
 class GlucoseTarget:
@@ -83,6 +94,10 @@ class GlucoseTarget:
     @property
     def fasting_glucose_tenths(self) -> int:
         return int(self.fasting_glucose * 10)
+
+    def met(self, fasting_glucose: Decimal) -> bool:
+        """Compared in whole tenths of mmol/L, as the engine does (ADR 007)."""
+        return int((Decimal(fasting_glucose) * 10).to_integral_value()) < self.fasting_glucose_tenths
 
 
 @dataclass(frozen=True)
@@ -116,3 +131,79 @@ def by_region(default: ByYear[T], regional: Mapping[str, ByYear[T]], year: int, 
     matching prefix wins, as for targets and quality rules)."""
     best = max((p for p in regional if region_code.startswith(p)), key=len, default=None)
     return regional[best].for_year(year) if best is not None else default.for_year(year)
+
+
+# --- the rule at entry (issue 11 §4): what a follow-up form proposes as the values are typed ------------------
+# The next-visit date falls on a working day: a date that lands on a Saturday or Sunday moves back to the Friday
+# before it, so "within two weeks" stays within two weeks (UNCONTROLLED_ANSWER counts a recheck ≤ 14 days as an
+# answer; moving it forward would break that). Statutory holidays are not moved (no calendar in the rulebook);
+# a region whose village clinics see patients at weekends sets this to False [U].
+NEXT_VISIT_ON_WORKDAY = True
+
+
+def next_visit_on(service_date: dt.date, days: int, *, workday: bool = NEXT_VISIT_ON_WORKDAY) -> dt.date:
+    """``days`` after ``service_date``, moved back to the Friday before when it falls on a weekend."""
+    due = service_date + dt.timedelta(days=days)
+    if workday and due.weekday() >= 5:
+        due -= dt.timedelta(days=due.weekday() - 4)
+    return due
+
+
+@dataclass(frozen=True)
+class VisitProposal:
+    """What the rulebook proposes for one chronic follow-up as it is entered.
+
+    ``classification`` is a :class:`~gongwei.spec.vocab.FollowUpClass` code (None: nothing measured to class
+    the visit by); ``why`` says in Chinese what it rests on; ``emergency`` lists the emergency findings
+    (empty: none) and ``referral`` what the specification requires then; ``refer`` is set when the visit calls
+    for a referral (emergency, or the program's consecutive uncontrolled visits, a new complication)."""
+
+    classification: str | None
+    why: str
+    next_visit_date: dt.date
+    next_visit_days: int
+    emergency: tuple[str, ...] = ()
+    referral: str = ""
+    refer: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def needs_answer(self) -> bool:
+        """Uncontrolled or emergency: the form must show guidance, a drug adjustment or a referral."""
+        from gongwei.spec.vocab import FollowUpClass
+
+        return bool(self.emergency) or self.classification == FollowUpClass.UNCONTROLLED.value
+
+
+def propose_visit(*, service_date: dt.date, target_met: bool | None, target_text: str, adverse_reaction: bool,
+                  complication: bool, next_days: Mapping[str, int], emergency: tuple[str, ...],
+                  emergency_referral: str, previous_uncontrolled: int = 0, consecutive_for_referral: int | None = None,
+                  complication_referral: str = "") -> VisitProposal:
+    """The shared shape of a program's ``propose``: the class by precedence 并发症 > 不良反应 > 控制满意/不满意 (the
+    form has one box; a new or worse complication and a drug reaction each call for their own action before the
+    control level), the next-visit date by class, the emergency with its referral. ``previous_uncontrolled``: how
+many visits in a row before this one were classed 控制不满意."""
+    from gongwei.spec.vocab import FollowUpClass as C
+
+    if complication:
+        cls, why = C.COMPLICATION.value, "出现新的并发症或原有并发症加重"
+    elif adverse_reaction:
+        cls, why = C.ADVERSE_REACTION.value, "出现药物不良反应"
+    elif target_met is None:
+        cls, why = None, "未测量，无法判断控制情况"
+    else:
+        cls = C.CONTROLLED.value if target_met else C.UNCONTROLLED.value
+        why = target_text
+    days = next_days[C(cls)] if cls is not None else max(next_days.values())
+    notes: list[str] = []
+    refer = bool(emergency)
+    if cls == C.UNCONTROLLED.value and consecutive_for_referral \
+            and previous_uncontrolled + 1 >= consecutive_for_referral:
+        refer = True
+        notes.append(f"连续 {consecutive_for_referral} 次随访控制不满意，应转诊")
+    if cls == C.COMPLICATION.value:
+        refer = True
+        if complication_referral:
+            notes.append(complication_referral)
+    return VisitProposal(cls, why, next_visit_on(service_date, days), days, emergency,
+                         emergency_referral if emergency else "", refer, tuple(notes))

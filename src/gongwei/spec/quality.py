@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from gongwei.spec.programs import elderly
+from gongwei.spec import entry
+from gongwei.spec.programs import diabetes, elderly, hypertension
 from gongwei.spec.rules import ByYear, Source
 
 
@@ -118,7 +119,7 @@ RULES: tuple[QcRule, ...] = (
     QcRule("R-03", "腰围数值可疑", Level.WARNING, "health_examinations", Source("R-03 [exam-form-2017]", "U"),
            params=_p(low=55, high=140, min_age=18), message="腰围 {waist} cm 超出 {low}–{high}"),
     QcRule("R-04", "血压达急症水平", Level.WARNING, "chronic_follow_ups", Source("R-04; HTN spec [exam-form-2017][spec2017-htn]", "V"),
-           params=_p(sbp=180, dbp=110, unless_referred=True), message="血压 {sbp}/{dbp} 达急症水平，应有紧急转诊处理"),
+           params=_p(sbp=hypertension.EMERGENCY_SBP, dbp=hypertension.EMERGENCY_DBP, unless_referred=True), message="血压 {sbp}/{dbp} 达急症水平，应有紧急转诊处理"),
     QcRule("R-05", "脉压差可疑", Level.WARNING, "health_examinations", Source("R-05 [exam-form-2017]", "U"),
            params=_p(low=20, high=100, min_age=18), message="{arm}脉压差 {pulse_pressure} 超出 {low}–{high}"),
     QcRule("R-06", "脉率可疑", Level.WARNING, "health_examinations", Source("R-06 [exam-form-2017]", "U"),
@@ -126,7 +127,8 @@ RULES: tuple[QcRule, ...] = (
     QcRule("R-09", "体质指数计算错误", Level.WARNING, "health_examinations", Source("R-09 [exam-form-2017]", "U"),
            params=_p(tolerance=0.1), message="体质指数 {bmi} 与体重/身高² {bmi_computed} 不符"),
     QcRule("R-10", "空腹血糖达急症水平", Level.WARNING, "chronic_follow_ups", Source("R-10; DM spec [exam-form-2017][spec2017-dm-followup]", "V"),
-           params=_p(low=3.9, high=16.7, unless_referred=True), message="空腹血糖 {fasting_glucose} 达急症水平"),
+           params=_p(low=float(diabetes.EMERGENCY_GLUCOSE_LOW), high=float(diabetes.EMERGENCY_GLUCOSE_HIGH),
+                     unless_referred=True), message="空腹血糖 {fasting_glucose} 达急症水平"),
     # --- logic --------------------------------------------------------------------------------
     QcRule("L-01", "性别与服务内容矛盾", Level.ERROR, "prenatal_visits", Source("L-01 [spec2017]", "V"),
            message="男性居民有孕产妇服务记录"),
@@ -184,17 +186,18 @@ RULES: tuple[QcRule, ...] = (
            message="与{scope_zh}同年度另 {other_count} 人的体检 {equal_fields} 完全相同"),
     QcRule("F-02", "随访数值连续照抄", Level.SIGNAL, "chronic_follow_ups", Source("F-02 [htn-verification-form]", "U"),
            params=_p(consecutive=3, fields=("sbp", "dbp", "weight")), message="连续 {count} 次随访血压、体重完全相同"),
-    # F-03 counts every gap above 10, those above 20 included: [pingliang-2020q2] publishes one figure, "左右侧血压差大于
+    # the thresholds live in spec.entry (ARM_GAP_REVIEW / ARM_GAP_REMEASURE), where the exam form asks for a
+    # re-measurement at entry. F-03 counts every gap above 10, those above 20 included: [pingliang-2020q2] publishes one figure, "左右侧血压差大于
     # 10mmhg的体检记录人数为7749人", and names the > 20 ones as a subset of it ("特别是…大于20mmhg的要隔天重测"),
     # which F-03b flags again for the re-measurement
     QcRule("F-03", "左右臂血压差 >10 mmHg", Level.WARNING, "health_examinations",
            Source("F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号） [htn-verification-form]"
                   "：左右侧血压差大于10mmhg的体检记录人数 [pingliang-2020q2]", "S"),
-           params=_p(gap=10), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
+           params=_p(gap=entry.ARM_GAP_REVIEW), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}）"),
     QcRule("F-03b", "左右臂血压差 >20 mmHg（应隔天复测）", Level.WARNING, "health_examinations",
            Source("F-03; 平凉市2020年第二季度基本公卫服务项目工作进度情况的通报（平卫函发〔2020〕367号） [htn-verification-form]"
                   "：大于20mmhg的要隔天重测 [pingliang-2020q2]", "S"),
-           params=_p(gap=20), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}），应隔天复测"),
+           params=_p(gap=entry.ARM_GAP_REMEASURE), message="左右侧收缩压相差 {gap_value} mmHg（>{gap}），应隔天复测"),
     QcRule("F-04", "血压尾数偏好", Level.SIGNAL, "chronic_follow_ups", Source("F-04 [htn-verification-form]", "U"),
            params=_p(digits=(0, 5), expected_share=0.2, max_share=0.6, min_readings=30),
            message="医生 {provider} 的血压读数尾数为 {digit_set} 的占 {share}%（{n} 个读数）"),

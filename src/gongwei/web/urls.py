@@ -4,6 +4,7 @@ from django.urls import path
 from gongwei.web import views
 from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
+from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
@@ -49,4 +50,14 @@ urlpatterns = [
     path("residents/new/households/", registration_pages.households, name="registration-households"),
     path("resident/<str:record_no>/edit/", registration_pages.edit, name="resident-edit"),
     path("resident/<str:record_no>/close/", registration_pages.close, name="resident-close"),
+    # --- issue 11 (4–5): chronic follow-up form with the rule at entry, the worklist (web/pages/encounters.py) ---
+    path("resident/<str:record_no>/follow-up/<str:program>/", encounter_pages.follow_up, name="follow_up"),
+    path("resident/<str:record_no>/follow-up/<str:program>/propose/", encounter_pages.follow_up_propose,
+         name="follow_up_propose"),
+    path("resident/<str:record_no>/follow-up/<str:program>/<str:encounter_no>/", encounter_pages.follow_up,
+         name="follow_up_edit"),
+    path("resident/<str:record_no>/follow-up/<str:program>/<str:encounter_no>/propose/",
+         encounter_pages.follow_up_propose, name="follow_up_edit_propose"),
+    path("unit/<str:code>/worklist/", encounter_pages.worklist, name="worklist"),
+    path("worklist/", encounter_pages.worklist_home, name="worklist_home"),
 ]

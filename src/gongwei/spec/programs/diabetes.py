@@ -6,6 +6,7 @@ Indicators D1–D4 mirror hypertension's H1–H4 (: "same as H1–H5 for T2DM").
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from gongwei.spec.followup import (
@@ -14,6 +15,8 @@ from gongwei.spec.followup import (
     GlucoseTarget,
     LostToFollowUp,
     UncontrolledAnswer,
+    VisitProposal,
+    propose_visit,
 )
 from gongwei.spec.rules import (
     ByYear,
@@ -66,6 +69,8 @@ UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 # Emergency: glucose ≥ 16.7 or ≤ 3.9 mmol/L, or SBP ≥ 180 / DBP ≥ 110 → urgent referral [spec2017-dm-followup].
 EMERGENCY_GLUCOSE_HIGH, EMERGENCY_GLUCOSE_LOW = Decimal("16.7"), Decimal("3.9")
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
+EMERGENCY_REFERRAL = "紧急处理后转诊，2周内主动随访转诊情况"
+COMPLICATION_REFERRAL = "出现新的并发症或原有并发症加重，建议转诊，2周内主动随访转诊情况"
 
 # Next follow-up by visit class [spec2017-dm]: unsatisfactory FPG / adverse reaction / complication → within
 # 2 weeks [B, mirrors hypertension]; controlled → routine, one per quarter by default [B].
@@ -77,6 +82,46 @@ NEXT_VISIT_DAYS = {
 }
 # Two consecutive unsatisfactory visits → referral [B, mirrors hypertension].
 CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL = 2
+
+
+
+def control_for(year: int, region_code: str = "") -> GlucoseTarget:
+    """The fasting-glucose target in force for ``year`` (no regional override known)."""
+    return CONTROL.for_year(year)
+
+
+def emergency(fasting_glucose: Decimal | None, sbp: int | None = None, dbp: int | None = None) -> tuple[str, ...]:
+    """The emergency findings of one visit's readings (empty: none)."""
+    found = []
+    if fasting_glucose is not None and Decimal(fasting_glucose) >= EMERGENCY_GLUCOSE_HIGH:
+        found.append(f"空腹血糖 {fasting_glucose} ≥ {EMERGENCY_GLUCOSE_HIGH} mmol/L")
+    if fasting_glucose is not None and Decimal(fasting_glucose) <= EMERGENCY_GLUCOSE_LOW:
+        found.append(f"空腹血糖 {fasting_glucose} ≤ {EMERGENCY_GLUCOSE_LOW} mmol/L")
+    if sbp is not None and sbp >= EMERGENCY_SBP:
+        found.append(f"收缩压 {sbp} ≥ {EMERGENCY_SBP} mmHg")
+    if dbp is not None and dbp >= EMERGENCY_DBP:
+        found.append(f"舒张压 {dbp} ≥ {EMERGENCY_DBP} mmHg")
+    return tuple(found)
+
+
+def propose(service_date: dt.date, *, fasting_glucose: Decimal | None, sbp: int | None = None,
+            dbp: int | None = None, adverse_reaction: bool = False, complication: bool = False,
+            previous_uncontrolled: int = 0, region_code: str = "", **_: object) -> VisitProposal:
+    """The class, next-visit date and emergency of a diabetes follow-up as entered: controlled by fasting glucose
+    against the target for the visit's year (D3's definition); blood pressure counts only for the emergency."""
+    target = control_for(service_date.year, region_code)
+    met, text = None, ""
+    if fasting_glucose is not None:
+        met = target.met(fasting_glucose)
+        text = (f"空腹血糖 {fasting_glucose} mmol/L {'达到' if met else '未达到'}控制目标 "
+                f"<{target.fasting_glucose}")
+    return propose_visit(service_date=service_date, target_met=met, target_text=text,
+                         adverse_reaction=adverse_reaction, complication=complication, next_days=NEXT_VISIT_DAYS,
+                         emergency=emergency(fasting_glucose, sbp, dbp), emergency_referral=EMERGENCY_REFERRAL,
+                         previous_uncontrolled=previous_uncontrolled,
+                         consecutive_for_referral=CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL,
+                         complication_referral=COMPLICATION_REFERRAL)
+
 
 INDICATORS = (
     Indicator("D1", "2型糖尿病患者管理率", "diabetes.managed", "task_diabetes", DenominatorKind.TASK_NUMBER,

@@ -5,13 +5,17 @@ Source: 国家基本公共卫生服务规范（第三版）(2017), hypertension 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from gongwei.spec.followup import (
     BloodPressureTarget,
     FollowUpRate,
     FollowUpRequirement,
     LostToFollowUp,
     UncontrolledAnswer,
+    VisitProposal,
     by_region,
+    propose_visit,
 )
 from gongwei.spec.rules import (
     ByYear,
@@ -75,6 +79,9 @@ UNCONTROLLED_ANSWER = ByYear({2017: UncontrolledAnswer(max_next_days=14)})
 
 # Emergency: SBP ≥ 180 or DBP ≥ 110 → urgent referral, follow the referral within 2 weeks [spec2017-htn].
 EMERGENCY_SBP, EMERGENCY_DBP = 180, 110
+EMERGENCY_REFERRAL = "紧急处理后转诊，2周内主动随访转诊情况"
+# A new complication or a worse one → referral, followed up within 2 weeks [spec2017-htn].
+COMPLICATION_REFERRAL = "出现新的并发症或原有并发症加重，建议转诊，2周内主动随访转诊情况"
 
 # Next follow-up by visit class [spec2017-htn]: uncontrolled / adverse reaction / complication → within 2 weeks
 # [spec2017-htn]; controlled → routine, one per quarter by default [B].
@@ -86,6 +93,38 @@ NEXT_VISIT_DAYS = {
 }
 # Two consecutive uncontrolled visits → referral [spec2017-htn].
 CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL = 2
+
+
+
+def emergency(sbp: int | None, dbp: int | None) -> tuple[str, ...]:
+    """The emergency findings of one reading (empty: none)."""
+    found = []
+    if sbp is not None and sbp >= EMERGENCY_SBP:
+        found.append(f"收缩压 {sbp} ≥ {EMERGENCY_SBP} mmHg")
+    if dbp is not None and dbp >= EMERGENCY_DBP:
+        found.append(f"舒张压 {dbp} ≥ {EMERGENCY_DBP} mmHg")
+    return tuple(found)
+
+
+def propose(service_date: dt.date, *, age: int | None, sbp: int | None, dbp: int | None,
+            adverse_reaction: bool = False, complication: bool = False, previous_uncontrolled: int = 0,
+            region_code: str = "", **_: object) -> VisitProposal:
+    """The class, next-visit date and emergency of a hypertension follow-up as entered: controlled against the
+    target for the visit's year and the patient's age on that day (control_for: 150/90 from 65)."""
+    target = control_for(service_date.year, region_code)
+    met, text = None, ""
+    if sbp is not None and dbp is not None:
+        limit = target.sbp_limit(age)
+        met = target.met(sbp, dbp, age)
+        aged = f"（{target.elderly_age}岁及以上）" if limit != target.sbp else ""
+        text = f"血压 {sbp}/{dbp} mmHg {'达到' if met else '未达到'}控制目标 <{limit}/{target.dbp}{aged}"
+    return propose_visit(service_date=service_date, target_met=met, target_text=text,
+                         adverse_reaction=adverse_reaction, complication=complication, next_days=NEXT_VISIT_DAYS,
+                         emergency=emergency(sbp, dbp), emergency_referral=EMERGENCY_REFERRAL,
+                         previous_uncontrolled=previous_uncontrolled,
+                         consecutive_for_referral=CONSECUTIVE_UNCONTROLLED_FOR_REFERRAL,
+                         complication_referral=COMPLICATION_REFERRAL)
+
 
 INDICATORS = (
     Indicator("H1", "高血压患者管理率", "hypertension.managed", "task_hypertension", DenominatorKind.TASK_NUMBER,

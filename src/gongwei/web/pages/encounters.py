@@ -1,0 +1,130 @@
+"""The chronic follow-up form (高血压/糖尿病随访) with the rule applied as it is typed, and the village worklist with
+its paper version. Each view parses, calls one use case of :mod:`gongwei.service.encounters` or
+:func:`gongwei.service.analysis.worklist`, and renders; scope, audit and every rule live below."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gongwei.service import analysis, encounters, navigation
+from gongwei.service.errors import BadRequest
+from gongwei.web.faces import actor, page
+
+STATUS_ORDER = (("overdue", "已逾期"), ("due_soon", "本周到期"), ("upcoming", "近期待办"))
+UPCOMING_WEEKS = 4  # the worklist's "due next": the next four weeks (the paper round plans a month)
+
+
+def _version(text: str | None) -> int | None:
+    if text in (None, ""):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadRequest(f"版本号“{text}”无效：应为正整数") from None
+
+
+def _form_context(request, shown: encounters.FormPage, **more) -> dict:
+    who = actor(request)
+    unit = navigation.place(who, shown.unit_code)
+    return {"f": shown, "crumbs": navigation.breadcrumb(who, unit), "lines": _lines(shown), **more}
+
+
+def _lines(shown: encounters.FormPage) -> list[dict]:
+    """The medication rows of the form: those entered, then blank ones up to the form's maximum."""
+    rows = [{"i": i, "drug": x.drug, "dose": x.dose, "unit": x.unit, "freq": x.frequency}
+            for i, x in enumerate(shown.medication)]
+    start = len(rows)
+    rows += [{"i": i, "drug": "", "dose": "", "unit": "mg", "freq": ""}
+             for i in range(start, max(start + 1, 3) if start < shown.max_lines else start)]
+    return rows[:shown.max_lines]
+
+
+def _posted_lines(post, shown: encounters.FormPage) -> list[dict]:
+    return [{"i": i, "drug": post.get(f"drug_{i}", ""), "dose": post.get(f"dose_{i}", ""),
+             "unit": post.get(f"unit_{i}", "mg"), "freq": post.get(f"freq_{i}", "")}
+            for i in range(shown.max_lines) if i < 3 or post.get(f"drug_{i}") or post.get(f"dose_{i}")]
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
+    who = actor(request)
+    if request.method == "GET":
+        shown = encounters.form(who, record_no, program, encounter_no)
+        return render(request, "web/encounters/follow_up.html", _form_context(request, shown))
+    post = request.POST
+    try:
+        saved = encounters.save_follow_up(who, record_no, program, post, encounter_no=encounter_no,
+                                          expected_version=_version(post.get("version")),
+                                          reason=post.get("reason", ""))
+    except (encounters.Invalid, encounters.Stale) as exc:
+        shown = encounters.form(who, record_no, program, encounter_no)
+        if isinstance(exc, encounters.Invalid):
+            flags = {f: "" for f in encounters.FLAGS}  # an unticked box is not posted
+            shown.initial = {**shown.initial, **flags, **{k: post.get(k, "") for k in post}}
+        check = encounters.propose(who, record_no, program, post, encounter_no=encounter_no)
+        status = 409 if isinstance(exc, encounters.Stale) else 400
+        context = _form_context(request, shown, check=check,
+                                errors=getattr(exc, "fields", {}), stale=exc if status == 409 else None,
+                                lines=_posted_lines(post, shown) if status == 400 else _lines(shown))
+        return render(request, "web/encounters/follow_up.html", context, status=status)
+    cls = saved.proposal.classification
+    from gongwei.spec.vocab import FollowUpClass
+
+    messages.success(request, f"随访已保存：{FollowUpClass(cls).zh if cls else '未分类'}，"
+                              f"下次随访 {saved.next_visit_date.isoformat()}")
+    return redirect(reverse("web:resident", args=[record_no]))
+
+
+@page
+@require_POST
+def follow_up_propose(request, record_no: str, program: str, encounter_no: str = ""):
+    """HTMX: the rulebook's answer to the values typed so far (nothing is written)."""
+    check = encounters.propose(actor(request), record_no, program, request.POST, encounter_no=encounter_no)
+    return render(request, "web/encounters/proposal.html", {"check": check, "errors": check.errors})
+
+
+@page
+def worklist(request, code: str):
+    who = actor(request)
+    here = navigation.place(who, code)
+    today = dt.date.today()
+    got = analysis.worklist(who, code, today, upcoming=True, compute=False, people=True,
+                            doctor=request.GET.get("doctor", "").strip(), upcoming_days=UPCOMING_WEEKS * 7)
+    printing = request.GET.get("print") == "1"
+    groups = []
+    for status, title in STATUS_ORDER:
+        if printing and status == "upcoming":
+            continue
+        rows = [r for r in got.rows if r["status"] == status]
+        by_unit: dict[str, list[dict]] = {}
+        for r in rows:
+            r["link"] = _link(r)
+            by_unit.setdefault(r["unit_code"], []).append(r)
+        groups.append({"status": status, "title": title, "count": len(rows),
+                       "units": [{"code": c, "name": got.unit_names.get(c, c), "rows": rs}
+                                 for c, rs in sorted(by_unit.items())]})
+    return render(request, "web/encounters/worklist_print.html" if printing else "web/encounters/worklist.html", {
+        "here": here, "crumbs": navigation.breadcrumb(who, here), "got": got, "groups": groups, "today": today,
+        "week_end": got.due_soon_until, "many_units": len(got.unit_names) > 1,
+        "upcoming_weeks": UPCOMING_WEEKS})
+
+
+def _link(row: dict) -> str:
+    from gongwei.spec.entry import FOLLOW_UP_FORMS
+
+    if row["program"] in FOLLOW_UP_FORMS and row["service"] in ("follow_up", "recheck"):
+        return reverse("web:follow_up", args=[row["record_no"], row["program"]])
+    return reverse("web:resident", args=[row["record_no"]])
+
+
+@page
+def worklist_home(request):
+    """The main navigation's 待办: the worklist of the login's own unit."""
+    here = navigation.landing(actor(request))
+    return redirect(reverse("web:worklist", args=[here.code]))
