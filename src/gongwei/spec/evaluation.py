@@ -30,7 +30,7 @@ Edge cases, decided here and in docs/evaluation.md ([U], configurable by writing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
