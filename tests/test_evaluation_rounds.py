@@ -234,3 +234,35 @@ def test_the_two_attachments_as_xlsx(region, tmp_path):
     cell = next(c for row in problems.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert cell.data_type == "s"
     assert FORMULA_NAME not in "".join(str(c.value) for row in problems.iter_rows() for c in row)
+
+
+def test_the_shipped_district_scheme_scores_a_region_from_its_stored_results(db, fast_passwords, tmp_path):
+    """district-2023 on the small region: every indicator and QC rule it names stored for 2025 (as the nightly job
+    stores them), the manual items entered, both attachments written."""
+    from gongwei.reports import evaluation as report
+    from gongwei.service import snapshots
+    from tests.web_fixtures import make_region
+
+    district = se.scheme("district-2023")
+    codes = sorted({i.indicator for i in district.leaves() if i.indicator})
+    rules = sorted({r for i in district.leaves() for r in i.rules})
+    made = make_region(periods=("2025",), codes=codes)
+    results.qc_tally(snapshots.engine(made["snapshot"].folder), parse("2025"), rules)
+    ev = ev_actor(made)
+    rnd = sev.create_round(ev, "district-2023", 2025, "year_end", COUNTY)
+    first = sev.score_round(ev, rnd.pk)
+    manual = [i for i in district.leaves() if i.manual]
+    assert first.pending == 2 * len(manual)
+    for org in (PUTING, GAOTANG):
+        for item in manual:
+            value = 0 if item.method is Method.DEDUCT_PER_FINDING else item.points - 1
+            sev.set_manual(ev, rnd.pk, org, item.code, value, "现场评价", file="评价记录.pdf")
+    sev.score_round(ev, rnd.pk)
+    got = sev.round_report(ev, rnd.pk)
+    assert len(got.rows) == 2 and all(0 <= r.score.score <= 100 for r in got.rows)
+    assert all(r.score.pending == 0 for r in got.rows)
+    problems = got.lost()
+    assert problems and all(s.reason for _, _, s in problems)
+    wb = load_workbook(report.round_xlsx(got, tmp_path / "district.xlsx"))
+    assert wb["绩效评价情况表"].cell(1, 1).value.startswith("2025年德安县2023年基本公共卫生服务项目")
+    assert wb["各单位问题列表"].max_row >= 3 + len(problems) - 1
