@@ -65,7 +65,7 @@ RATE_METHODS = frozenset({Method.PROPORTIONAL_TO_TARGET, Method.FULL_AT_TARGET, 
 
 
 class RoundKind(StrEnum):
-    """When a round is held: seed documents ask for at least four a year [subdistrict-2017] or mid-year and
+    """When a round is held: bureau documents ask for at least four a year [subdistrict-2017] or mid-year and
     year-end [baotou-2025]."""
 
     QUARTERLY = "quarterly"
