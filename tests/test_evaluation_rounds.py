@@ -264,5 +264,5 @@ def test_the_shipped_district_scheme_scores_a_region_from_its_stored_results(db,
     problems = got.lost()
     assert problems and all(s.reason for _, _, s in problems)
     wb = load_workbook(report.round_xlsx(got, tmp_path / "district.xlsx"))
-    assert wb["绩效评价情况表"].cell(1, 1).value.startswith("2025年德安县2023年基本公共卫生服务项目")
+    assert wb["绩效评价情况表"].cell(1, 1).value.startswith("德安县 2025年年终考核（2023年基本公共卫生服务项目")
     assert wb["各单位问题列表"].max_row >= 3 + len(problems) - 1

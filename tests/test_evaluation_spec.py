@@ -175,3 +175,14 @@ def test_shares_by_level():
     assert funds.central_share("210200000000") == 0.3  # Dalian, a separately planned city, is tier 4
     assert funds.central_share("210100000000") == 0.5  # the rest of Liaoning is tier 3
     assert funds.shares("990000000000") is None
+
+
+def test_deduct_per_thousand_records_examined():
+    item = leaf(Method.DEDUCT_PER_FINDING, per_finding=0.1, per_thousand=True, rules=("C-06",))
+    # 30 findings in 2,000 records = 15 per thousand → 10 − 1.5 = 8.5; 425 in 15,000 = 28.33‰ → 7.1667;
+    # nothing examined → not applicable
+    points, status = ev.deduct_leaf(item, [30, 425, 0], [2000, 15000, 0])
+    assert points.tolist() == [8.5, 7.1667, 0.0]
+    assert status.tolist() == [ev.SCORED, ev.SCORED, ev.NO_DENOMINATOR]
+    manual = Item("X", "人工", 10, method=Method.DEDUCT_PER_FINDING, per_finding=1, per_thousand=True)
+    assert "项目 X（人工）：按每千条记录扣分须指定质控规则" in se.problems(scheme(manual))

@@ -62,12 +62,17 @@ def yes_no_leaf(item: Item, yes) -> tuple[np.ndarray, np.ndarray]:
     return _round(np.where(np.nan_to_num(y) >= 0.5, float(item.points), 0.0)), status
 
 
-def deduct_leaf(item: Item, findings) -> tuple[np.ndarray, np.ndarray]:
-    """DEDUCT_PER_FINDING: points − per_finding × findings, not below the floor (NaN findings: not entered)."""
+def deduct_leaf(item: Item, findings, examined=None) -> tuple[np.ndarray, np.ndarray]:
+    """DEDUCT_PER_FINDING: points − per_finding × findings, not below the floor (NaN findings: not entered).
+    ``per_thousand`` items count findings per 1,000 ``examined`` records (none examined: not applicable)."""
     f = _arr(findings)
     status = np.where(np.isnan(f), PENDING, SCORED).astype(object)
+    if item.per_thousand:
+        ex = np.nan_to_num(_arr(examined, f.shape[0]))
+        status[ex <= 0] = NO_DENOMINATOR
+        f = np.where(ex > 0, f / np.where(ex > 0, ex, 1.0) * 1000, 0.0)
     got = np.maximum(float(item.points) - float(item.per_finding) * np.nan_to_num(f), float(item.floor))
-    return _round(np.where(np.isnan(f), 0.0, got)), status
+    return _round(np.where(np.isnan(f) | (status == NO_DENOMINATOR), 0.0, got)), status
 
 
 def manual_leaf(item: Item, value) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,10 @@ STATUS_ZH = {"scored": "已评分", "no_denominator": "合理缺项（无服务�
 
 
 def _title(report) -> str:
+    from gongwei.spec.evaluation import RoundKind
+
     r = report.round
-    return f"{r.year}年{r.root.name}{report.scheme.name}"
+    return f"{r.root.name} {r.year}年{RoundKind(r.kind).zh}（{report.scheme.name}）"
 
 
 def _basis(report) -> str:
@@ -37,7 +39,8 @@ def _behind(item, score) -> str:
                 f"--period {drill['period']}")
     if kind == "findings":
         drill = ev["drill"]["findings"]
-        return (f"质控问题 {ev['findings']} 个（{'、'.join(f'{k}: {v}' for k, v in ev['by_rule'].items())}）；"
+        return (f"质控问题 {ev['findings']} 个（{'、'.join(f'{k}: {v}' for k, v in ev['by_rule'].items())}），"
+                f"检查记录 {ev.get('examined', '—')} 条；"
                 f"明细见整改台账：机构 {drill['org']}，规则 {'、'.join(drill['rules'])}，期间 {drill['period']}")
     if kind == "manual":
         if ev.get("pending"):

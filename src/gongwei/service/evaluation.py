@@ -187,6 +187,22 @@ def _findings(tally: pa.Table, tree: OrgTree, units: pa.Array, rules: tuple[str,
     return np.nan_to_num(_aligned(sums, "ancestor_id", units, "n_sum"))
 
 
+def _examined(tally: pa.Table, tree: OrgTree, units: pa.Array, rules: tuple[str, ...]) -> np.ndarray:
+    """Records the rules examined in each unit's subtree (the tally's source-table rows, rolled up)."""
+    from gongwei.engine.scorecard import examined_tables
+    from gongwei.spec.quality import rules as qc_rules
+
+    book = qc_rules()
+    tables = sorted({t for r in rules for t in examined_tables(book[r].table)})
+    rows = tally.filter(pc.and_(pc.equal(tally.column("kind"), "table"),
+                                pc.is_in(tally.column("key"), pa.array(tables, pa.string()))))
+    if rows.num_rows == 0:
+        return np.zeros(len(units))
+    joined = tree.ancestor_pairs().join(rows.select(["org_unit_id", "n"]), "unit_id", "org_unit_id", join_type="inner")
+    sums = joined.group_by("ancestor_id").aggregate([("n", "sum")])
+    return np.nan_to_num(_aligned(sums, "ancestor_id", units, "n_sum"))
+
+
 def _targets(item: Item, codes: list[str], year: int) -> tuple[np.ndarray, list]:
     if item.target is not None or item.method is Method.AT_OR_BELOW_LIMIT:
         return np.full(len(codes), item.target if item.target is not None else np.nan), [None] * len(codes)
@@ -211,6 +227,8 @@ def _rate_evidence(item: Item, rnd: em.Round, code: str, num, den, tgt, target_o
 def _reason(item: Item, status: str, points: float, ev: dict) -> str:
     lost = round(item.points - points, 2)
     if status == kernel.NO_DENOMINATOR:
+        if ev.get("kind") == "findings":
+            return "合理缺项：规则未检查到任何记录，本项不计分"
         return "合理缺项：无服务对象（分母为 0），本项不计分"
     if status == kernel.NO_TARGET:
         return f"合理缺项：指标 {item.indicator} 在本年度无目标值，本项不计分"
@@ -226,7 +244,8 @@ def _reason(item: Item, status: str, points: float, ev: dict) -> str:
         return f"{item.name}：{figures}，低于目标值 {_pct(ev['target'])}，扣 {lost:g} 分"
     if kind == "findings":
         detail = "、".join(f"{k} {v} 个" for k, v in ev["by_rule"].items() if v)
-        return f"质控发现问题 {ev['findings']} 个（{detail}），扣 {lost:g} 分"
+        rate = f"，每千条记录 {ev['per_thousand']:g} 个" if item.per_thousand and ev.get("per_thousand") is not None else ""
+        return f"质控发现问题 {ev['findings']} 个（{detail}），检查记录 {ev['examined']} 条{rate}，扣 {lost:g} 分"
     if kind == "manual":
         if item.method is Method.DEDUCT_PER_FINDING:
             return f"核实问题 {ev['value']:g} 个，扣 {lost:g} 分：{ev['note']}"
@@ -293,12 +312,15 @@ def score_round(actor: Actor, round_id) -> Scored:
         elif item.rules:
             per_rule = {r: _findings(tally, tree, units, (r,)) for r in item.rules}
             found = sum(per_rule.values())
+            examined = _examined(tally, tree, units, item.rules)
             if item.method is Method.YES_NO:
                 points[:, j], status[:, j] = kernel.yes_no_leaf(item, (found == 0).astype(float))
             else:
-                points[:, j], status[:, j] = kernel.deduct_leaf(item, found)
+                points[:, j], status[:, j] = kernel.deduct_leaf(item, found, examined)
             for u in range(n):
-                evidence[u][j] = {"kind": "findings", "findings": int(found[u]),
+                evidence[u][j] = {"kind": "findings", "findings": int(found[u]), "examined": int(examined[u]),
+                                  "per_thousand": (round(float(found[u]) / examined[u] * 1000, 2)
+                                                   if examined[u] else None),
                                   "by_rule": {r: int(v[u]) for r, v in per_rule.items()},
                                   "drill": {"findings": {"rules": list(item.rules), "org": codes[u],
                                                          "period": rnd.period}}}

@@ -10,7 +10,8 @@ each with its points; every leaf says how it is scored. The methods are those ev
   limit, above it points × limit ÷ rate (a limit of 0: none);
 - ``YES_NO``: all or nothing — from QC rules (no finding → yes), or entered by an evaluator (1 = yes, 0 = no);
 - ``DEDUCT_PER_FINDING``: points − per_finding × findings, never below ``floor`` — findings counted by QC rules over
-  the unit's subtree, or verified problems entered by an evaluator (a count);
+  the unit's subtree, or verified problems entered by an evaluator (a count). With ``per_thousand`` (QC rules only)
+  the count is findings per 1,000 records the rules examined, so a large township is not floored by its size;
 - ``MANUAL``: entered by an evaluator within ``[manual_min, manual_max]`` with a note (and a file when
   ``file_required``).
 
@@ -95,6 +96,7 @@ class Item:
     target: float | None = None
     limit: float | None = None
     per_finding: float | None = None
+    per_thousand: bool = False
     floor: float = 0.0
     manual_min: float | None = None
     manual_max: float | None = None
@@ -226,6 +228,8 @@ def _leaf_problems(item: Item, label: str, known_ind: set[str], known_rules: set
     if m is Method.DEDUCT_PER_FINDING:
         if item.per_finding is None or item.per_finding <= 0:
             out.append(f"{label}：{m.zh}须指定每个问题扣分 per_finding（大于 0）")
+        if item.per_thousand and not item.rules:
+            out.append(f"{label}：按每千条记录扣分须指定质控规则")
         if not 0 <= item.floor <= item.points:
             out.append(f"{label}：最低得分 floor {item.floor:g} 应在 0 与本项分值 {item.points:g} 之间")
     if m is Method.MANUAL:
@@ -336,10 +340,11 @@ DISTRICT_2023 = Scheme(
             _rate("C2", "重点人群签约率", 5, "F2", source=_SHANGDANG),
         )),
         Item("D", "服务质量（线下看质量）", 10, source=_SHANGDANG, children=(
-            Item("D1", "用药情况填写不规范", 5, method=Method.DEDUCT_PER_FINDING, rules=("C-06",), per_finding=0.5,
+            Item("D1", "用药情况填写不规范（每千条随访记录每个问题扣0.1分）", 5, method=Method.DEDUCT_PER_FINDING,
+                 rules=("C-06",), per_finding=0.1, per_thousand=True, floor=0, source=_SHANGDANG),
+            Item("D2", "健康档案空项、体检表关键项缺失（每千条记录每个问题扣0.1分）", 5,
+                 method=Method.DEDUCT_PER_FINDING, rules=("C-01", "C-03"), per_finding=0.1, per_thousand=True,
                  floor=0, source=_SHANGDANG),
-            Item("D2", "健康档案空项、体检表关键项缺失", 5, method=Method.DEDUCT_PER_FINDING, rules=("C-01", "C-03"),
-                 per_finding=0.5, floor=0, source=_SHANGDANG),
         )),
         Item("E", "服务效果（入户看效果）", 10, source=_SHANGDANG, children=(
             _manual("E1", "知晓率与满意度（等间距抽样调查）", 6, _SHANGDANG, file_required=True),
