@@ -15,6 +15,7 @@ manual scores, publish, and read the round back for the two attachments (绩效�
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from gongwei.engine import evaluation as kernel
 from gongwei.engine.orgs import OrgTree
 from gongwei.engine.snapshot import Snapshot
 from gongwei.evaluation import models as em
+from gongwei.records import bulk
 from gongwei.records import models as rm
 from gongwei.service import results, snapshots
 from gongwei.service.access import Actor
@@ -349,42 +351,44 @@ def score_round(actor: Actor, round_id) -> Scored:
         if rnd.status == em.RoundStatus.PUBLISHED:
             raise Refused(LOCKED)
         run = rnd.run + 1
-        unit_rows, item_rows = [], []
-        parents = {i.code: i for i in sch.walk() if not i.leaf}
-        pending_total = na_total = 0
-        for u, code in enumerate(codes):
-            org_id = db_ids.get(code)
-            if org_id is None:
-                raise NotFound(f"快照中的机构 {code} 在数据库中不存在")
+        inner = [i for i in sch.walk() if not i.leaf]
+        member = np.array([[1.0 if x.code in {y.code for y in p.walk()} else 0.0 for x in leaves] for p in inner])
+        inner_points = np.round((points * applicable) @ member.T, 4)  # units × inner items
+        inner_possible = (maxima * applicable) @ member.T
+        org_ids = [db_ids.get(c) for c in codes]
+        if None in org_ids:
+            raise NotFound(f"快照中的机构 {codes[org_ids.index(None)]} 在数据库中不存在")
+        pending = (status == kernel.PENDING).sum(axis=1)
+        unit_rows = []
+        for u in range(n):
             ratio, note = funds.funds_ratio(float(totals[u]), veto=bool(vetoed[u]))
-            pending = int((status[u] == kernel.PENDING).sum())
-            pending_total += pending
-            na_total += int((applicable[u] == 0).sum())
             unit_rows.append(em.UnitScore(
-                round=rnd, run=run, org_unit_id=org_id, score=float(totals[u]),
+                round=rnd, run=run, org_unit_id=org_ids[u], score=float(totals[u]),
                 points=float((points[u] * applicable[u]).sum()), possible=float((maxima[u] * applicable[u]).sum()),
-                rank=int(ranks[u]), funds_ratio=ratio, funds_note=note[:200], vetoed=bool(vetoed[u]), pending=pending))
-            got = {}
-            for j, item in enumerate(leaves):
-                got[item.code] = float(points[u, j]) if applicable[u, j] else None
-                item_rows.append(em.ItemScore(
-                    round=rnd, run=run, org_unit_id=org_id, item=item.code, points=float(points[u, j]),
-                    max_points=item.points, status=status[u, j],
-                    reason=_reason(item, status[u, j], float(points[u, j]), evidence[u][j])[:400],
-                    evidence=evidence[u][j]))
-            for code_, inner in parents.items():
-                leaf_codes = [x.code for x in inner.walk() if x.leaf]
-                vals = [got[c] for c in leaf_codes if got[c] is not None]
-                possible = sum(sch.item(c).points for c in leaf_codes if got[c] is not None)
-                item_rows.append(em.ItemScore(
-                    round=rnd, run=run, org_unit_id=org_id, item=code_, points=round(sum(vals), 4),
-                    max_points=possible, status="sum", reason="", evidence={}))
+                rank=int(ranks[u]), funds_ratio=ratio, funds_note=note[:200], vetoed=bool(vetoed[u]),
+                pending=int(pending[u])))
         em.UnitScore.objects.bulk_create(unit_rows, batch_size=2000)
-        em.ItemScore.objects.bulk_create(item_rows, batch_size=2000)
+        # item rows: leaves (units × leaves) then inner items (units × inner), as columns for the bulk writer
+        k = len(inner)
+        reasons = [_reason(leaves[j], status[u, j], float(points[u, j]), evidence[u][j])[:400]
+                   for u in range(n) for j in range(m)]
+        evidence_json = [json.dumps(evidence[u][j], ensure_ascii=False) for u in range(n) for j in range(m)]
+        cols = {
+            "round_id": pa.array(np.full(n * (m + k), rnd.pk), pa.int64()),
+            "run": pa.array(np.full(n * (m + k), run), pa.int64()),
+            "org_unit_id": pa.array(np.concatenate([np.repeat(org_ids, m), np.repeat(org_ids, k)]).astype(np.int64)),
+            "item": pa.array([x.code for x in leaves] * n + [x.code for x in inner] * n, pa.string()),
+            "points": pa.array(np.concatenate([points.ravel(), inner_points.ravel()]), pa.float64()),
+            "max_points": pa.array(np.concatenate([maxima.ravel(), inner_possible.ravel()]), pa.float64()),
+            "status": pa.array(list(status.ravel()) + ["sum"] * (n * k), pa.string()),
+            "reason": pa.array(reasons + [""] * (n * k), pa.string()),
+            "evidence": pa.array(evidence_json + ["{}"] * (n * k), pa.string()),
+        }
+        bulk.append_rows(em.ItemScore._meta.db_table, cols)
         rnd.run = run
         rnd.scored_at = timezone.now()
         rnd.save(update_fields=["run", "scored_at"])
-    return Scored(rnd, n, pending_total, na_total)
+    return Scored(rnd, n, int(pending.sum()), int((applicable == 0).sum()))
 
 
 # --- manual entries --------------------------------------------------------------------------------------------------
