@@ -11,7 +11,7 @@ STATUS_ZH = {"scored": "已评分", "no_denominator": "合理缺项（无服务�
              "pending": "待录入", "sum": "小计"}
 
 
-def _title(report) -> str:
+def title(report) -> str:
     from gongwei.spec.evaluation import RoundKind
 
     r = report.round
@@ -83,14 +83,14 @@ def round_xlsx(report, out: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "绩效评价情况表"
-    append_text_safe(ws, [f"{_title(report)} 绩效评价情况表"])
+    append_text_safe(ws, [f"{title(report)} 绩效评价情况表"])
     append_text_safe(ws, [_basis(report)])
     header, rows = table_rows(report)
     append_text_safe(ws, header)
     for r in rows:
         append_text_safe(ws, r)
     ws2 = wb.create_sheet("各单位问题列表")
-    append_text_safe(ws2, [f"{_title(report)} 各单位问题列表", _basis(report)])
+    append_text_safe(ws2, [f"{title(report)} 各单位问题列表", _basis(report)])
     header, rows = problem_rows(report)
     append_text_safe(ws2, header)
     for r in rows:
@@ -102,7 +102,7 @@ def round_text(report) -> str:
     """The 绩效评价情况表 as plain text for the terminal."""
     header, rows = table_rows(report)
     tops = len(report.scheme.items)
-    lines = [f"{_title(report)} 绩效评价情况表", _basis(report), ""]
+    lines = [f"{title(report)} 绩效评价情况表", _basis(report), ""]
     lines.append("  ".join(["名次", "单位", *header[3:3 + tops], "总分", "资金拨付比例"]))
     for r in rows:
         lines.append("  ".join(str(x) for x in [r[0], f"{r[2]}（{r[1]}）", *r[3:3 + tops], r[3 + tops + 2],

@@ -520,6 +520,21 @@ def round_report(actor: Actor, round_id) -> RoundReport:
     return RoundReport(rnd, scheme_of(rnd.scheme), ordered, timezone.now())
 
 
+def unit_report(actor: Actor, round_id, org: str) -> tuple[RoundReport, UnitRow]:
+    """One scored unit of a round with every item (the unit page); outside the actor's subtree refused."""
+    rnd = get_round(actor, round_id)
+    unit = rm.OrgUnit.objects.filter(code=org).first()
+    if unit is None:
+        raise NotFound(f"机构代码 {org} 不存在")
+    actor.check_path(unit.path, f"机构 {unit.name}（{unit.code}）")
+    report = round_report(actor, rnd.pk)
+    row = next((r for r in report.rows if r.code == org), None)
+    if row is None:
+        raise NotFound(f"机构 {unit.name}（{unit.code}）不是考核轮次 {rnd.pk} 的被考核单位")
+    report.rows = [row]
+    return report, row
+
+
 def rounds(actor: Actor) -> list[em.Round]:
     """Rounds whose scope overlaps the actor's subtree, newest first."""
     return [r for r in em.Round.objects.select_related("root").order_by("-year", "-pk")[:500]
@@ -527,4 +542,4 @@ def rounds(actor: Actor) -> list[em.Round]:
 
 
 __all__ = ["EVALUATOR_ROLES", "LOCKED", "RoundReport", "Scored", "VETO", "create_round", "get_round",
-           "manual_history", "publish", "round_report", "rounds", "score_round", "set_manual"]
+           "manual_history", "publish", "round_report", "rounds", "score_round", "set_manual", "unit_report"]

@@ -3,6 +3,7 @@ from django.urls import path
 
 from gongwei.web import views
 from gongwei.web.pages import dashboard
+from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import residents as resident_pages
@@ -33,4 +34,9 @@ urlpatterns = [
     path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
     path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
     path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
+    # --- performance evaluation (issue 12, web/pages/evaluation.py): rounds → a round → a unit → people ---
+    path("evaluation/", evaluation_pages.round_list, name="evaluation"),
+    path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
+    path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
+    path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
 ]
