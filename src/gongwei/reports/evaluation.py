@@ -46,7 +46,7 @@ def _behind(item, score) -> str:
         if ev.get("pending"):
             return "人工评分尚未录入"
         file = f"；佐证 {ev['file']}" if ev.get("file") else ""
-        return f"{ev['by']} 于 {ev['at'][:16].replace('T', ' ')} 录入 {ev['value']:g}：{ev['note']}{file}"
+        return f"{ev['by']} 于 {ev['at']} 录入 {ev['value']:g}：{ev['note']}{file}"
     return ""
 
 

@@ -338,7 +338,7 @@ def score_round(actor: Actor, round_id) -> Scored:
             for u, e in enumerate(entered):
                 evidence[u][j] = {"kind": "manual", "pending": True} if e is None else {
                     "kind": "manual", "value": e.value, "note": e.note, "file": e.file, "by": e.entered_by,
-                    "at": e.entered_at.isoformat(), "entry": e.pk}
+                    "at": timezone.localtime(e.entered_at).strftime("%Y-%m-%d %H:%M"), "entry": e.pk}
 
     maxima = np.tile(np.array([i.points for i in leaves], dtype=float), (n, 1))
     applicable = np.vectorize(lambda s: s not in kernel.NOT_APPLICABLE, otypes=[float])(status)

@@ -54,7 +54,7 @@ def round_unit(request, round_id: int):
     got, row = service.unit_report(actor(request), round_id, code)
     return render(request, "web/evaluation/unit.html", {
         "got": got, "rnd": got.round, "row": row, "kind": KIND_ZH[got.round.kind], "sections": _sections(got, row),
-        "title": report.title(got), "status_zh": report.STATUS_ZH})
+        "title": report.title(got)})
 
 
 @page
