@@ -284,7 +284,7 @@ def score_round(actor: Actor, round_id) -> Scored:
     if wanted and not set(wanted) <= have:
         missing = [c for c in wanted if c not in have]
         raise _hint(rnd, f"指标（缺 {'、'.join(missing[:8])}{'等' if len(missing) > 8 else ''}）",
-                    f"gongwei indicators --org {rnd.root.code} --period {rnd.period} "
+                    f"gongwei indicators --org {rnd.root.code} --period {rnd.period} --indicators {','.join(missing)} "
                     f"--snapshot {snapshots.snapshot_root() / rnd.snapshot_id}")
     rules = sorted({r for i in leaves for r in i.rules})
     tally = None
