@@ -128,6 +128,7 @@ def test_funds_ratio_and_veto_follow_the_score(region):
     sev.score_round(ev, rnd.pk)
     rows = {r.code: r.score for r in sev.round_report(ev, rnd.pk).rows}
     assert rows[PUTING].vetoed and rows[PUTING].funds_ratio == 0 and "一票否决" in rows[PUTING].funds_note
+    assert "核查发现编造随访记录" in rows[PUTING].funds_note
     assert rows[PUTING].rank == 2  # a vetoed unit ranks last
     from gongwei.spec import funds
 

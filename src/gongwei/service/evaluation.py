@@ -362,6 +362,9 @@ def score_round(actor: Actor, round_id) -> Scored:
         unit_rows = []
         for u in range(n):
             ratio, note = funds.funds_ratio(float(totals[u]), veto=bool(vetoed[u]))
+            if vetoed[u]:  # the evaluator's finding behind the veto, with who entered it
+                veto = manual[(org_ids[u], VETO)]
+                note = f"{note}：{veto.note}（{veto.entered_by}）"
             unit_rows.append(em.UnitScore(
                 round=rnd, run=run, org_unit_id=org_ids[u], score=float(totals[u]),
                 points=float((points[u] * applicable[u]).sum()), possible=float((maxima[u] * applicable[u]).sum()),
