@@ -195,3 +195,14 @@ def _executemany(db_table: str, cols: dict[str, pa.Array]) -> None:
         for start in range(0, n, CHUNK):
             lists = [_py(cols[c].slice(start, CHUNK)) for c in names]
             cur.executemany(sql, list(zip(*lists, strict=True)))
+
+
+def append_rows(db_table: str, cols: dict[str, pa.Array]) -> None:
+    """Insert rows given as columns into a table whose id the database assigns (derived tables such as evaluation
+    scores): COPY on PostgreSQL, executemany on SQLite, inside the caller's transaction."""
+    if not cols or len(next(iter(cols.values()))) == 0:
+        return
+    if connection.vendor == "postgresql":
+        _copy_postgres(db_table, cols)
+    else:
+        _executemany(db_table, cols)

@@ -5,6 +5,7 @@ from gongwei.web import views
 from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
+from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
@@ -60,4 +61,9 @@ urlpatterns = [
          encounter_pages.follow_up_propose, name="follow_up_edit_propose"),
     path("unit/<str:code>/worklist/", encounter_pages.worklist, name="worklist"),
     path("worklist/", encounter_pages.worklist_home, name="worklist_home"),
+    # --- performance evaluation (issue 12, web/pages/evaluation.py): rounds → a round → a unit → people ---
+    path("evaluation/", evaluation_pages.round_list, name="evaluation"),
+    path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
+    path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
+    path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
 ]
