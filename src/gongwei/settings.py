@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "gongwei.quality",
     "gongwei.web",
     "gongwei.jobs",
+    "gongwei.bulletins",
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
 ]
