@@ -41,9 +41,10 @@ def test_headings_and_dates():
     assert [numbers.heading_number(level, 2) for level in (1, 2, 3, 4)] == ["二、", "（二）", "2.", "（2）"]
     assert numbers.heading_number(1, 12) == "十二、"
     assert numbers.date(dt.date(2025, 6, 30)) == "2025年6月30日"
-    assert narrative.target_words(0.62, "≥", "rate") == "≥62%"
-    assert narrative.target_words(0.905, "≥", "rate") == "≥90.5%"
-    assert narrative.target_words(1913, "≥", "count") == "≥1913人"
+    assert narrative.target_words(0.62, ">=", "rate") == "≥62%"
+    assert narrative.target_words(0.905, ">=", "rate") == "≥90.5%"
+    assert narrative.target_words(1913, ">=", "count") == "≥1913人"
+    assert narrative.target_words(0.05, "<=", "rate") == "≤5%"
 
 
 # --- the template ------------------------------------------------------------------------------------------------
@@ -107,6 +108,7 @@ def test_nothing_is_said_that_the_figures_do_not_support():
     assert "上期（2025年第一季度）无存储的计算结果，本通报不作较上期比较。" in text
     assert "本期所列质控规则未发现问题。" in text
     assert "体检数据雷同0条" not in text and "0条" not in text
+    assert "提高数据质量" not in text  # its fixed text speaks of findings: left out when there are none
 
 
 def test_qc_findings_with_their_places_and_change():
@@ -114,8 +116,19 @@ def test_qc_findings_with_their_places_and_change():
     qc = [QcRow("F-01", "体检数据雷同（6项中≥4项相同）", 495, -31300, ["蒲亭镇", "高塘乡"]),
           QcRow("F-03", "左右臂血压差 >10 mmHg", 12000, None, [])]
     text = _text(_facts(rows, qc=qc))
-    assert "体检数据雷同（6项中≥4项相同）495条（较上期减少3.13万条），比较集中的有：蒲亭镇、高塘乡；" in text
-    assert "左右臂血压差 >10 mmHg1.20万条。" in text
+    assert "“体检数据雷同（6项中≥4项相同）”495条（较上期减少3.13万条），比较集中的有：蒲亭镇、高塘乡；" in text
+    assert "“左右臂血压差 >10 mmHg”1.20万条。" in text
+    assert "提高数据质量" in text
+
+
+def test_a_group_without_data_says_so_once_and_a_base_is_not_repeated():
+    rows = [_row("H6", "360426000000", "德安县", own=True, num=3, den=12),
+            _row("H3", "360426000000", "德安县", own=True, num=6, den=12)]
+    rows[0].name = "高血压患者随访率（至少2次随访）"
+    text = _text(_facts(rows))
+    assert text.count("管理高血压患者12人") == 1
+    assert "至少随访2次3人，高血压患者随访率（至少2次随访）为25.00%。血压控制达标6人，管理人群血压控制率为50.00%" in text
+    assert "本期无电子健康档案建档率、居民规范化电子健康档案覆盖率、有效建档率数据。" in text
 
 
 def test_facts_round_trip_through_json():

@@ -62,7 +62,11 @@ def _red_rule(paragraph) -> None:
     for k, v in (("w:val", "single"), ("w:sz", "12"), ("w:space", "1"), ("w:color", "C00000")):
         bottom.set(qn(k), v)
     border.append(bottom)
-    p_pr.append(border)
+    # schema order: pBdr comes before spacing, indentation and alignment, or Word and LibreOffice ignore it
+    p_pr.insert_element_before(border, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+                               "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+                               "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                               "w:mirrorIndents", "w:suppressOverlap", "w:jc")
 
 
 def build(bulletin, t: Template, facts: Facts):
@@ -110,8 +114,8 @@ def build(bulletin, t: Template, facts: Facts):
     _para(doc, "")
     _para(doc, bulletin.issuer, align=right, indent=False)
     _para(doc, numbers.date(bulletin.issued_on), align=right, indent=False)
-    _para(doc, f"（{t.text['contact']}）")
-    _para(doc, f"数据来源：快照 {bulletin.snapshot_id}（{bulletin.snapshot_taken_at}），规则库版本 {bulletin.rulebook}，"
+    _para(doc, t.text["contact"])
+    _para(doc, f"数据来源：快照 {bulletin.snapshot_id}（{bulletin.snapshot_taken_at[:16].replace('T', ' ')}），规则库版本 {bulletin.rulebook}，"
                f"数据截至{numbers.date(bulletin.data_cutoff)}。", size=12)
     # the attachment on a new page: one table per indicator, units as rows
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)

@@ -109,8 +109,12 @@ class Facts:
         return [f for f in self.figures if f.indicator == indicator and not f.own]
 
 
+SYMBOLS = {">=": "≥", "<=": "≤", ">": "＞", "<": "＜"}
+
+
 def target_words(value: float, comparator: str, unit: str) -> str:
     """≥62% for a rate target of 0.62 (no trailing zeros, as bulletins print targets); ≥1913人 for a count."""
+    comparator = SYMBOLS.get(comparator, comparator)
     if unit == "count":
         return f"{comparator}{value:g}人"
     return f"{comparator}{(Decimal(str(value)) * 100).normalize():f}%"
@@ -132,8 +136,9 @@ def _fill(pattern: str, **words: str) -> str:
     return pattern.format(**words)
 
 
-def figure_sentence(t: Template, facts: Facts, item: Item) -> tuple[str, list[str]]:
-    """The sentence of one indicator for the unit, then lagging units and units above/below average."""
+def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = False) -> tuple[str, list[str]]:
+    """The sentence of one indicator for the unit, then lagging units and units above/below average.
+    ``same_base``: the paragraph has just said this denominator (管理高血压患者12人): not said again."""
     own = facts.own(item.indicator)
     p, words = t.patterns, facts.words()
     if own is None or not own.denominator:
@@ -142,7 +147,7 @@ def figure_sentence(t: Template, facts: Facts, item: Item) -> tuple[str, list[st
     refs = [own.key]
     target = "" if own.target is None else _fill(p["target"], level=own.target_level, target=own.target)
     change = numbers.change(own.change)
-    text = _fill(p["figure"], name=own.name, rate=numbers.percent(own.rate), target=target,
+    text = _fill(p["figure_same_base" if same_base else "figure"], name=own.name, rate=numbers.percent(own.rate), target=target,
                  numerator_label=item.numerator_label or t.labels.get("numerator", ""),
                  denominator_label=item.denominator_label or t.labels.get("denominator", ""),
                  numerator=numbers.count(own.numerator, item.unit), denominator=numbers.count(own.denominator, item.unit),
@@ -204,6 +209,27 @@ def requirement_sentences(t: Template, facts: Facts) -> list[tuple[str, list[str
     return out
 
 
+def _groups(items: tuple[Item, ...]) -> list[list[Item]]:
+    """Items grouped into numbered paragraphs: an item with a title starts one, an item without joins the last."""
+    groups: list[list[Item]] = []
+    for item in items:
+        if item.title or not groups:
+            groups.append([item])
+        else:
+            groups[-1].append(item)
+    return groups
+
+
+def _has_data(facts: Facts, code: str) -> bool:
+    own = facts.own(code)
+    return own is not None and bool(own.denominator)
+
+
+def _name(facts: Facts, code: str) -> str:
+    own = facts.own(code)
+    return own.name if own is not None else catalogue.indicators()[code].name
+
+
 def compose(t: Template, facts: Facts) -> list[dict]:
     """The body of the bulletin, from the addressee to the last requirement, as editable paragraphs."""
     words = facts.words()
@@ -211,24 +237,34 @@ def compose(t: Template, facts: Facts) -> list[dict]:
             paragraph("text", _fill(t.text["opening"], **words))]
     if not facts.previous_stored:
         body.append(paragraph("text", _fill(t.text["not_stored"], **words)))
+    found = {q.rule for q in facts.qc if q.findings > 0}
     for si, section in enumerate(t.sections, start=1):
         body.append(paragraph("heading", section.heading, level=1, number=numbers.heading_number(1, si)))
-        for pi, part in enumerate(section.parts, start=1):
+        parts = [p for p in section.parts if not p.if_findings or found & set(t.qc_rules)]
+        for pi, part in enumerate(parts, start=1):
             body.append(paragraph("heading", part.heading, level=2, number=numbers.heading_number(2, pi)))
-            n = 0
-            current: dict | None = None
-            for item in part.items:
-                text, refs = figure_sentence(t, facts, item)
-                if item.title or current is None:
-                    n += 1
-                    current = paragraph("text", (f"{item.title}。" if item.title else "") + text, level=3,
-                                        number=numbers.heading_number(3, n), indicator=item.indicator, refs=refs)
-                    body.append(current)
-                else:
+            for n, group in enumerate(_groups(part.items), start=1):
+                head = f"{group[0].title}。" if group[0].title else ""
+                number = numbers.heading_number(3, n)
+                if not any(_has_data(facts, i.indicator) for i in group):
+                    names = "、".join(_name(facts, i.indicator) for i in group)
+                    body.append(paragraph("text", head + _fill(t.text["no_data"], name=names, **words), level=3,
+                                          number=number, indicator=group[0].indicator))
+                    continue
+                current = paragraph("text", head, level=3, number=number, indicator=group[0].indicator)
+                body.append(current)
+                charts = []
+                shown: tuple[str, int | None] | None = None  # the base already said in this paragraph
+                for item in group:
+                    own = facts.own(item.indicator)
+                    base = None if own is None else (item.denominator_label, own.denominator)
+                    text, refs = figure_sentence(t, facts, item, same_base=base is not None and base == shown)
+                    shown = base or shown
                     current["text"] += text
                     current["refs"] += [r for r in refs if r not in current["refs"]]
-                if item.chart and len([k for k in facts.children(item.indicator) if k.rate is not None]) >= 2:
-                    body.append(paragraph("chart", item.indicator, indicator=item.indicator))
+                    if item.chart and len([k for k in facts.children(item.indicator) if k.rate is not None]) >= 2:
+                        charts.append(paragraph("chart", item.indicator, indicator=item.indicator))
+                body += charts
             if part.qc_rules:
                 body.append(paragraph("text", qc_sentences(t, facts, part.qc_rules)))
             if part.requirements:

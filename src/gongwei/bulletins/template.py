@@ -16,7 +16,7 @@ from gongwei.errors import UserError
 TYPES = {"quarterly": "季度工作进展情况通报"}  # annual, rectification and report sections come later (issue 14)
 
 REQUIRED = ("title", "issuer", "number_prefix", "addressee", "opening", "contact", "no_data", "not_stored")
-PATTERNS = ("figure", "target", "change", "lagging", "all_met", "above", "below", "qc", "qc_cluster", "qc_none",
+PATTERNS = ("figure", "figure_same_base", "target", "change", "lagging", "all_met", "above", "below", "qc", "qc_cluster", "qc_none",
             "requirement")
 
 
@@ -41,6 +41,7 @@ class Part:
     qc_rules: tuple[str, ...] = ()
     requirements: bool = False
     paragraphs: tuple[str, ...] = ()
+    if_findings: bool = False  # only when a QC rule of the template found something (its text speaks of findings)
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,11 @@ def parse(text: str) -> Template:
             bad = [r for r in qc if r not in known_rules]
             if bad:
                 raise TemplateError(f"通报模板中的质控规则不在规则库中：{'、'.join(bad)}")
+            unknown = set(p) - {"heading", "items", "qc_rules", "requirements", "paragraphs", "if_findings"}
+            if unknown:
+                raise TemplateError(f"通报模板“{p.get('heading', '')}”有未知的设置：{'、'.join(sorted(unknown))}")
             parts.append(Part(str(p.get("heading", "")), tuple(items), tuple(qc), bool(p.get("requirements", False)),
-                              tuple(str(x) for x in p.get("paragraphs", []))))
+                              tuple(str(x) for x in p.get("paragraphs", [])), bool(p.get("if_findings", False))))
         sections.append(Section(str(s.get("heading", "")), tuple(parts)))
     if not sections:
         raise TemplateError("通报模板没有任何 [[section]]")
