@@ -56,14 +56,14 @@ def ranking_png(name: str, place: str, child_level: str, rows: list[FigureRow], 
             ax.barh([r.place for r in ranked], [r.rate * 100 for r in ranked], color=colours, height=0.6)
             for i, r in enumerate(ranked):
                 ax.text(r.rate * 100, i, f" {numbers.percent(r.rate)}", va="center", fontsize=8)
+            title = f"{place}各{child_level}{name}"
             if target is not None:
                 ax.axvline(target * 100, color="#c0392b", linestyle="--", linewidth=1)
-                ax.text(target * 100, len(ranked) - 0.4, f"目标值 {numbers.percent(target)}", color="#c0392b",
-                        fontsize=8, ha="right", va="bottom")
+                title += f"\n（虚线为目标值{numbers.percent(target)}，红色为未达标）"
             top = max([r.rate * 100 for r in ranked] + [target * 100 if target else 0])
             ax.set_xlim(0, max(100.0, top) * 1.12)
             ax.set_xlabel("%")
-            ax.set_title(f"{place}各{child_level}{name}", fontsize=10)
+            ax.set_title(title, fontsize=10)
             ax.spines[["top", "right"]].set_visible(False)
             fig.tight_layout()
             buf = io.BytesIO()

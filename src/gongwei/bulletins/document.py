@@ -18,6 +18,7 @@ from gongwei.bulletins.template import Template
 FANGSONG, HEITI, KAITI, XIAOBIAOSONG = "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"
 BODY_PT, TITLE_PT, TABLE_PT = 16, 22, 10.5  # 三号, 二号, 五号
 RED = (0xC0, 0x00, 0x00)
+COLUMN_CM = (3.6, 1.9, 1.9, 2.0, 2.0, 2.6, 1.5)  # 15.5 cm: the text width of A4 with 28 + 26 mm margins
 
 
 def _font(run, name: str, size: float, *, bold: bool = False, colour: tuple[int, int, int] | None = None) -> None:
@@ -35,12 +36,13 @@ def _font(run, name: str, size: float, *, bold: bool = False, colour: tuple[int,
 
 
 def _para(doc, text: str = "", *, font: str = FANGSONG, size: float = BODY_PT, bold: bool = False, align=None,
-          indent: bool = True, colour=None, space_after: float = 0):
+          indent: bool = True, colour=None, space_after: float = 0, exact: bool = True):
     from docx.shared import Pt
 
     p = doc.add_paragraph()
     fmt = p.paragraph_format
-    fmt.line_spacing = Pt(28)
+    if exact:  # fixed 28 pt lines as official documents have; a picture needs its own height (exact=False)
+        fmt.line_spacing = Pt(28)
     fmt.space_after = Pt(space_after)
     fmt.space_before = Pt(0)
     if indent:
@@ -102,7 +104,7 @@ def build(bulletin, t: Template, facts: Facts):
             if own is None:
                 continue
             png = ranking_png(own.name, facts.place, facts.child_level, facts.children(code), own.target_value)
-            pic = _para(doc, indent=False, align=centre)
+            pic = _para(doc, indent=False, align=centre, exact=False, space_after=6)
             pic.add_run().add_picture(io.BytesIO(png), width=Cm(14))
         else:
             _para(doc, p["number"] + p["text"])
@@ -131,6 +133,7 @@ def build(bulletin, t: Template, facts: Facts):
         table = doc.add_table(rows=1, cols=7)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
         for cell, text in zip(table.rows[0].cells, ("单位", "分子", "分母", "率", "目标值", "较上期（百分点）", "排名"),
                               strict=True):
             _cell(cell, text, bold=True)
@@ -141,6 +144,9 @@ def build(bulletin, t: Template, facts: Facts):
                       "" if f.own or f.rank is None else f"{f.rank}/{f.siblings}")
             for cell, text in zip(table.add_row().cells, values, strict=True):
                 _cell(cell, text)
+        for row in table.rows:
+            for cell, width in zip(row.cells, COLUMN_CM, strict=True):
+                cell.width = Cm(width)
         _para(doc, "", size=8)
     return doc
 

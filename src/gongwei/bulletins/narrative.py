@@ -7,7 +7,8 @@ paragraphs. Every sentence is built from a figure and says only what the figure 
 * a target is named only when the rulebook has one for the unit, and a unit is called lagging only when it
   has a target and misses it (``met is False``), lowest rate first;
 * a change (较上期) is given only when the previous quarter's results were stored and had data;
-* units above or below the area's own rate are named only when at least two child units have a rate;
+* units above or below the area's own rate are named (where the template asks) only when at least two child
+  units have a rate;
 * a QC rule is reported only with findings; places where findings cluster only where the tally found them.
 """
 
@@ -160,7 +161,7 @@ def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = 
     elif kids and all(k.met is True for k in kids):
         text += _fill(p["all_met"], **words)
         refs += [k.key for k in kids]
-    if len(kids) >= 2 and own.rate is not None:
+    if item.average and len(kids) >= 2 and own.rate is not None:
         above = sorted((k for k in kids if k.rate > own.rate), key=lambda k: (-k.rate, k.unit_code))
         below = sorted((k for k in kids if k.rate < own.rate), key=lambda k: (k.rate, k.unit_code))
         sides = [_fill(p[side], units=_units(group), **words) for side, group in (("above", above), ("below", below))

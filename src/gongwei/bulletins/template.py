@@ -32,6 +32,7 @@ class Item:
     denominator_label: str = ""
     unit: str = ""
     chart: bool = False
+    average: bool = False  # name the child units above and below the area's own rate
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,13 @@ def parse(text: str) -> Template:
                 code = catalogue.canonical_code(str(raw.get("indicator", "")))
                 if code is None or code not in known:
                     raise TemplateError(f"通报模板“{p.get('heading', '')}”中的指标代码“{raw.get('indicator')}”不在规则库中")
-                unknown = set(raw) - {"indicator", "title", "numerator_label", "denominator_label", "unit", "chart"}
+                unknown = set(raw) - {"indicator", "title", "numerator_label", "denominator_label", "unit", "chart",
+                                      "average"}
                 if unknown:
                     raise TemplateError(f"通报模板指标 {code} 有未知的设置：{'、'.join(sorted(unknown))}")
                 items.append(Item(code, raw.get("title", ""), raw.get("numerator_label", ""),
-                                  raw.get("denominator_label", ""), raw.get("unit", ""), bool(raw.get("chart", False))))
+                                  raw.get("denominator_label", ""), raw.get("unit", ""), bool(raw.get("chart", False)),
+                                  bool(raw.get("average", False))))
             qc = [str(r) for r in p.get("qc_rules", [])]
             bad = [r for r in qc if r not in known_rules]
             if bad:
