@@ -114,7 +114,7 @@ def test_every_figure_in_the_text_is_the_engines_and_every_lagging_unit_misses_i
     gap = next(q for q in facts.qc if q.rule == "F-03")
     assert gap.findings == len(ARM_GAP) and gap.clusters == ["蒲亭镇", "高塘乡"]
     assert "“左右臂血压差 >10 mmHg”3条（较上期增加3条），比较集中的有：蒲亭镇、高塘乡" in text
-    assert b.document_number.endswith("〔%d〕1号" % b.issued_on.year)
+    assert b.document_number.endswith(f"〔{b.issued_on.year}〕1号")
     assert b.title == "德安县2025年第二季度基本公共卫生服务项目工作进展情况的通报"
 
 
@@ -194,7 +194,7 @@ def test_the_docx_opens_and_converts_to_pdf_and_its_first_page_is_an_artefact(re
     if shutil.which("pdftoppm") is None:
         not_available("未安装 pdftoppm（poppler-utils），无法把 PDF 首页转为图片；请运行 make install")
     png = screenshot_path(tmp_path, "quarterly-p1")
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(out),
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(out),
                     str(png.with_suffix(""))], check=True, timeout=120)
     assert png.stat().st_size > 10_000
 
