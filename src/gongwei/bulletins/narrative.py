@@ -151,7 +151,7 @@ def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = 
     text = _fill(p["figure_same_base" if same_base else "figure"], name=own.name, rate=numbers.percent(own.rate), target=target,
                  numerator_label=item.numerator_label or t.labels.get("numerator", ""),
                  denominator_label=item.denominator_label or t.labels.get("denominator", ""),
-                 numerator=numbers.count(own.numerator, item.unit), denominator=numbers.count(own.denominator, item.unit),
+                 numerator=numbers.count(own.numerator, item.unit), denominator=numbers.count(own.denominator, item.unit if item.denominator_unit is None else item.denominator_unit),
                  change="" if change is None else _fill(p["change"], text=change))
     kids = [k for k in facts.children(item.indicator) if k.rate is not None]
     lagging = sorted((k for k in kids if k.met is False), key=lambda k: (k.rate, k.unit_code))

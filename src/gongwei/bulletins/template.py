@@ -30,7 +30,8 @@ class Item:
     title: str = ""
     numerator_label: str = ""
     denominator_label: str = ""
-    unit: str = ""
+    unit: str = ""  # the word after counts (人, 份)
+    denominator_unit: str | None = None  # after the denominator when it differs (常住人口 …人, 档案 …份)
     chart: bool = False
     average: bool = False  # name the child units above and below the area's own rate
 
@@ -104,12 +105,12 @@ def parse(text: str) -> Template:
                 if code is None or code not in known:
                     raise TemplateError(f"通报模板“{p.get('heading', '')}”中的指标代码“{raw.get('indicator')}”不在规则库中")
                 unknown = set(raw) - {"indicator", "title", "numerator_label", "denominator_label", "unit", "chart",
-                                      "average"}
+                                      "average", "denominator_unit"}
                 if unknown:
                     raise TemplateError(f"通报模板指标 {code} 有未知的设置：{'、'.join(sorted(unknown))}")
                 items.append(Item(code, raw.get("title", ""), raw.get("numerator_label", ""),
-                                  raw.get("denominator_label", ""), raw.get("unit", ""), bool(raw.get("chart", False)),
-                                  bool(raw.get("average", False))))
+                                  raw.get("denominator_label", ""), raw.get("unit", ""), raw.get("denominator_unit"),
+                                  bool(raw.get("chart", False)), bool(raw.get("average", False))))
             qc = [str(r) for r in p.get("qc_rules", [])]
             bad = [r for r in qc if r not in known_rules]
             if bad:

@@ -107,15 +107,17 @@ def _qc(t: templates.Template, snapshot_id: str, asked: Period, before: Period, 
 
     card = scorecard.build(tree, unit, asked, sub(current), codes=codes,
                            previous=None if previous is None else sub(previous), previous_period_=before)
-    level = "village" if tree.level[unit] == "township" else "township"
-    clusters = sorted((c for c in card.clusters.to_pylist() if c["by"] == "count" and c["level"] == level),
-                      key=lambda c: c["position"])
+    # where findings cluster: the townships with most findings, or the villages where the subtree has one
+    # township only (the scorecard ranks a level only where it has at least two units)
+    clusters = sorted((c for c in card.clusters.to_pylist() if c["by"] == "count"), key=lambda c: c["position"])
     out = []
     for code in codes:
         r = card.figure(unit, "rule", code)
+        mine = [c for c in clusters if c["rule"] == code]
+        places = [c for c in mine if c["level"] == "township"] or [c for c in mine if c["level"] == "village"]
         out.append(narrative.QcRow(code, r["group_name"], int(r["findings"]),
                                    None if previous is None or r["change"] is None else int(r["change"]),
-                                   [place_label(tree, unit, c["org_unit_id"]) for c in clusters if c["rule"] == code]))
+                                   [place_label(tree, unit, c["org_unit_id"]) for c in places]))
     return out, previous is not None
 
 
