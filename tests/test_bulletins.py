@@ -164,9 +164,12 @@ def test_a_unit_outside_the_scope_is_refused(region):
 
 
 def test_the_docx_opens_and_converts_to_pdf_and_its_first_page_is_an_artefact(region, tmp_path):
+    import datetime as dt
+
     import docx
 
-    b = bulletins.draft(region["operator"], "quarterly", COUNTY, PERIOD)
+    # a fixed date: the page is docs/bulletins/quarterly-p1.png under `make bulletin-samples`
+    b = bulletins.draft(region["operator"], "quarterly", COUNTY, PERIOD, issued_on=dt.date(2025, 8, 28))
     files = render.write_all(b, tmp_path / "quarterly.docx", with_pdf=False)
     doc = docx.Document(str(files["docx"]))
     texts = [p.text for p in doc.paragraphs]
