@@ -234,3 +234,40 @@ def publish(actor: Actor, pk: int, *, expected_version: int | None = None, folde
 
 
 __all__ = ["draft", "edit", "facts", "get", "publish", "regenerate"]
+
+
+# --- for the web pages -----------------------------------------------------------------------------------------
+def for_unit(actor: Actor, org: str) -> list[Bulletin]:
+    """The bulletins of one unit, newest first (the unit must be in the actor's scope)."""
+    from gongwei.service import navigation
+
+    navigation.place(actor, org)  # Refused / NotFound
+    return list(Bulletin.objects.filter(org_code=org).order_by("-created_at", "-pk"))
+
+
+FORMATS = {"docx": "DOCX", "xlsx": "XLSX", "pdf": "PDF"}
+
+
+def file(actor: Actor, pk: int, fmt: str) -> Path:
+    """A bulletin's file: a published one's stored file, or a draft's current version written once per version
+    (DOCX and XLSX; a draft's PDF is not made in a request — publishing makes it when LibreOffice is present)."""
+    from gongwei.bulletins import render
+
+    if fmt not in FORMATS:
+        raise NotFound(f"文件格式“{fmt}”不存在（可选：{'、'.join(FORMATS)}）")
+    b = _get(actor, pk)
+    if b.status == Bulletin.Status.PUBLISHED:
+        stored = b.files.get(fmt)
+        if stored is None or not Path(stored["path"]).is_file():
+            raise NotFound(f"通报 {b.document_number} 没有 {FORMATS[fmt]} 文件")
+        return Path(stored["path"])
+    if fmt == "pdf":
+        raise NotFound(f"草稿没有 PDF：发布通报 {b.document_number} 时生成")
+    out = Path(snapshots.data_dir()) / "bulletins" / "drafts" / f"{b.pk}-v{b.version}" / f"{b.kind}-{b.org_code}-{b.period}.docx"
+    target = out.with_suffix(f".{fmt}")
+    if not target.is_file():
+        render.write_all(b, out, with_pdf=False)
+    return target
+
+
+__all__ += ["file", "for_unit"]

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from gongwei.web import views
+from gongwei.web.pages import bulletins as bulletin_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import quality as quality_pages
@@ -33,4 +34,9 @@ urlpatterns = [
     path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
     path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
     path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
+    # --- bulletins (issue 14 §6, web/pages/bulletins.py): a unit's bulletins, draft, preview, edit, publish ---
+    path("bulletins/", bulletin_pages.home, name="bulletins_home"),
+    path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),
+    path("bulletins/<int:pk>/", bulletin_pages.detail, name="bulletin"),
+    path("bulletins/<int:pk>/file.<str:fmt>", bulletin_pages.download, name="bulletin_file"),
 ]
