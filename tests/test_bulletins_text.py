@@ -134,3 +134,66 @@ def test_a_group_without_data_says_so_once_and_a_base_is_not_repeated():
 def test_facts_round_trip_through_json():
     f = _facts([_row("H3", "1", "甲镇", target=0.5, met=False)], qc=[QcRow("F-01", "x", 3, 1, ["甲镇"])])
     assert Facts.from_json(f.to_json()) == f
+
+
+# --- files without a database ----------------------------------------------------------------------------------
+def _record(facts: Facts):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    t = templates.load("quarterly")
+    words = facts.words()
+    return SimpleNamespace(
+        title=t.text["title"].format(**words), issuer=t.text["issuer"].format(**words), document_number="公卫通〔2025〕3号",
+        snapshot_id="s1", snapshot_taken_at="2025-08-20T08:00:00", rulebook="r1", period=facts.period, kind="quarterly",
+        org_code=facts.unit_code, issued_on=dt.date(2025, 8, 28), data_cutoff=dt.date(2025, 6, 30), template=t.source,
+        facts=facts.to_json(), paragraphs=narrative.compose(t, facts))
+
+
+def test_the_xlsx_keeps_a_formula_like_name_as_text_and_freezes_its_header(tmp_path):
+    from openpyxl import load_workbook
+
+    from gongwei.bulletins import workbook
+
+    rows = [_row("H3", "360426000000", "德安县", own=True, target=0.5, met=True),
+            _row("H3", "1", '=HYPERLINK("http://example.invalid","x")', target=0.5, met=False)]
+    rows[1].unit_name = rows[1].place
+    facts = _facts(rows, qc=[QcRow("F-01", "=1+1", 3, 1, ["甲镇"])])
+    out = workbook.write(_record(facts), facts, tmp_path / "a.xlsx")
+    wb = load_workbook(out)
+    ws = wb["进展数据"]
+    assert ws.freeze_panes == "A3"
+    cell = next(c for c in ws["D"] if c.value and str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"
+    assert wb["质控问题"]["B2"].data_type == "s"
+    assert ws["H3"].number_format == "0.00%"
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+
+
+def test_without_a_cjk_font_the_chart_names_the_package(monkeypatch):
+    from gongwei.bulletins import charts
+
+    pytest.importorskip("matplotlib")
+    charts.cjk_font.cache_clear()
+    monkeypatch.setattr(charts, "CJK_FAMILIES", ("No Such Font Family",))
+    try:
+        with pytest.raises(charts.ChartError, match="fonts-wqy-microhei"):
+            charts.ranking_png("x", "德安县", "乡镇", [], None)
+    finally:
+        charts.cjk_font.cache_clear()
+
+
+def test_a_ranking_chart_is_a_png(tmp_path):
+    from gongwei.bulletins import charts
+
+    pytest.importorskip("matplotlib")
+    try:
+        charts.cjk_font()
+    except charts.ChartError as exc:
+        from tests.ci_policy import not_available
+
+        not_available(str(exc))
+    rows = [_row("H3", str(i), f"{n}镇", num=n_, den=100, target=0.5, met=n_ >= 50)
+            for i, (n, n_) in enumerate((("甲", 20), ("乙", 70), ("丙", 55)))]
+    png = charts.ranking_png("管理人群血压控制率", "德安县", "乡镇", rows, 0.5)
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
