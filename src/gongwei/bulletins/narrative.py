@@ -173,7 +173,9 @@ def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = 
 
 
 def _units(rows: list[FigureRow]) -> str:
-    return "、".join(f"{r.place}{numbers.percent(r.rate)}" for r in rows)
+    """甲镇20.00%、乙镇40.00% — or the counts where a unit's target is a count (≥1913人): the figure it missed."""
+    return "、".join(f"{r.place}{numbers.count(r.numerator, '人')}" if r.target is not None and r.target_value is None
+                    else f"{r.place}{numbers.percent(r.rate)}" for r in rows)
 
 
 def qc_sentences(t: Template, facts: Facts, rules: tuple[str, ...]) -> str:

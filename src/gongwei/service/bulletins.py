@@ -50,10 +50,11 @@ def _stored_codes(snapshot_id: str, period: Period) -> set[str]:
     return set() if t is None else set(pc.unique(t.column("indicator")).to_pylist())
 
 
-def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None
-          ) -> tuple[templates.Template, narrative.Facts, object]:
-    """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies."""
-    t = _template(kind)
+def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None,
+          template: templates.Template | None = None) -> tuple[templates.Template, narrative.Facts, object]:
+    """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies.
+    ``template``: the one a bulletin was drafted with (regenerating), else the type's current template."""
+    t = template or _template(kind)
     asked = _quarter(period)
     before = scorecard.previous_period(asked)
     snap = snapshots.open_snapshot(snapshot, take_if_missing=False)
@@ -178,8 +179,9 @@ def _editable(b: Bulletin, expected_version: int | None) -> None:
 
 @transaction.atomic
 def regenerate(actor: Actor, pk: int, *, expected_version: int | None = None) -> Bulletin:
-    """Recompute a draft's facts and paragraphs from its recorded snapshot (the rulebook must be the recorded
-    one): the same stored results give the same figures. Edits to paragraphs are replaced."""
+    """Recompute a draft's facts and paragraphs from its recorded snapshot and template (the rulebook must be the
+    recorded one): the same stored results give the same figures. Edits to paragraphs are replaced; a changed
+    template takes a new draft."""
     b = _get(actor, pk, lock=True)
     _editable(b, expected_version)
     if b.rulebook != spec_catalogue.rulebook_version():
@@ -187,7 +189,8 @@ def regenerate(actor: Actor, pk: int, *, expected_version: int | None = None) ->
                       "不能按原口径重新生成，请起草新的通报")
     if not Path(b.snapshot_folder).is_dir():
         raise NotFound(f"通报 {b.document_number} 的快照 {b.snapshot_id}（{b.snapshot_folder}）已不存在")
-    t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder)
+    # the template frozen with the bulletin: the same indicators and rules, so the same figures
+    t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder, template=templates.parse(b.template))
     b.facts, b.paragraphs, b.template = f.to_json(), narrative.compose(t, f), t.source
     b.version += 1
     b.history = [*b.history, _event(actor, "regenerate")]
