@@ -91,6 +91,10 @@ def test_every_figure_in_the_text_is_the_engines_and_every_lagging_unit_misses_i
         for pct in re.findall(r"\d+\.\d{2}%", p["text"]):
             assert any(pct in a for a in allowed), (pct, p["text"])
             checked += 1
+        counts = {numbers.count(n) for f in cited for n in (f.numerator, f.denominator) if n is not None}
+        for n in re.findall(r"(\d+(?:\.\d{2}万)?)[人份]", p["text"]):
+            assert n in counts, (n, p["text"])
+            checked += 1
         names_of = {f.name: f.indicator for f in cited}
         current = p["indicator"]
         for sentence in p["text"].split("。"):
@@ -111,6 +115,9 @@ def test_every_figure_in_the_text_is_the_engines_and_every_lagging_unit_misses_i
     card = qc_scorecard(region["operator"], COUNTY, PERIOD, rules=",".join(t.qc_rules)).card
     root = card.root
     assert {q.rule: q.findings for q in facts.qc} == {c: card.figure(root, "rule", c)["findings"] for c in t.qc_rules}
+    qc_text = next(p["text"] for p in b.paragraphs if "比较集中的有" in p["text"])
+    said = {int(n) for n in re.findall(r"(\d+)条", qc_text)}
+    assert said <= {q.findings for q in facts.qc} | {abs(q.change) for q in facts.qc if q.change is not None}
     gap = next(q for q in facts.qc if q.rule == "F-03")
     assert gap.findings == len(ARM_GAP) and gap.clusters == ["蒲亭镇", "高塘乡"]
     assert "“左右臂血压差 >10 mmHg”3条（较上期增加3条），比较集中的有：蒲亭镇、高塘乡" in text
