@@ -144,9 +144,11 @@ def build(bulletin, t: Template, facts: Facts):
                       "" if f.own or f.rank is None else f"{f.rank}/{f.siblings}")
             for cell, text in zip(table.add_row().cells, values, strict=True):
                 _cell(cell, text)
+        for column, width in zip(table.columns, COLUMN_CM, strict=True):
+            column.width = Cm(width)  # the grid LibreOffice and WPS lay out by
         for row in table.rows:
             for cell, width in zip(row.cells, COLUMN_CM, strict=True):
-                cell.width = Cm(width)
+                cell.width = Cm(width)  # the cell widths Word lays out by
         _para(doc, "", size=8)
     return doc
 
