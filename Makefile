@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install assets screenshots messages demo test test-sqlite test-postgres lint bench mutation clean
+.PHONY: install assets screenshots messages bulletin-samples demo test test-sqlite test-postgres lint bench mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,14 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 # for the tests: the browser test drives Debian's Chromium (Playwright never downloads a browser), with a CJK
-# font for its screenshots; the only system-wide install, and only for tests
+# font for its screenshots and the bulletins' charts; the bulletin test converts DOCX to PDF with LibreOffice and
+# renders its first page with pdftoppm (poppler-utils). The only system-wide install, and only for tests
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei libreoffice-writer-nogui poppler-utils
 install: $(BIN)/.installed assets
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei) \
-		|| echo "chromium not installed: the browser test will be skipped"; fi
+	@if command -v apt-get >/dev/null 2>&1 && { [ ! -x /usr/bin/chromium ] || ! command -v soffice >/dev/null \
+			|| ! command -v pdftoppm >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }; then \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)) \
+		|| echo "$(SYSTEM_PACKAGES) not installed: the browser and bulletin PDF tests will be skipped"; fi
 
 # Browser libraries (htmx, ECharts) from the npm registry at the versions pinned in web-assets/package-lock.json,
 # copied beside the app's static files and served by Django: no CDN on the health private network (ADR 017).
@@ -43,6 +46,10 @@ messages: $(BIN)/.installed
 	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin makemessages \
 		-l en --no-location --no-obsolete --no-fuzzy-matching --ignore 'static/*'
 	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin compilemessages -l en
+
+# The first page of the quarterly bulletin of the test region into docs/bulletins (the bulletin test writes it)
+bulletin-samples: install
+	GONGWEI_SCREENSHOT_DIR=docs/bulletins $(BIN)/pytest -q -p no:cacheprovider tests/test_bulletins.py -k docx
 
 # the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project;
 # it builds the demo database and logins, then serves the site with the background-job worker (Ctrl+C stops both)

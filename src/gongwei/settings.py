@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "gongwei.web",
     "gongwei.jobs",
     "gongwei.evaluation",  # evaluation rounds and scores (issue 12, ADR 025)
+    "gongwei.bulletins",
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
 ]

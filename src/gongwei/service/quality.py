@@ -42,7 +42,8 @@ def rule_codes(text: str | None) -> list[str]:
         if not codes:
             raise BadRequest("尚无已实现的质控规则")
         return codes
-    codes = list(dict.fromkeys(c.strip().upper() for c in text.split(",") if c.strip()))
+    canonical = {c.upper(): c for c in rulebook_rules()}  # typed in any case: f-03b → F-03b
+    codes = list(dict.fromkeys(canonical.get(c.strip().upper(), c.strip().upper()) for c in text.split(",") if c.strip()))
     unknown = [c for c in codes if c not in rulebook_rules()]
     if unknown:
         raise BadRequest(f"未知的质控规则：{', '.join(unknown)}")

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from gongwei.web import views
+from gongwei.web.pages import bulletins as bulletin_pages
 from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
@@ -66,4 +67,9 @@ urlpatterns = [
     path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
     path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
     path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
+    # --- bulletins (issue 14 §6, web/pages/bulletins.py): a unit's bulletins, draft, preview, edit, publish ---
+    path("bulletins/", bulletin_pages.home, name="bulletins_home"),
+    path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),
+    path("bulletins/<int:pk>/", bulletin_pages.detail, name="bulletin"),
+    path("bulletins/<int:pk>/file.<str:fmt>", bulletin_pages.download, name="bulletin_file"),
 ]

@@ -1,0 +1,276 @@
+"""Use cases of bulletins (通报, ADR 026): draft one from STORED results, regenerate it from the same snapshot,
+edit its paragraphs, publish it (locked), read it back.
+
+A bulletin never computes: the indicators and QC tallies of its period must be in the results store for the
+snapshot it is drafted from (:class:`NotReady` names the command that computes them). Its facts — every figure
+it cites — are frozen with it, so regenerating from the same snapshot and rulebook gives the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from gongwei.bulletins import narrative
+from gongwei.bulletins import template as templates
+from gongwei.bulletins.models import Bulletin
+from gongwei.engine import scorecard
+from gongwei.engine.orgs import OrgTree
+from gongwei.engine.scorecard import place_label, place_name
+from gongwei.service import analysis, results, snapshots
+from gongwei.service.access import Actor, unit_of_tree
+from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
+from gongwei.spec import catalogue as spec_catalogue
+from gongwei.spec.periods import Period, PeriodKind
+
+
+def _template(kind: str) -> templates.Template:
+    try:
+        return templates.load(kind)
+    except templates.TemplateError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _quarter(period: str) -> Period:
+    asked = analysis.period_of(period)
+    if asked.kind is not PeriodKind.QUARTER_TO_DATE:
+        raise BadRequest(f"期间“{period}”不是季度：季度通报的期间应写作 2025Q2（当年1月1日至该季度末）")
+    return asked
+
+
+def _stored_codes(snapshot_id: str, period: Period) -> set[str]:
+    t = results.stored_indicators(snapshot_id, period)
+    return set() if t is None else set(pc.unique(t.column("indicator")).to_pylist())
+
+
+def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None,
+          template: templates.Template | None = None) -> tuple[templates.Template, narrative.Facts, object]:
+    """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies.
+    ``template``: the one a bulletin was drafted with (regenerating), else the type's current template."""
+    t = template or _template(kind)
+    asked = _quarter(period)
+    before = scorecard.previous_period(asked)
+    snap = snapshots.open_snapshot(snapshot, take_if_missing=False)
+    tree = OrgTree.load(snap)
+    unit = unit_of_tree(actor, tree, org)  # scope first
+    label = f"{tree.name[unit]}（{tree.code[unit]}）"
+    missing = [c for c in t.indicators if c not in _stored_codes(snap.id, asked)]
+    if missing:
+        raise NotReady(f"{label}{asked.code}的指标结果尚未计算（快照 {snap.id}，缺 {'、'.join(missing)}）。"
+                       f"请先运行计算任务：gongwei indicators --org {tree.code[unit]} --period {asked.code}")
+    report = analysis.indicators(actor, org, asked.code, compare=before.code, codes=t.indicators,
+                                 snapshot=str(snap.folder), compute=False)
+    rows = [_row(f, unit) for f in report.figures]
+    qc, qc_previous = _qc(t, snap.id, asked, before, tree, unit, label)
+    f = narrative.Facts(
+        place=place_name(tree.name[unit]), unit_code=tree.code[unit], level=tree.level[unit], year=asked.year,
+        quarter=int(asked.code[-1]), period=asked.code, previous=before.code, cutoff=asked.end.isoformat(),
+        previous_stored=report.previous_stored and qc_previous, figures=rows, qc=qc)
+    return t, f, snap
+
+
+def _row(f, unit: int) -> narrative.FigureRow:
+    t = f.target
+    return narrative.FigureRow(
+        indicator=f.indicator, name=f.name, unit_code=f.unit_code, unit_name=f.unit_name,
+        place=place_name(f.unit_name), own=f.unit_id == unit, numerator=f.numerator, denominator=f.denominator,
+        rate=f.rate, target=None if t is None else narrative.target_words(t.value, t.comparator.value, t.unit),
+        target_value=t.value if t is not None and t.unit == "rate" else None,
+        target_level="" if t is None else narrative.target_level(t.region), met=f.met,
+        previous_rate=f.previous_rate, change=f.change, rank=f.rank, siblings=f.siblings)
+
+
+def _qc(t: templates.Template, snapshot_id: str, asked: Period, before: Period, tree: OrgTree, unit: int,
+        label: str) -> tuple[list[narrative.QcRow], bool]:
+    codes = t.qc_rules
+    if not codes:
+        return [], True
+    try:
+        current = results.stored_qc_tally(snapshot_id, asked, codes)
+    except NotReady:
+        raise NotReady(f"{label}{asked.code}的质控结果尚未计算（快照 {snapshot_id}，规则 {'、'.join(codes)}）。"
+                       f"请先运行质控评估任务：gongwei qc --org {tree.code[unit]} --period {asked.code}") from None
+    try:
+        previous = results.stored_qc_tally(snapshot_id, before, codes)
+    except NotReady:
+        previous = None
+    units = pa.array(tree.subtree(unit), pa.int64())
+
+    def sub(x: pa.Table) -> pa.Table:
+        return x.filter(pc.is_in(x.column("org_unit_id"), units))
+
+    card = scorecard.build(tree, unit, asked, sub(current), codes=codes,
+                           previous=None if previous is None else sub(previous), previous_period_=before)
+    # where findings cluster: the townships with most findings, or the villages where the subtree has one
+    # township only (the scorecard ranks a level only where it has at least two units)
+    clusters = sorted((c for c in card.clusters.to_pylist() if c["by"] == "count"), key=lambda c: c["position"])
+    out = []
+    for code in codes:
+        r = card.figure(unit, "rule", code)
+        mine = [c for c in clusters if c["rule"] == code]
+        places = [c for c in mine if c["level"] == "township"] or [c for c in mine if c["level"] == "village"]
+        out.append(narrative.QcRow(code, r["group_name"], int(r["findings"]),
+                                   None if previous is None or r["change"] is None else int(r["change"]),
+                                   [place_label(tree, unit, c["org_unit_id"]) for c in places]))
+    return out, previous is not None
+
+
+def _get(actor: Actor, pk: int, *, lock: bool = False) -> Bulletin:
+    qs = Bulletin.objects.select_for_update() if lock else Bulletin.objects
+    b = qs.filter(pk=pk).first()
+    if b is None:
+        raise NotFound(f"通报 {pk} 不存在")
+    from gongwei.records.models import OrgUnit
+
+    unit = OrgUnit.objects.filter(code=b.org_code).first()
+    if unit is None or not actor.sees_path(unit.path):
+        raise Refused(f"通报 {pk}（{b.org_name}）不在您的权限范围内")
+    return b
+
+
+def get(actor: Actor, pk: int) -> Bulletin:
+    return _get(actor, pk)
+
+
+def _user(actor: Actor):
+    return actor.user if actor.user is not None and actor.user.pk else None
+
+
+@transaction.atomic
+def draft(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None,
+          issued_on: dt.date | None = None) -> Bulletin:
+    """A new draft bulletin of ``kind`` for ``org`` and ``period`` from the stored results of the snapshot
+    (default: the latest); numbered 〔year〕N号 in the order drafted for that unit and year."""
+    t, f, snap = facts(actor, kind, org, period, snapshot=snapshot)
+    issued = issued_on or timezone.localdate()
+    seq = (Bulletin.objects.select_for_update().filter(org_code=f.unit_code, year=issued.year)
+           .aggregate(n=Max("sequence"))["n"] or 0) + 1
+    words = f.words()
+    b = Bulletin.objects.create(
+        kind=kind, org_code=f.unit_code, org_name=f.place, period=f.period, snapshot_id=snap.id,
+        snapshot_folder=str(snap.folder), snapshot_taken_at=snap.taken_at, rulebook=spec_catalogue.rulebook_version(),
+        data_cutoff=dt.date.fromisoformat(f.cutoff), year=issued.year, sequence=seq,
+        document_number=f"{t.text['number_prefix']}〔{issued.year}〕{seq}号",
+        title=t.text["title"].format(**words), issuer=t.text["issuer"].format(**words), issued_on=issued,
+        template=t.source, facts=f.to_json(), paragraphs=narrative.compose(t, f),
+        history=[_event(actor, "draft")], created_by=_user(actor), created_by_label=actor.label)
+    return b
+
+
+def _event(actor: Actor, action: str, **more) -> dict:
+    return {"at": timezone.now().isoformat(timespec="seconds"), "by": actor.label, "action": action, **more}
+
+
+def _editable(b: Bulletin, expected_version: int | None) -> None:
+    if b.status == Bulletin.Status.PUBLISHED:
+        raise Refused(f"通报 {b.document_number} 已于 {b.published_at:%Y-%m-%d} 发布，不能再修改")
+    if expected_version is not None and expected_version != b.version:
+        last = b.history[-1] if b.history else {}
+        raise BadRequest(f"通报 {b.document_number} 已被修改（版本 {expected_version} → {b.version}，"
+                         f"{last.get('by', '?')} 于 {last.get('at', '?')} {last.get('action', '')}），请重新打开后再修改")
+
+
+@transaction.atomic
+def regenerate(actor: Actor, pk: int, *, expected_version: int | None = None) -> Bulletin:
+    """Recompute a draft's facts and paragraphs from its recorded snapshot and template (the rulebook must be the
+    recorded one): the same stored results give the same figures. Edits to paragraphs are replaced; a changed
+    template takes a new draft."""
+    b = _get(actor, pk, lock=True)
+    _editable(b, expected_version)
+    if b.rulebook != spec_catalogue.rulebook_version():
+        raise Refused(f"通报 {b.document_number} 依据规则库版本 {b.rulebook}，当前为 {spec_catalogue.rulebook_version()}："
+                      "不能按原口径重新生成，请起草新的通报")
+    if not Path(b.snapshot_folder).is_dir():
+        raise NotFound(f"通报 {b.document_number} 的快照 {b.snapshot_id}（{b.snapshot_folder}）已不存在")
+    # the template frozen with the bulletin: the same indicators and rules, so the same figures
+    t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder, template=templates.parse(b.template))
+    b.facts, b.paragraphs, b.template = f.to_json(), narrative.compose(t, f), t.source
+    b.version += 1
+    b.history = [*b.history, _event(actor, "regenerate")]
+    b.save()
+    return b
+
+
+@transaction.atomic
+def edit(actor: Actor, pk: int, index: int, text: str, *, expected_version: int) -> Bulletin:
+    """Revise one paragraph of a draft (optimistic locking on ``version``); kept in the history."""
+    b = _get(actor, pk, lock=True)
+    _editable(b, expected_version)
+    if not 0 <= index < len(b.paragraphs):
+        raise BadRequest(f"段落序号 {index} 超出范围（0～{len(b.paragraphs) - 1}）")
+    text = text.strip()
+    if not text:
+        raise BadRequest("段落内容不能为空；不需要的段落请改写为“（略）”")
+    before = b.paragraphs[index]["text"]
+    b.paragraphs[index] = {**b.paragraphs[index], "text": text, "edited": True}
+    b.version += 1
+    b.history = [*b.history, _event(actor, "edit", index=index, before=before, after=text)]
+    b.save()
+    return b
+
+
+@transaction.atomic
+def publish(actor: Actor, pk: int, *, expected_version: int | None = None, folder: Path | None = None) -> Bulletin:
+    """Publish a draft: its files are written once (DOCX, XLSX, and PDF when LibreOffice is present) with their
+    SHA-256 and the bulletin is locked."""
+    from gongwei.bulletins import render
+
+    b = _get(actor, pk, lock=True)
+    _editable(b, expected_version)
+    out = Path(folder or snapshots.data_dir() / "bulletins" / str(b.pk))
+    written = render.write_all(b, out / f"{b.kind}-{b.org_code}-{b.period}.docx")
+    b.files = {kind: {"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+               for kind, p in written.items()}
+    b.status = Bulletin.Status.PUBLISHED
+    b.published_by, b.published_by_label, b.published_at = _user(actor), actor.label, timezone.now()
+    b.version += 1
+    b.history = [*b.history, _event(actor, "publish")]
+    b.save()
+    return b
+
+
+__all__ = ["draft", "edit", "facts", "get", "publish", "regenerate"]
+
+
+# --- for the web pages -----------------------------------------------------------------------------------------
+def for_unit(actor: Actor, org: str) -> list[Bulletin]:
+    """The bulletins of one unit, newest first (the unit must be in the actor's scope)."""
+    from gongwei.service import navigation
+
+    navigation.place(actor, org)  # Refused / NotFound
+    return list(Bulletin.objects.filter(org_code=org).order_by("-created_at", "-pk"))
+
+
+FORMATS = {"docx": "DOCX", "xlsx": "XLSX", "pdf": "PDF"}
+
+
+def file(actor: Actor, pk: int, fmt: str) -> Path:
+    """A bulletin's file: a published one's stored file, or a draft's current version written once per version
+    (DOCX and XLSX; a draft's PDF is not made in a request — publishing makes it when LibreOffice is present)."""
+    from gongwei.bulletins import render
+
+    if fmt not in FORMATS:
+        raise NotFound(f"文件格式“{fmt}”不存在（可选：{'、'.join(FORMATS)}）")
+    b = _get(actor, pk)
+    if b.status == Bulletin.Status.PUBLISHED:
+        stored = b.files.get(fmt)
+        if stored is None or not Path(stored["path"]).is_file():
+            raise NotFound(f"通报 {b.document_number} 没有 {FORMATS[fmt]} 文件")
+        return Path(stored["path"])
+    if fmt == "pdf":
+        raise NotFound(f"草稿没有 PDF：发布通报 {b.document_number} 时生成")
+    out = Path(snapshots.data_dir()) / "bulletins" / "drafts" / f"{b.pk}-v{b.version}" / f"{b.kind}-{b.org_code}-{b.period}.docx"
+    target = out.with_suffix(f".{fmt}")
+    if not target.is_file():
+        render.write_all(b, out, with_pdf=False)
+    return target
+
+
+__all__ += ["file", "for_unit"]
