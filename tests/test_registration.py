@@ -423,7 +423,12 @@ def test_a_stale_edit_in_the_browser_shows_what_changed_and_keeps_the_input(chro
         theirs = service.edit_form(as_user("ts"), ZSF)  # township staff saves first
         service.update(as_user("ts"), ZSF, {**theirs.values, "address": "北门村9组", "resident_version": "1",
                                             "record_version": str(theirs.record_version)})
+        from django.db import connection
+
+        connection.close()  # opened inside Playwright's event loop: its own connection, which teardown would miss
         page.fill("#f-phone", "13700001111")
+        page.press("#f-phone", "Tab")  # the field's check runs (HTMX) before the save, not racing it
+        page.wait_for_load_state("networkidle")
         page.click("#save")
         page.wait_for_load_state("networkidle")
         stale = page.inner_text("#stale")
