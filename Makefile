@@ -13,11 +13,12 @@ $(BIN)/.installed: pyproject.toml
 
 # for the tests: the browser test drives Debian's Chromium (Playwright never downloads a browser), with a CJK
 # font for its screenshots and the bulletins' charts; the bulletin test converts DOCX to PDF with LibreOffice and
-# renders its first page with pdftoppm (poppler-utils). The only system-wide install, and only for tests
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei libreoffice-writer-nogui poppler-utils
+# renders its first page with pdftoppm (poppler-utils); the catalogue test collects the pages' strings with
+# xgettext (gettext). The only system-wide install, and only for tests
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei libreoffice-writer-nogui poppler-utils gettext
 install: $(BIN)/.installed assets
 	@if command -v apt-get >/dev/null 2>&1 && { [ ! -x /usr/bin/chromium ] || ! command -v soffice >/dev/null \
-			|| ! command -v pdftoppm >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }; then \
+			|| ! command -v pdftoppm >/dev/null || ! command -v xgettext >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }; then \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)) \
 		|| echo "$(SYSTEM_PACKAGES) not installed: the browser and bulletin PDF tests will be skipped"; fi
 
