@@ -49,7 +49,7 @@ screenshots: install
 # empty msgstr, run it again and commit both files (tests/test_web_i18n.py fails on an empty or stale entry).
 messages: $(BIN)/.installed
 	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin makemessages \
-		-l en --no-location --no-obsolete --no-fuzzy-matching --ignore 'static/*'
+		-l en --no-location --no-obsolete --ignore 'static/*'
 	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin compilemessages -l en
 
 # The first page of the quarterly bulletin of the test region into docs/bulletins (the bulletin test writes it)
