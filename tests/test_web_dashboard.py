@@ -163,7 +163,7 @@ def test_indicator_page_trend_ranking_and_forecast(dashboard_region):
     assert asof_chart["trend"]["labels"] == ["2025-06-30"]
 
 
-def test_gap_list_filters_by_reason_pages_audits_and_links_records_for_admins_only(dashboard_region):
+def test_gap_list_filters_by_reason_pages_audits_and_links_each_person_to_the_record(dashboard_region):
     from gongwei.records import models as m
     from gongwei.service import access
 
@@ -194,11 +194,12 @@ def test_gap_list_filters_by_reason_pages_audits_and_links_records_for_admins_on
     log = m.AccessLog.objects.filter(kind="gaps", user__username="sup").order_by("-at").first()
     assert m.AccessLog.objects.filter(kind="gaps", user__username="sup").count() == before + 1
     assert log.count == len(by_reason[reason]) and reason in log.purpose and log.scope == COUNTY
-    # the supervisor gets the record number, not a link into the admin; the system administrator gets the link
+    # each person links to their record's home page (read-only, scoped and audited there), never into the admin
     assert "/admin/records/resident/" not in page
-    admin_page = html(client_for("sa").get(f"/unit/{COUNTY}/indicators/H2/gaps/?period=2025"))
-    resident = m.Resident.objects.get(record_no=people[0].record_no)
-    assert f'href="/admin/records/resident/{resident.pk}/change/"' in admin_page
+    someone = sorted(by_reason[reason])[0]
+    assert f'href="/resident/{someone}/"' in page
+    shown = sup.get(f"/resident/{someone}/")
+    assert shown.status_code == 200 and someone in html(shown)
     # htmx asks for the list only
     fragment = html(sup.get(f"/unit/{COUNTY}/indicators/H2/gaps/?period=2025&reason={reason}",
                             HTTP_HX_REQUEST="true"))

@@ -33,7 +33,6 @@ MET, NEAR, FAR = "met", "near", "far"
 STANDING_ZH = {MET: "达标", NEAR: "接近", FAR: "未达标", None: ""}
 
 PAGE_SIZE = 50
-ADMIN_RECORD_ROLES = frozenset({"system_admin"})  # the Django admin is for system administrators (issue 10)
 
 
 def standing(f: Figure) -> str | None:
@@ -263,7 +262,6 @@ class GapList:
     name: str
     reason: str | None
     reasons: list[tuple[str, str]]
-    record_links: bool  # link a person to the admin's record page (system administrators), else the number
 
     @property
     def pages(self) -> int:
@@ -292,8 +290,7 @@ def gap_list(actor: Actor, org: str, code: str, period: str, *, reason: str | No
         page, size = 1, 10**9  # the whole list in the file; the audit names every person in it
     got = analysis.gap_list(actor, canonical, org, asked.code, page=page, size=size, reason=reason,
                             snapshot=str(snap.folder), backend=backend, export=export)
-    return GapList(place, got, canonical, spec_catalogue.indicators()[canonical].name, reason, reasons,
-                   actor.role in ADMIN_RECORD_ROLES)
+    return GapList(place, got, canonical, spec_catalogue.indicators()[canonical].name, reason, reasons)
 
 
 __all__ = ["Dashboard", "GapList", "IndicatorPage", "NEAR_MARGIN", "dashboard", "gap_list", "gap_reasons",

@@ -75,8 +75,8 @@ def gaps(request, code: str, indicator: str):
         raise BadRequest(_("缺少参数 period（期间），如 ?period=2025"))
     got = service.gap_list(actor(request), code, indicator, period, reason=request.GET.get("reason"),
                            page=_int(request, "page", 1))
-    people = [{"person": p, "admin_url": reverse("admin:records_resident_change", args=[p.resident_id])
-               if got.record_links and p.resident_id else ""} for p in got.result.page.people]
+    people = [{"person": p, "record_url": reverse("web:resident", args=[p.record_no])}
+              for p in got.result.page.people]
     ctx = {"here": got.place, "got": got, "people": people, "result": got.result, "basis": got.result.basis,
            "data_time": data_time(got.result.basis), "period_code": period,
            "trail": navigation.breadcrumb(actor(request), got.place)}
