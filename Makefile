@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install assets screenshots demo test test-sqlite test-postgres lint bench mutation clean
+.PHONY: install assets screenshots messages demo test test-sqlite test-postgres lint bench mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,19 @@ $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-as
 	cp web-assets/node_modules/htmx.org/dist/htmx.min.js web-assets/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	touch $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
 
-# Screenshots of the dashboard pages at 1366×768 into docs/screenshots (the Playwright journey writes them)
+# Screenshots of the main pages at 1366×768, each as the role that uses it, into docs/screenshots (one Playwright
+# walk over a demo region: tests/test_screenshots.py; docs/web.md lists them). Look at them before committing.
 screenshots: install
-	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_web_dashboard.py -k browser
+	rm -f docs/screenshots/*.png
+	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_screenshots.py
+
+# The English catalogue of the web pages (ADR 022): collect every {% translate %} / gettext string (msgids are
+# the Chinese text) into src/gongwei/locale/en/LC_MESSAGES/django.po, then compile the .mo. Translate each new
+# empty msgstr, run it again and commit both files (tests/test_web_i18n.py fails on an empty or stale entry).
+messages: $(BIN)/.installed
+	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin makemessages \
+		-l en --no-location --no-obsolete --no-fuzzy-matching --ignore 'static/*'
+	cd src/gongwei && DJANGO_SETTINGS_MODULE=gongwei.settings $(abspath $(BIN))/django-admin compilemessages -l en
 
 # the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project;
 # it builds the demo database and logins, then serves the site with the background-job worker (Ctrl+C stops both)

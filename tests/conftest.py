@@ -44,5 +44,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                                 "run pytest with -p gongwei.testing (pyproject addopts) so the choice precedes Django")
 
 
+# Fixtures through which a test reaches the database under test; a test with none of them (and no django_db mark)
+# gives the same result on either database, so the PostgreSQL run skips it rather than repeat it.
+_DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                                "live_server", "django_db_setup"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that touch the database: the others ran in the SQLite run already.
+    GONGWEI_TEST_ALL=1 runs every test on PostgreSQL too."""
+    if TEST_DB != "postgres" or os.environ.get("GONGWEI_TEST_ALL") == "1":
+        return
+    kept, once = [], []
+    for item in items:
+        touches = item.get_closest_marker("django_db") is not None or bool(
+            _DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+        (kept if touches else once).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"gongwei test database: {TEST_DB}"
+    only = " (only the tests that touch the database; GONGWEI_TEST_ALL=1 for all)" if TEST_DB == "postgres" else ""
+    return f"gongwei test database: {TEST_DB}{only}"

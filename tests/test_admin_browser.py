@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from gongwei.records import roles
-from tests.ci_policy import not_available
 from tests.test_admin import OTHER, OWN, PASSWORD, build_small_region
 
 CHROMIUM = os.environ.get("GONGWEI_CHROMIUM", "/usr/bin/chromium")
@@ -31,16 +30,6 @@ def find_chromium() -> str | None:
     if "GONGWEI_CHROMIUM" in os.environ:
         return CHROMIUM if Path(CHROMIUM).exists() else None
     return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-
-
-@pytest.fixture
-def chromium() -> str:
-    if sync_api is None:
-        not_available("未安装 Playwright（playwright 包），浏览器测试无法运行；请运行 make install")
-    executable = find_chromium()
-    if executable is None:
-        not_available(f"找不到 Chromium（{CHROMIUM}），浏览器测试无法运行；请运行 make install（apt 安装 chromium）")
-    return executable
 
 
 @pytest.fixture

@@ -97,3 +97,13 @@ def test_target_text():
     assert target_text(Target("COPD1", 2024, 1913, SRC, region="150200000000", unit="count")) == ">=1913人"
     assert target_text(Target("ID1", 2024, 0.95, SRC, Comparator.GT, region="1502")) == ">95.00%"
     assert compare.NO_TARGET == "无目标"
+
+
+def test_equal_rates_share_a_rank(tree, monkeypatch):
+    """1/3 and 2/6 are the same rate: the two townships share rank 1 (competition ranking), not 1 and 2."""
+    monkeypatch.setattr(spec_catalogue, "targets", lambda: TargetBook(()))
+    county, t1, t2 = (tree.by_code(c) for c in ("360426000000", "360426100000", "360426200000"))
+    now = _results([("H2", county, 3, 9), ("H2", t1, 1, 3), ("H2", t2, 2, 6)])
+    figs = {f.unit_code: f for f in figures(now, tree, parse("2025"))}
+    assert (figs["360426100000"].rank, figs["360426200000"].rank) == (1, 1)
+    assert figs["360426200000"].siblings == 2

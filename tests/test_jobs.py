@@ -46,6 +46,7 @@ def consumer(storage=None, *, workers: int = 1):
             connections[alias] = conn
 
     HUEY.on_startup(name="share-test-database")(share_test_database)
+    HUEY._startup = {"share-test-database": HUEY._startup.pop("share-test-database"), **HUEY._startup}  # first
     worker = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=False,
                                   initial_delay=0.05, max_delay=0.2)
     worker._set_signal_handlers = lambda: None  # signals belong to pytest's main thread
@@ -305,6 +306,71 @@ def test_the_nightly_refresh_stores_fresh_results(region):
     found = int(job.summary.split("质控 2024 发现 ")[1].split(" ")[0])
     assert Finding.objects.filter(period="2024").count() >= found
     assert job.requested_by == "夜间刷新" and job.user is None and job.progress == 100
+
+
+# --- jobs left running by a worker that stopped ----------------------------------------------------------------
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _running(worker: str, started_hours_ago: float = 0.01) -> Job:
+    from django.utils import timezone
+
+    return Job.objects.create(kind=JobKind.SNAPSHOT, status=JobStatus.RUNNING, progress=40, step="写入表",
+                              worker=worker, started_at=timezone.now() - dt.timedelta(hours=started_hours_ago))
+
+
+def test_jobs_of_a_stopped_worker_or_running_too_long_are_marked_failed(region, settings):
+    import socket
+
+    from gongwei.service import jobs
+
+    settings.JOB_STUCK_AFTER_HOURS = 6
+    host = socket.gethostname()
+    dead = _running(f"{host}:{_dead_pid()}")
+    alive = _running(jobs.this_worker(), started_hours_ago=1)  # this process claimed it: still running
+    elsewhere = _running("other-host:1", started_hours_ago=5)  # another host's worker: only the age limit
+    too_long = _running("other-host:2", started_hours_ago=7)
+    done = Job.objects.create(kind=JobKind.SNAPSHOT, status=JobStatus.DONE, worker=f"{host}:{_dead_pid()}",
+                              summary="好")
+    assert jobs.reap_interrupted() == 2
+    got = {j.pk: j for j in Job.objects.all()}
+    assert got[dead.pk].status == JobStatus.FAILED and got[dead.pk].error == "中断：后台进程已停止"
+    assert got[dead.pk].finished_at is not None and got[dead.pk].progress == 40  # how far it got stays visible
+    assert got[too_long.pk].status == JobStatus.FAILED
+    assert got[too_long.pk].error == "中断：后台进程已停止（运行超过 6 小时未结束）"
+    assert {got[j.pk].status for j in (alive, elsewhere)} == {JobStatus.RUNNING}
+    assert got[done.pk].status == JobStatus.DONE and got[done.pk].error == ""
+    assert jobs.reap_interrupted() == 0  # once
+
+
+def test_a_worker_that_starts_marks_the_jobs_of_a_killed_worker_failed_and_the_page_says_so(region, tmp_path):
+    import socket
+
+    from gongwei.jobs.queue import LazySqliteStorage
+
+    stuck = _running(f"{socket.gethostname()}:{_dead_pid()}")
+    storage = LazySqliteStorage(name=f"test-{uuid.uuid4().hex}", filename=str(tmp_path / "queue.sqlite3"))
+    with consumer(storage):
+        failed = wait_for(stuck.pk, seconds=30)
+    assert failed.status == JobStatus.FAILED and failed.error == "中断：后台进程已停止"
+    page = client_for("sa").get(f"/jobs/{stuck.pk}/").content.decode()
+    assert "失败" in page and "中断：后台进程已停止" in page
+    assert client_for("sa").get(f"/jobs/{stuck.pk}/status.json").json()["status"] == "failed"
+
+
+def test_a_job_claimed_by_a_worker_records_which_process(region, tmp_path):
+    from gongwei.jobs.queue import LazySqliteStorage
+    from gongwei.service import jobs
+
+    storage = LazySqliteStorage(name=f"test-{uuid.uuid4().hex}", filename=str(tmp_path / "queue.sqlite3"))
+    with consumer(storage):
+        job = wait_for(jobs.start_snapshot(operator()).pk)
+    assert job.status == JobStatus.DONE and job.worker == jobs.this_worker()
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------

@@ -14,10 +14,14 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "gongwei"
 # package → gongwei packages it must never import
 FORBIDDEN = {
     "spec": {"files", "records", "exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs"},
+    # the snapshot contract, shared by its writer (records) and its reader (engine): it may use files and errors only
+    "snapshot_format": {"spec", "records", "exchange", "synth", "engine", "quality", "service", "reports", "cli",
+                        "web", "jobs"},
     "files": {"spec", "records", "exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs"},
     "engine": {"records", "exchange", "synth", "quality", "service", "reports", "cli", "web", "jobs"},
     "records": {"exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs"},
     "quality": {"exchange", "synth", "service", "reports", "cli", "web", "jobs"},
+    "evaluation": {"exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs"},
     "exchange": {"synth", "engine", "service", "reports", "cli", "web", "jobs"},
     "synth": {"engine", "service", "reports", "cli", "web", "jobs"},
     "service": {"cli", "web"},

@@ -183,41 +183,88 @@ def test_every_job_page_as_every_role_on_a_job_of_every_unit(region, django_capt
                 assert status == expected, f"{username} {url} (job on {code}): {status}, expected {expected}"
 
 
-# --- pages keyed by a resident's record number (issue 11: record page, follow-up form and its proposal) -----------
+# --- pages keyed by a resident's record number, and the registration pages (issue 11 §3) -----------------------------
+# one resident in each village of the region (build_small_region numbers them village code + 00001…)
+RECORD_OF = {c: f"{c}00001" for c, _n, level, _k, _p in ORG_UNITS if level == "village"}
+# pages that change a record: served only to a role that may change residents (records.change_resident); a
+# resident's password is issued by the same roles
+WRITE_ROUTES = ("/edit/", "/close/", "/password/")
+WRITERS = {"vd", "vd2", "ts", "ta", "sa"}
 # values for the other parts of such a URL; {record_no} is the resident's (the small region has one hypertension
 # follow-up F-<record_no> per resident)
 RECORD_URL_PARTS = {"<str:program>": "hypertension", "<str:encounter_no>": "F-{record_no}"}
 POST_ONLY = ("propose/",)  # answered to POST only (HTMX)
 
 
-def _record_patterns(resolver=None, prefix=""):
-    resolver = resolver or get_resolver()
-    for p in resolver.url_patterns:
-        if isinstance(p, URLResolver):
-            yield from _record_patterns(p, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern) and "<str:record_no>" in str(p.pattern) and prefix == "":
-            yield str(p.pattern)
+def _record_routes() -> list[str]:
+    def walk(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    return sorted({r for r in walk(get_resolver()) if "<str:record_no>" in r})
 
 
-def test_every_resident_page_as_every_role_on_a_resident_of_every_village(region):
-    from tests.test_admin import VILLAGES
-
-    routes = sorted(set(_record_patterns()))
-    assert any("follow-up" in r for r in routes), routes
+def test_every_record_page_as_every_role_on_a_record_of_every_village(region):
+    routes = _record_routes()
+    assert len(routes) >= 3 and any("follow-up" in r for r in routes), routes
     form = {"service_date": "2024-06-03", "mode": "1", "sbp": "128", "dbp": "78"}
     for username in ROLES:
         c = client_for(username)
-        for village in VILLAGES:
-            record_no = f"{village}00001"
+        for village, record_no in RECORD_OF.items():
             for route in routes:
                 url = "/" + route.replace("<str:record_no>", record_no)
                 for part, value in RECORD_URL_PARTS.items():
                     url = url.replace(part, value.format(record_no=record_no))
                 assert "<" not in url, f"add a value for {url} to RECORD_URL_PARTS"
-                response = c.post(url, form) if url.endswith(POST_ONLY) else c.get(url)
-                expected = 200 if in_subtree(username, village) else 403
-                assert response.status_code == expected, f"{username} {url}: {response.status_code}"
+                status = (c.post(url, form) if url.endswith(POST_ONLY) else c.get(url)).status_code
+                writes = any(url.endswith(w) for w in WRITE_ROUTES)
+                refused = not in_subtree(username, village) or (writes and username not in WRITERS)
+                expected = 403 if refused else 200
+                assert status == expected, f"{username} {url}: {status}, expected {expected}"
+            # a write posted outside the scope is refused and changes nothing
+            if not in_subtree(username, village):
+                before = m.Resident.objects.filter(record_no=record_no).values_list("status", "version").get()
+                for route in routes:
+                    url = "/" + route.replace("<str:record_no>", record_no)
+                    for part, value in RECORD_URL_PARTS.items():
+                        url = url.replace(part, value.format(record_no=record_no))
+                    if any(url.endswith(w) for w in WRITE_ROUTES):
+                        data = {"version": "1", "resident_version": "1", "record_version": "1", "status": "dead",
+                                "date": "2025-01-01", "reason": "x", "name": "改名", "sex": "1"}
+                        assert c.post(url, data).status_code == 403, f"{username} POST {url}"
+                after = m.Resident.objects.filter(record_no=record_no).values_list("status", "version").get()
+                assert before == after
         actor = access.for_user(region["users"][username])
         people = m.AccessedResident.objects.filter(log__user=region["users"][username])
         assert _resident_paths_ok(actor, people.values_list("resident_id", flat=True)), username
     assert not m.ChronicFollowUp.objects.filter(service_date=dt.date(2024, 6, 3)).exists()
+
+
+def test_registration_pages_never_answer_outside_the_scope(region):
+    """The registration form, the household lookup and the duplicate check, for every role and every village: a
+    village outside the scope is refused; the duplicate check of a number registered outside the scope says only
+    that a record exists elsewhere — never its number, name or unit."""
+    people = {r.record_no: r for r in m.Resident.objects.select_related("managing_unit")}
+    for username in ROLES:
+        c = client_for(username)
+        for village in RECORD_OF:
+            inside = in_subtree(username, village)
+            ok = 200 if inside and username in WRITERS else 403
+            assert c.get(f"/residents/new/?village={village}").status_code == ok, (username, village)
+            assert c.get(f"/residents/new/households/?village={village}&q=居民").status_code == ok, (username, village)
+        if username not in WRITERS:
+            assert c.post("/residents/new/check/", {"id_number": "x"}).status_code == 403
+            continue
+        own = next(v for v in RECORD_OF if in_subtree(username, v))
+        for record_no, r in people.items():
+            html = c.post("/residents/new/check/", {"village": own, "id_type": "01", "id_number": r.id_number,
+                                                    "name": "某人", "birth_date": ""}).content.decode()
+            if in_subtree(username, r.managing_unit.code):
+                assert record_no in html, (username, record_no)
+            else:
+                assert "其他机构已有同一身份证号的档案" in html, (username, record_no)
+                for secret in (record_no, r.name, r.managing_unit.name, r.phone):
+                    assert secret not in html, (username, record_no, secret)

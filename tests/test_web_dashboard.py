@@ -306,3 +306,12 @@ def test_assets_are_served_by_this_host(path):
     from django.contrib.staticfiles import finders
 
     assert finders.find(path), f"{path} 不在静态文件中：请运行 make assets"
+
+
+def test_a_numerator_above_its_denominator_leaves_nobody_in_the_gap_not_a_negative_count():
+    from types import SimpleNamespace
+
+    over = Figure("C1", "新生儿访视率", 1, "c", "n", 29, 28, 29 / 28)
+    under = Figure("C1", "新生儿访视率", 2, "c2", "n2", 20, 28, 20 / 28)
+    blocks = service._blocks(SimpleNamespace(figures=[over, under], unit=SimpleNamespace(id=1)))
+    assert blocks[0].listable and [r.gap for r in blocks[0].rows] == [0, 8]

@@ -42,12 +42,15 @@ HISTORY = {"records.ChangeLog", "records.LoadBatch", "records.AccessLog", "quali
            "quality.Finding", "quality.FindingTransition"}
 
 
-def _every_row() -> dict[str, list[dict]]:
+def _every_row(*, versions: bool = False) -> dict[str, list[dict]]:
+    """Every row of the records app; without ``versions``, the version column left out (a merge and its undoing
+    each move every row they change to its next version, so a form opened in between is refused as stale)."""
     out = {}
     for model in apps.get_app_config("records").get_models():
         if model._meta.label in HISTORY:
             continue
-        out[model._meta.label] = sorted(model.objects.values(), key=lambda r: str(r.get("id", r)))
+        rows = [r if versions else {k: x for k, x in r.items() if k != "version"} for r in model.objects.values()]
+        out[model._meta.label] = sorted(rows, key=lambda r: str(r.get("id", r)))
     return out
 
 
@@ -65,10 +68,66 @@ def test_merge_moves_everything_and_unmerge_restores_every_row():
     # nothing lost: the duplicate and its 个人基本信息表 are still there
     assert m.HealthRecord.objects.filter(resident=b).exists()
     assert sum(len(v) for v in before.values()) == sum(len(v) for v in _every_row().values())
-    assert m.ChangeLog.objects.filter(action="merge").count() == 2
+    assert m.ChangeLog.objects.filter(action="merge", model="records.Resident").count() == 2
     services.unmerge(record, reason="误合并")
     assert _every_row() == before
-    assert m.ChangeLog.objects.filter(action="unmerge").count() == 1
+    assert m.ChangeLog.objects.filter(action="unmerge", model="records.Resident").count() == 1
+
+
+def test_merge_and_unmerge_move_every_changed_row_to_its_next_version_with_a_change_log():
+    _region()
+    a, b = m.Resident.objects.get(record_no="A"), m.Resident.objects.get(record_no="B")
+    moved = {"records.ChronicFollowUp": ["FB1", "FB2"], "records.HealthExamination": ["XB"],
+             "records.Contract": ["CB"], "records.Enrollment": ["EB"]}
+    untouched = _every_row(versions=True)
+    record = services.merge(a, b, reason="同一人重复建档")
+    after = _every_row(versions=True)
+    changed = {label: sorted(r["id"] for r in rows if r not in untouched[label]) for label, rows in after.items()}
+    changed = {k: v for k, v in changed.items() if v}
+    # exactly the duplicate and the rows re-pointed at the survivor changed, each by one version; A did not
+    assert set(changed) == {"records.Resident", *moved}
+    assert changed["records.Resident"] == [b.pk]
+    b.refresh_from_db()
+    a.refresh_from_db()
+    assert (b.version, a.version) == (2, 1)
+    for label, numbers in moved.items():
+        model = apps.get_model(label)
+        rows = model.objects.filter(pk__in=changed[label])
+        assert len(changed[label]) == len(numbers) and {r.version for r in rows} == {2}, label
+        for r in rows:  # each with its ChangeLog row: who, the merge, resident B → A, the version it produced
+            log = m.ChangeLog.objects.get(model=label, object_pk=str(r.pk))
+            assert (log.action, log.version, log.before, log.after) == ("merge", 2, {"resident_id": b.pk},
+                                                                        {"resident_id": a.pk})
+            assert "档案 B 合并至 A" in log.reason and "同一人重复建档" in log.reason
+    assert m.ChangeLog.objects.get(model="records.Resident", object_pk=str(b.pk), action="merge").version == 2
+    services.unmerge(record, reason="误合并")
+    b.refresh_from_db()
+    assert b.version == 3 and m.ChronicFollowUp.objects.get(encounter_no="FB1").version == 3
+    assert m.ChangeLog.objects.filter(action="unmerge", version=3).count() == 1 + sum(map(len, moved.values()))
+
+
+@pytest.mark.parametrize("opened_on", ["duplicate", "follow_up"])
+def test_a_form_opened_before_a_merge_is_refused_as_stale_and_names_the_merge(opened_on):
+    _region()
+    a, b = m.Resident.objects.get(record_no="A"), m.Resident.objects.get(record_no="B")
+    obj = b if opened_on == "duplicate" else m.ChronicFollowUp.objects.get(encounter_no="FB1")
+    opened_at = obj.version  # the form is opened: it carries this version
+    services.merge(a, b, reason="同一人重复建档")
+    with pytest.raises(entry.StaleVersion) as refused:
+        entry.check_version(type(obj), obj.pk, opened_at)
+    message = refused.value.describe()
+    assert "合并（档案 B 合并至 A：同一人重复建档）" in message and "第 2 版" in message
+    # the save itself (compare-and-set in the entry layer) refuses the stale form too, and writes nothing
+    if opened_on == "duplicate":
+        obj.address = "表单上改的地址"
+    else:
+        obj.sbp = 133
+    with pytest.raises(entry.StaleVersion, match="合并"):
+        entry.submit_instance(obj, expected_version=opened_at)
+    fresh = type(obj).objects.get(pk=obj.pk)
+    assert fresh.version == 2
+    if opened_on == "follow_up":
+        assert fresh.resident_id == a.pk and fresh.sbp != 133  # the stale form did not undo the merge
 
 
 def test_merge_rules():
@@ -102,6 +161,8 @@ def test_close_from_list_checks_everything_first():
     assert ok.closed == 2
     assert m.Resident.objects.get(record_no="C").status_date == dt.date(2025, 7, 1)
     assert m.ChangeLog.objects.filter(action="close").count() == 2
+    assert m.Resident.objects.get(record_no="C").version == 2  # a form opened before the closing is stale
+    assert m.ChangeLog.objects.get(action="close", object_pk=str(m.Resident.objects.get(record_no="C").pk)).version == 2
     assert m.ChronicFollowUp.objects.filter(resident__record_no="A").count() == 1  # nothing deleted
 
 

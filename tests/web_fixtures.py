@@ -36,15 +36,18 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_region(*, periods: tuple[str, ...] = (), codes: list[str] | None = None) -> dict:
+def make_region(*, periods: tuple[str, ...] = (), codes: list[str] | None = None, prepare=None) -> dict:
     """The small region, a snapshot of it and stored indicator results of ``codes`` (default all; the whole
     catalogue takes ~10 s per period) for ``periods`` (the operator computes them, as the nightly job would).
+    ``prepare(made)`` adds data to the region before the snapshot is taken.
     Returns build_small_region's dict plus ``snapshot`` and ``operator``."""
     from gongwei.service import access, results, snapshots
     from gongwei.spec.periods import parse
 
     roles.ensure_groups()
     made = build_small_region()
+    if prepare is not None:
+        prepare(made)
     snap = snapshots.take()
     eng = snapshots.engine(snap.folder)
     for p in periods:
@@ -80,19 +83,15 @@ def client_for(username: str) -> Client:
 
 
 # --- a real browser ------------------------------------------------------------------------------------------
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
 @pytest.fixture
 def chromium() -> str:
-    from tests.test_admin_browser import find_chromium, sync_api
+    from tests.test_admin_browser import CHROMIUM, find_chromium, sync_api
 
     if sync_api is None:
         not_available("未安装 Playwright（playwright 包），浏览器测试无法运行；请运行 make install")
     executable = find_chromium()
     if executable is None:
-        not_available("找不到 Chromium，浏览器测试无法运行；请运行 make install（apt 安装 chromium）")
+        not_available(f"找不到 Chromium（{CHROMIUM}），浏览器测试无法运行；请运行 make install（apt 安装 chromium）")
     return executable
 
 
@@ -110,6 +109,8 @@ def browser_as(chromium: str, live_server, username: str, *, width: int = 1366, 
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread; the server in its own
     with sync_api.sync_playwright() as p:
+        from tests.test_admin_browser import CHROMIUM_ARGS
+
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(locale="zh-CN", viewport={"width": width, "height": height})
@@ -135,15 +136,15 @@ def make_dashboard_region(periods: tuple[str, ...] = ("2024", "2025"), codes: li
     """The small region where 2025 tells townships apart: every 北门村 resident has four controlled follow-ups in
     2025, one 南门村 resident has one, 高塘乡 has none (it lags) — and a 高塘村 resident is named like a
     spreadsheet formula (an export must keep it text). H1–H3 stored for ``periods``."""
+    return make_region(periods=periods, codes=codes or ["H1", "H2", "H3"], prepare=_dashboard_data)
+
+
+def _dashboard_data(made: dict) -> None:
     import pyarrow as pa
 
     from gongwei.records import entry
     from gongwei.records import models as m
-    from gongwei.service import access, results, snapshots
-    from gongwei.spec.periods import parse
 
-    roles.ensure_groups()
-    made = build_small_region()
     visits = []
     for no, r in made["residents"].items():
         village = r["managing_unit"]
@@ -157,13 +158,6 @@ def make_dashboard_region(periods: tuple[str, ...] = ("2024", "2025"), codes: li
     person = m.Resident.objects.get(record_no=FORMULA_RECORD)
     person.name = FORMULA_NAME
     entry.submit_instance(person, reason="测试：像公式的姓名")
-    snap = snapshots.take()
-    eng = snapshots.engine(snap.folder)
-    for p in periods:
-        results.indicators(eng, parse(p), codes or ["H1", "H2", "H3"])
-    made["snapshot"] = snap
-    made["operator"] = access.operator()
-    return made
 
 
 @pytest.fixture

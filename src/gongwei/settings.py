@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "gongwei.quality",
     "gongwei.web",
     "gongwei.jobs",
+    "gongwei.evaluation",  # evaluation rounds and scores (issue 12, ADR 025)
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
 ]
@@ -217,6 +218,9 @@ HUEY = {
 }
 # When the nightly refresh (snapshot, indicators, QC findings) starts, local time HH:MM.
 NIGHTLY_REFRESH_AT = os.environ.get("GONGWEI_NIGHTLY_AT", "02:00")
+# A job "running" longer than this (hours) is taken as interrupted and marked failed when a worker starts or
+# the nightly refresh runs (a job whose worker process on this host is gone is marked at once).
+JOB_STUCK_AFTER_HOURS = float(os.environ.get("GONGWEI_JOB_STUCK_HOURS", "12"))
 JOB_DIR = DATA_DIR / "jobs"  # output files of jobs (workbooks, import reports), one folder per job
 
 LANGUAGE_CODE = "zh-hans"

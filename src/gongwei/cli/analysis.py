@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from pathlib import Path
 
-from gongwei.cli.face import actor, emit, notice, require_out
+from gongwei.cli.face import actor, notice, render, require_out
 
 PERIOD_HELP = ("期间：2025（各指标按其统计年度：妇幼指标为妇幼卫生统计年度 2024-10-01～2025-09-30，其余为日历年度）、"
                "2025CY（全部按日历年度）、2025MCY（全部按妇幼卫生统计年度）、2025Q3 或 2025-06-30")
@@ -92,13 +91,7 @@ def _indicators(args: argparse.Namespace) -> int:
     require_out(args)
     result = analysis.indicators(actor(args), args.org, args.period, compare=args.compare, codes=args.indicators,
                                  snapshot=args.snapshot, backend=args.backend, notice=notice)
-    if args.format == "json":
-        emit(json.dumps(report.payload(result), ensure_ascii=False, indent=2), args.out)
-    elif args.format == "xlsx":
-        print(report.write_xlsx(result, args.out))
-    else:
-        emit(report.bulletin_text(result), args.out)
-    return 0
+    return render(args, result, text=report.bulletin_text, payload=report.payload, xlsx=report.write_xlsx)
 
 
 def _gaps(args: argparse.Namespace) -> int:
@@ -109,11 +102,7 @@ def _gaps(args: argparse.Namespace) -> int:
     result = analysis.gap_list(actor(args), args.indicator, args.org, args.period, part=args.part, page=args.page,
                                size=args.size, snapshot=args.snapshot, backend=args.backend,
                                export=bool(args.out), notice=notice)
-    if args.format == "json":
-        emit(json.dumps(report.gaps_payload(result), ensure_ascii=False, indent=2), args.out)
-    else:
-        emit(report.gaps_text(result), args.out)
-    return 0
+    return render(args, result, text=report.gaps_text, payload=report.gaps_payload)
 
 
 def _worklist(args: argparse.Namespace) -> int:
@@ -123,11 +112,7 @@ def _worklist(args: argparse.Namespace) -> int:
     require_out(args)
     result = analysis.worklist(actor(args), args.org, args.as_of, upcoming=args.upcoming, snapshot=args.snapshot,
                                backend=args.backend, notice=notice)
-    if args.format == "json":
-        emit(json.dumps(report.worklist_payload(result), ensure_ascii=False, indent=2), args.out)
-    else:
-        emit(report.worklist_text(result), args.out)
-    return 0
+    return render(args, result, text=report.worklist_text, payload=report.worklist_payload)
 
 
 def _roster(args: argparse.Namespace) -> int:
@@ -138,10 +123,4 @@ def _roster(args: argparse.Namespace) -> int:
     programs = [p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None
     result = analysis.roster(actor(args), args.org, args.as_of, programs=programs, snapshot=args.snapshot,
                              backend=args.backend, export=bool(args.out), notice=notice)
-    if args.format == "json":
-        emit(json.dumps(report.roster_payload(result), ensure_ascii=False, indent=2), args.out)
-    elif args.format == "xlsx":
-        print(report.roster_xlsx(result, args.out))
-    else:
-        emit(report.roster_text(result), args.out)
-    return 0
+    return render(args, result, text=report.roster_text, payload=report.roster_payload, xlsx=report.roster_xlsx)

@@ -8,7 +8,9 @@ sentence with exit code 2 by :func:`gongwei.cli.main.main`.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from gongwei.service.errors import BadRequest
@@ -52,3 +54,17 @@ def emit(text: str, out: Path | None) -> None:
         print(out)
     else:
         print(text)
+
+
+def render(args: argparse.Namespace, result: object, *, text: Callable[[object], str],
+           payload: Callable[[object], object] | None = None,
+           xlsx: Callable[[object, Path], Path] | None = None) -> int:
+    """Write ``result`` in the format asked for (``--format``): a JSON payload, an XLSX workbook (``--out``,
+    checked by :func:`require_out` before the work), or text; to ``--out`` or the terminal. Exit code 0."""
+    if args.format == "json" and payload is not None:
+        emit(json.dumps(payload(result), ensure_ascii=False, indent=2), args.out)
+    elif args.format == "xlsx" and xlsx is not None:
+        print(xlsx(result, args.out))
+    else:
+        emit(text(result), args.out)
+    return 0

@@ -26,11 +26,12 @@ SUBCOMMAND_MODULES = (
     "gongwei.cli.workflow",
     "gongwei.cli.dedup",
     "gongwei.cli.quality",
+    "gongwei.cli.evaluation",
 )
 
 # Commands whose --out names a file (the others take a folder they create). Checked before any work, so a
 # typing mistake in the path does not cost a computation over the whole population.
-FILE_OUTPUT_COMMANDS = frozenset({"indicators", "gaps", "worklist", "roster", "qc", "dedup"})
+FILE_OUTPUT_COMMANDS = frozenset({"indicators", "gaps", "worklist", "roster", "qc", "dedup", "evaluate"})
 
 
 def _invalid_value(action: argparse.Action, value: str) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from gongwei.cli.face import actor, emit, notice, require_out, rule_progress
+from gongwei.cli.face import actor, notice, render, require_out, rule_progress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,13 +41,7 @@ def _qc(args: argparse.Namespace) -> int:
         snapshot=args.snapshot, backend=args.backend, notice=notice, progress=rule_progress)
     if result.ledger is not None:
         notice(report.stored_text(result.basis.snapshot_id, _found(result), result.ledger))
-    if args.format == "json":
-        emit(json.dumps(report.qc_payload(result), ensure_ascii=False, indent=2), args.out)
-    elif args.format == "xlsx":
-        print(report.qc_xlsx(result, args.out))
-    else:
-        emit(report.bulletin_text(result), args.out)
-    return 0
+    return render(args, result, text=report.bulletin_text, payload=report.qc_payload, xlsx=report.qc_xlsx)
 
 
 def _found(result) -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+import threading
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,28 @@ def _spark_session() -> Any:
 
 
 @dataclass
+class SharedDatabase:
+    """One DuckDB database for a snapshot, shared by many engines: each engine works on its own cursor (cheap, and
+    safe to use beside the others' in other threads), and the snapshot's views are created once, for all."""
+
+    con: Any = field(default_factory=lambda: __import__("duckdb").connect())
+    views: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@dataclass
 class Engine:
-    """A snapshot opened on one backend. ``table(name)`` gives an Ibis table expression."""
+    """A snapshot opened on one backend. ``table(name)`` gives an Ibis table expression.
+
+    With ``database`` (DuckDB only) the engine runs on a cursor of that shared database instead of opening its own
+    (``gongwei.service.snapshots`` keeps one per snapshot and process)."""
 
     snapshot: Snapshot
     backend: str = "duckdb"
+    database: InitVar[SharedDatabase | None] = None
     con: Any = field(init=False)
     _tables: dict[str, ibis.Table] = field(init=False, default_factory=dict)
     states: dict[tuple, ibis.Table] = field(init=False, default_factory=dict)
@@ -59,12 +77,18 @@ class Engine:
     data_reads: int = field(init=False, default=0)
     _schema_key: str | None = field(init=False, default=None)
     _views: set[str] = field(init=False, default_factory=set)
+    _shared: SharedDatabase | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, database: SharedDatabase | None) -> None:
         setting = os.environ.get("GONGWEI_SQL_CACHE", "")
         if setting.lower() != "off":
             self.sql_cache = Path(setting) if setting else self.snapshot.folder.parent / ".sql-cache"
-        if self.backend == "duckdb":
+        if database is not None:
+            if self.backend != "duckdb":
+                raise ValueError("只有 DuckDB 后端可以共享数据库连接")
+            self._shared = database
+            self.con = ibis.duckdb.from_connection(database.con.cursor())
+        elif self.backend == "duckdb":
             self.con = ibis.duckdb.connect()
         elif self.backend == "pyspark":
             self.con = ibis.pyspark.connect(_spark_session())
@@ -92,9 +116,16 @@ class Engine:
         in worker threads."""
         if name in self._views:
             return
-        self._views.add(name)
         path = str(self.snapshot.path(name)).replace("'", "''")
-        self.con.raw_sql(f'CREATE OR REPLACE VIEW "{self.table_prefix}{name}" AS SELECT * FROM read_parquet(\'{path}\')')
+        sql = f'CREATE OR REPLACE VIEW "{self.table_prefix}{name}" AS SELECT * FROM read_parquet(\'{path}\')'
+        if self._shared is None:
+            self.con.raw_sql(sql)
+        else:  # once per shared database: two cursors replacing one view at once would conflict
+            with self._shared.lock:
+                if name not in self._shared.views:
+                    self.con.raw_sql(sql)
+                    self._shared.views.add(name)
+        self._views.add(name)
 
     def schema_key(self) -> str:
         """A digest of the snapshot's table names and column types: compiled SQL depends on them (a program

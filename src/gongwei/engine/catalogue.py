@@ -1,7 +1,8 @@
 """Evaluate the indicator catalogue for every org unit at every level, with roll-up.
 
 Per program, one backend query aggregates the per-person state table by managing unit (all flags at
-once); the per-unit result is small, so roll-up to every ancestor is done in Arrow. Counts of child
+once); the per-unit result is small, so roll-up to every ancestor is done in Arrow (:func:`gongwei.engine.orgs.roll_up`,
+the engine's one roll-up). Counts of child
 units therefore sum to their parent by construction (people are counted once, at their managing unit) —
 except where a regional rule (spec.periods.YEAR_KIND_RULES) counts a child unit over another kind of year
 than its parent: each figure is counted over its own unit's period, which the result names.
@@ -30,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gongwei.engine import registry
+from gongwei.engine import orgs, registry
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree, base_values
 from gongwei.spec import catalogue as spec_catalogue
@@ -205,14 +206,6 @@ def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> 
         return [f.result() for f in futures]
 
 
-def _roll_up(per_unit: pa.Table, tree: OrgTree, value_columns: list[str]) -> pa.Table:
-    """Sum per-unit counts into every ancestor (and the unit itself)."""
-    joined = per_unit.join(tree.ancestor_pairs(), "managing_unit_id", "unit_id")
-    grouped = joined.group_by("ancestor_id").aggregate([(c, "sum") for c in value_columns])
-    return pa.table({"ancestor_id": grouped.column("ancestor_id"),
-                     **{c: grouped.column(f"{c}_sum") for c in value_columns}})
-
-
 def effective_period(ind: Indicator, period: Period, region_code: str = "") -> Period:
     """The period ``ind`` is counted over when ``period`` is asked for, for a unit with statistical code
     ``region_code``: a plain year becomes the indicator's kind of year there (spec.periods.year_kind —
@@ -264,9 +257,9 @@ def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.
     counted = _all_flag_counts(eng, [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys])
     for (prog, pcode), per_unit in zip(keys, counted, strict=True):
         flags_sorted = sorted(by_program[(prog, pcode)])
-        up = _roll_up(per_unit, tree, flags_sorted)
+        up = orgs.roll_up(per_unit, tree.ancestor_pairs(), flags_sorted, unit="managing_unit_id")
         values: dict[tuple[int, str], int] = {}
-        ids = up.column("ancestor_id").to_pylist()
+        ids = up.column("org_unit_id").to_pylist()
         for f in flags_sorted:
             for unit, v in zip(ids, up.column(f).to_pylist(), strict=True):
                 values[(unit, f)] = int(v or 0)

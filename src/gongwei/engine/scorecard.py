@@ -12,8 +12,9 @@ Two steps keep the backend work separate from the small arithmetic:
 * :func:`tally` counts, per responsible unit, the findings of each rule (from the findings Arrow table)
   and the records each rule examined (one backend group-by per source table). A tally is small (units ×
   rules) and can be stored per snapshot and period (:func:`store`) like indicator results.
-* :func:`build` rolls two tallies (this period, the previous one) up the org tree and ranks siblings,
-  in DuckDB over Arrow: no Python loop touches a finding.
+* :func:`build` rolls two tallies (this period, the previous one) up the org tree with the engine's one
+  roll-up (:func:`gongwei.engine.orgs.roll_up`) and groups and ranks them in DuckDB over Arrow: no Python loop
+  touches a finding.
 
 Denominators: a rule on residents or their 个人基本信息表 is counted against the residents found in the
 records at the period end (:func:`gongwei.engine.programs.records.residents_in_records`, less those whose
@@ -40,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from gongwei.engine import orgs
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree
 from gongwei.engine.programs.records import residents_in_records
@@ -242,27 +244,27 @@ def _units_table(tree: OrgTree, root: int) -> tuple[pa.Table, pa.Table]:
         "level": [tree.level[i] for i in ids],
         "depth": pa.array([tree.path[i].count("/") for i in ids], pa.int64()),
     })
-    pair_units, pair_ancestors = [], []
-    for i in ids:
-        for a in tree.ancestors(i):
-            if a in scope:
-                pair_units.append(i)
-                pair_ancestors.append(a)
-    pairs = pa.table({"unit_id": pa.array(pair_units, pa.int64()), "ancestor_id": pa.array(pair_ancestors, pa.int64())})
-    return units, pairs
+    return units, tree.ancestor_pairs(within=root)
+
+
+def _rolled(current: pa.Table, previous: pa.Table | None, pairs: pa.Table) -> pa.Table:
+    """Both tallies (``era`` cur / prev) summed into every unit of the subtree by the engine's one roll-up."""
+    eras = []
+    for era, tally_ in (("cur", current), ("prev", previous)):
+        if tally_ is None or tally_.num_rows == 0:
+            continue
+        t = tally_.select(["org_unit_id", "kind", "key", "n"])
+        eras.append(t.append_column("era", pa.array([era] * t.num_rows, pa.string())))
+    if not eras:
+        return pa.table({"org_unit_id": pa.array([], pa.int64()), "era": pa.array([], pa.string()),
+                         "kind": pa.array([], pa.string()), "key": pa.array([], pa.string()),
+                         "n": pa.array([], pa.int64())})
+    return orgs.roll_up(pa.concat_tables(eras, promote_options="permissive"), pairs, ["n"],
+                        by=["era", "kind", "key"])
 
 
 _FIGURES_SQL = """
 WITH
-tallies AS (
-    SELECT org_unit_id, kind, key, n, 'cur' AS era FROM cur
-    UNION ALL SELECT org_unit_id, kind, key, n, 'prev' AS era FROM prev
-),
-rolled AS (
-    SELECT p.ancestor_id AS org_unit_id, t.era, t.kind, t.key, SUM(t.n) AS n
-    FROM tallies t JOIN pairs p ON t.org_unit_id = p.unit_id
-    GROUP BY ALL
-),
 found AS (
     SELECT r.org_unit_id, r.era, g.group_kind, g."group", SUM(r.n) AS n
     FROM rolled r JOIN rule_groups g ON r.kind = 'rule' AND r.key = g.rule
@@ -357,10 +359,10 @@ def build(tree: OrgTree, root: int, period: Period, current: pa.Table, *, codes:
     units, pairs = _units_table(tree, root)
     con = duckdb.connect()
     try:
-        for name, data in (("units", units), ("pairs", pairs), ("groups", groups), ("rule_groups", rule_groups),
-                           ("table_groups", table_groups), ("cur", current.select(TALLY_SCHEMA.names)),
-                           ("prev", (previous if previous is not None else TALLY_SCHEMA.empty_table())
-                            .select(TALLY_SCHEMA.names))):
+        rolled = _rolled(current.select(TALLY_SCHEMA.names),
+                         previous.select(TALLY_SCHEMA.names) if previous is not None else None, pairs)
+        for name, data in (("units", units), ("groups", groups), ("rule_groups", rule_groups),
+                           ("table_groups", table_groups), ("rolled", rolled)):
             con.register(name, data)
         figures = con.sql(_FIGURES_SQL.format(has_prev="TRUE" if previous is not None else "FALSE")).to_arrow_table()
         con.register("figures", figures)

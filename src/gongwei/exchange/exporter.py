@@ -63,6 +63,7 @@ def _core_filters(path: str) -> dict[str, Q]:
         "households": sub,
         "residents": Q(managing_unit__path__startswith=path),
         "health_records": res, "enrollments": res, "contracts": res,
+        "contract_services": Q(contract__resident__managing_unit__path__startswith=path),
         "health_education_activities": sub, "supervision_reports": sub, "population_bases": sub,
         "infectious_disease_reports": res | (sub & Q(resident__isnull=True)),
     }

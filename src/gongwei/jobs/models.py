@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class JobKind(models.TextChoices):
-    SNAPSHOT = "snapshot", "生成快照"
-    CATALOGUE = "catalogue", "计算全部指标"
-    QC = "qc", "质控评估"
-    IMPORT = "import", "导入数据"
-    EXPORT_INDICATORS = "export_indicators", "导出指标工作簿"
-    NIGHTLY = "nightly", "夜间刷新"
+    SNAPSHOT = "snapshot", _("生成快照")
+    CATALOGUE = "catalogue", _("计算全部指标")
+    QC = "qc", _("质控评估")
+    IMPORT = "import", _("导入数据")
+    EXPORT_INDICATORS = "export_indicators", _("导出指标工作簿")
+    NIGHTLY = "nightly", _("夜间刷新")
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "运行中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("运行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
 
 
 class Job(models.Model):
@@ -48,6 +49,8 @@ class Job(models.Model):
     summary = models.TextField("结果", blank=True)
     error = models.TextField("错误信息", blank=True)
     output = models.CharField("输出文件", max_length=500, blank=True)
+    # the worker process that claimed the job, "host:pid": a job whose process is gone is marked failed
+    worker = models.CharField("后台进程", max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"

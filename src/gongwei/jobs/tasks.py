@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 
 def nightly_schedule():
@@ -36,3 +36,16 @@ def nightly_refresh() -> None:
     from gongwei.service import jobs
 
     jobs.nightly()
+
+
+@HUEY.on_startup("reap-interrupted-jobs")
+def reap_interrupted_jobs() -> None:
+    """When a worker starts: jobs left running by a worker that stopped are marked failed (ADR 018)."""
+    from django.db import close_old_connections
+
+    from gongwei.service import jobs
+
+    try:
+        jobs.reap_interrupted()
+    finally:
+        close_old_connections()

@@ -153,6 +153,36 @@ def _resident_references() -> list[tuple[type[models.Model], str]]:
 _STATUS_FIELDS = ("status", "status_date", "status_reason", "merged_into_id")
 
 
+def _versioned(model: type[models.Model]) -> bool:
+    return any(f.name == "version" for f in model._meta.concrete_fields)
+
+
+def _repoint(model: type[models.Model], fk: str, pks: list[int], *, frm: int, to: int, action: str,
+             actor=None, reason: str = "") -> None:
+    """Point ``fk`` of the rows ``pks`` from resident ``frm`` to ``to``: one UPDATE that also moves each row to
+    its next version (so a form opened on it before is refused as stale, entry.check_version), and one
+    ChangeLog row per row naming the merge, in one bulk insert."""
+    if not pks:
+        return
+    attname = model._meta.get_field(fk).attname
+    if not _versioned(model):  # audit and derived rows (who viewed whom, name pinyin): no form edits them
+        model.objects.filter(pk__in=pks).update(**{fk: to})
+        return
+    model.objects.filter(pk__in=pks).update(**{fk: to}, version=models.F("version") + 1)
+    versions = dict(model.objects.filter(pk__in=pks).values_list("pk", "version"))
+    label = getattr(actor, "username", "") or ""
+    rm.ChangeLog.objects.bulk_create([
+        rm.ChangeLog(model=model._meta.label, object_pk=str(pk), action=action, actor=actor, actor_label=label,
+                     before={attname: frm}, after={attname: to}, reason=reason[:500], version=versions[pk])
+        for pk in pks], batch_size=5000)
+
+
+def _merge_reason(action: str, duplicate_no: str, survivor_no: str, reason: str) -> str:
+    head = f"档案 {duplicate_no} 合并至 {survivor_no}" if action == ChangeAction.MERGE else \
+        f"撤销档案 {duplicate_no} 合并至 {survivor_no}"
+    return f"{head}：{reason}" if reason else head
+
+
 def _follow_moved_rows(moved: dict[str, list[int]], to: rm.Resident, *, reason: str, actor=None) -> int:
     """Point the findings on ``moved`` rows at ``to`` (person and record number), with a transition each.
 
@@ -201,16 +231,19 @@ def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: 
         if survivor.status == ResidentStatus.MERGED or survivor.merged_into_id:
             raise WorkflowError(f"保留档案 {survivor.record_no} 已被合并，请选择其合并后的档案")
         moved: dict[str, list[int]] = {}
+        why = _merge_reason(ChangeAction.MERGE, duplicate.record_no, survivor.record_no, reason)
         for model, fk in _resident_references():
             qs = model.objects.filter(**{fk: duplicate})
             pks = sorted(qs.values_list("pk", flat=True))
             if pks:
-                model.objects.filter(pk__in=pks).update(**{fk: survivor})
+                _repoint(model, fk, pks, frm=duplicate.pk, to=survivor.pk, action=ChangeAction.MERGE, actor=actor,
+                         reason=why)
                 moved[f"{model._meta.label}.{fk}"] = pks
         before = {f: _json(getattr(duplicate, f)) for f in _STATUS_FIELDS}
         rm.Resident.objects.filter(pk=duplicate.pk).update(
             status=ResidentStatus.MERGED, status_date=timezone.localdate(), merged_into=survivor,
-            status_reason=f"合并至 {survivor.record_no}")
+            status_reason=f"合并至 {survivor.record_no}", version=models.F("version") + 1)
+        duplicate.version = rm.Resident.objects.filter(pk=duplicate.pk).values_list("version", flat=True).get()
         record = Merge.objects.create(survivor=survivor, duplicate=duplicate, moved=moved, before=before,
                                       reason=reason, actor=actor, actor_label=getattr(actor, "username", "") or "")
         _follow_moved_rows(moved, survivor, actor=actor,
@@ -218,7 +251,7 @@ def merge(survivor: rm.Resident, duplicate: rm.Resident, *, actor=None, reason: 
         counts = {k: len(v) for k, v in moved.items()}
         entry.record_change(duplicate, action=ChangeAction.MERGE, actor_user=actor, before=before,
                             after={"status": ResidentStatus.MERGED, "merged_into_id": survivor.pk, "moved": counts},
-                            reason=reason)
+                            reason=why)
         entry.record_change(survivor, action=ChangeAction.MERGE, actor_user=actor, before=None,
                             after={"merged_from": duplicate.pk, "moved": counts, "merge_id": record.pk}, reason=reason)
     return record
@@ -236,15 +269,17 @@ def unmerge(record: Merge, *, actor=None, reason: str = "") -> Merge:
             raise WorkflowError("保留档案之后又有合并，请先撤销较晚的合并")
         models_by_label = {f"{m._meta.label}.{fk}": (m, fk) for m, fk in _resident_references()}
         moved_back: dict[str, list[int]] = {}
+        why = _merge_reason(ChangeAction.UNMERGE, record.duplicate.record_no, record.survivor.record_no, reason)
         for key, pks in record.moved.items():
             model, fk = models_by_label[key]
             rows = model.objects.filter(pk__in=pks, **{fk: record.survivor_id})
-            moved_back[key] = list(rows.values_list("pk", flat=True))
-            rows.update(**{fk: record.duplicate_id})
+            moved_back[key] = sorted(rows.values_list("pk", flat=True))
+            _repoint(model, fk, moved_back[key], frm=record.survivor_id, to=record.duplicate_id,
+                     action=ChangeAction.UNMERGE, actor=actor, reason=why)
         restore = {f: record.before[f] for f in _STATUS_FIELDS}
         if restore["status_date"]:
             restore["status_date"] = dt.date.fromisoformat(restore["status_date"])
-        rm.Resident.objects.filter(pk=record.duplicate_id).update(**restore)
+        rm.Resident.objects.filter(pk=record.duplicate_id).update(**restore, version=models.F("version") + 1)
         back = rm.Resident.objects.get(pk=record.duplicate_id)
         _follow_moved_rows(moved_back, back, actor=actor,
                            reason=f"撤销合并，问题随服务记录转回 {back.record_no}")
@@ -254,7 +289,7 @@ def unmerge(record: Merge, *, actor=None, reason: str = "") -> Merge:
         duplicate = rm.Resident.objects.get(pk=record.duplicate_id)
         entry.record_change(duplicate, action=ChangeAction.UNMERGE, actor_user=actor,
                             before={"status": ResidentStatus.MERGED, "merged_into_id": record.survivor_id},
-                            after=record.before, reason=reason)
+                            after=record.before, reason=why)
     return record
 
 
@@ -302,15 +337,25 @@ def close_from_list(rows: list[dict], *, actor=None) -> CloseResult:
     if result.issues:
         return result
     with transaction.atomic():
+        # the rows as checked above, still at the versions read: a record changed meanwhile refuses the list
+        now_at = dict(rm.Resident.objects.select_for_update().filter(pk__in=[p[0].pk for p in parsed])
+                      .values_list("pk", "version"))
+        for r, *_ in parsed:
+            if now_at.get(r.pk) != r.version:
+                result.issues.append(f"档案 {r.record_no} 在核对后已被他人修改（第 {r.version} 版 → 第 {now_at.get(r.pk)} 版），"
+                                     "整份名单未结案，请重新提交")
+        if result.issues:
+            return result
         logs = []
         for r, status, on, reason in parsed:
             before = {"status": r.status, "status_date": _json(r.status_date), "status_reason": r.status_reason}
             r.status, r.status_date, r.status_reason = status, on, reason
+            r.version += 1
             logs.append(rm.ChangeLog(model=r._meta.label, object_pk=str(r.pk), action=ChangeAction.CLOSE, actor=actor,
                                      actor_label=getattr(actor, "username", "") or "", before=before,
                                      after={"status": status, "status_date": on.isoformat(), "status_reason": reason},
-                                     reason=reason))
-        rm.Resident.objects.bulk_update([p[0] for p in parsed], ["status", "status_date", "status_reason"],
+                                     reason=reason, version=r.version))
+        rm.Resident.objects.bulk_update([p[0] for p in parsed], ["status", "status_date", "status_reason", "version"],
                                         batch_size=5000)
         rm.ChangeLog.objects.bulk_create(logs, batch_size=5000)
     result.closed = len(parsed)

@@ -701,6 +701,16 @@ class ContractAdmin(EntryAdmin):
     search_fields = ("contract_no", *PERSON_SEARCH)
     list_select_related = ("resident", "team")
     autocomplete_fields = ("resident", "team")
+    search_fields = ("contract_no", *PERSON_SEARCH)
+
+
+@admin.register(m.ContractService)
+class ContractServiceAdmin(EntryAdmin):
+    list_display = ("service_no", "contract", "item", "service_date", "provider")
+    list_filter = ("item", "service_date", unit_filter("contract__resident__managing_unit__path"))
+    search_fields = ("service_no", "contract__contract_no")
+    list_select_related = ("contract", "provider")
+    autocomplete_fields = ("contract", "provider")
 
 
 # --- encounters ----------------------------------------------------------------------------------------
@@ -854,3 +864,15 @@ class LoadTallyAdmin(ReadOnlyAdmin):
     list_filter = ("table", "batch__kind", unit_filter("org_unit__path"))
     search_fields = ("table", "org_unit__code", "org_unit__name")
     list_select_related = ("batch", "org_unit")
+
+
+@admin.register(m.ResidentCredential)
+class ResidentCredentialAdmin(ReadOnlyAdmin):
+    """Residents' passwords for their own record (ADR 021): when issued, by whom, whether locked — never the hash.
+    Issued and withdrawn from the record page (居民查询口令), not here."""
+
+    list_display = ("resident", "active", "issued_at", "issued_by", "last_login", "failed_attempts", "locked_until")
+    list_filter = ("active", "issued_at", unit_filter("resident__managing_unit__path"))
+    search_fields = ("resident__record_no", "resident__name")
+    list_select_related = ("resident", "issued_by")
+    exclude = ("password",)

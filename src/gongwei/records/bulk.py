@@ -97,6 +97,15 @@ def insert(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.nd
     return n
 
 
+def stage(name: str, table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
+          now: dt.datetime) -> list[str]:
+    """Write the new rows of ``table`` into the SQLite staging table ``name`` (entry's publish step copies them
+    into the real table with the batch's id); returns the columns written."""
+    cols = _columns(table, data, ids, mask, 0, now)
+    _executemany(name, cols)
+    return list(cols)
+
+
 @contextmanager
 def _indexes_suspended(db_table: str, n: int) -> Iterator[None]:
     """Drop secondary indexes (and PostgreSQL foreign keys) around a large load; re-create them after.
@@ -186,3 +195,14 @@ def _executemany(db_table: str, cols: dict[str, pa.Array]) -> None:
         for start in range(0, n, CHUNK):
             lists = [_py(cols[c].slice(start, CHUNK)) for c in names]
             cur.executemany(sql, list(zip(*lists, strict=True)))
+
+
+def append_rows(db_table: str, cols: dict[str, pa.Array]) -> None:
+    """Insert rows given as columns into a table whose id the database assigns (derived tables such as evaluation
+    scores): COPY on PostgreSQL, executemany on SQLite, inside the caller's transaction."""
+    if not cols or len(next(iter(cols.values()))) == 0:
+        return
+    if connection.vendor == "postgresql":
+        _copy_postgres(db_table, cols)
+    else:
+        _executemany(db_table, cols)

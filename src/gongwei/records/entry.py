@@ -96,9 +96,12 @@ class StaleVersion(Rejected):
             after = roles.mask_mapping(row.after, user) or {}
             who = row.actor_label or (row.actor.username if row.actor_id else "") or "未知"
             when = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S")
+            # keys that are not fields (a merge's tally of moved rows) are bookkeeping, not a change to show
             parts = [f"{fields.get(k, k)}：{_shown(before.get(k))} → {_shown(after.get(k))}"
-                     for k in dict.fromkeys([*before, *after])]
-            lines.append(f"{who} 于 {when} 修改（第 {row.version} 版）：" + "；".join(parts))
+                     for k in dict.fromkeys([*before, *after]) if k in fields]
+            verb = v.ChangeAction(row.action).zh if row.action in {a.value for a in v.ChangeAction} else "修改"
+            why = f"（{row.reason}）" if row.reason and row.action != v.ChangeAction.UPDATE else ""
+            lines.append(f"{who} 于 {when} {verb}{why}（第 {row.version} 版）：" + "；".join(parts))
         return lines
 
     def describe(self, user=None) -> str:
@@ -453,20 +456,45 @@ def submit(
         raise ValueError(f"未知的数据表：{', '.join(sorted(unknown))}")
     now = timezone.now()
     if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        # SQLite has one writer at a time and a transaction here takes the writer lock when it begins
-        # (transaction_mode IMMEDIATE), so validation — most of an import's time — runs before it; a form
-        # save meanwhile waits only for the write itself. If another connection committed in between,
-        # the batch is validated again under the lock, so nothing is written from a stale reading.
-        seen = _data_version()
-        result, pending = _validate(batch, schema, accept_valid, progress, now)
-        with transaction.atomic():
-            if _data_version() != seen:
-                result, pending = _validate(batch, schema, accept_valid, None, now)
-            return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
-                          progress=progress, now=now, expected_versions=expected_versions)
+        return _submit_sqlite(batch, schema, accept_valid=accept_valid, kind=kind, source=source, actor=actor,
+                              actor_user=actor_user, progress=progress, now=now, expected_versions=expected_versions)
     with transaction.atomic():
         _lock_units(batch, schema)
         result, pending = _validate(batch, schema, accept_valid, progress, now)
+        return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
+                      progress=progress, now=now, expected_versions=expected_versions)
+
+
+# --- SQLite: stage outside the writer lock, publish under it ------------------------------------------
+STAGE_ATTEMPTS = 3  # a batch that met a conflict this many times is validated and written under the lock
+
+
+def _submit_sqlite(batch: dict[str, pa.Table], schema: dict[str, Table], *, accept_valid: bool, kind: str,
+                   source: str, actor: str, actor_user: object | None, progress: Progress | None, now: dt.datetime,
+                   expected_versions: dict[str, dict[int, int]] | None) -> SubmitResult:
+    """SQLite has one writer at a time and a transaction here takes the writer lock when it begins
+    (transaction_mode IMMEDIATE). The batch is validated and written to connection-private staging tables
+    first, holding no lock on the database; the writer lock is taken only to publish it — in-engine copies,
+    checked against what others committed meanwhile — so a form of another unit saves while an import
+    validates or writes (ADR 015, amended)."""
+    if _stageable(batch, expected_versions):
+        for attempt in range(STAGE_ATTEMPTS):
+            hook = progress if attempt == 0 else None
+            result, pending = _validate(batch, schema, accept_valid, hook, now)
+            if _stage_and_publish(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
+                                  progress=hook, now=now):
+                return result
+        with transaction.atomic():  # a conflict at every attempt: validated and written under the lock
+            result, pending = _validate(batch, schema, accept_valid, None, now)
+            return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
+                          progress=None, now=now, expected_versions=expected_versions)
+    # not staged (org units, form saves): validated before the lock, and again under it if another connection
+    # committed in between, so nothing is written from a stale reading
+    seen = _data_version()
+    result, pending = _validate(batch, schema, accept_valid, progress, now)
+    with transaction.atomic():
+        if _data_version() != seen:
+            result, pending = _validate(batch, schema, accept_valid, None, now)
         return _write(result, pending, kind=kind, source=source, actor=actor, actor_user=actor_user,
                       progress=progress, now=now, expected_versions=expected_versions)
 
@@ -475,6 +503,133 @@ def _data_version() -> int:
     with connection.cursor() as cur:
         cur.execute("PRAGMA data_version")  # changes whenever another connection commits
         return int(cur.fetchone()[0])
+
+
+class _Retry(Exception):
+    """Someone committed a conflicting row between validation and publishing: roll back, validate again."""
+
+
+def _stageable(batch: dict[str, pa.Table], expected_versions: dict[str, dict[int, int]] | None) -> bool:
+    """Staged unless the batch writes org units (a new unit's path is computed from its parent's, which a
+    move meanwhile would change) or is a form save (one row: nothing to gain, and a stale form must be refused
+    rather than validated again)."""
+    return not expected_versions and "org_units" not in batch
+
+
+def _temp_table(cur, name: str, like: str, columns: list[str] | None = None) -> str:
+    q = connection.ops.quote_name
+    cur.execute(f"DROP TABLE IF EXISTS temp.{q(name)}")
+    if columns is None:  # the target's columns (and type affinities), no constraints
+        cur.execute(f"CREATE TEMP TABLE {q(name)} AS SELECT * FROM main.{q(like)} WHERE 0")
+    else:
+        cur.execute(f"CREATE TEMP TABLE {q(name)} ({', '.join(q(c) for c in columns)})")
+    return name
+
+
+def _stage_and_publish(result: SubmitResult, pending: list[Pending], *, kind: str, source: str, actor: str,
+                       actor_user: object | None, progress: Progress | None, now: dt.datetime) -> bool:
+    """Write a validated batch to temporary tables of this connection, then publish it in one short
+    ``BEGIN IMMEDIATE`` transaction. False when a conflict was found (nothing published; validate again).
+
+    The temporary tables live in the connection's own temp database, so filling them — the Python-side
+    conversion and ``executemany``, most of a write — takes no lock on the database: other connections read
+    and write meanwhile. Publishing copies the rows inside SQLite (``INSERT ... SELECT``, ``UPDATE ... FROM``)
+    and checks what could have changed since validation: a new row's natural key taken by a row committed
+    meanwhile, and every update's version (compare-and-set, counted). New rows' ids were reserved from
+    ``sqlite_sequence`` at validation (:func:`_reserve_ids`), so no other writer takes them. Nothing is half
+    written: the publish is one transaction, and the staging tables are private and dropped.
+    """
+    q = connection.ops.quote_name
+    staged: list[tuple[Table, str, int, list[str]]] = []  # (table, staging table of new rows, rows, columns)
+    updates: list[tuple[_UpdatePlan, str]] = []
+    logs: list[m.ChangeLog] = []
+    names: list[str] = []
+    log_fields = [f for f in m.ChangeLog._meta.concrete_fields if f.column != "id"]
+    try:
+        with connection.cursor() as cur:
+            cur.execute("BEGIN DEFERRED")  # touches only the temp database: no lock on the database file
+            for i, (table, data, ids, new_mask, changed_mask) in enumerate(pending):
+                db_table = table.model._meta.db_table
+                n_new = int(new_mask.sum())
+                if n_new:
+                    name = _temp_table(cur, f"gw_stage_new_{i}", db_table)
+                    names.append(name)
+                    staged.append((table, name, n_new, bulk.stage(name, table, data, ids, new_mask, now)))
+                plan = _plan_updates(table, data, ids, changed_mask, None, actor, actor_user, now, {})
+                if plan is not None:
+                    cols = [f"v{j}" for j in range(len(plan.columns))] + ["pk", "expected"]
+                    name = _temp_table(cur, f"gw_stage_upd_{i}", db_table, cols)
+                    names.append(name)
+                    cur.executemany(f"INSERT INTO temp.{q(name)} VALUES ({', '.join(['%s'] * len(cols))})",
+                                    plan.params)
+                    updates.append((plan, name))
+                    logs.extend(plan.logs)
+                result.tables[table.name].inserted = n_new
+                result.tables[table.name].updated = len(plan.logs) if plan else 0
+                if progress:
+                    progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
+            if logs:
+                name = _temp_table(cur, "gw_stage_log", m.ChangeLog._meta.db_table, [f.column for f in log_fields])
+                names.append(name)
+                cur.executemany(f"INSERT INTO temp.{q(name)} VALUES ({', '.join(['%s'] * len(log_fields))})",
+                                [[f.get_db_prep_save(getattr(log, f.attname), connection) for f in log_fields]
+                                 for log in logs])
+            cur.execute("COMMIT")
+        try:
+            with transaction.atomic():  # BEGIN IMMEDIATE: the writer lock, for in-engine copies only
+                _publish(result, staged, updates, bool(logs), log_fields, kind=kind, source=source, actor=actor)
+        except _Retry:
+            return False
+        return True
+    finally:
+        with connection.cursor() as cur:
+            if connection.connection.in_transaction and not connection.in_atomic_block:
+                cur.execute("ROLLBACK")  # a staging transaction left open by an error
+            for name in names:
+                cur.execute(f"DROP TABLE IF EXISTS temp.{q(name)}")
+
+
+def _publish(result: SubmitResult, staged: list[tuple[Table, str, int, list[str]]], updates: list[tuple[_UpdatePlan, str]],
+             has_logs: bool, log_fields: list, *, kind: str, source: str, actor: str) -> None:
+    q = connection.ops.quote_name
+    with connection.cursor() as cur:
+        for table, name, _, _ in staged:  # a key committed by someone else since validation (unique indexes)
+            db_table = table.model._meta.db_table
+            keys = [table.model._meta.get_field(k).column for k in table.natural_key]
+            pk = table.model._meta.pk.column
+            for on in (" AND ".join(f"r.{q(k)} = s.{q(k)}" for k in keys), f"r.{q(pk)} = s.{q(pk)}"):
+                cur.execute(f"SELECT 1 FROM temp.{q(name)} s WHERE EXISTS (SELECT 1 FROM main.{q(db_table)} r "
+                            f"WHERE {on}) LIMIT 1")
+                if cur.fetchone():
+                    raise _Retry
+        batch_row = m.LoadBatch.objects.create(kind=kind, source=source[:500], actor=actor[:150])
+        result.batch_id = batch_row.pk
+        for table, name, n, cols in staged:
+            db_table = table.model._meta.db_table
+            select = ", ".join("%s" if c == "batch_id" else f"s.{q(c)}" for c in cols)
+            params = [batch_row.pk] if "batch_id" in cols else []
+            with bulk._indexes_suspended(db_table, n):
+                cur.execute(f"INSERT INTO main.{q(db_table)} ({', '.join(q(c) for c in cols)}) "
+                            f"SELECT {select} FROM temp.{q(name)} s", params)
+        for plan, name in updates:  # compare-and-set, all rows of a table in one statement
+            db_table = plan.model._meta.db_table
+            pk = plan.model._meta.pk.column
+            sets = [f"{q(c)} = u.v{j}" for j, c in enumerate(plan.columns)] + [f"{q('version')} = t.{q('version')} + 1"]
+            cur.execute(f"UPDATE main.{q(db_table)} AS t SET {', '.join(sets)} FROM temp.{q(name)} AS u "
+                        f"WHERE t.{q(pk)} = u.pk AND t.{q('version')} = u.expected")
+            if cur.rowcount != len(plan.params):
+                raise _Retry  # a row moved on since validation: validate again, against its new version
+        if has_logs:
+            cols = [f.column for f in log_fields]
+            select = ", ".join("%s" if c == "batch_id" else q(c) for c in cols)
+            cur.execute(f"INSERT INTO main.{q(m.ChangeLog._meta.db_table)} ({', '.join(q(c) for c in cols)}) "
+                        f"SELECT {select} FROM temp.gw_stage_log", [batch_row.pk])
+    m.LoadTally.objects.bulk_create([
+        m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
+        for name, unit, received, rejected in result.tallies])
+    batch_row.finished_at = timezone.now()
+    batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
+    batch_row.save(update_fields=["finished_at", "counts"])
 
 
 def _lock_units(batch: dict[str, pa.Table], schema: dict[str, Table]) -> list[int]:
@@ -541,6 +696,26 @@ def _write(result: SubmitResult, pending: list[Pending], *, kind: str, source: s
     return result
 
 
+def _reserve_sqlite(model: type, count: int) -> np.ndarray:
+    """``count`` keys after the largest ever used, reserved in ``sqlite_sequence`` (Django's SQLite keys are
+    AUTOINCREMENT): one short write, so a batch staged outside the writer lock keeps its keys while others
+    write — their keys, explicit or automatic, come after (ADR 015)."""
+    db_table, pk = model._meta.db_table, model._meta.pk.column
+    q = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX({q(pk)}), 0) FROM {q(db_table)}")
+        top = int(cur.fetchone()[0])
+        cur.execute("UPDATE sqlite_sequence SET seq = MAX(seq, %s) + %s WHERE name = %s RETURNING seq",
+                    [top, count, db_table])
+        row = cur.fetchone()
+        if row is None:  # no row was ever inserted: the table has no sequence row yet
+            cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [db_table, top + count])
+            end = top + count
+        else:
+            end = int(row[0])
+    return np.arange(end - count + 1, end + 1, dtype=np.int64)
+
+
 def _reserve_ids(table: Table, count: int) -> np.ndarray:
     """``count`` fresh primary keys for the new rows of ``table``, assigned before they are written.
 
@@ -552,10 +727,7 @@ def _reserve_ids(table: Table, count: int) -> np.ndarray:
         return np.array([], dtype=np.int64)
     model = table.model
     if connection.vendor != "postgresql":
-        from django.db.models import Max
-
-        start = (model.objects.aggregate(x=Max("pk"))["x"] or 0) + 1
-        return np.arange(start, start + count, dtype=np.int64)
+        return _reserve_sqlite(model, count)
     pk, db_table = model._meta.pk.column, model._meta.db_table
     q = connection.ops.quote_name
     with connection.cursor() as cur:
@@ -740,20 +912,25 @@ class _Conflict(Exception):
     """Some compare-and-set of a batch missed: roll its savepoint back and name the stale row."""
 
 
-def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
-                   batch_row: m.LoadBatch, actor: str, actor_user: object | None, now: dt.datetime,
-                   expected: dict[int, int]) -> int:
-    """Update the changed rows, each by compare-and-set on its version, with a ChangeLog entry.
+@dataclass
+class _UpdatePlan:
+    """The compare-and-set updates of one table: ``sql`` run once per row of ``params`` (``[*values, pk,
+    expected version]``), the ChangeLog rows they produce, and the (pk, expected version) of each row."""
 
-    One statement run for every row (``executemany``), ``UPDATE ... SET version = version + 1 WHERE id = %s
-    AND version = %s``: a row is written only if it is still at the version it was read at (or, for a form,
-    loaded at — ``expected``). If the rows written fall short of the rows sent, the savepoint is rolled back
-    and :class:`StaleVersion` names a row that moved on; the caller's transaction then rolls the whole batch
-    back. Two saves racing from the same version cannot both win.
-    """
+    model: type
+    columns: list[str]  # db columns set, in the order of the first values of each params row
+    sql: str
+    params: list[list[object]]
+    logs: list[m.ChangeLog]
+    wanted: dict[int, int]
+
+
+def _plan_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
+                  batch_row: m.LoadBatch | None, actor: str, actor_user: object | None, now: dt.datetime,
+                  expected: dict[int, int]) -> _UpdatePlan | None:
     idx = np.flatnonzero(mask)
     if not len(idx):
-        return 0
+        return None
     model = table.model
     attnames = [c.attname for c in table.columns]
     if table.name == "residents":
@@ -776,9 +953,9 @@ def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mas
         rows.append((obj, version, after.keys()))
         logs.append(m.ChangeLog(model=model._meta.label, object_pk=str(obj.pk), action=v.ChangeAction.UPDATE,
                                 actor=actor_user if actor_user is not None else None, actor_label=actor,
-                                before=before, after=after, batch=batch_row, version=version + 1))
+                                before=before, after=after, batch=batch_row, version=version + 1, at=now))
     if not rows:
-        return 0
+        return None
     # every row sets the columns any row changed: its new value where it changed, its stored one elsewhere
     changed = [a for a in attnames if any(a in keys for _, _, keys in rows)]
     position = {int(ids[i]): k for k, i in enumerate(idx)}
@@ -796,19 +973,41 @@ def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mas
                   for a, f in zip(changed, fields, strict=True)]
         values += [f.get_db_prep_save(now, connection) for f in stamp]
         params.append([*values, obj.pk, version])
+    return _UpdatePlan(model, [f.column for f in [*fields, *stamp]], sql, params, logs,
+                       {obj.pk: version for obj, version, _ in rows})
+
+
+def _stale(plan: _UpdatePlan) -> StaleVersion:
+    """The refusal naming a row of ``plan`` that is no longer at the version it was read (or loaded) at."""
+    model = plan.model
+    current = dict(model.objects.filter(pk__in=list(plan.wanted)).values_list("pk", "version"))
+    pk = next((pk for pk, version in plan.wanted.items() if current.get(pk) != version), next(iter(plan.wanted)))
+    return StaleVersion(model, pk, plan.wanted[pk], current.get(pk) or 0, stale_changes(model, pk, plan.wanted[pk]))
+
+
+def _apply_updates(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.ndarray,
+                   batch_row: m.LoadBatch, actor: str, actor_user: object | None, now: dt.datetime,
+                   expected: dict[int, int]) -> int:
+    """Update the changed rows, each by compare-and-set on its version, with a ChangeLog entry.
+
+    One statement run for every row (``executemany``), ``UPDATE ... SET version = version + 1 WHERE id = %s
+    AND version = %s``: a row is written only if it is still at the version it was read at (or, for a form,
+    loaded at — ``expected``). If the rows written fall short of the rows sent, the savepoint is rolled back
+    and :class:`StaleVersion` names a row that moved on; the caller's transaction then rolls the whole batch
+    back. Two saves racing from the same version cannot both win.
+    """
+    plan = _plan_updates(table, data, ids, mask, batch_row, actor, actor_user, now, expected)
+    if plan is None:
+        return 0
     try:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.executemany(sql, params)
-            if cur.rowcount != len(params):
+            cur.executemany(plan.sql, plan.params)
+            if cur.rowcount != len(plan.params):
                 raise _Conflict
     except _Conflict:
-        wanted = {obj.pk: version for obj, version, _ in rows}
-        current = dict(model.objects.filter(pk__in=list(wanted)).values_list("pk", "version"))
-        pk = next((pk for pk, version in wanted.items() if current.get(pk) != version), rows[0][0].pk)
-        raise StaleVersion(model, pk, wanted[pk], current.get(pk) or 0, stale_changes(model, pk, wanted[pk])) \
-            from None
-    m.ChangeLog.objects.bulk_create(logs)
-    return len(logs)
+        raise _stale(plan) from None
+    m.ChangeLog.objects.bulk_create(plan.logs)
+    return len(plan.logs)
 
 
 def _differs(old: object, new: object) -> bool:
@@ -931,3 +1130,16 @@ def submit_instance(obj, *, actor_user=None, reason: str = "", expected_version:
     actor = getattr(actor_user, "username", "") or "system"
     return submit({table.name: arrow}, actor=actor, kind="entry", source=reason or "单条录入",
                   actor_user=actor_user, expected_versions=expected)
+
+
+def reopen_resident(resident: m.Resident, reason: str, *, actor_user=None) -> None:
+    """Undo a closing (死亡/迁出/失访/拒绝 recorded in error, or a person back in management): the record is in
+    management again; the closing stays in the history (ChangeLog before/after). A merged record is reopened by
+    undoing the merge, not here."""
+    if resident.status not in {s.value for s in v.CLOSED_STATUSES}:
+        raise ValueError(f"档案状态“{resident.status}”不是结案状态，无需恢复")
+    with transaction.atomic():
+        before = snapshot(resident, ["status", "status_date", "status_reason"])
+        _bump(resident, status=v.ResidentStatus.ACTIVE, status_date=None, status_reason="", updated_at=timezone.now())
+        record_change(resident, action=v.ChangeAction.REOPEN, actor_user=actor_user, before=before,
+                      after=snapshot(resident, ["status", "status_date", "status_reason"]), reason=reason)

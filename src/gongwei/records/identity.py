@@ -250,3 +250,8 @@ def region_code_known(region6: str) -> bool:
 
 def _region_valid_at(region6: str, year: int) -> bool:  # kept for callers written against the first draft
     return _region_known(region6)
+
+
+def check_digit(number: str) -> str:
+    """The GB 11643 check character of an 18-character number's first 17 digits (what the 18th should be)."""
+    return ric.calc_check_digit(number[:17] + "0")

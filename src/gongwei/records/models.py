@@ -710,6 +710,7 @@ class Contract(models.Model):
     key_groups = models.CharField("重点人群类别", max_length=120, blank=True, help_text="逗号分隔的代码")
     is_renewal = models.BooleanField("续签", default=False)
     cancelled_on = models.DateField("解约日期", null=True, blank=True)
+    cancel_reason = models.CharField("解约原因", max_length=20, choices=_choices(v.ContractEnd), blank=True)
     batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
     version = _version()
 
@@ -718,6 +719,24 @@ class Contract(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"),
         ]
+
+
+class ContractService(models.Model):
+    """One service delivered under a family-doctor contract (签约服务履约记录)."""
+
+    service_no = models.CharField("履约记录编号", max_length=40, unique=True)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="services", verbose_name="签约")
+    item = models.CharField("服务项目", max_length=20, choices=_choices(v.ContractServiceItem))
+    service_date = models.DateField("服务日期")
+    provider = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="服务人员")
+    note = models.CharField("服务内容", max_length=200, blank=True)
+    batch = models.ForeignKey(LoadBatch, null=True, blank=True, on_delete=models.PROTECT, editable=False)
+    version = _version()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "签约履约记录"
+        indexes = [models.Index(fields=["contract", "service_date"])]
 
 
 # --- base data -----------------------------------------------------------------------------------
@@ -743,3 +762,26 @@ ENCOUNTER_MODELS: tuple[type[Encounter], ...] = (
     PrenatalVisit, PostpartumVisit, Vaccination, TcmConstitution, ChildTcmGuidance, VaccinationCertificate,
     Consultation,
 )
+
+
+class ResidentCredential(models.Model):
+    """A resident's password for seeing their own record (居民查看本人健康档案, ADR 021).
+
+    Issued by a clinic in the resident's managing unit and handed over on paper; only its hash is kept (the
+    project's password hashers, Argon2 first). A resident signs in with their identity number and this password;
+    failed attempts lock it for a while as staff logins are locked. Issuing a new password ends the sessions of the
+    old one; withdrawing sets ``active`` off — never deleted."""
+
+    resident = models.OneToOneField("Resident", on_delete=models.PROTECT, related_name="credential",
+                                    verbose_name="居民")
+    password = models.CharField("口令（散列）", max_length=128)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="发放人")
+    issued_at = models.DateTimeField("发放时间")
+    active = models.BooleanField("有效", default=True)
+    failed_attempts = models.PositiveSmallIntegerField("连续失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+    last_login = models.DateTimeField("最近登录", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "居民查询口令"

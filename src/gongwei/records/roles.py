@@ -28,6 +28,7 @@ ORGANISATION = ("records.orgunit",)
 STAFFING = ("records.staff", "records.team", "records.teammembership")
 PERSON_RECORDS = (
     "records.household", "records.resident", "records.healthrecord", "records.enrollment", "records.contract",
+    "records.contractservice",
     "records.healthexamination", "records.chronicfollowup", "records.smifollowup", "records.tbfollowup",
     "records.newbornvisit", "records.childcheck", "records.prenatalvisit", "records.postpartumvisit",
     "records.vaccination", "records.tcmconstitution", "records.childtcmguidance",

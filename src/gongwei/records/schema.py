@@ -45,6 +45,7 @@ TABLES: tuple[tuple[str, type[models.Model], tuple[str, ...]], ...] = (
     ("emergency_event_reports", m.EmergencyEventReport, ("report_no",)),
     ("supervision_reports", m.SupervisionReport, ("report_no",)),
     ("contracts", m.Contract, ("contract_no",)),
+    ("contract_services", m.ContractService, ("service_no",)),
     ("population_bases", m.PopulationBase, ("org_unit", "year", "group")),
 )
 

@@ -1,6 +1,8 @@
 """Snapshots: a consistent, columnar copy of the system of record for the engine.
 
-One Parquet file per table (database ids kept, so the engine joins on integers) plus ``manifest.json``.
+One Parquet file per table (database ids kept, so the engine joins on integers) plus ``manifest.json``; the
+folder's shape (format, manifest fields, table list, file names) is the contract in :mod:`gongwei.snapshot_format`,
+which the reader (:mod:`gongwei.engine.snapshot`) uses too.
 All tables are read inside one read-only transaction — REPEATABLE READ on PostgreSQL, a single read
 transaction on SQLite — so the snapshot is consistent as of one moment. PostgreSQL is read with
 ``COPY ... TO STDOUT`` and parsed by Arrow's multithreaded CSV reader.
@@ -30,11 +32,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from gongwei.files import PRIVATE_DIR, make_private, open_private
+from gongwei import snapshot_format as contract
+from gongwei.files import PRIVATE_DIR, make_private
 from gongwei.records import models as m
 from gongwei.records.schema import TABLES
 
-SNAPSHOT_FORMAT = "gongwei-snapshot/1"
 EXCLUDED_COLUMNS = {"id_number", "id_number_raw", "phone", "address", "contact_name", "contact_phone",
                     "work_unit", "batch_id"}
 # Tables the engine reads that are not exchange tables: the change trail, and the load batches with their
@@ -195,9 +197,8 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
     folder = Path(root) / snapshot_id
     folder.mkdir(parents=True, exist_ok=False)
     os.chmod(folder, PRIVATE_DIR)  # pseudonymised, but still personal data (names, dates): owner only
-    manifest: dict = {"format": SNAPSHOT_FORMAT, "id": snapshot_id, "taken_at": taken_at.isoformat(),
-                      "database": connection.vendor, "tables": {}}
-    tables = [(name, model) for name, model, _ in TABLES] + list(EXTRA_TABLES)
+    entries: dict[str, contract.TableEntry] = {}
+    tables = snapshot_models()
     # one consistent read: a transaction of its own at REPEATABLE READ; inside a caller's transaction (tests,
     # a larger job) that transaction already gives one consistent view and its level cannot change any more
     outermost = not connection.in_atomic_block
@@ -209,15 +210,23 @@ def take_snapshot(root: Path, *, progress: Callable[[str, int], None] | None = N
             keep = PSEUDONYMISED.get(name, ()) + KEPT.get(name, ())
             table = _read_postgres(model, keep) if connection.vendor == "postgresql" else _read_generic(model, keep)
             table = pseudonymise(name, table)
-            path = folder / f"{name}.parquet"
+            path = contract.table_path(folder, name)
             pq.write_table(table, path)
             make_private(path)
-            manifest["tables"][name] = {"rows": table.num_rows, "sha256": _sha256(path)}
+            entries[name] = contract.TableEntry(table.num_rows, _sha256(path))
             if progress:
                 progress(name, table.num_rows)
-    with open_private(folder / "manifest.json", "w", encoding="utf-8") as f:
-        f.write(json.dumps(manifest, ensure_ascii=False, indent=2))
+    contract.Manifest(snapshot_id, taken_at.isoformat(), connection.vendor, entries).write(folder)
     return folder
+
+
+def snapshot_models() -> list[tuple[str, type[models.Model]]]:
+    """(table, model) in the contract's order; a model list out of step with the contract is a bug, not data."""
+    by_name = {name: model for name, model, _ in TABLES} | dict(EXTRA_TABLES)
+    if set(by_name) != set(contract.TABLES):
+        raise RuntimeError(f"snapshot tables differ from gongwei.snapshot_format.TABLES: "
+                           f"{sorted(set(by_name) ^ set(contract.TABLES))}")
+    return [(name, by_name[name]) for name in contract.TABLES]
 
 
 def _sha256(path: Path) -> str:

@@ -28,6 +28,9 @@ class Actor:
     address: str = ""  # IP address, or COMMAND_LINE
     os_user: str = ""
     path: str = ""  # the page or command, for the audit trail
+    # a resident signed in to see their own record (ADR 021): no org scope, only this one person
+    resident_id: int | None = None
+    own_record: str = ""
     _unmasked: bool = field(default=False, repr=False)
 
     @property
@@ -37,6 +40,8 @@ class Actor:
 
     @property
     def label(self) -> str:
+        if self.resident_id is not None:
+            return f"居民本人 {self.own_record}@{self.address}"
         who = self.user.get_username() if self.user is not None else self.os_user or "?"
         return f"{who}@{self.address}" if self.address else who
 
@@ -122,5 +127,9 @@ def unit_of_tree(actor: Actor, tree, code: str) -> int:
 
 
 def check_resident(actor: Actor, resident) -> None:
-    """Refuse a resident whose managing unit is outside the actor's subtree."""
+    """Refuse a resident whose managing unit is outside the actor's subtree (a signed-in resident: anyone else)."""
+    if actor.resident_id is not None:
+        if resident.pk != actor.resident_id:
+            raise Refused("只能查看本人的健康档案")
+        return
     actor.check_path(resident.managing_unit.path, f"档案 {resident.record_no}")

@@ -144,7 +144,8 @@ def _blocks(report: analysis.IndicatorReport) -> list[Block]:
     for f in report.figures:
         ind = catalogue[f.indicator]
         b = blocks.setdefault(f.indicator, Block(f.indicator, f.name, [], ind.cohort_flag is not None))
-        gap = (f.denominator - f.numerator) if b.listable and f.denominator is not None else None
+        # a numerator above its denominator (people served who are not in the base) leaves nobody in the gap
+        gap = max(f.denominator - f.numerator, 0) if b.listable and f.denominator is not None else None
         b.rows.append(Row(f, standing(f), f.unit_id == report.unit.id, gap))
     return list(blocks.values())
 

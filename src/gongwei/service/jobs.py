@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -288,7 +290,7 @@ class Outcome:
 def execute(job_id: int) -> Job | None:
     """Run a queued job (the worker calls this); a job already claimed by another worker is left alone."""
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), step="开始")
+        status=JobStatus.RUNNING, started_at=timezone.now(), step="开始", worker=this_worker())
     if not claimed:
         return None
     job = Job.objects.select_related("user", "target").get(pk=job_id)
@@ -408,6 +410,53 @@ def _run_import(job: Job, actor: Actor, reporter: Reporter) -> Outcome:
     return Outcome(lines, str(outcome.report_path))
 
 
+# --- jobs left running by a worker that stopped ------------------------------------------------------------------
+INTERRUPTED = "中断：后台进程已停止"
+
+
+def this_worker() -> str:
+    """The process that claims a job, ``host:pid`` (thread workers share their consumer's pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(worker: str, host: str) -> bool:
+    name, _, pid = worker.rpartition(":")
+    if name != host or not pid.isdigit():
+        return False  # another host's worker: only the age limit applies
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # a live process of another user
+    return False
+
+
+def reap_interrupted(*, now: dt.datetime | None = None) -> int:
+    """Mark failed the jobs left "running" by a worker that stopped (killed, machine restarted): those claimed by
+    a process of this host that no longer exists, and any running longer than ``JOB_STUCK_AFTER_HOURS``.
+
+    Called when a worker starts and by the nightly refresh. Huey takes a task off the queue when a worker starts
+    it, so a running job's task is never in the queue: whether its process still lives is what tells. Each row
+    is changed by a conditional update (still running, still the same worker), so a job that finishes meanwhile
+    keeps its result. Returns how many jobs were marked."""
+    now = now or timezone.now()
+    limit = now - dt.timedelta(hours=float(settings.JOB_STUCK_AFTER_HOURS))
+    host = socket.gethostname()
+    running = list(Job.objects.filter(status=JobStatus.RUNNING).values_list("pk", "worker", "started_at"))
+    gone = [pk for pk, worker, _ in running if _process_gone(worker, host)]
+    old = [pk for pk, worker, started in running if pk not in gone and (started is None or started < limit)]
+    hours = f"{float(settings.JOB_STUCK_AFTER_HOURS):g}"
+    marked = 0
+    for ids, error in ((gone, INTERRUPTED), (old, f"{INTERRUPTED}（运行超过 {hours} 小时未结束）")):
+        if ids:
+            marked += Job.objects.filter(pk__in=ids, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED, finished_at=now, error=error)
+    if marked:
+        log.warning("%d background job(s) left running by a stopped worker marked failed", marked)
+    return marked
+
+
 # --- the nightly refresh ---------------------------------------------------------------------------------------
 def nightly_periods(today: dt.date) -> list[str]:
     """What dashboards read by default: the current year and maternal–child year, and the year before each
@@ -420,6 +469,7 @@ def nightly(today: dt.date | None = None, *, codes: list[str] | None = None, rul
     """A new snapshot, the indicators of :func:`nightly_periods` and the QC findings of the current year, run
     in the worker by the periodic task (``codes``/``rules``: a subset, for tests)."""
     today = today or timezone.localdate()
+    reap_interrupted()
     job = Job.objects.create(kind=JobKind.NIGHTLY, requested_by=NIGHTLY_LABEL, step="开始",
                              parameters={"date": today.isoformat(), "codes": ",".join(codes or []),
                                          "rules": rules or ""})

@@ -400,7 +400,9 @@ def record(actor: Actor, record_no: str, *, today: dt.date | None = None, with_d
                         actor.shown_birth(x.birth_date), v.ResidentStatus(x.status).zh) for x in members],
         record=_record_fields(actor, hr), programs=programs, timeline=timeline,
         due=due, due_basis=basis, due_ms=ms, as_of=today)
-    audit.viewed(actor, AccessKind.RECORD, scope=r.managing_unit.code, purpose="健康档案首页", residents=[r.pk])
+    own = actor.resident_id is not None  # the resident themselves (ADR 021)
+    audit.viewed(actor, AccessKind.OWN_RECORD if own else AccessKind.RECORD, scope=r.managing_unit.code,
+                 purpose="居民本人查看健康档案" if own else "健康档案首页", residents=[r.pk])
     if members:
         audit.viewed(actor, AccessKind.LIST, scope=r.managing_unit.code, purpose=f"家庭成员（{r.record_no}）",
                      residents=[x.pk for x in members])

@@ -30,3 +30,11 @@ REQUIRED_BASIC_FIELDS: tuple[str, ...] = (
 
 # A record is in dynamic use (动态使用) when it has a service within this many days [V: 1-year window].
 DYNAMIC_USE_WINDOW_DAYS = 365
+
+# 健康档案编号 and 家庭编号 as the platform assigns them to a record created at a village clinic: the village's
+# 12-digit statistical division code followed by a sequence number within the village (the layout of the records
+# this platform writes, synthetic and imported alike) [ws-ehr-standards][I]. A household number puts a letter
+# between the code and its sequence, so the two can never collide.
+RECORD_NO_SEQUENCE_DIGITS = 5
+HOUSEHOLD_NO_LETTER = "H"
+HOUSEHOLD_NO_SEQUENCE_DIGITS = 5

@@ -77,6 +77,7 @@ class AccessKind(Vocab):
     DUPLICATES = "duplicates", "重复档案"
     FINDINGS = "findings", "质控问题"
     EXPORT = "export", "导出"
+    OWN_RECORD = "own", "居民本人查看"
 
 
 class Sex(Vocab):
@@ -337,6 +338,30 @@ class KeyGroup(Vocab):
     DISABLED = "disabled", "残疾人"
     FP_HARDSHIP = "fp_hardship", "计划生育特殊家庭"
     POVERTY_ALLEVIATED = "poverty_alleviated", "脱贫人口"
+
+
+class ContractServiceItem(Vocab):
+    """What a family-doctor team delivers under a contract (签约服务包), recorded as fulfilment (履约) —
+    the items [fd-guideline-2022] names for the basic package; local packages add their own under OTHER."""
+
+    ASSESSMENT = "assessment", "健康评估"
+    FOLLOW_UP = "follow_up", "慢病随访"
+    GUIDANCE = "guidance", "健康指导与咨询"
+    MEDICATION = "medication", "用药指导"
+    REFERRAL = "referral", "预约转诊"
+    TCM = "tcm", "中医药服务"
+    HOME_VISIT = "home_visit", "上门服务"
+    OTHER = "other", "其他约定服务"
+
+
+class ContractEnd(Vocab):
+    """Why a contract ends before its end date (解约)."""
+
+    RESIDENT_REQUEST = "request", "居民申请解约"
+    MOVED = "moved", "迁出"
+    DEATH = "death", "死亡"
+    TEAM_CHANGE = "team", "更换签约团队"
+    OTHER = "other", "其他"
 
 
 class BaseGroup(Vocab):

@@ -10,6 +10,7 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from gongwei.service import access
 from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
@@ -29,11 +30,11 @@ def actor(request) -> access.Actor:
 
 
 STATUS = {Refused: 403, NotFound: 404, BadRequest: 400, NotReady: 409}
-TITLES = {403: "无权查看", 404: "未找到", 400: "请求有误", 409: "数据尚未计算"}
+TITLES = {403: _("无权查看"), 404: _("未找到"), 400: _("请求有误"), 409: _("数据尚未计算")}
 
 
 def error_page(request, status: int, message: str):
-    return render(request, "web/error.html", {"status": status, "title": TITLES.get(status, "出错了"),
+    return render(request, "web/error.html", {"status": status, "title": TITLES.get(status, _("出错了")),
                                               "message": message}, status=status)
 
 

@@ -2,10 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from gongwei.web import views
+from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
+from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
+from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
 
 app_name = "web"
@@ -34,6 +38,19 @@ urlpatterns = [
     path("unit/<str:code>/findings/", quality_pages.findings, name="quality-findings"),
     path("unit/<str:code>/duplicates/", quality_pages.duplicates, name="quality-duplicates"),
     path("unit/<str:code>/close/", quality_pages.close, name="quality-close"),
+    # --- a resident's own record (issue 11 §7, ADR 021) and the clinic issuing the resident's password ---
+    path("me/", me_pages.home, name="me"),
+    path("me/login/", me_pages.sign_in, name="me_login"),
+    path("me/logout/", me_pages.sign_out, name="me_logout"),
+    path("resident/<str:record_no>/password/", me_pages.issue, name="resident_password"),
+    # --- family-doctor contracts of a resident (issue 11 §6) ---
+    path("resident/<str:record_no>/contracts/", contract_pages.contracts, name="resident_contracts"),
+    # --- issue 11 §3: create, edit and close residents (web/pages/registration.py) ---
+    path("residents/new/", registration_pages.new, name="registration-new"),
+    path("residents/new/check/", registration_pages.check, name="registration-check"),
+    path("residents/new/households/", registration_pages.households, name="registration-households"),
+    path("resident/<str:record_no>/edit/", registration_pages.edit, name="resident-edit"),
+    path("resident/<str:record_no>/close/", registration_pages.close, name="resident-close"),
     # --- issue 11 (4–5): chronic follow-up form with the rule at entry, the worklist (web/pages/encounters.py) ---
     path("resident/<str:record_no>/follow-up/<str:program>/", encounter_pages.follow_up, name="follow_up"),
     path("resident/<str:record_no>/follow-up/<str:program>/propose/", encounter_pages.follow_up_propose,
@@ -44,4 +61,9 @@ urlpatterns = [
          encounter_pages.follow_up_propose, name="follow_up_edit_propose"),
     path("unit/<str:code>/worklist/", encounter_pages.worklist, name="worklist"),
     path("worklist/", encounter_pages.worklist_home, name="worklist_home"),
+    # --- performance evaluation (issue 12, web/pages/evaluation.py): rounds → a round → a unit → people ---
+    path("evaluation/", evaluation_pages.round_list, name="evaluation"),
+    path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
+    path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
+    path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
 ]

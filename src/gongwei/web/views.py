@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from gongwei.service import navigation
 from gongwei.web.faces import actor, error_page, page
@@ -32,13 +33,13 @@ def unit(request, code: str):
 
 
 def not_found(request, exception=None):
-    return error_page(request, 404, "您要找的页面不存在")
+    return error_page(request, 404, _("您要找的页面不存在"))
 
 
 def server_error(request):
-    return render(request, "web/error.html", {"status": 500, "title": "系统出错",
-                                              "message": "系统出错，已记录，请稍后再试或联系系统管理员"}, status=500)
+    return render(request, "web/error.html", {"status": 500, "title": _("系统出错"),
+                                              "message": _("系统出错，已记录，请稍后再试或联系系统管理员")}, status=500)
 
 
 def forbidden(request, exception=None):
-    return error_page(request, 403, "您无权查看此页面")
+    return error_page(request, 403, _("您无权查看此页面"))

@@ -49,7 +49,12 @@ class SignedAt(StrEnum):
 SIGNED_AT = ByYear({2016: SignedAt.ANY_TIME})
 SIGNED_AT_SOURCE = Source("F1：签约人数口径未见全国文本（在期内有效的签约）[fd-guideline-2022]", "B")
 
-# Grace after a contract's end within which a new contract counts as its renewal [U].
+# A contract runs one year (一年一签, renewed each year): [fd-guideline-2022] "签约周期原则上为1年" [B]. A province with
+# another term sets it here; the entry form proposes start + term − 1 day as the end date.
+CONTRACT_TERM_MONTHS = 12
+
+# Grace after a contract's end within which a new contract counts as its renewal [U]; the entry page offers renewal
+# from the same number of days before the end.
 RENEWAL_GRACE_DAYS = 30
 
 # Fulfilment (履约): bulletins fault "年度履约人数偏少" (上党区2023年度基本公共卫生服务项目暨家庭医生签约服务绩效评价情况

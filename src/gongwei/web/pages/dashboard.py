@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongwei.reports.dashboard import gaps_xlsx
 from gongwei.service import dashboard as service
@@ -38,7 +39,7 @@ def _int(request, name: str, default: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise BadRequest(f"参数 {name}（页码）应为正整数，收到“{text}”") from None
+        raise BadRequest(_("参数 %(name)s（页码）应为正整数，收到“%(text)s”") % {"name": name, "text": text}) from None
 
 
 def _context(request, place, report) -> dict:
@@ -62,7 +63,7 @@ def indicator(request, code: str, indicator: str):
     got = service.indicator(actor(request), code, indicator, request.GET.get("period"))
     ctx = _context(request, got.dashboard.place, got.dashboard.report)
     ctx.update(got=got, ind=got.block, own=got.block.own, report=got.dashboard.report,
-               chart=got.chart_data(), standing_zh=service.STANDING_ZH)
+               chart={**got.chart_data(), "words": {"target": _("目标"), "rate": _("率")}}, standing_zh=service.STANDING_ZH)
     return render(request, "web/dashboard/indicator.html", ctx)
 
 
@@ -71,7 +72,7 @@ def gaps(request, code: str, indicator: str):
     """The people in the gap, with reasons, paged and filtered by reason; htmx asks for the list only."""
     period = request.GET.get("period", "").strip()
     if not period:
-        raise BadRequest("缺少参数 period（期间），如 ?period=2025")
+        raise BadRequest(_("缺少参数 period（期间），如 ?period=2025"))
     got = service.gap_list(actor(request), code, indicator, period, reason=request.GET.get("reason"),
                            page=_int(request, "page", 1))
     people = [{"person": p, "admin_url": reverse("admin:records_resident_change", args=[p.resident_id])
@@ -88,12 +89,12 @@ def gaps_export(request, code: str, indicator: str):
     """The whole gap list (with the reason filter) as XLSX: audited as an export of every person in it."""
     period = request.GET.get("period", "").strip()
     if not period:
-        raise BadRequest("缺少参数 period（期间），如 ?period=2025")
+        raise BadRequest(_("缺少参数 period（期间），如 ?period=2025"))
     got = service.gap_list(actor(request), code, indicator, period, reason=request.GET.get("reason"), export=True)
     with tempfile.TemporaryDirectory() as tmp:  # owner-only; the file leaves only in the response
         path = gaps_xlsx(got, Path(tmp) / "gaps.xlsx")
         body = path.read_bytes()
-    name = f"缺口人员_{got.indicator}_{got.place.code}_{got.result.page.period}"
+    name = f"{_('缺口人员')}_{got.indicator}_{got.place.code}_{got.result.page.period}"
     if got.reason:
         name += f"_{got.reason}"
     response = HttpResponse(body, content_type=XLSX)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gongwei.jobs.models import Job, JobKind
@@ -21,28 +22,29 @@ def _duration(seconds: float | None) -> str:
         return ""
     seconds = int(round(seconds))
     if seconds < 60:
-        return f"{seconds} 秒"
+        return _("%(s)d 秒") % {"s": seconds}
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} 分 {seconds} 秒"
+        return _("%(m)d 分 %(s)d 秒") % {"m": minutes, "s": seconds}
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} 小时 {minutes} 分"
+    return _("%(h)d 小时 %(m)d 分") % {"h": hours, "m": minutes}
 
 
 def _describe(job: Job) -> str:
     """What the job works on, in words: 蒲亭镇卫生院 · 2025 · 规则 ……"""
     p = job.parameters or {}
-    parts = [job.target.name if job.target else "全部机构"]
+    parts = [job.target.name if job.target else _("全部机构")]
     if p.get("period"):
-        parts.append(f"期间 {p['period']}")
+        parts.append(_("期间 %(v)s") % {"v": p["period"]})
     if p.get("date"):
-        parts.append(f"日期 {p['date']}")
+        parts.append(_("日期 %(v)s") % {"v": p["date"]})
     if p.get("codes"):
-        parts.append(f"指标 {p['codes']}")
+        parts.append(_("指标 %(v)s") % {"v": p["codes"]})
     if p.get("rules"):
-        parts.append(f"规则 {p['rules']}")
+        parts.append(_("规则 %(v)s") % {"v": p["rules"]})
     if p.get("files"):
-        parts.append(f"文件 {'、'.join(p['files'][:4])}{' 等' if len(p['files']) > 4 else ''}")
+        files = "、".join(p["files"][:4])
+        parts.append(_("文件 %(v)s 等") % {"v": files} if len(p["files"]) > 4 else _("文件 %(v)s") % {"v": files})
     return " · ".join(parts)
 
 
@@ -79,8 +81,8 @@ def _start(request, who):
     kind = form.get("kind", "")
     if kind not in {k.value for k in jobs.allowed_kinds(who)}:
         if kind in JobKind.values:
-            return error_page(request, 403, f"您无权启动“{JobKind(kind).label}”任务")
-        raise BadRequest(f"任务类型“{kind}”无效")
+            return error_page(request, 403, _("您无权启动“%(kind)s”任务") % {"kind": JobKind(kind).label})
+        raise BadRequest(_("任务类型“%(kind)s”无效") % {"kind": kind})
     period = form.get("period", "").strip()
     if kind == JobKind.SNAPSHOT:
         job = jobs.start_snapshot(who)

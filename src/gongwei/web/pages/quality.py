@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongwei.engine.scorecard import LEVEL_NAMES, change_text, place_label, rate_text
@@ -16,8 +18,9 @@ from gongwei.service import ledger, navigation
 from gongwei.service.errors import BadRequest
 from gongwei.web.faces import actor, page
 
-ACTION_CHOICES = [("rectify", "标记已整改"), ("verify", "核实整改"), ("assign", "指派给单位"),
-                  ("dismiss", "排除（须填原因）"), ("reopen", "重新打开")]
+ACTION_CHOICES = [("rectify", gettext_lazy("标记已整改")), ("verify", gettext_lazy("核实整改")),
+                  ("assign", gettext_lazy("指派给单位")), ("dismiss", gettext_lazy("排除（须填原因）")),
+                  ("reopen", gettext_lazy("重新打开"))]
 MAX_UPLOAD = 5 * 1024 * 1024  # a 10,000-row list is well under 1 MB
 
 
@@ -25,7 +28,7 @@ def _int(text: str | None, default: int = 1) -> int:
     try:
         return int(text or default)
     except ValueError:
-        raise BadRequest(f"页码“{text}”应为正整数") from None
+        raise BadRequest(_("页码“%(text)s”应为正整数") % {"text": text}) from None
 
 
 def _context(request, who, here, tab: str, **more) -> dict:
@@ -77,7 +80,7 @@ def findings(request, code: str):
         try:
             chosen = [int(i) for i in ids]
         except ValueError:
-            raise BadRequest("勾选的质控问题编号无效") from None
+            raise BadRequest(_("勾选的质控问题编号无效")) from None
         try:
             done = ledger.act(who, chosen, request.POST.get("action", ""), reason=request.POST.get("reason", ""),
                               unit=request.POST.get("unit", ""))
@@ -131,14 +134,14 @@ def close(request, code: str):
         else:
             upload = request.FILES.get("list")
             if upload is None:
-                raise BadRequest("请选择要上传的结案名单（CSV 文件）")
+                raise BadRequest(_("请选择要上传的结案名单（CSV 文件）"))
             if upload.size > MAX_UPLOAD:
-                raise BadRequest("上传的文件超过 5 MB：请分批上传")
+                raise BadRequest(_("上传的文件超过 5 MB：请分批上传"))
             data = upload.read()
         rows = ledger.read_close_list(data)
         if confirm:
             n = ledger.close_list(who, code, rows)
-            messages.success(request, f"已结案 {n} 份档案")
+            messages.success(request, _("已结案 %(n)d 份档案") % {"n": n})
             return redirect(reverse("web:quality-close", args=[code]))
         preview = ledger.preview_close(who, code, rows)
     except BadRequest as exc:

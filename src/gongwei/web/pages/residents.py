@@ -4,6 +4,7 @@ render. Scope, masking and audit happen in the service."""
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from gongwei.service import navigation
 from gongwei.service import residents as service
@@ -17,7 +18,7 @@ def _int(value: str | None, what: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise BadRequest(f"{what}“{value}”无效：应为正整数") from None
+        raise BadRequest(_("%(what)s“%(value)s”无效：应为正整数") % {"what": what, "value": value}) from None
 
 
 @page
@@ -26,7 +27,7 @@ def search(request):
     g = request.GET
     found = service.search(who, g.get("q", ""), village=g.get("village", "").strip(),
                            program=g.get("program", "").strip(), status=g.get("status", "").strip(),
-                           page=_int(g.get("page"), "页码", 1))
+                           page=_int(g.get("page"), _("页码"), 1))
     here = navigation.landing(who)
     keep = {k: g.get(k, "") for k in ("q", "village", "program", "status") if g.get(k)}
     return render(request, "web/residents/search.html", {

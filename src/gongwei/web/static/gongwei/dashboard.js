@@ -42,7 +42,7 @@
       if (th.hasAttribute("tabindex")) return;
       var table = th.closest("table");
       th.setAttribute("tabindex", "0");
-      th.setAttribute("title", "点击排序");
+      th.setAttribute("title", document.documentElement.dataset.sortHint || "点击排序");
       th.addEventListener("click", function () { sortBy(table, th); });
       th.addEventListener("keydown", function (e) {
         if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(table, th); }
@@ -62,6 +62,7 @@
     var source = document.getElementById("chart-data");
     if (!source || !window.echarts) return;
     var data = JSON.parse(source.textContent);
+    var words = data.words || { target: "目标", rate: "率" };  // in the page's language
     var made = [];
     var trendBox = document.getElementById("trend-chart");
     if (trendBox) {
@@ -69,7 +70,7 @@
       var series = [{ name: data.unit, type: "line", data: data.trend.rates, connectNulls: true,
                       label: { show: true, formatter: "{c}%" }, itemStyle: { color: "#0b6e4f" } }];
       if (data.trend.targets.some(function (t) { return t !== null; })) {
-        series.push({ name: "目标", type: "line", data: data.trend.targets, symbol: "none",
+        series.push({ name: words.target, type: "line", data: data.trend.targets, symbol: "none",
                       itemStyle: { color: COLOURS.far }, lineStyle: { type: "dashed", color: COLOURS.far } });
       }
       trend.setOption({ animation: false, textStyle: { fontFamily: FONT }, tooltip: { trigger: "axis" },
@@ -82,10 +83,10 @@
       var bars = data.ranking.rates.map(function (r, i) {
         return { value: r, itemStyle: { color: COLOURS[data.ranking.standing[i]] || COLOURS[""] } };
       });
-      var bar = { name: "率", type: "bar", data: bars, label: { show: true, position: "right", formatter: "{c}%" } };
+      var bar = { name: words.rate, type: "bar", data: bars, label: { show: true, position: "right", formatter: "{c}%" } };
       if (data.target !== null) {
         bar.markLine = { symbol: "none", lineStyle: { type: "dashed", color: COLOURS.far },
-                         label: { formatter: "目标 " + data.target + "%" }, data: [{ xAxis: data.target }] };
+                         label: { formatter: words.target + " " + data.target + "%" }, data: [{ xAxis: data.target }] };
       }
       var ranking = echarts.init(rankBox, null, { renderer: "svg" });
       ranking.setOption({ animation: false, textStyle: { fontFamily: FONT }, tooltip: { trigger: "axis" },

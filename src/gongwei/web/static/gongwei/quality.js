@@ -27,7 +27,7 @@
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
       if (th.querySelector("input")) return;
       th.classList.add("sorter");
-      th.title = "点击排序";
+      th.title = document.documentElement.dataset.sortHint || "点击排序";
       th.addEventListener("click", function () { sortBy(table, i, th); });
     });
   });
