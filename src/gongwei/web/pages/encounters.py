@@ -9,7 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from gongwei.service import analysis, encounters, navigation
 from gongwei.service.errors import BadRequest
@@ -82,10 +82,12 @@ def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
 
 
 @page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def follow_up_propose(request, record_no: str, program: str, encounter_no: str = ""):
-    """HTMX: the rulebook's answer to the values typed so far (nothing is written)."""
-    check = encounters.propose(actor(request), record_no, program, request.POST, encounter_no=encounter_no)
+    """HTMX: the rulebook's answer to the values typed so far (nothing is written). The form posts them, so
+    readings stay out of URLs and server logs; GET is answered too (it writes nothing either)."""
+    values = request.POST if request.method == "POST" else request.GET
+    check = encounters.propose(actor(request), record_no, program, values, encounter_no=encounter_no)
     return render(request, "web/encounters/proposal.html", {"check": check, "errors": check.errors})
 
 
