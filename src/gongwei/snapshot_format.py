@@ -32,7 +32,7 @@ EXCHANGE_TABLES: tuple[str, ...] = (
     "child_checks", "prenatal_visits", "postpartum_visits", "vaccinations", "tcm_constitutions",
     "child_tcm_guidance", "vaccination_certificates", "consultations", "health_education_activities",
     "infectious_disease_reports", "emergency_event_reports", "supervision_reports", "contracts",
-    "population_bases",
+    "contract_services", "population_bases",
 )
 EXTRA_TABLES: tuple[str, ...] = ("change_log", "load_batches", "load_tallies")
 TABLES: tuple[str, ...] = EXCHANGE_TABLES + EXTRA_TABLES
