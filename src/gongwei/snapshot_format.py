@@ -31,8 +31,8 @@ EXCHANGE_TABLES: tuple[str, ...] = (
     "health_examinations", "chronic_follow_ups", "smi_follow_ups", "tb_follow_ups", "newborn_visits",
     "child_checks", "prenatal_visits", "postpartum_visits", "vaccinations", "tcm_constitutions",
     "child_tcm_guidance", "vaccination_certificates", "consultations", "health_education_activities",
-    "infectious_disease_reports", "emergency_event_reports", "supervision_reports", "contracts", "contract_services",
-    "population_bases",
+    "infectious_disease_reports", "emergency_event_reports", "supervision_reports", "contracts",
+    "contract_services", "population_bases",
 )
 EXTRA_TABLES: tuple[str, ...] = ("change_log", "load_batches", "load_tallies")
 TABLES: tuple[str, ...] = EXCHANGE_TABLES + EXTRA_TABLES
