@@ -18,6 +18,7 @@ FORBIDDEN = {
     "engine": {"records", "exchange", "synth", "quality", "service", "reports", "cli", "web", "jobs"},
     "records": {"exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs"},
     "quality": {"exchange", "synth", "service", "reports", "cli", "web", "jobs"},
+    "verification": {"exchange", "synth", "service", "reports", "cli", "web", "jobs"},
     "exchange": {"synth", "engine", "service", "reports", "cli", "web", "jobs"},
     "synth": {"engine", "service", "reports", "cli", "web", "jobs"},
     "service": {"cli", "web"},

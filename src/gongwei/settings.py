@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gongwei.records",
     "gongwei.synth",
     "gongwei.quality",
+    "gongwei.verification",
     "gongwei.web",
     "gongwei.jobs",
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)

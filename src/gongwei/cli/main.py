@@ -26,6 +26,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.cli.workflow",
     "gongwei.cli.dedup",
     "gongwei.cli.quality",
+    "gongwei.cli.verification",
 )
 
 # Commands whose --out names a file (the others take a folder they create). Checked before any work, so a
