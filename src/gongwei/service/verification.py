@@ -72,6 +72,7 @@ class ItemRow:
     recorded_at: dt.datetime | None
     finding_id: int | None
     version: int
+    may_record: bool = False  # the actor may enter (or correct) this item's outcome
 
 
 @dataclass
@@ -100,6 +101,7 @@ class SampleView:
     created_by: str
     created_at: dt.datetime
     items: list[ItemRow] = field(default_factory=list)
+    may_assign: bool = False  # the actor may assign tasks (draws and assigns: township staff and above)
 
     @property
     def size_text(self) -> str:
@@ -122,8 +124,14 @@ class FrameCheck:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
+def may_sample(actor: Actor) -> bool:
+    """Whether the actor may draw samples and assign verification (the operator may)."""
+    return actor.resident_id is None and (actor.user is None or actor.scope.everything
+                                          or actor.role in SAMPLING_ROLES)
+
+
 def _check_may_sample(actor: Actor) -> None:
-    if actor.resident_id is not None or (actor.user is not None and actor.role not in SAMPLING_ROLES):
+    if not may_sample(actor):
         raise Refused("只有乡镇及以上的公卫人员、督导员和绩效评价员可以抽样和派发核查任务")
 
 
@@ -268,7 +276,8 @@ def _rows(actor: Actor, s: Sample) -> list[ItemRow]:
             it.org_unit.name, it.stratum, t.pk, t.method, CheckMethod(t.method).zh if t.method else "",
             t.assignee.get_username() if t.assignee else "", t.outcome, Outcome(t.outcome).zh if t.outcome else "",
             t.wrong_field, WrongField(t.wrong_field).zh if t.wrong_field else "", t.note, t.recorded_by,
-            t.recorded_at, t.finding_id, t.version))
+            t.recorded_at, t.finding_id, t.version,
+            bool(t.method) and t.assignee_id is not None and (me == t.assignee_id or actor.scope.everything)))
     return rows
 
 
@@ -283,7 +292,27 @@ def show(actor: Actor, sample_no: str, *, purpose: str = "查看样本") -> Samp
         s.sample_no, s.indicator, names.get(s.indicator, s.indicator), s.part, PART_NAMES.get(s.part, s.part),
         s.org_unit.code, s.org_unit.name, s.period, s.counted_period, s.snapshot_id, s.frame_size, s.frame_hash,
         s.method, Method(s.method).zh, s.size, s.size_rule, s.seed, s.interval, s.random_start, s.allocation,
-        s.rulebook, s.created_by_label, s.created_at, rows)
+        s.rulebook, s.created_by_label, s.created_at, rows, may_sample(actor))
+
+
+def indicator_options() -> list[tuple[str, str]]:
+    """Indicators whose population can be listed person by person (code, name), in catalogue order."""
+    return [(c, i.name) for c, i in spec_catalogue.indicators().items() if i.cohort_flag is not None]
+
+
+def verifiers(actor: Actor, sample_no: str) -> list[tuple[str, str]]:
+    """Logins that may verify this sample's people (login, label): staff of a sampling role at the sampled unit
+    or above it. The assignment still checks each item (a township verifies only the villages below it)."""
+    s = _sample(actor, sample_no)
+    parts = [x for x in s.org_unit.path.split("/") if x]
+    paths = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    staff = (rm.Staff.objects.filter(user__isnull=False, user__is_active=True, role__in=list(SAMPLING_ROLES),
+                                     org_unit__path__in=paths)
+             .select_related("user", "org_unit").order_by("org_unit__path", "user__username"))
+    me = actor.user.get_username() if actor.user is not None else ""
+    found = [(st.user.get_username(), f"{st.name}（{st.user.get_username()}，{st.org_unit.name}，{Role(st.role).zh}）")
+             for st in staff]
+    return sorted(found, key=lambda x: x[0] != me)  # the actor first: an evaluator usually makes the calls
 
 
 def samples(actor: Actor, org: str, *, period: str = "") -> list[Sample]:
@@ -438,7 +467,7 @@ def record(actor: Actor, sample_no: str, position: int, outcome: str, *, note: s
         raise BadRequest(f"不符项只在核查结果为“{Outcome.WRONG_INFO.zh}”时填写")
     with transaction.atomic():
         s = _sample(actor, sample_no)
-        t = (VerificationTask.objects.select_for_update().select_related("item__org_unit", "finding")
+        t = (VerificationTask.objects.select_for_update(of=("self",)).select_related("item__org_unit", "finding")
              .filter(item__sample=s, item__position=position).first())
         if t is None:
             raise NotFound(f"样本 {s.sample_no} 中没有序号 {position}")

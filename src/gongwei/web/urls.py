@@ -8,6 +8,7 @@ from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import residents as resident_pages
+from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
 
@@ -42,4 +43,8 @@ urlpatterns = [
     path("resident/<str:record_no>/password/", me_pages.issue, name="resident_password"),
     # --- family-doctor contracts of a resident (issue 11 §6) ---
     path("resident/<str:record_no>/contracts/", contract_pages.contracts, name="resident_contracts"),
+    # --- verification: reproducible samples, tasks, verified rate beside the platform's (issue 13, ADR 027) ---
+    path("verification/", verification_pages.home, name="verification_home"),
+    path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
+    path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
 ]
