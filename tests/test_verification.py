@@ -142,6 +142,11 @@ def test_assign_record_rates_findings_and_the_evaluation(region):
     assert county.all.fabrication == 1 and county.all.genuine == 1 and county.samples == [v.sample_no]
     assert found[item.org_unit.code].all.fabrication == 1
     assert "H2" in county.by_indicator
+    # the rectification ledger lists it under its own rule, by name, and filters by it
+    from gongwei.service import ledger
+
+    listed = ledger.findings(sup, COUNTY, rule="VF-01")
+    assert [r.rule_name for r in listed.rows] == ["核查查无此人（疑似虚假档案）"]
 
     # a correction keeps the history and withdraws the finding it no longer supports
     verification.record(me, v.sample_no, second, "confirmed", note="复核：本人在外地，家属确认")
