@@ -22,6 +22,7 @@ FORBIDDEN = {
     "records": {"exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs", "bulletins"},
     "quality": {"exchange", "synth", "service", "reports", "cli", "web", "jobs", "bulletins"},
     "evaluation": {"exchange", "synth", "engine", "quality", "service", "reports", "cli", "web", "jobs", "bulletins"},
+    "verification": {"exchange", "synth", "service", "reports", "cli", "web", "jobs", "bulletins"},
     "exchange": {"synth", "engine", "service", "reports", "cli", "web", "jobs", "bulletins"},
     "synth": {"engine", "service", "reports", "cli", "web", "jobs", "bulletins"},
     "service": {"cli", "web"},

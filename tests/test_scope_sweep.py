@@ -268,3 +268,31 @@ def test_registration_pages_never_answer_outside_the_scope(region):
                 assert "其他机构已有同一身份证号的档案" in html, (username, record_no)
                 for secret in (record_no, r.name, r.managing_unit.name, r.phone):
                     assert secret not in html, (username, record_no, secret)
+
+
+def test_every_sample_page_as_every_role_on_a_sample_of_every_unit(region):
+    """The verification sample pages (/samples/<sample_no>/, issue 13) are keyed by sample, not by unit: one sample
+    drawn on each unit, every sample page as every role — inside the subtree served, outside refused."""
+    from gongwei.service import verification
+
+    operator = access.operator()
+    made = {code: verification.draw(operator, "H2", code, "2024", part="denominator", size=1, seed=1).sample_no
+            for code in CODES}
+    def sample_routes(resolver):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver) and str(p.pattern) == "":
+                yield from sample_routes(p)
+            elif isinstance(p, URLPattern) and "<str:sample_no>" in str(p.pattern):
+                yield str(p.pattern)
+
+    routes = sorted(set(sample_routes(get_resolver())))
+    assert routes == ["samples/<str:sample_no>/"]
+    for username in ROLES:
+        c = client_for(username)
+        for route in routes:
+            for code, sample_no in made.items():
+                status = c.get("/" + route.replace("<str:sample_no>", sample_no)).status_code
+                if in_subtree(username, code):
+                    assert status == 200, f"{username} {sample_no} ({code}): {status}"
+                else:
+                    assert status == 403, f"{username} {sample_no} ({code}): {status} (expected 403)"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gongwei.records",
     "gongwei.synth",
     "gongwei.quality",
+    "gongwei.verification",
     "gongwei.web",
     "gongwei.jobs",
     "gongwei.evaluation",  # evaluation rounds and scores (issue 12, ADR 025)

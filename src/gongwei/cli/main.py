@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.cli.quality",
     "gongwei.cli.evaluation",
     "gongwei.cli.bulletin",
+    "gongwei.cli.verification",
 )
 
 # Commands whose --out names a file (the others take a folder they create). Checked before any work, so a

@@ -37,6 +37,7 @@ from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import parse
 from gongwei.spec.quality import rules as rulebook_rules
+from gongwei.spec.verification import FINDING_RULES as VERIFICATION_RULES
 from gongwei.spec.vocab import CLOSED_STATUSES, AccessKind, ResidentStatus
 
 
@@ -215,7 +216,7 @@ def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", un
     if unit:
         navigation.place(actor, unit)  # refused outside the actor's subtree like the unit of the URL
     rule = rule.strip().upper()
-    if rule and rule not in rulebook_rules():
+    if rule and rule not in rulebook_rules() and rule not in VERIFICATION_RULES:
         raise BadRequest(f"未知的质控规则：{rule}")
     filtered = _filters(base, rule=rule, unit=unit, period=period)
     counts = {s: 0 for s in STATUS_LABELS}
@@ -229,7 +230,7 @@ def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", un
     for t in (FindingTransition.objects.filter(finding_id__in=[f.pk for f in chosen])
               .order_by("finding_id", "at", "id").values("finding_id", "actor_label", "reason")):
         last[t["finding_id"]] = t
-    names = rulebook_rules()
+    names = {**rulebook_rules(), **VERIFICATION_RULES}  # findings raised by verification outcomes too (ADR 027)
     rows = [FindingRow(f.pk, f.rule, names[f.rule].name if f.rule in names else f.rule, f.record_no,
                        f.resident.name if f.resident else "", f.org_unit.code, f.org_unit.name, f.assigned_to.code,
                        f.assigned_to.name, f.message, f.status, STATUS_LABELS[f.status], f.period, f.updated_at,

@@ -12,6 +12,7 @@ from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
+from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
 
@@ -72,4 +73,8 @@ urlpatterns = [
     path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),
     path("bulletins/<int:pk>/", bulletin_pages.detail, name="bulletin"),
     path("bulletins/<int:pk>/file.<str:fmt>", bulletin_pages.download, name="bulletin_file"),
+    # --- verification: reproducible samples, tasks, verified rate beside the platform's (issue 13, ADR 027) ---
+    path("verification/", verification_pages.home, name="verification_home"),
+    path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
+    path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
 ]
