@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_fixtures import CHROMIUM_ARGS, screenshot_path
+from tests.test_admin_browser import CHROMIUM_ARGS
+from tests.web_fixtures import screenshot_path
 
 VENDOR = Path(__file__).resolve().parents[1] / "src/gongwei/web/static/vendor"
 RESIDENTS = int(os.environ.get("GONGWEI_SCREENSHOT_RESIDENTS", "5000"))
