@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gongwei.bulletins.template import TYPES
@@ -17,7 +18,7 @@ def _int(text: str | None, what: str) -> int:
     try:
         return int(text or "")
     except ValueError:
-        raise BadRequest(f"{what}“{text}”不是整数") from None
+        raise BadRequest(_("%(what)s“%(text)s”不是整数") % {"what": what, "text": text}) from None
 
 
 @page
@@ -45,16 +46,16 @@ def detail(request, pk: int):
     who = actor(request)
     if request.method == "POST":
         action = request.POST.get("action")
-        version = _int(request.POST.get("version"), "版本")
+        version = _int(request.POST.get("version"), _("版本"))
         if action == "edit":
-            bulletins.edit(who, pk, _int(request.POST.get("index"), "段落序号"), request.POST.get("text", ""),
+            bulletins.edit(who, pk, _int(request.POST.get("index"), _("段落序号")), request.POST.get("text", ""),
                            expected_version=version)
         elif action == "regenerate":
             bulletins.regenerate(who, pk, expected_version=version)
         elif action == "publish":
             bulletins.publish(who, pk, expected_version=version)
         else:
-            raise BadRequest(f"操作“{action}”不存在（可选：edit、regenerate、publish）")
+            raise BadRequest(_("操作“%(action)s”不存在（可选：edit、regenerate、publish）") % {"action": action})
         return redirect("web:bulletin", pk=pk)
     b = bulletins.get(who, pk)
     here = navigation.place(who, b.org_code)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gongwei.service import contracts as service
@@ -16,7 +17,7 @@ def _version(text: str | None) -> int | None:
     try:
         return int(text) if text else None
     except ValueError:
-        raise BadRequest(f"版本号“{text}”无效") from None
+        raise BadRequest(_("版本号“%(text)s”无效") % {"text": text}) from None
 
 
 @page
@@ -40,7 +41,7 @@ def contracts(request, record_no: str):
                 done = service.record_service(who, p.get("contract", ""), p.get("item", ""), p.get("on", ""),
                                               p.get("note", ""))
             else:
-                raise BadRequest(f"未知的操作“{action}”")
+                raise BadRequest(_("未知的操作“%(action)s”") % {"action": action})
         except BadRequest as exc:
             error = str(exc)
         else:

@@ -9,13 +9,16 @@ import datetime as dt
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongwei.service import analysis, encounters, navigation
 from gongwei.service.errors import BadRequest
 from gongwei.web.faces import actor, page
 
-STATUS_ORDER = (("overdue", "已逾期"), ("due_soon", "本周到期"), ("upcoming", "近期待办"))
+STATUS_ORDER = (("overdue", gettext_lazy("已逾期")), ("due_soon", gettext_lazy("本周到期")),
+                ("upcoming", gettext_lazy("近期待办")))
 UPCOMING_WEEKS = 4  # the worklist's "due next": the next four weeks (the paper round plans a month)
 
 
@@ -25,7 +28,7 @@ def _version(text: str | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise BadRequest(f"版本号“{text}”无效：应为正整数") from None
+        raise BadRequest(_("版本号“%(text)s”无效：应为正整数") % {"text": text}) from None
 
 
 def _form_context(request, shown: encounters.FormPage, **more) -> dict:
@@ -76,8 +79,8 @@ def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
     cls = saved.proposal.classification
     from gongwei.spec.vocab import FollowUpClass
 
-    messages.success(request, f"随访已保存：{FollowUpClass(cls).zh if cls else '未分类'}，"
-                              f"下次随访 {saved.next_visit_date.isoformat()}")
+    messages.success(request, _("随访已保存：%(cls)s，下次随访 %(date)s") % {
+        "cls": FollowUpClass(cls).zh if cls else _("未分类"), "date": saved.next_visit_date.isoformat()})
     return redirect(reverse("web:resident", args=[record_no]))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from gongwei.reports import evaluation as report
 from gongwei.service import evaluation as service
@@ -50,7 +51,7 @@ def round_detail(request, round_id: int):
 def round_unit(request, round_id: int):
     code = request.GET.get("unit", "").strip()
     if not code:
-        raise BadRequest("缺少参数 unit（被考核单位代码）")
+        raise BadRequest(_("缺少参数 unit（被考核单位代码）"))
     got, row = service.unit_report(actor(request), round_id, code)
     return render(request, "web/evaluation/unit.html", {
         "got": got, "rnd": got.round, "row": row, "kind": KIND_ZH[got.round.kind], "sections": _sections(got, row),
