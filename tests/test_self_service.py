@@ -166,3 +166,18 @@ def test_the_clinic_issues_a_password_and_the_resident_reads_their_record(chromi
         finally:
             tablet.close()
     assert offsite == [], f"requests left the local server: {offsite}"
+
+
+def test_a_merge_keeps_each_password_with_its_own_record(people):
+    """Both records of a merged pair have a password: the merge moves neither (the duplicate's must never open the
+    survivor's record), and the merged record signs nobody in; the survivor's password still works."""
+    from gongwei.service import quality
+
+    m.Resident.objects.filter(record_no=LHM).update(id_number=ZSF_ID.replace(ZSF_ID[-4:-1], "999"))
+    lhm_id = m.Resident.objects.get(record_no=LHM).id_number
+    kept, dropped = issue("vd", ZSF), issue("vd", LHM)
+    quality.merge(access.operator(), ZSF, LHM, reason="测试：同一人")
+    assert m.ResidentCredential.objects.get(resident__record_no=LHM).resident.record_no == LHM
+    with pytest.raises(Refused):
+        self_service.sign_in(lhm_id, dropped)
+    assert self_service.sign_in(ZSF_ID, kept).actor.own_record == ZSF

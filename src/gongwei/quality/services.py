@@ -135,14 +135,15 @@ def reassign(finding: Finding, unit: rm.OrgUnit, *, actor=None, reason: str = ""
 def _resident_references() -> list[tuple[type[models.Model], str]]:
     """Every (model, field) that points at a resident and moves with a merge.
 
-    Not moved: the duplicate's own 个人基本信息表 (its primary key is the resident), the access log (it
-    records what was viewed), the merge links themselves.
+    Not moved: the duplicate's own 个人基本信息表 (its primary key is the resident), the access log and its
+    people (they record what was viewed), the duplicate's own password for seeing their record (it must not open
+    the survivor's record; a merged record signs nobody in — ADR 021), the merge links themselves.
     """
     from django.apps import apps
 
     out = []
     for model in apps.get_app_config("records").get_models():
-        if model in (rm.Resident, rm.HealthRecord, rm.AccessLog):
+        if model in (rm.Resident, rm.HealthRecord, rm.AccessLog, rm.AccessedResident, rm.ResidentCredential):
             continue
         for f in model._meta.concrete_fields:
             if isinstance(f, models.ForeignKey) and f.related_model is rm.Resident:
