@@ -37,6 +37,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import random
@@ -341,7 +342,7 @@ def _sample_load(stop: threading.Event, into: list[float]) -> None:
 def _pct(values: list[float], q: float) -> float:
     """The q-quantile by the nearest-rank method (ms)."""
     s = sorted(values)
-    return s[max(0, min(len(s) - 1, int(round(q * len(s) + 0.5)) - 1))] if s else float("nan")
+    return s[max(0, min(len(s) - 1, math.ceil(q * len(s) - 1e-9) - 1))] if s else float("nan")
 
 
 def run_locust(port: int, plan_file: Path, samples: Path, users: int, spawn_rate: float, duration: str,
