@@ -497,6 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (manifest.is_file() and _pg_exists(url)):
             parser.error(f"--reuse：{data_dir} 中没有 bench.json 或数据库 {name} 不存在，请先不带 --reuse 运行以建数据")
         _setup_django(url, data_dir)
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)  # code newer than the build: its new tables
         built = json.loads(manifest.read_text(encoding="utf-8"))
         print(f"沿用已建好的城市：{built['residents']:,} 名居民，截止 {built['as_of']}（建于 {built['built_at']}）。",
               file=sys.stderr)
