@@ -133,6 +133,23 @@ def build(residents: int, seed: int, as_of: dt.date, data_dir: Path) -> dict:
     return built
 
 
+def refresh_indicators(as_of: dt.date) -> list[str]:
+    """With ``--reuse``, after a change of the rulebook (its source hash keys the stored results): compute the
+    nightly refresh's periods again on the latest snapshot, as the next nightly refresh would. Returns the
+    periods computed (none when the stored results are the current rulebook's)."""
+    from gongwei.service import results, snapshots
+    from gongwei.service.analysis import period_of
+    from gongwei.service.dashboard import stored_periods
+    from gongwei.service.jobs import nightly_periods
+
+    eng = snapshots.engine()
+    have = {p.code for p in stored_periods(eng.snapshot.id)}
+    missing = [p for p in nightly_periods(as_of) if p not in have]
+    for p in missing:
+        results.indicators(eng, period_of(p))
+    return missing
+
+
 # --- what the simulated users open ----------------------------------------------------------------------------
 def _login_unit(username: str):
     from gongwei.records import models as m
@@ -503,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
         built = json.loads(manifest.read_text(encoding="utf-8"))
         print(f"沿用已建好的城市：{built['residents']:,} 名居民，截止 {built['as_of']}（建于 {built['built_at']}）。",
               file=sys.stderr)
+        t0 = time.perf_counter()
+        if redone := refresh_indicators(dt.date.fromisoformat(built["as_of"])):
+            print(f"  指标规则已变：重新计算 {'、'.join(redone)}，用时 {time.perf_counter() - t0:.0f} 秒。", file=sys.stderr)
     else:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
         if data_dir.exists():
