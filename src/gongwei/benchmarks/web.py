@@ -502,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn 进程数（默认 2，每核一个）")
     parser.add_argument("--threads", type=int, default=8, help="每个 gunicorn 进程的线程数（默认 8）")
     parser.add_argument("--cold-runs", type=int, default=3, help="冷启动首次渲染的次数（取中位数，默认 3；0 不测）")
+    parser.add_argument("--cold-only", action="store_true", help="只测冷启动首次渲染，不跑负载")
     parser.add_argument("--port", type=int, default=0, help="服务端口（默认任选一个空闲端口）")
     parser.add_argument("--report", default=None, help="Markdown 报告写入的文件")
     args = parser.parse_args(argv)
@@ -554,6 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.cold_runs:
         print(f"冷启动首次渲染县区看板 {plan['county']}，{args.cold_runs} 次……", file=sys.stderr)
         cold = cold_renders(args.cold_runs, port, args.workers, args.threads, env, log, plan["county"])
+    if args.cold_only:
+        secs = [c["seconds"] * 1000 for c in cold]
+        print(f"Cold first render of the county dashboard: median {statistics.median(secs):.0f} ms (runs "
+              f"{', '.join(f'{s:.0f}' for s in secs)}); warm right after "
+              f"{statistics.median(c['then_warm_s'] * 1000 for c in cold):.0f} ms; 1-minute load average "
+              f"{os.getloadavg()[0]:.1f}.")
+        return 0
     samples = data_dir / f"samples-{stamp}.json"
     load: list[float] = []
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
