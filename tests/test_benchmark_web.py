@@ -1,5 +1,5 @@
 """The web load benchmark's own logic (gongwei.benchmarks.web): how a request is named, percentiles, the
-verdict on the goals. The benchmark itself is run by hand (docs/benchmarks.md §4), never by the test suite."""
+verdict on the goals. The benchmark itself is run by hand (docs/benchmarks.md §9), never by the test suite."""
 
 from __future__ import annotations
 

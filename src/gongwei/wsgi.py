@@ -2,7 +2,7 @@
 
 The URL configuration — and through it every page, the application layer, the engine, Arrow and DuckDB — is
 imported here, when a server process starts, rather than by the first request it serves: at 2 M residents that
-import was about 3 s of a cold first page (docs/benchmarks.md §4).
+import was about 3 s of a cold first page (docs/benchmarks.md §9).
 """
 
 import os
