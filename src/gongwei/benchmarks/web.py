@@ -125,7 +125,7 @@ def build(residents: int, seed: int, as_of: dt.date, data_dir: Path) -> dict:
     summary = first_evaluation(as_of)
     nightly_s = time.perf_counter() - t0
     ensure_logins()
-    prepare_worklists(as_of)
+    prepare_worklists()
     built = {"residents": residents, "seed": seed, "as_of": as_of.isoformat(),
              "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
              "generate_s": round(gen_s, 1), "load_s": round(load_s, 1), "nightly_s": round(nightly_s, 1),
@@ -151,11 +151,13 @@ def refresh_indicators(as_of: dt.date) -> list[str]:
     return missing
 
 
-def prepare_worklists(as_of: dt.date) -> bool:
-    """The worklist page reads the state tables of the day materialised on the latest snapshot (``gongwei worklist``
-    materialises them; the nightly refresh does not yet): materialise them once, for the village doctor's village
-    (the tables are the whole region's; the audit names only that village's people). False when this build has no
-    worklist page or they are there already."""
+def prepare_worklists() -> bool:
+    """The worklist page reads the state tables of the server's today materialised on the latest snapshot
+    (``gongwei worklist`` materialises them; the nightly refresh does not yet): materialise them once, for the
+    village doctor's village (the tables are the whole region's; the audit names only that village's people).
+    False when this build has no worklist page or they are there already."""
+    from django.utils import timezone
+
     from gongwei.service import analysis
     from gongwei.service.access import operator
     from gongwei.service.errors import NotReady
@@ -163,6 +165,7 @@ def prepare_worklists(as_of: dt.date) -> bool:
     if _worklist_path("x") is None:
         return False
     village = _login_unit("village_doctor").code
+    as_of = timezone.localdate()  # the page's today (Asia/Shanghai)
     try:
         analysis.worklist(operator(), village, as_of, compute=False)
         return False
@@ -546,8 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         if redone := refresh_indicators(dt.date.fromisoformat(built["as_of"])):
             print(f"  指标规则已变：重新计算 {'、'.join(redone)}，用时 {time.perf_counter() - t0:.0f} 秒。", file=sys.stderr)
         t0 = time.perf_counter()
-        if prepare_worklists(dt.date.fromisoformat(built["as_of"])):
-            print(f"  已按快照生成 {built['as_of']} 的待办，用时 {time.perf_counter() - t0:.0f} 秒。", file=sys.stderr)
+        if prepare_worklists():
+            print(f"  已按快照生成今日的待办，用时 {time.perf_counter() - t0:.0f} 秒。", file=sys.stderr)
     else:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
         if data_dir.exists():
