@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gongwei.engine import compare as engine_compare
 from gongwei.engine import gaps as engine_gaps
@@ -120,6 +121,10 @@ def indicators(actor: Actor, org: str, period: str, *, compare: str | None = Non
     except NotReady:  # a page (compute=False) still shows the period asked for, without 较上期
         previous = None
     units = [unit, *sorted(tree.children(unit), key=lambda u: tree.code[u])]
+    # only the rows of the units shown: the stored tables hold every unit of the region (91 k rows each at 2 M
+    # residents), which a page must not turn into Python objects
+    current = _rows_of(current, units)
+    previous = None if previous is None else _rows_of(previous, units)
     figs = engine_compare.figures(current, tree, asked, previous=previous, units=units)
     empty = set() if previous is None else _without_data(previous, unit)
     for f in figs:
@@ -134,6 +139,10 @@ def indicators(actor: Actor, org: str, period: str, *, compare: str | None = Non
         without_previous=empty, previous_stored=previous is not None)
 
 
+def _rows_of(t: pa.Table, units: list[int]) -> pa.Table:
+    return t.filter(pc.is_in(t.column("org_unit_id"), value_set=pa.array(units, t.schema.field("org_unit_id").type)))
+
+
 def _without_data(previous: pa.Table, unit: int) -> set[str]:
     """Indicators with no numerator and no denominator at ``unit`` (its subtree, rolled up) in a period."""
     rows = previous.to_pylist()
@@ -142,9 +151,9 @@ def _without_data(previous: pa.Table, unit: int) -> set[str]:
 
 
 def _periods_of(t: pa.Table) -> dict[tuple[str, int], Period]:
-    parsed: dict[str, Period] = {}
-    return {(code, unit): parsed.setdefault(p, parse(p)) for code, unit, p in
-            zip(*(t.column(c).to_pylist() for c in ("indicator", "org_unit_id", "period")), strict=True)}
+    codes, units, periods = (t.column(c).to_pylist() for c in ("indicator", "org_unit_id", "period"))
+    parsed = {p: parse(p) for p in set(periods)}  # a handful of distinct periods: parse each once
+    return {(code, unit): parsed[p] for code, unit, p in zip(codes, units, periods, strict=True)}
 
 
 # --- gap lists -----------------------------------------------------------------------------------------------

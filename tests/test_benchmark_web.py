@@ -1,0 +1,73 @@
+"""The web load benchmark's own logic (gongwei.benchmarks.web): how a request is named, percentiles, the
+verdict on the goals. The benchmark itself is run by hand (docs/benchmarks.md §9), never by the test suite."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from gongwei.benchmarks import web
+
+PLAN = {"county": "620802000000", "worklist": "/worklist/"}
+
+
+@pytest.mark.parametrize(("path", "page"), [
+    ("/unit/620802000000/indicators/", "county dashboard"),
+    ("/unit/620802100000/indicators/", "township drill-down"),
+    ("/unit/620802100000/indicators/H2/", "indicator page"),
+    ("/unit/620802100201/indicators/H2/gaps/?period=2026", "gap list (village)"),
+    ("/unit/620802000000/findings/", "findings list"),
+    ("/unit/620802000000/duplicates/", "duplicate queue"),
+    ("/residents/?q=%E7%8E%8B", "resident search"),
+    ("/resident/620802100201000123/", "resident record"),
+    ("/worklist/", "worklist"),
+    ("/login/", "login"),
+    ("/jobs/", "other"),
+])
+def test_requests_are_named_as_the_locustfile_names_them(path, page):
+    assert web.page_of(path, PLAN) == page
+
+
+def test_every_page_the_locustfile_reports_is_in_the_report_order():
+    tree = ast.parse(Path(web.__file__).with_name("locustfile.py").read_text(encoding="utf-8"))
+    names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and n.value in web.PAGE_ORDER}
+    calls = {a.value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "page"
+             for a in n.args[1:] if isinstance(a, ast.Constant)}
+    assert calls and calls <= set(web.PAGE_ORDER)
+    assert "gap list (village)" in names and "login" in names
+
+
+def test_percentiles_by_nearest_rank():
+    values = list(range(1, 101))
+    assert (web._pct(values, 0.5), web._pct(values, 0.95), web._pct(values, 0.99)) == (50, 95, 99)
+    assert web._pct([7.0], 0.99) == 7.0
+
+
+def _page(p95: float, errors: int = 0) -> dict:
+    return {"requests": 100, "errors": errors, "p50": p95 / 2, "p95": p95, "p99": p95 * 1.5, "max": p95 * 2,
+            "error_kinds": {"HTTP 500": errors} if errors else {}}
+
+
+META = {"database": "gw_x", "db_size": "1 GB", "residents": 1000, "seed": 1, "as_of": "2026-11-28", "workers": 2,
+        "threads": 8, "users": 50, "spawn_rate": 5, "duration": "5m", "wait": "1,4", "started": "2026-11-28 15:00"}
+
+
+def test_report_says_which_goals_are_met():
+    ok = web.report(META, {"pages": {"county dashboard": _page(150), "resident record": _page(250)}, "seconds": 300},
+                    [{"status": 200, "seconds": 0.8, "then_warm_s": 0.1}] * 3, [1.0, 2.0], {})
+    assert "p95 < 200 ms on every page — met; no errors — met; record page p95 < 300 ms — met; " \
+           "county dashboard < 1 s cold — met." in ok
+    bad = web.report(META, {"pages": {"county dashboard": _page(250, errors=2), "resident record": _page(350)},
+                            "seconds": 300}, [{"status": 200, "seconds": 1.2, "then_warm_s": 0.1}] * 3, [], {})
+    assert bad.count("**not met**") == 4
+    assert "county dashboard: HTTP 500 × 2" in bad
+
+
+def test_help_runs_without_a_database(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        web.main(["--help"])
+    assert exit_.value.code == 0
+    assert "--reuse" in capsys.readouterr().out
