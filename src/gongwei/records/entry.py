@@ -624,6 +624,11 @@ def _publish(result: SubmitResult, staged: list[tuple[Table, str, int, list[str]
             select = ", ".join("%s" if c == "batch_id" else q(c) for c in cols)
             cur.execute(f"INSERT INTO main.{q(m.ChangeLog._meta.db_table)} ({', '.join(q(c) for c in cols)}) "
                         f"SELECT {select} FROM temp.gw_stage_log", [batch_row.pk])
+    _finish_batch(batch_row, result)
+
+
+def _finish_batch(batch_row: m.LoadBatch, result: SubmitResult) -> None:
+    """The batch's per-unit tallies (上传数据有效率) and its counts, written with the rows they describe."""
     m.LoadTally.objects.bulk_create([
         m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
         for name, unit, received, rejected in result.tallies])
@@ -687,12 +692,7 @@ def _write(result: SubmitResult, pending: list[Pending], *, kind: str, source: s
                                     (expected_versions or {}).get(table.name, {}))
         if progress:
             progress(f"写入 {table.name}", int(new_mask.sum() + changed_mask.sum()))
-    m.LoadTally.objects.bulk_create([
-        m.LoadTally(batch=batch_row, table=name, org_unit_id=unit, received=received, rejected=rejected)
-        for name, unit, received, rejected in result.tallies])
-    batch_row.finished_at = timezone.now()
-    batch_row.counts = {k: vars(tr) for k, tr in result.tables.items()}
-    batch_row.save(update_fields=["finished_at", "counts"])
+    _finish_batch(batch_row, result)
     return result
 
 

@@ -708,17 +708,23 @@ def close_form(actor: Actor, record_no: str) -> CloseForm:
                      _history(actor, r))
 
 
-def close(actor: Actor, record_no: str, data: Mapping[str, str], *, today: dt.date | None = None) -> str:
-    """Close a record in management for death, moving out, loss to follow-up or refusal (spec/vocab.py) on a date
-    with a reason, through :func:`gongwei.records.entry.close_resident`; nothing is deleted."""
-    today = today or timezone.localdate()
-    _check_may_write(actor, "change")
+def _resident_at_version(actor: Actor, record_no: str, data: Mapping[str, str]) -> tuple[m.Resident, int]:
+    """The resident in scope and the version its form was opened at, refused at once when that is stale."""
     r = _resident(actor, record_no)
     version = _version(data, "version")
     try:
         entry.check_version(m.Resident, r.pk, version)
     except entry.StaleVersion as exc:
         raise _stale(actor, exc) from None
+    return r, version
+
+
+def close(actor: Actor, record_no: str, data: Mapping[str, str], *, today: dt.date | None = None) -> str:
+    """Close a record in management for death, moving out, loss to follow-up or refusal (spec/vocab.py) on a date
+    with a reason, through :func:`gongwei.records.entry.close_resident`; nothing is deleted."""
+    today = today or timezone.localdate()
+    _check_may_write(actor, "change")
+    r, version = _resident_at_version(actor, record_no, data)
     if r.status != v.ResidentStatus.ACTIVE:
         raise Invalid({"status": f"结案原因：档案状态为“{v.ResidentStatus(r.status).zh}”，只有在管档案可以结案"})
     errors: dict[str, str] = {}
@@ -748,12 +754,7 @@ def close(actor: Actor, record_no: str, data: Mapping[str, str], *, today: dt.da
 def reopen(actor: Actor, record_no: str, data: Mapping[str, str]) -> str:
     """Undo a closing: the record is in management again, the closing stays in the history."""
     _check_may_write(actor, "change")
-    r = _resident(actor, record_no)
-    version = _version(data, "version")
-    try:
-        entry.check_version(m.Resident, r.pk, version)
-    except entry.StaleVersion as exc:
-        raise _stale(actor, exc) from None
+    r, version = _resident_at_version(actor, record_no, data)
     if r.status == v.ResidentStatus.MERGED:
         raise Invalid({"reopen_reason": "恢复：已合并的档案须在重复档案审核中撤销合并，不能在此恢复"})
     if r.status not in v.CLOSED_STATUSES:
