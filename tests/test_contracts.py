@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from gongwei.records import models as m
 from gongwei.service import access
@@ -17,7 +18,10 @@ from gongwei.spec.vocab import AccessKind
 from tests.test_web_residents import ZSF, ZW_OTHER, add_people
 from tests.web_fixtures import client_for
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """The service's today: the region's local date (Asia/Shanghai), asked when the test runs, not at import."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ def test_one_term_ends_the_day_before_the_same_date_a_term_later():
 
 
 def test_sign_renew_and_end(people):
-    start = TODAY - dt.timedelta(days=400)
+    start = today() - dt.timedelta(days=400)
     first = service.sign(vd(), ZSF, "T-1", start)
     c = m.Contract.objects.get(contract_no=first)
     assert (c.start_date, c.end_date, c.is_renewal, c.team.code) == (start, service.term_end(start), False, "T-1")
@@ -67,25 +71,25 @@ def test_sign_renew_and_end(people):
 def test_a_team_of_another_branch_cannot_sign_and_a_stale_end_is_refused(people):
     # 张伟 lives in the other township, which has no team; T-1 belongs to 蒲亭镇
     with pytest.raises(BadRequest, match="签约团队"):
-        service.sign(access.operator(), ZW_OTHER, "T-1", TODAY)
-    number = service.sign(vd(), ZSF, "T-1", TODAY)
+        service.sign(access.operator(), ZW_OTHER, "T-1", today())
+    number = service.sign(vd(), ZSF, "T-1", today())
     c = m.Contract.objects.get(contract_no=number)
-    service.record_service(vd(), number, "guidance", TODAY, "低盐饮食")  # a service leaves the contract's version
+    service.record_service(vd(), number, "guidance", today(), "低盐饮食")  # a service leaves the contract's version
     stale = c.version
     m.Contract.objects.filter(pk=c.pk).update(version=stale + 1)  # someone else saved it meanwhile
     with pytest.raises(BadRequest, match="保存被拒绝"):
-        service.end(vd(), number, TODAY, "request", version=stale)
+        service.end(vd(), number, today(), "request", version=stale)
 
 
 def test_services_inside_the_term_only(people):
-    number = service.sign(vd(), ZSF, "T-1", TODAY - dt.timedelta(days=30))
-    service.record_service(vd(), number, "follow_up", TODAY - dt.timedelta(days=2), "血压复测")
+    number = service.sign(vd(), ZSF, "T-1", today() - dt.timedelta(days=30))
+    service.record_service(vd(), number, "follow_up", today() - dt.timedelta(days=2), "血压复测")
     with pytest.raises(BadRequest, match="不在签约期"):
-        service.record_service(vd(), number, "follow_up", TODAY - dt.timedelta(days=31))
+        service.record_service(vd(), number, "follow_up", today() - dt.timedelta(days=31))
     with pytest.raises(BadRequest, match="晚于今天"):
-        service.record_service(vd(), number, "follow_up", TODAY + dt.timedelta(days=1))
+        service.record_service(vd(), number, "follow_up", today() + dt.timedelta(days=1))
     with pytest.raises(BadRequest, match="服务项目"):
-        service.record_service(vd(), number, "massage", TODAY)
+        service.record_service(vd(), number, "massage", today())
     shown = service.page(vd(), ZSF)
     assert not shown.may_sign and not shown.contracts[0].renewable  # in force for 11 more months: nothing to sign
     assert [(s.item_name, s.note) for s in shown.contracts[0].services] == [("慢病随访", "血压复测")]
@@ -99,22 +103,22 @@ def test_scope_and_roles(people):
     sup = access.operator("sup", command="test")
     assert service.page(sup, ZSF).may_edit is False
     with pytest.raises(Refused, match="医务人员"):
-        service.sign(sup, ZSF, "T-1", TODAY)
+        service.sign(sup, ZSF, "T-1", today())
 
 
 def test_the_page_signs_and_shows_a_refusal_next_to_the_form(people):
     c = client_for("vd")
     url = f"/resident/{ZSF}/contracts/"
     assert "尚未签约" in c.get(url).content.decode()
-    r = c.post(url, {"action": "sign", "team": "T-1", "start": TODAY.isoformat()})
+    r = c.post(url, {"action": "sign", "team": "T-1", "start": today().isoformat()})
     assert r.status_code == 302
     page = c.get(r["Location"]).content.decode()
     assert "履约中" in page and "蒲亭镇家庭医生一队" in page
-    refused = c.post(url, {"action": "sign", "team": "T-1", "start": TODAY.isoformat()})
+    refused = c.post(url, {"action": "sign", "team": "T-1", "start": today().isoformat()})
     assert refused.status_code == 400 and "重叠" in refused.content.decode()
     bad_date = c.post(url, {"action": "sign", "team": "T-1", "start": "2025-13-01"})
     assert bad_date.status_code == 400 and "签约开始日期“2025-13-01”无效" in bad_date.content.decode()
-    assert client_for("sup").post(url, {"action": "sign", "team": "T-1", "start": TODAY.isoformat()}).status_code == 403
+    assert client_for("sup").post(url, {"action": "sign", "team": "T-1", "start": today().isoformat()}).status_code == 403
 
 
 def test_a_village_doctor_signs_and_records_a_service_in_a_browser(chromium, live_server, live_region, tmp_path):

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from gongwei.records import entry
 from gongwei.records import models as m
@@ -156,7 +157,7 @@ def _rows(r: m.Resident, today: dt.date) -> list[ContractRow]:
 
 def page(actor: Actor, record_no: str, *, today: dt.date | None = None) -> ContractsPage:
     """The resident's contracts with what was delivered under each, and what may be done next (audited)."""
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     r = _resident(actor, record_no)
     rows = _rows(r, today)
     current = next((c for c in rows if c.open), None)
@@ -234,7 +235,7 @@ def renew(actor: Actor, contract_no: str, *, today: dt.date | None = None) -> st
     """A new term with the same team, from the day after the contract ends (or today, once it has lapsed
     longer than the renewal grace the rulebook allows)."""
     _check_edit(actor)
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     c = _contract(actor, contract_no)
     if c.cancelled_on is not None:
         raise BadRequest(f"签约 {c.contract_no} 已于 {c.cancelled_on} 解约，不能续约：请重新签约")
@@ -268,7 +269,7 @@ def record_service(actor: Actor, contract_no: str, item: str, on: str | dt.date,
     last = min(c.end_date, c.cancelled_on) if c.cancelled_on else c.end_date
     if not c.start_date <= on <= last:
         raise BadRequest(f"服务日期 {on} 不在签约期 {c.start_date}～{last} 之内")
-    if on > dt.date.today():
+    if on > timezone.localdate():
         raise BadRequest(f"服务日期 {on} 晚于今天：只能登记已提供的服务")
     number = f"LY{on:%Y%m%d}{secrets.token_hex(6)}"  # 22 characters: a contract number would not fit beside it
     _write(m.ContractService(service_no=number, contract=c, item=item, service_date=on, provider=_staff(actor),
