@@ -321,7 +321,7 @@ def _staging_tables() -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
-@pytest.mark.skipif(TEST_DB == "postgres", reason="the staging path is SQLite's (PostgreSQL locks per unit)")
+@pytest.mark.sqlite_only  # the staging path is SQLite's (PostgreSQL locks per unit)
 def test_a_staged_import_that_fails_while_publishing_writes_nothing(transactional_db, monkeypatch):
     from gongwei.records import entry
     from gongwei.records import models as m
@@ -358,7 +358,7 @@ def test_a_staged_import_that_fails_while_publishing_writes_nothing(transactiona
     assert _staging_tables() == []
 
 
-@pytest.mark.skipif(TEST_DB == "postgres", reason="the staging path is SQLite's (PostgreSQL locks per unit)")
+@pytest.mark.sqlite_only  # the staging path is SQLite's (PostgreSQL locks per unit)
 def test_a_row_changed_while_the_import_was_staged_sends_it_back_to_validate(transactional_db):
     """A form changes a row the import updates while the import writes its staging tables: the publish's
     compare-and-set misses, the import validates again against the new version and writes on top of it — the
