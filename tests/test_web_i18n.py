@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import gongwei
+from tests.ci_policy import not_available
 from tests.web_fixtures import COUNTY, TOWNSHIP, client_for
 
 LOCALE = Path(gongwei.__file__).parent / "locale" / "en" / "LC_MESSAGES"
@@ -88,7 +89,7 @@ def test_every_string_marked_for_translation_is_in_the_catalogue(tmp_path):
     import sys
 
     if shutil.which("xgettext") is None:
-        pytest.skip("xgettext (gettext) is not installed: apt-get install --no-install-recommends gettext")
+        not_available("未安装 xgettext（gettext），无法检查目录是否完整：请运行 make install")
     package = Path(gongwei.__file__).parent
     copy = tmp_path / "gongwei"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("static", "__pycache__", "*.mo"))
