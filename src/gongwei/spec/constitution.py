@@ -174,3 +174,54 @@ def score(answers: Sequence[int] | str) -> tuple[Score, ...]:
 def identified(answers: Sequence[int] | str) -> tuple[Score, ...]:
     """The constitutions the person has or tends to have (every result other than 否)."""
     return tuple(x for x in score(answers) if x.result is not Result.NO)
+
+
+# --- the questionnaire as printed (issue 11 §5, i11adult) ---------------------------------------------------------
+# The 33 questions of the 老年人中医药健康管理服务记录表, asked about the past year, and the five answers with their
+# scores [spec2017-tcm-elderly][tcm-constitution]. The form shows them; scoring stays with ITEMS above.
+ANSWERS: tuple[tuple[int, str, str], ...] = (
+    (1, "没有", "根本不/从来没有"), (2, "很少", "有一点/偶尔"), (3, "有时", "有些/少数时间"),
+    (4, "经常", "相当/多数时间"), (5, "总是", "非常/每天"),
+)
+QUESTIONS: tuple[str, ...] = (
+    "您精力充沛吗？（指精神头足，乐于做事）",
+    "您容易疲乏吗？（指体力如何，是否稍微活动一下或做一点家务劳动就感到累）",
+    "您容易气短，呼吸短促，接不上气吗？",
+    "您说话声音低弱无力吗？（指说话没有力气）",
+    "您感到闷闷不乐、情绪低沉吗？（指心情不愉快，情绪低落）",
+    "您容易精神紧张、焦虑不安吗？（指遇事是否心情紧张）",
+    "您因为生活状态改变而感到孤独、失落吗？",
+    "您容易感到害怕或受到惊吓吗？",
+    "您感到身体超重不轻松吗？（感觉身体沉重）",
+    "您眼睛干涩吗？",
+    "您手脚发凉吗？（不包含因周围温度低或穿的少导致的手脚发冷）",
+    "您胃脘部、背部或腰膝部怕冷吗？（指上腹部、背部、腰部或膝关节等，有一处或多处怕冷）",
+    "您比一般人耐受不了寒冷吗？（指比别人容易害怕冬天或是夏天的冷空调、电扇等）",
+    "您容易患感冒吗？（指每年感冒的次数）",
+    "您没有感冒时也会鼻塞、流鼻涕吗？",
+    "您有口粘口腻，或睡眠打鼾吗？",
+    "您容易过敏（对药物、食物、气味、花粉或在季节交替、气候变化时）吗？",
+    "您的皮肤容易起荨麻疹吗？（包括风团、风疹块、风疙瘩）",
+    "您的皮肤在不知不觉中会出现青紫瘀斑、皮下出血吗？（指皮肤在没有外伤的情况下出现青一块紫一块的情况）",
+    "您的皮肤一抓就红，并出现抓痕吗？（指被指甲或钝物划过后皮肤的反应）",
+    "您皮肤或口唇干吗？",
+    "您有肢体麻木或固定部位疼痛的感觉吗？",
+    "您面部或鼻部有油腻感或者油亮发光吗？（指脸上或鼻子）",
+    "您面色或目眶晦黯，或出现褐色斑块/斑点吗？",
+    "您有皮肤湿疹、疮疖吗？",
+    "您感到口干咽燥、总想喝水吗？",
+    "您感到口苦或嘴里有异味吗？（指口苦或口臭）",
+    "您腹部肥大吗？（指腹部脂肪肥厚）",
+    "您吃（喝）凉的东西会感到不舒服或者怕吃（喝）凉的东西吗？",
+    "您有大便黏滞不爽、解不尽的感觉吗？（大便容易粘在马桶或便坑壁上）",
+    "您容易大便干燥吗？",
+    "您舌苔厚腻或有舌苔厚厚的感觉吗？（如果自我感觉不清楚可由调查员观察后填写）",
+    "您舌下静脉瘀紫或增粗吗？（可由调查员辅助观察后填写）",
+)
+assert len(QUESTIONS) == QUESTION_COUNT
+
+
+def stored_result(answers: Sequence[int] | str) -> str:
+    """The ``recorded_result`` a questionnaire must carry: the codes of the constitutions the rulebook identifies
+    (是 / 倾向是 / 基本是), comma-separated in the form's order — seed faults "中医体质辨识有偏差" otherwise."""
+    return ",".join(x.constitution.value for x in identified(answers))

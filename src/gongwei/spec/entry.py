@@ -103,3 +103,68 @@ def service_age(birth: dt.date | None, on: dt.date) -> int | None:
     if birth is None:
         return None
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --- 健康体检表 at entry (issue 11 §5, i11adult) -------------------------------------------------------------------
+# The exam form asks for what the rulebook already defines elsewhere: the arm gap above, the emergency blood pressure
+# of the hypertension program (spec.programs.hypertension.emergency, [spec2017-htn]) read on each arm, and the one
+# definition of a complete annual package (spec.programs.elderly.PACKAGE, read by E1/E2 and QC C-03) — here applied
+# to one exam's typed values, as engine.programs.elderly.item_missing applies it to a table.
+EXAM_GUIDANCE_SECTION = "guidance"  # 健康评价 + 健康指导: required to save an exam (a complete exam needs them)
+
+
+def exam_item_missing(values: dict[str, object], item) -> bool:
+    """Whether one package item is missing from an exam's values (blank, or a "not done" value such as 心电图
+    "9 未检查"); ``any_field`` items are recorded when one of their fields is — the engine's rule, row by row."""
+
+    def missing(name: str) -> bool:
+        x = values.get(name)
+        return x is None or str(x).strip() == "" or str(x) in item.not_done
+
+    parts = [missing(f) for f in item.fields]
+    return all(parts) if item.any_field else any(parts)
+
+
+def exam_missing(values: dict[str, object], year: int) -> dict[str, list[str]]:
+    """Labels of the package items missing from one exam, by section key (only recordable items; a section with
+    nothing missing is left out). Empty: the exam holds the year's complete package."""
+    from gongwei.spec.programs import elderly
+
+    out: dict[str, list[str]] = {}
+    for key, item in elderly.recordable_items(year):
+        if exam_item_missing(values, item):
+            out.setdefault(key, []).append(item.label)
+    return out
+
+
+def exam_emergency(readings: tuple[tuple[int | None, int | None], ...]) -> tuple[str, ...]:
+    """The hypertension program's emergency blood pressure found on any arm of an exam (one line per arm)."""
+    from gongwei.spec.programs import hypertension
+
+    found: list[str] = []
+    for side, (sbp, dbp) in zip(("左侧", "右侧"), readings, strict=True):
+        found += [f"{side}{x}" for x in hypertension.emergency(sbp, dbp)]
+    return tuple(found)
+
+
+# The coded boxes of the 健康体检表 that have no vocabulary of their own (2017 layout [exam-form-2017]).
+EXAM_CODES: dict[str, tuple[tuple[str, str], ...]] = {
+    "self_rated_health": (("1", "满意"), ("2", "基本满意"), ("3", "说不清楚"), ("4", "不太满意"), ("5", "不满意")),
+    "cognition": (("1", "粗筛阴性"), ("2", "粗筛阳性")),
+    "affect": (("1", "粗筛阴性"), ("2", "粗筛阳性")),
+    "exercise_frequency": (("1", "每天"), ("2", "每周一次以上"), ("3", "偶尔"), ("4", "不锻炼")),
+    "smoking_status": (("1", "从不吸烟"), ("2", "已戒烟"), ("3", "吸烟")),
+    "drinking_frequency": (("1", "从不"), ("2", "偶尔"), ("3", "经常"), ("4", "每天")),
+    "urine_protein": (("-", "-"), ("±", "±"), ("+", "+"), ("++", "++"), ("+++", "+++"), ("++++", "++++")),
+    "urine_glucose": (("-", "-"), ("±", "±"), ("+", "+"), ("++", "++"), ("+++", "+++"), ("++++", "++++")),
+}
+EXAM_CODES_SOURCE = Source("健康体检表（2017）各栏代码 [exam-form-2017]", "V")
+
+
+# 严重精神障碍患者随访服务记录表: the coded boxes without a vocabulary of their own [spec2017-smi]. The class and the
+# next-visit date come from spec.programs.smi (CLASS_BY_RISK_GRADE, NEXT_VISIT_DAYS) at entry.
+SMI_CODES: dict[str, tuple[tuple[str, str], ...]] = {
+    "insight": (("1", "自知力完全"), ("2", "自知力不全"), ("3", "自知力缺失")),
+    "social_function": (("1", "良好"), ("2", "一般"), ("3", "较差")),
+}
+SPECIAL_FOLLOW_UP_FORMS = ("smi",)  # follow-up forms beyond FOLLOW_UP_FORMS, each with its own rules (issue 11 §5)
