@@ -200,6 +200,8 @@ class Worklist:
     unit_names: dict[str, str] = field(default_factory=dict)
     doctors: list[str] = field(default_factory=list)
     doctor: str = ""
+    teams: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of the people's family-doctor teams
+    team: str = ""
     refreshed: int = 0  # people whose chronic rows were refreshed from the database
     due_soon_until: dt.date | None = None  # "due this week": up to this day
 
@@ -211,14 +213,15 @@ class Worklist:
 def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, programs: list[str] | None = None,
              snapshot: str | None = None, backend: str = "duckdb", notice: Notice | None = None,
              compute: bool = True, people: bool = False, doctor: str = "",
-             upcoming_days: int | None = None) -> Worklist:
+             upcoming_days: int | None = None, team: str = "") -> Worklist:
     """Services overdue or due within a week for the people managed in ``org``'s subtree. Audited.
 
     ``compute=False`` (pages): refuse with NotReady rather than take a snapshot or materialise the state tables
     in a request (the worklist job does). ``people=True`` (pages): add each person's responsible doctor
     (``doctor`` keeps one doctor's people), the unit names, and refresh the chronic-program rows of the people
     whose follow-ups were saved after the snapshot — from their own rows by the same rules (engine.person), so a
-    visit saved a minute ago moves its patient on the list at once. ``upcoming_days``: upcoming rows only up to
+    visit saved a minute ago moves its patient on the list at once — and each person's family-doctor team (``team``,
+    a team code, keeps that team's people; issue 11 §5). ``upcoming_days``: upcoming rows only up to
     that many days ahead."""
     from gongwei.engine import materialize
 
@@ -241,6 +244,11 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
         if doctor:
             rows = [r for r in rows if r["doctor"] == doctor]
             out.doctor = doctor
+        rows = _with_teams(rows, as_of)
+        out.teams = sorted({(r["team_code"], r["team"]) for r in rows if r["team_code"]})
+        if team:
+            rows = [r for r in rows if r["team_code"] == team]
+            out.team = team
         out.unit_names = {tree.code[u]: tree.name[u] for u in tree.subtree(unit)}
         out.refreshed = len({r["resident_id"] for r in rows if r.get("live")})
     if upcoming_days is not None:
@@ -297,6 +305,36 @@ def _with_doctors(rows: list[dict]) -> list[dict]:
                        .values_list("pk", "responsible_doctor__name"))
     for r in rows:
         r["doctor"] = doctors.get(r.get("resident_id"), "")
+    return rows
+
+
+def _with_teams(rows: list[dict], as_of: dt.date) -> list[dict]:
+    """Each person's family-doctor team (家庭医生团队): the team of the contract in force on ``as_of`` (signed, not
+    cancelled), else the team the responsible doctor is a current member of (issue 11 §5)."""
+    from django.db.models import Q
+
+    from gongwei.records import models as m
+
+    ids = list({r["resident_id"] for r in rows if r.get("resident_id")})
+    teams: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        by_doctor: dict[int, tuple[str, str]] = {}
+        for staff, code, name in m.TeamMembership.objects.filter(
+                staff__residents__pk__in=chunk).filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=as_of)).order_by("-team__code").values_list(
+                "staff_id", "team__code", "team__name"):
+            by_doctor[staff] = (code, name)
+        for pk, doctor in m.Resident.objects.filter(pk__in=chunk, responsible_doctor__isnull=False).values_list(
+                "pk", "responsible_doctor_id"):
+            if doctor in by_doctor:
+                teams[pk] = by_doctor[doctor]
+        contracts = m.Contract.objects.filter(resident_id__in=chunk, start_date__lte=as_of, end_date__gte=as_of)
+        contracts = contracts.filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=as_of)).order_by("start_date")
+        for pk, code, name in contracts.values_list("resident_id", "team__code", "team__name"):
+            teams[pk] = (code, name)
+    for r in rows:
+        r["team_code"], r["team"] = teams.get(r.get("resident_id"), ("", ""))
     return rows
 
 

@@ -7,6 +7,7 @@ from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
+from gongwei.web.pages import examinations as exam_pages  # issue 11 §5 (i11adult)
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
@@ -77,4 +78,10 @@ urlpatterns = [
     path("verification/", verification_pages.home, name="verification_home"),
     path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
     path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
+    # --- issue 11 §5 (i11adult): health examination and elderly TCM questionnaire (web/pages/examinations.py);
+    # an existing one is edited with ?no=<encounter_no> (the sweep opens every record page of the region) ---
+    path("resident/<str:record_no>/exam/", exam_pages.exam, name="exam"),
+    path("resident/<str:record_no>/exam/propose/", exam_pages.exam_propose, name="exam_propose"),
+    path("resident/<str:record_no>/tcm/", exam_pages.tcm, name="tcm"),
+    path("resident/<str:record_no>/tcm/propose/", exam_pages.tcm_propose, name="tcm_propose"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from gongwei.service import analysis, encounters, navigation
 from gongwei.service.errors import BadRequest
+from gongwei.spec.entry import SPECIAL_FOLLOW_UP_FORMS
 from gongwei.web.faces import actor, page
 
 STATUS_ORDER = (("overdue", gettext_lazy("已逾期")), ("due_soon", gettext_lazy("本周到期")),
@@ -56,6 +57,10 @@ def _posted_lines(post, shown: encounters.FormPage) -> list[dict]:
 @page
 @require_http_methods(["GET", "POST"])
 def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
+    if program in SPECIAL_FOLLOW_UP_FORMS:  # 严重精神障碍: its own form and rules (web/pages/examinations.py)
+        from gongwei.web.pages import examinations
+
+        return examinations.smi_follow_up(request, record_no, encounter_no)
     who = actor(request)
     if request.method == "GET":
         shown = encounters.form(who, record_no, program, encounter_no)
@@ -89,6 +94,10 @@ def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
 def follow_up_propose(request, record_no: str, program: str, encounter_no: str = ""):
     """HTMX: the rulebook's answer to the values typed so far (nothing is written). The form posts them, so
     readings stay out of URLs and server logs; GET is answered too (it writes nothing either)."""
+    if program in SPECIAL_FOLLOW_UP_FORMS:
+        from gongwei.web.pages import examinations
+
+        return examinations.smi_propose(request, record_no)
     values = request.POST if request.method == "POST" else request.GET
     check = encounters.propose(actor(request), record_no, program, values, encounter_no=encounter_no)
     return render(request, "web/encounters/proposal.html", {"check": check, "errors": check.errors})
@@ -100,7 +109,8 @@ def worklist(request, code: str):
     here = navigation.place(who, code)
     today = dt.date.today()
     got = analysis.worklist(who, code, today, upcoming=True, compute=False, people=True,
-                            doctor=request.GET.get("doctor", "").strip(), upcoming_days=UPCOMING_WEEKS * 7)
+                            doctor=request.GET.get("doctor", "").strip(), upcoming_days=UPCOMING_WEEKS * 7,
+                            team=request.GET.get("team", "").strip())
     printing = request.GET.get("print") == "1"
     groups = []
     for status, title in STATUS_ORDER:
@@ -120,11 +130,19 @@ def worklist(request, code: str):
         "upcoming_weeks": UPCOMING_WEEKS})
 
 
+# the worklist services whose form is the exam or the TCM questionnaire (one click to it; issue 11 §5)
+# (the chronic programs' 年度健康体检 "annual_exam" is entered on the same 健康体检表)
+SERVICE_FORMS = {"elderly_exam": "web:exam", "annual_exam": "web:exam", "elderly_tcm": "web:tcm"}
+
+
 def _link(row: dict) -> str:
     from gongwei.spec.entry import FOLLOW_UP_FORMS
 
-    if row["program"] in FOLLOW_UP_FORMS and row["service"] in ("follow_up", "recheck"):
+    if row["program"] in (*FOLLOW_UP_FORMS, *SPECIAL_FOLLOW_UP_FORMS) and row["service"] in ("follow_up", "recheck",
+                                                                                          "class_visit"):
         return reverse("web:follow_up", args=[row["record_no"], row["program"]])
+    if row["service"] in SERVICE_FORMS:
+        return reverse(SERVICE_FORMS[row["service"]], args=[row["record_no"]])
     return reverse("web:resident", args=[row["record_no"]])
 
 
