@@ -303,3 +303,21 @@ def test_worklist_team_filter_and_links_to_the_exam_and_tcm_forms(web_region):
     assert links["elderly_exam"] == links["annual_exam"] == f"/resident/{OWN}/exam/"
     assert links["elderly_tcm"] == f"/resident/{OWN}/tcm/"
     assert links["follow_up"] == f"/resident/{OWN}/follow-up/hypertension/"
+
+
+def test_timings_of_the_exam_and_tcm_forms_on_the_small_region(web_region):
+    """Figures for the report (no threshold: the machine is shared)."""
+    import time
+
+    def ms(call, n=10):
+        started = time.perf_counter()
+        for _ in range(n):
+            call()
+        return (time.perf_counter() - started) * 1000 / n
+
+    actor = vd()
+    propose = ms(lambda: examinations.propose_exam(actor, OWN, exam()))
+    save = ms(lambda: examinations.save_exam(actor, OWN, exam()))
+    tcm = ms(lambda: examinations.propose_tcm(actor, OWN, tcm_answers("1" * 33)))
+    assert m.HealthExamination.objects.filter(resident__record_no=OWN, service_date=MONDAY).count() == 10
+    print(f"\nexam propose {propose:.1f} ms; exam save {save:.1f} ms; tcm propose {tcm:.1f} ms")
