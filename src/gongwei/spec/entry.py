@@ -167,4 +167,4 @@ SMI_CODES: dict[str, tuple[tuple[str, str], ...]] = {
     "insight": (("1", "自知力完全"), ("2", "自知力不全"), ("3", "自知力缺失")),
     "social_function": (("1", "良好"), ("2", "一般"), ("3", "较差")),
 }
-SPECIAL_FOLLOW_UP_FORMS = ("smi",)  # follow-up forms beyond FOLLOW_UP_FORMS, each with its own rules (issue 11 §5)
+SPECIAL_FOLLOW_UP_FORMS = ("smi", "tb")  # follow-up forms beyond FOLLOW_UP_FORMS, each with its own rules (issue 11 §5)

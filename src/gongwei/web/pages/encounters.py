@@ -57,10 +57,10 @@ def _posted_lines(post, shown: encounters.FormPage) -> list[dict]:
 @page
 @require_http_methods(["GET", "POST"])
 def follow_up(request, record_no: str, program: str, encounter_no: str = ""):
-    if program in SPECIAL_FOLLOW_UP_FORMS:  # 严重精神障碍: its own form and rules (web/pages/examinations.py)
+    if program in SPECIAL_FOLLOW_UP_FORMS:  # 严重精神障碍, 肺结核: their own forms and rules (pages/examinations.py)
         from gongwei.web.pages import examinations
 
-        return examinations.smi_follow_up(request, record_no, encounter_no)
+        return examinations.special_follow_up(request, record_no, program, encounter_no)
     who = actor(request)
     if request.method == "GET":
         shown = encounters.form(who, record_no, program, encounter_no)
@@ -97,7 +97,7 @@ def follow_up_propose(request, record_no: str, program: str, encounter_no: str =
     if program in SPECIAL_FOLLOW_UP_FORMS:
         from gongwei.web.pages import examinations
 
-        return examinations.smi_propose(request, record_no)
+        return examinations.special_propose(request, record_no, program)
     values = request.POST if request.method == "POST" else request.GET
     check = encounters.propose(actor(request), record_no, program, values, encounter_no=encounter_no)
     return render(request, "web/encounters/proposal.html", {"check": check, "errors": check.errors})
@@ -133,13 +133,14 @@ def worklist(request, code: str):
 # the worklist services whose form is the exam or the TCM questionnaire (one click to it; issue 11 §5)
 # (the chronic programs' 年度健康体检 "annual_exam" is entered on the same 健康体检表)
 SERVICE_FORMS = {"elderly_exam": "web:exam", "annual_exam": "web:exam", "elderly_tcm": "web:tcm"}
+# the scheduled services entered on a program's follow-up form (SMI's class visit, TB's first visit and closing too)
+FOLLOW_UP_SERVICES = ("follow_up", "recheck", "class_visit", "first_visit", "closing")
 
 
 def _link(row: dict) -> str:
     from gongwei.spec.entry import FOLLOW_UP_FORMS
 
-    if row["program"] in (*FOLLOW_UP_FORMS, *SPECIAL_FOLLOW_UP_FORMS) and row["service"] in ("follow_up", "recheck",
-                                                                                          "class_visit"):
+    if row["program"] in (*FOLLOW_UP_FORMS, *SPECIAL_FOLLOW_UP_FORMS) and row["service"] in FOLLOW_UP_SERVICES:
         return reverse("web:follow_up", args=[row["record_no"], row["program"]])
     if row["service"] in SERVICE_FORMS:
         return reverse(SERVICE_FORMS[row["service"]], args=[row["record_no"]])

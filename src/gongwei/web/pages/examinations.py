@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from gongwei.service import examinations, navigation, smi_followups
+from gongwei.service import examinations, navigation, smi_followups, tb_followups
 from gongwei.service.errors import BadRequest
 from gongwei.spec.vocab import SmiClass
 from gongwei.web.faces import actor, page
@@ -109,32 +109,41 @@ def tcm_propose(request, record_no: str):
     return render(request, "web/encounters/tcm_result.html", {"check": check, "errors": check.errors})
 
 
-# --- 严重精神障碍患者随访 (served under /resident/<record_no>/follow-up/smi/, beside the chronic forms) ----------------
-def smi_follow_up(request, record_no: str, encounter_no: str = ""):
+# --- 严重精神障碍 / 肺结核患者随访 (served under /resident/<record_no>/follow-up/<program>/, beside the chronic forms) --
+SPECIAL = {"smi": (smi_followups, "smi"), "tb": (tb_followups, "tb")}  # program → (use cases, template name)
+
+
+def special_follow_up(request, record_no: str, program: str, encounter_no: str = ""):
     who = actor(request)
+    cases, name = SPECIAL[program]
     if request.method == "GET":
-        shown = smi_followups.form(who, record_no, encounter_no)
-        return render(request, "web/encounters/smi.html", _context(request, shown, check=shown.check))
+        shown = cases.form(who, record_no, encounter_no)
+        return render(request, f"web/encounters/{name}.html", _context(request, shown, check=shown.check))
     post = request.POST
     try:
-        saved = smi_followups.save(who, record_no, post, encounter_no=encounter_no,
-                                   expected_version=_version(post.get("version")))
-    except (smi_followups.Invalid, smi_followups.Stale) as exc:
-        shown = smi_followups.form(who, record_no, encounter_no)
-        stale = isinstance(exc, smi_followups.Stale)
+        saved = cases.save(who, record_no, post, encounter_no=encounter_no,
+                           expected_version=_version(post.get("version")))
+    except (cases.Invalid, cases.Stale) as exc:
+        shown = cases.form(who, record_no, encounter_no)
+        stale = isinstance(exc, cases.Stale)
         if not stale:
-            flags = {f: "" for f in smi_followups.FLAGS}  # an unticked box is not posted
+            flags = {f: "" for f in cases.FLAGS}  # an unticked box is not posted
             shown.initial = {**shown.initial, **flags, **{k: post.get(k, "") for k in post}}
-        check = smi_followups.propose(who, record_no, post)
-        return render(request, "web/encounters/smi.html",
+        check = cases.propose(who, record_no, post)
+        return render(request, f"web/encounters/{name}.html",
                       _context(request, shown, check=check, errors=getattr(exc, "fields", {}),
                                stale=exc if stale else None), status=409 if stale else 400)
-    messages.success(request, _("随访已保存：%(cls)s，下次随访 %(date)s") % {
-        "cls": SmiClass(saved.classification).zh, "date": saved.next_visit_date.isoformat()})
+    if program == "smi":
+        messages.success(request, _("随访已保存：%(cls)s，下次随访 %(date)s") % {
+            "cls": SmiClass(saved.classification).zh, "date": saved.next_visit_date.isoformat()})
+    else:
+        messages.success(request, _("随访已保存，下次随访 %(date)s") % {
+            "date": saved.next_visit_date.isoformat() if saved.next_visit_date else "—"})
     return redirect(reverse("web:resident", args=[record_no]))
 
 
-def smi_propose(request, record_no: str):
+def special_propose(request, record_no: str, program: str):
     values = request.POST if request.method == "POST" else request.GET
-    check = smi_followups.propose(actor(request), record_no, values)
-    return render(request, "web/encounters/smi_check.html", {"check": check, "errors": check.errors})
+    cases, name = SPECIAL[program]
+    check = cases.propose(actor(request), record_no, values)
+    return render(request, f"web/encounters/{name}_check.html", {"check": check, "errors": check.errors})
