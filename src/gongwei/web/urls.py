@@ -8,6 +8,7 @@ from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import maternal_child as mch_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
@@ -77,4 +78,9 @@ urlpatterns = [
     path("verification/", verification_pages.home, name="verification_home"),
     path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
     path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
+    # --- issue 11 §4 (i11mch): maternal, child and vaccination forms with the rule at entry (ADR 031) ---
+    *(p for slug in ("newborn-visit", "child-check", "child-tcm", "prenatal", "postpartum", "vaccination") for p in (
+        path(f"resident/<str:record_no>/{slug}/", mch_pages.entry_form, {"form": slug}, name=f"mch_{slug}"),
+        path(f"resident/<str:record_no>/{slug}/propose/", mch_pages.entry_propose, {"form": slug},
+             name=f"mch_{slug}_propose"))),
 ]
