@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
-from django.utils.translation import gettext_noop as _n
+from django.utils.translation import gettext_noop
 
 from gongwei.records import entry
 from gongwei.records import models as m
@@ -67,30 +67,30 @@ class Form:
         return next(f for f in self.fields if f.name == name)
 
 
-_REFERRAL = (Field("referral", _n("转诊"), "flag"), Field("guidance", _n("指导"), "text", max_length=100))
-_BP = (Field("sbp", _n("收缩压"), "int", "mmHg"), Field("dbp", _n("舒张压"), "int", "mmHg"))
+_REFERRAL = (Field("referral", gettext_noop("转诊"), "flag"), Field("guidance", gettext_noop("指导"), "text", max_length=100))
+_BP = (Field("sbp", gettext_noop("收缩压"), "int", "mmHg"), Field("dbp", gettext_noop("舒张压"), "int", "mmHg"))
 _VACCINES = tuple((x.value, x.zh) for x in v.Vaccine)
-_FEEDING = (("1", _n("纯母乳喂养")), ("2", _n("混合喂养")), ("3", _n("人工喂养")))
+_FEEDING = (("1", gettext_noop("纯母乳喂养")), ("2", gettext_noop("混合喂养")), ("3", gettext_noop("人工喂养")))
 FORMS: dict[str, Form] = {f.slug: f for f in (
-    Form("newborn-visit", _n("新生儿家庭访视"), m.NewbornVisit, "newborn_visits", "NB", "child", (
-        Field("weight", _n("体重"), "dec", "kg"), Field("jaundice", _n("黄疸"), "flag"),
-        Field("feeding", _n("喂养方式"), "choice", choices=_FEEDING), Field("eye_check", _n("眼保健和视力检查"), "flag"),
+    Form("newborn-visit", gettext_noop("新生儿家庭访视"), m.NewbornVisit, "newborn_visits", "NB", "child", (
+        Field("weight", gettext_noop("体重"), "dec", "kg"), Field("jaundice", gettext_noop("黄疸"), "flag"),
+        Field("feeding", gettext_noop("喂养方式"), "choice", choices=_FEEDING), Field("eye_check", gettext_noop("眼保健和视力检查"), "flag"),
         *_REFERRAL)),
-    Form("child-check", _n("儿童健康检查"), m.ChildCheck, "child_checks", "CC", "child", (
-        Field("weight", _n("体重"), "dec", "kg"), Field("height", _n("身长/身高"), "dec", "cm"),
-        Field("head_circumference", _n("头围"), "dec", "cm"), Field("hemoglobin", _n("血红蛋白"), "int", "g/L"),
-        Field("development_ok", _n("发育评估通过"), "flag"), Field("eye_check", _n("眼保健和视力检查"), "flag"),
-        Field("hearing_check", _n("听力筛查"), "flag"), *_REFERRAL)),
-    Form("child-tcm", _n("儿童中医药健康指导"), m.ChildTcmGuidance, "child_tcm_guidance", "CT", "child", ()),
-    Form("prenatal", _n("产前随访"), m.PrenatalVisit, "prenatal_visits", "PN", "pregnancy", (
-        Field("gestational_weeks", _n("孕周"), "int", _n("周")), Field("weight", _n("体重"), "dec", "kg"), *_BP,
-        Field("hemoglobin", _n("血红蛋白"), "int", "g/L"), *_REFERRAL)),
-    Form("postpartum", _n("产后访视"), m.PostpartumVisit, "postpartum_visits", "PP", "delivered", (
-        Field("visit_type", _n("类型"), "choice", choices=tuple((x.value, x.zh) for x in v.PostpartumVisitType)),
-        *_BP, Field("recovered", _n("恢复正常"), "flag"), *_REFERRAL)),
-    Form("vaccination", _n("预防接种"), m.Vaccination, "vaccinations", "VC", "child", (
-        Field("vaccine", _n("疫苗"), "choice", choices=_VACCINES), Field("dose_no", _n("剂次"), "int"),
-        Field("lot_no", _n("疫苗批号"), "text", max_length=30), Field("adverse_event", _n("疑似预防接种异常反应"), "flag"))),
+    Form("child-check", gettext_noop("儿童健康检查"), m.ChildCheck, "child_checks", "CC", "child", (
+        Field("weight", gettext_noop("体重"), "dec", "kg"), Field("height", gettext_noop("身长/身高"), "dec", "cm"),
+        Field("head_circumference", gettext_noop("头围"), "dec", "cm"), Field("hemoglobin", gettext_noop("血红蛋白"), "int", "g/L"),
+        Field("development_ok", gettext_noop("发育评估通过"), "flag"), Field("eye_check", gettext_noop("眼保健和视力检查"), "flag"),
+        Field("hearing_check", gettext_noop("听力筛查"), "flag"), *_REFERRAL)),
+    Form("child-tcm", gettext_noop("儿童中医药健康指导"), m.ChildTcmGuidance, "child_tcm_guidance", "CT", "child", ()),
+    Form("prenatal", gettext_noop("产前随访"), m.PrenatalVisit, "prenatal_visits", "PN", "pregnancy", (
+        Field("gestational_weeks", gettext_noop("孕周"), "int", gettext_noop("周")), Field("weight", gettext_noop("体重"), "dec", "kg"), *_BP,
+        Field("hemoglobin", gettext_noop("血红蛋白"), "int", "g/L"), *_REFERRAL)),
+    Form("postpartum", gettext_noop("产后访视"), m.PostpartumVisit, "postpartum_visits", "PP", "delivered", (
+        Field("visit_type", gettext_noop("类型"), "choice", choices=tuple((x.value, x.zh) for x in v.PostpartumVisitType)),
+        *_BP, Field("recovered", gettext_noop("恢复正常"), "flag"), *_REFERRAL)),
+    Form("vaccination", gettext_noop("预防接种"), m.Vaccination, "vaccinations", "VC", "child", (
+        Field("vaccine", gettext_noop("疫苗"), "choice", choices=_VACCINES), Field("dose_no", gettext_noop("剂次"), "int"),
+        Field("lot_no", gettext_noop("疫苗批号"), "text", max_length=30), Field("adverse_event", gettext_noop("疑似预防接种异常反应"), "flag"))),
 )}
 LABELS = {"service_date": "服务日期", "reason": "未转诊的原因"}
 DEFAULT_TRUE = ("development_ok", "recovered")  # the record's default: ticked on a new form
@@ -291,7 +291,7 @@ class _RULES:
     @staticmethod
     def newborn_visit(r, form, got, c: Check, on, exclude):
         by = rules.newborn_visit_by(r.birth_date)
-        c.facts.append((_n("出生天数"), f"{(on - r.birth_date).days}天"))
+        c.facts.append((gettext_noop("出生天数"), f"{(on - r.birth_date).days}天"))
         if on > by:
             c.warnings.append(f"规范要求出院后{child.NEWBORN_VISIT_SCHEDULE_DAYS}天内访视（以出生计为 {by} 前）")
         _findings(c, rules.child_findings(0, weight=got.get("weight"), newborn=True))
@@ -305,10 +305,10 @@ class _RULES:
         due = rules.child_check_due(r.birth_date, on)
         months = rules.age_in_months(r.birth_date, on)
         if due.current is not None:
-            c.facts.append((_n("此次检查"), f"{due.current.name}（{due.current.first}～{due.current.last}）"))
+            c.facts.append((gettext_noop("此次检查"), f"{due.current.name}（{due.current.first}～{due.current.last}）"))
             c.stored["age_months"] = due.current.months
         else:
-            c.facts.append((_n("此次检查"), f"{months}月龄，不在任何体检时间窗内"))
+            c.facts.append((gettext_noop("此次检查"), f"{months}月龄，不在任何体检时间窗内"))
             c.warnings.append("此日不在规范的体检时间窗内，记录按实足月龄保存，不计入按月龄管理")
             c.stored["age_months"] = min(months, int(rules.HARD_BOUNDS["age_months"][1]))
         if due.next is not None:
@@ -320,11 +320,11 @@ class _RULES:
     def child_tcm(r, form, got, c: Check, on, exclude):
         due = rules.tcm_due(r.birth_date, on)
         if due.current is not None:
-            c.facts.append((_n("此次指导"), f"{due.current.name}（{due.current.first}～{due.current.last}）"))
+            c.facts.append((gettext_noop("此次指导"), f"{due.current.name}（{due.current.first}～{due.current.last}）"))
             c.stored["age_months"] = due.current.months
         else:
             months = rules.age_in_months(r.birth_date, on)
-            c.facts.append((_n("此次指导"), f"{months}月龄，不在中医药健康指导的月龄时间窗内"))
+            c.facts.append((gettext_noop("此次指导"), f"{months}月龄，不在中医药健康指导的月龄时间窗内"))
             c.warnings.append(f"规范在 {'、'.join(map(str, child.TCM_MONTHS))} 月龄提供中医药健康指导，此日不在时间窗内")
             c.stored["age_months"] = months
         if due.next is not None:
@@ -347,10 +347,10 @@ class _RULES:
                                                  service_date__lt=on).exclude(encounter_no=exclude).exists()
         due = rules.prenatal_due(int(weeks), lmp, registration=not earlier)
         c.stored.update(gestational_weeks=int(weeks), is_registration=not earlier, enrollment=ep)
-        c.facts.append((_n("孕周"), f"{weeks}周" + ("（按末次月经推算）" if got.get("gestational_weeks") is None else "")))
-        c.facts.append((_n("此次随访"), due.contact.name if due.contact else "不在规范的产前检查孕周内"))
+        c.facts.append((gettext_noop("孕周"), f"{weeks}周" + ("（按末次月经推算）" if got.get("gestational_weeks") is None else "")))
+        c.facts.append((gettext_noop("此次随访"), due.contact.name if due.contact else "不在规范的产前检查孕周内"))
         if not earlier:
-            c.facts.append((_n("早孕建册"), "是：孕13周前建册" if due.early_registration
+            c.facts.append((gettext_noop("早孕建册"), "是：孕13周前建册" if due.early_registration
                             else f"否：孕{weeks}周建册，未在孕{maternal.EARLY_REGISTRATION_BEFORE_WEEKS}周前"))
         f = rules.prenatal_findings(sbp=got.get("sbp"), dbp=got.get("dbp"), hemoglobin=got.get("hemoglobin"))
         _findings(c, f)
@@ -367,8 +367,8 @@ class _RULES:
         dates = rules.postpartum_dates(ep.delivery_date, ep.discharge_date)
         kind = got.get("visit_type") or rules.postpartum_type(ep.delivery_date, on)
         c.stored["visit_type"] = kind
-        c.facts.append((_n("产后天数"), f"{(on - ep.delivery_date).days}天（{ep.delivery_date} 分娩）"))
-        c.facts.append((_n("此次服务"), v.PostpartumVisitType(kind).zh))
+        c.facts.append((gettext_noop("产后天数"), f"{(on - ep.delivery_date).days}天（{ep.delivery_date} 分娩）"))
+        c.facts.append((gettext_noop("此次服务"), v.PostpartumVisitType(kind).zh))
         if kind == v.PostpartumVisitType.HOME_VISIT:
             if on > dates["home_visit_by"]:
                 c.warnings.append(f"规范要求出院后{maternal.POSTPARTUM_VISIT_SCHEDULE_DAYS}天内访视（{dates['home_visit_by']} 前）")
@@ -376,7 +376,7 @@ class _RULES:
         else:
             if on < dates["check_42d_from"]:
                 c.warnings.append(f"产后42天健康检查应在 {dates['check_42d_from']} 以后")
-            c.facts.append((_n("结案"), "产后42天健康检查后可结案"))
+            c.facts.append((gettext_noop("结案"), "产后42天健康检查后可结案"))
         _findings(c, rules.postpartum_findings(kind, sbp=got.get("sbp"), dbp=got.get("dbp"),
                                                recovered=bool(got.get("recovered"))))
 
@@ -385,8 +385,8 @@ class _RULES:
         given = _given(r, exclude)
         due = rules.vaccine_due(r.birth_date, on, given)
         now = [d for d in due if d.from_date <= on]
-        c.facts.append((_n("月龄"), _age_text(r.birth_date, on)))
-        c.facts.append((_n("此日应种"), "、".join(f"{d.dose.short}第{d.dose.dose}剂" + ("（已逾期）" if d.overdue else "")
+        c.facts.append((gettext_noop("月龄"), _age_text(r.birth_date, on)))
+        c.facts.append((gettext_noop("此日应种"), "、".join(f"{d.dose.short}第{d.dose.dose}剂" + ("（已逾期）" if d.overdue else "")
                                           for d in now) or "无"))
         if now:
             c.stored["proposed"] = (now[0].vaccine, now[0].dose_no)
