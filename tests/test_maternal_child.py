@@ -120,8 +120,7 @@ def test_dose_before_minimum_age_or_interval_is_a_problem():
 
 
 # --- the service -------------------------------------------------------------------------------------------------
-@pytest.fixture
-def people(web_region):
+def add_people() -> None:
     """A girl born 2025-06-10 and a mother (pregnant from LMP 2025-09-01, delivered 2026-06-05) in 北门村."""
     residents = [
         dict(record_no=KID, name="王小花", sex="2", birth_date=BIRTH.isoformat(), id_type="01",
@@ -134,7 +133,18 @@ def people(web_region):
     episode = [dict(enrollment_no=f"P-{MOTHER}", resident=MOTHER, program="pregnancy", org_unit=VILLAGE,
                     start_date="2025-11-01", lmp_date=LMP.isoformat(), delivery_date="", discharge_date="")]
     entry.submit({"residents": _table(residents), "enrollments": _table(episode)}, actor="test", kind="synth")
+
+
+@pytest.fixture
+def people(web_region):
+    add_people()
     return web_region
+
+
+@pytest.fixture
+def live_people(live_region):
+    add_people()
+    return live_region
 
 
 def vd() -> access.Actor:
@@ -272,3 +282,52 @@ def test_pages_link_propose_and_save(people):
     assert saved.status_code == 302 and saved["Location"] == f"/resident/{KID}/"
     assert "儿童健康检查已保存：下次8月龄健康检查 2026-02-10" in c.get(f"/resident/{KID}/").content.decode()
     assert client_for("vd2").get(f"/resident/{KID}/child-check/").status_code == 403
+
+
+# --- a real browser ------------------------------------------------------------------------------------------------
+def test_village_doctor_enters_a_child_check_and_a_vaccination(chromium, live_server, live_people, tmp_path):
+    """record page → 录入 · 儿童健康检查 → the 6-month check and the next (8-month) date as typed → save → 录入 · 预防接种
+    → 麻腮风 dose 1 at 6 months refused by its minimum age → 流脑 A dose 1 → the next dose date → save."""
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    on = dt.date(2025, 12, 10)  # 6 months old
+    eight_months = rules.plus_months(BIRTH, 8)  # 2026-02-10: the 8-month check, and MMR 1's minimum age
+    next_dose = min(d.from_date for d in rules.vaccine_due(BIRTH, on, [rules.Given("MPSV-A", 1, on)])
+                    if d.from_date > on)
+    assert next_dose == eight_months  # MMR 1 and JE 1 at 8 months come before MPSV-A 2 at 9
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/resident/{KID}/")
+        page.click("text=录入 · 儿童健康检查")
+        page.wait_for_load_state("networkidle")
+        page.fill("input[name=service_date]", on.isoformat())
+        page.fill("input[name=weight]", "7.6")
+        page.fill("input[name=height]", "66.0")
+        page.fill("input[name=hemoglobin]", "105")
+        page.wait_for_function("document.querySelector('#proposal').textContent.includes('贫血')")
+        text = page.inner_text("#proposal")
+        assert page.inner_text("#proposed-date") == eight_months.isoformat()
+        assert "6月龄健康检查" in text and "贫血" in text  # 105 g/L below 110 at 6 months
+        page.screenshot(path=str(screenshot_path(tmp_path, "child_check_form")), full_page=True)
+        page.click("button:has-text('保存')")
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith(f"/resident/{KID}/")
+        assert f"儿童健康检查已保存：下次8月龄健康检查 {eight_months}" in page.inner_text("main")
+        page.click("text=录入 · 预防接种")
+        page.wait_for_load_state("networkidle")
+        page.fill("input[name=service_date]", on.isoformat())
+        page.select_option("select[name=vaccine]", "MMR")
+        page.fill("input[name=dose_no]", "1")
+        page.wait_for_function("document.querySelector('#proposal .field-errors') && "
+                               "document.querySelector('#proposal .field-errors').textContent.includes('最小接种年龄')")
+        page.screenshot(path=str(screenshot_path(tmp_path, "vaccination_too_early")), full_page=True)
+        page.select_option("select[name=vaccine]", "MPSV-A")
+        page.wait_for_selector("#proposal .field-errors", state="detached")
+        page.wait_for_function("document.querySelector('#proposed-date') && "
+                               f"document.querySelector('#proposed-date').textContent == '{next_dose}'")
+        page.screenshot(path=str(screenshot_path(tmp_path, "vaccination_form")), full_page=True)
+        page.click("button:has-text('保存')")
+        page.wait_for_load_state("networkidle")
+        assert f"预防接种已保存：下次麻腮风第1剂 {next_dose}" in page.inner_text("main")
+        page.screenshot(path=str(screenshot_path(tmp_path, "record_after_child_forms")), full_page=True)
+    assert offsite == [], f"requests left the local server: {offsite}"
+    assert m.Vaccination.objects.filter(resident__record_no=KID, vaccine="MPSV-A", dose_no=1).exists()

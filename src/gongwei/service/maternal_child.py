@@ -66,8 +66,12 @@ class Form:
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+    @property
+    def has_referral(self) -> bool:
+        return any(f.name == "referral" for f in self.fields)
 
-_REFERRAL = (Field("referral", gettext_noop("转诊"), "flag"), Field("guidance", gettext_noop("指导"), "text", max_length=100))
+
+_REFERRAL = (Field("guidance", gettext_noop("指导"), "text", max_length=100), Field("referral", gettext_noop("转诊"), "flag"))
 _BP = (Field("sbp", gettext_noop("收缩压"), "int", "mmHg"), Field("dbp", gettext_noop("舒张压"), "int", "mmHg"))
 _VACCINES = tuple((x.value, x.zh) for x in v.Vaccine)
 _FEEDING = (("1", gettext_noop("纯母乳喂养")), ("2", gettext_noop("混合喂养")), ("3", gettext_noop("人工喂养")))
@@ -407,8 +411,8 @@ class _RULES:
 
 def _findings(c: Check, f: rules.Findings) -> None:
     c.findings, c.refer, c.referral, c.high_risk = f.found, f.refer, f.referral, f.high_risk
-    if f.found and not f.refer:
-        c.warnings.append("发现异常：" + f.referral)
+    if f.found and not f.refer:  # guidance is enough: shown as warnings, saving is not held up
+        c.warnings.extend([*f.found, "按规范：" + f.referral])
 
 
 # --- use cases -----------------------------------------------------------------------------------------------------

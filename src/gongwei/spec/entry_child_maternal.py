@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gongwei.spec.entry import HARD_BOUNDS
 from gongwei.spec.programs import child, maternal, vaccination
@@ -29,7 +29,7 @@ from gongwei.spec.vocab import PostpartumVisitType, Vaccine
 # Values outside are refused with the range; the hard bounds of the entry layer where it has them ([U] there), and
 # for what it has none: haemoglobin 30–200 g/L and head circumference 20–60 cm, wide bounds of ours that no living
 # child or mother is outside of [U].
-RANGES_SOURCE = Source("录入范围：entry.HARD_BOUNDS 及血红蛋白、头围的宽界限 [U]", "U")
+RANGES_SOURCE = Source("录入范围：健康体检表的硬性错误界限 entry.HARD_BOUNDS [exam-form-2017]；血红蛋白、头围为宽界限 [U]", "U")
 RANGES: dict[str, tuple[float, float]] = {
     "newborn_visits.weight": HARD_BOUNDS["newborn_visits.weight"],
     "child_checks.weight": HARD_BOUNDS["child_checks.weight"],
@@ -306,9 +306,3 @@ def dose_problems(vaccine: str, dose_no: int, on: dt.date, birth: dt.date, given
     if any(g.vaccine == vaccine and g.dose_no == dose_no for g in given):
         problems.append(f"已有{name}第{dose_no}剂的接种记录，不能重复录入")
     return problems
-
-
-@dataclass
-class VaccineAnswer:
-    due_now: list[DoseDue] = field(default_factory=list)
-    next: DoseDue | None = None
