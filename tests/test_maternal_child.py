@@ -331,3 +331,48 @@ def test_village_doctor_enters_a_child_check_and_a_vaccination(chromium, live_se
         page.screenshot(path=str(screenshot_path(tmp_path, "record_after_child_forms")), full_page=True)
     assert offsite == [], f"requests left the local server: {offsite}"
     assert m.Vaccination.objects.filter(resident__record_no=KID, vaccine="MPSV-A", dose_no=1).exists()
+
+
+def test_high_risk_prenatal_visit_shows_the_referral_in_the_browser(chromium, live_server, live_people, tmp_path):
+    """A prenatal visit at 18 weeks with 150/95: the alert names 妊娠期高血压 and the referral the specification
+    requires; saving without a referral or a reason is refused on the page."""
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    week18 = LMP + dt.timedelta(days=18 * 7)
+    with browser_as(chromium, live_server, "vd") as (page, offsite):
+        page.goto(f"{live_server.url}/resident/{MOTHER}/")
+        page.click("text=录入 · 产前随访")
+        page.wait_for_load_state("networkidle")
+        page.fill("input[name=service_date]", week18.isoformat())
+        page.fill("input[name=sbp]", "150")
+        page.fill("input[name=dbp]", "95")
+        page.wait_for_selector("#proposal .emergency")
+        alert = page.inner_text("#proposal .emergency")
+        assert "妊娠期高血压" in alert and rules.PRENATAL_REFERRAL in alert
+        assert "第2次产前检查" in page.inner_text("#proposal")  # 18 weeks: the 16–20 week contact
+        page.screenshot(path=str(screenshot_path(tmp_path, "prenatal_high_risk")), full_page=True)
+        page.click("button:has-text('保存')")
+        page.wait_for_load_state("networkidle")
+        assert "未转诊的原因" in page.inner_text("main") and not m.PrenatalVisit.objects.exists()
+    assert offsite == [], f"requests left the local server: {offsite}"
+
+
+def test_timings_of_the_forms_on_the_small_region(people):
+    """Figures for the report (no threshold): propose and save of a child check and a vaccination."""
+    import time
+
+    def ms(call, n=10):
+        started = time.perf_counter()
+        for _ in range(n):
+            call()
+        return (time.perf_counter() - started) * 1000 / n
+
+    actor = vd()
+    check = {"service_date": "2025-12-10", "weight": "7.6", "development_ok": "1"}
+    shot = {"service_date": "2025-12-10", "vaccine": "MPSV-A", "dose_no": "1"}
+    propose_check = ms(lambda: mc.propose(actor, KID, "child-check", check))
+    propose_shot = ms(lambda: mc.propose(actor, KID, "vaccination", shot))
+    save_check = ms(lambda: mc.save(actor, KID, "child-check", check))
+    assert m.ChildCheck.objects.filter(resident__record_no=KID).count() == 10
+    print(f"\npropose child check {propose_check:.1f} ms; propose vaccination {propose_shot:.1f} ms; "
+          f"save child check {save_check:.1f} ms")

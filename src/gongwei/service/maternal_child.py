@@ -270,7 +270,9 @@ def _age_text(birth: dt.date | None, on: dt.date) -> str:
     months = rules.age_in_months(birth, on)
     if months < 1:
         return f"{(on - birth).days}天"
-    return f"{months}月龄" if months < 36 else f"{months // 12}岁{months % 12}个月"
+    if months < 36:
+        return f"{months}月龄"
+    return f"{months // 12}岁" + (f"{months % 12}个月" if months < (child.MAX_AGE_YEARS + 1) * 12 else "")
 
 
 # --- the rule at entry -------------------------------------------------------------------------------------------
