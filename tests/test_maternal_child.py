@@ -282,6 +282,14 @@ def test_pages_link_propose_and_save(people):
     assert saved.status_code == 302 and saved["Location"] == f"/resident/{KID}/"
     assert "儿童健康检查已保存：下次8月龄健康检查 2026-02-10" in c.get(f"/resident/{KID}/").content.decode()
     assert client_for("vd2").get(f"/resident/{KID}/child-check/").status_code == 403
+    # the county supervisor sees the form (in scope) but may not write: no save button, a POST is refused
+    sup = client_for("sup")
+    shown = sup.get(f"/resident/{KID}/child-check/")
+    assert shown.status_code == 200 and 'type="submit"' not in shown.content.decode()
+    before = m.ChildCheck.objects.count()
+    assert sup.post(f"/resident/{KID}/child-check/", {"service_date": "2025-12-10", "weight": "7.6",
+                                                       "development_ok": "1"}).status_code == 403
+    assert m.ChildCheck.objects.count() == before
 
 
 # --- a real browser ------------------------------------------------------------------------------------------------

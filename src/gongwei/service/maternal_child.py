@@ -33,7 +33,7 @@ from gongwei.records import models as m
 from gongwei.service import audit
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.encounters import Invalid, Stale
-from gongwei.service.errors import BadRequest, NotFound
+from gongwei.service.errors import BadRequest, NotFound, Refused
 from gongwei.spec import entry_child_maternal as rules
 from gongwei.spec import vocab as v
 from gongwei.spec.programs import child, maternal
@@ -148,6 +148,7 @@ class FormPage:
     check: Check | None
     blocked: str
     bounds: dict[str, tuple[float, float]]
+    may_save: bool = True
 
 
 @dataclass(frozen=True)
@@ -447,6 +448,11 @@ def _str(x: object) -> str:
     return x.isoformat() if isinstance(x, dt.date) else str(x)
 
 
+def may_save(actor: Actor, f: Form, action: str = "add") -> bool:
+    """The role's permission on the record's model (supervisors and evaluators only view, records.roles)."""
+    return actor.user is None or actor.user.has_perm(f"records.{action}_{f.model._meta.model_name}")
+
+
 def form(actor: Actor, record_no: str, slug: str, encounter_no: str = "") -> FormPage:
     """The form of one person: a new record, or ``encounter_no`` to edit. Audited."""
     f = _form(slug)
@@ -475,7 +481,8 @@ def form(actor: Actor, record_no: str, slug: str, encounter_no: str = "") -> For
         encounter_no=obj.encounter_no if obj else "", version=obj.version if obj else None, initial=initial,
         recent=[Past(x.encounter_no, x.service_date, _past_text(f, x)) for x in rows], check=check,
         blocked=check.blocked if check else "",
-        bounds={x.name: b for x in f.fields if (b := rules.RANGES.get(f"{f.table}.{x.name}"))})
+        bounds={x.name: b for x in f.fields if (b := rules.RANGES.get(f"{f.table}.{x.name}"))},
+        may_save=may_save(actor, f, "change" if obj else "add"))
 
 
 def propose(actor: Actor, record_no: str, slug: str, values: Mapping[str, str], *, encounter_no: str = "") -> Check:
@@ -494,6 +501,8 @@ def save(actor: Actor, record_no: str, slug: str, values: Mapping[str, str], *, 
     f = _form(slug)
     r = _resident(actor, record_no)
     obj = _record(r, f, encounter_no) if encounter_no else None
+    if not may_save(actor, f, "add" if obj is None else "change"):
+        raise Refused(f"您的角色只能查看{f.title}记录，不能录入或修改")
     if obj is not None and expected_version is None:
         raise BadRequest("修改记录须带上打开表单时的版本号（version）")
     got, errors = _read(f, values)
