@@ -9,6 +9,7 @@ from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import examinations as exam_pages  # issue 11 §5 (i11adult)
 from gongwei.web.pages import jobs as job_pages
+from gongwei.web.pages import maternal_child as mch_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
@@ -84,4 +85,9 @@ urlpatterns = [
     path("resident/<str:record_no>/exam/propose/", exam_pages.exam_propose, name="exam_propose"),
     path("resident/<str:record_no>/tcm/", exam_pages.tcm, name="tcm"),
     path("resident/<str:record_no>/tcm/propose/", exam_pages.tcm_propose, name="tcm_propose"),
+    # --- issue 11 §4 (i11mch): maternal, child and vaccination forms with the rule at entry (ADR 031) ---
+    *(p for slug in ("newborn-visit", "child-check", "child-tcm", "prenatal", "postpartum", "vaccination") for p in (
+        path(f"resident/<str:record_no>/{slug}/", mch_pages.entry_form, {"form": slug}, name=f"mch_{slug}"),
+        path(f"resident/<str:record_no>/{slug}/propose/", mch_pages.entry_propose, {"form": slug},
+             name=f"mch_{slug}_propose"))),
 ]

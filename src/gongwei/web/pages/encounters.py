@@ -144,7 +144,22 @@ def _link(row: dict) -> str:
         return reverse("web:follow_up", args=[row["record_no"], row["program"]])
     if row["service"] in SERVICE_FORMS:
         return reverse(SERVICE_FORMS[row["service"]], args=[row["record_no"]])
+    form = _mch_form(row["program"], row["service"])
+    if form:
+        return reverse(f"web:mch_{form}", args=[row["record_no"]])
     return reverse("web:resident", args=[row["record_no"]])
+
+
+def _mch_form(program: str, service: str) -> str:
+    """The maternal, child or vaccination form (web/pages/maternal_child.py) that records a scheduled service."""
+    if program == "child":
+        return "newborn-visit" if service == "newborn_visit" else "child-tcm" if service.startswith("tcm_") else (
+            "child-check" if service.startswith("check_") else "")
+    if program == "maternal":
+        return "postpartum" if service in ("postpartum_visit", "check_42d") else "prenatal"
+    if program == "vaccination":
+        return "" if service == "certificate" else "vaccination"
+    return ""
 
 
 @page
