@@ -405,3 +405,29 @@ def test_timings_of_the_form_on_the_small_region(web_region):
     save = ms(lambda: encounters.save_follow_up(actor, OWN, "hypertension", typed(guidance="x")), n=10)
     page = ms(lambda: residents_service.record(actor, OWN, with_due=False))
     print(f"\npropose {propose:.1f} ms; save {save:.1f} ms; record page with live due {page:.1f} ms")
+
+
+def test_view_only_roles_cannot_save_any_encounter_and_nothing_is_written(web_region):
+    """Supervisors and evaluators view records but never enter services (records.roles): every save use case is
+    refused before it reads the form, for a resident inside their scope, and no row is written."""
+    from gongwei.service import examinations, smi_followups, tb_followups
+    from gongwei.service.errors import Refused
+
+    saves = [
+        lambda a: encounters.save_follow_up(a, OWN, "hypertension", typed()),
+        lambda a: examinations.save_exam(a, OWN, {}),
+        lambda a: examinations.save_tcm(a, OWN, {}),
+        lambda a: smi_followups.save(a, OWN, {}),
+        lambda a: tb_followups.save(a, OWN, {}),
+    ]
+    models = (m.ChronicFollowUp, m.HealthExamination, m.TcmConstitution, m.SmiFollowUp, m.TbFollowUp)
+    before = [x.objects.count() for x in models]
+    for username in ("sup", "ev"):
+        actor = access.operator(username, command="test")
+        for save in saves:
+            with pytest.raises(Refused, match="只能查看"):
+                save(actor)
+    assert [x.objects.count() for x in models] == before
+    # a village doctor is not refused for the role (the same empty exam fails on its fields instead)
+    with pytest.raises(examinations.Invalid):
+        examinations.save_exam(vd(), OWN, {})

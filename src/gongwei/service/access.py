@@ -133,3 +133,19 @@ def check_resident(actor: Actor, resident) -> None:
             raise Refused("只能查看本人的健康档案")
         return
     actor.check_path(resident.managing_unit.path, f"档案 {resident.record_no}")
+
+
+def may_write(actor: Actor, model, *, change: bool = False) -> bool:
+    """The role's permission to add (or change) rows of a records model: supervisors and evaluators only view
+    (records.roles); an operator (CLI, jobs) has no user and may; a signed-in resident never writes."""
+    if actor.resident_id is not None:
+        return False
+    meta = model._meta
+    return actor.user is None or actor.user.has_perm(
+        f"{meta.app_label}.{'change' if change else 'add'}_{meta.model_name}")
+
+
+def check_write(actor: Actor, model, what: str, *, change: bool = False) -> None:
+    """Refuse a save the role may not make, before anything is read from the form."""
+    if not may_write(actor, model, change=change):
+        raise Refused(f"您的角色只能查看{what}，不能录入或修改")

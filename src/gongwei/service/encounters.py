@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from gongwei.records import entry
 from gongwei.records import models as m
-from gongwei.service import audit
+from gongwei.service import access, audit
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.errors import BadRequest, NotFound
 from gongwei.spec import entry as rules
@@ -473,6 +473,7 @@ def save_follow_up(actor: Actor, record_no: str, program: str, values: Mapping[s
     :class:`Stale` when the visit changed since the form was opened."""
     program = _program(program)
     r = _resident(actor, record_no)
+    access.check_write(actor, m.ChronicFollowUp, "随访记录", change=bool(encounter_no))
     fu = _visit(r, program, encounter_no) if encounter_no else None
     if fu is not None and expected_version is None:
         raise BadRequest("修改随访须带上打开表单时的版本号（version）")

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from gongwei.records import entry
 from gongwei.records import models as m
-from gongwei.service import audit
+from gongwei.service import access, audit
 from gongwei.service.access import Actor
 from gongwei.service.encounters import Invalid, Stale, _date, _fmt, _resident
 from gongwei.service.errors import BadRequest, NotFound
@@ -290,6 +290,7 @@ def save_exam(actor: Actor, record_no: str, values: Mapping[str, str], *, encoun
     """Write one exam (new, or ``encounter_no`` at ``expected_version``). Raises :class:`Invalid` naming each field
     (out of range, an arm gap to re-measure, no evaluation or guidance), :class:`Stale` on a changed exam."""
     r = _resident(actor, record_no)
+    access.check_write(actor, m.HealthExamination, "健康体检记录", change=bool(encounter_no))
     ex = _exam(r, encounter_no) if encounter_no else None
     if ex is not None and expected_version is None:
         raise BadRequest("修改体检记录须带上打开表单时的版本号（version）")
@@ -450,6 +451,7 @@ def save_tcm(actor: Actor, record_no: str, values: Mapping[str, str], *, encount
     """Write one questionnaire with the result the rulebook scores (never a typed one). Refused while a question
     is unanswered or, as the service requires, without TCM health guidance."""
     r = _resident(actor, record_no)
+    access.check_write(actor, m.TcmConstitution, "中医体质辨识记录", change=bool(encounter_no))
     x = _tcm(r, encounter_no) if encounter_no else None
     if x is not None and expected_version is None:
         raise BadRequest("修改中医体质辨识记录须带上打开表单时的版本号（version）")

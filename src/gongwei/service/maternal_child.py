@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop
 
 from gongwei.records import entry
 from gongwei.records import models as m
-from gongwei.service import audit
+from gongwei.service import access, audit
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.encounters import Invalid, Stale
 from gongwei.service.errors import BadRequest, NotFound, Refused
@@ -450,7 +450,7 @@ def _str(x: object) -> str:
 
 def may_save(actor: Actor, f: Form, action: str = "add") -> bool:
     """The role's permission on the record's model (supervisors and evaluators only view, records.roles)."""
-    return actor.user is None or actor.user.has_perm(f"records.{action}_{f.model._meta.model_name}")
+    return access.may_write(actor, f.model, change=action == "change")
 
 
 def form(actor: Actor, record_no: str, slug: str, encounter_no: str = "") -> FormPage:

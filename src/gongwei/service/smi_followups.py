@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from gongwei.records import entry
 from gongwei.records import models as m
-from gongwei.service import audit
+from gongwei.service import access, audit
 from gongwei.service.access import Actor
 from gongwei.service.encounters import Invalid, Stale, _date, _enrollment, _fmt, _resident
 from gongwei.service.errors import BadRequest, NotFound
@@ -201,6 +201,7 @@ def save(actor: Actor, record_no: str, values: Mapping[str, str], *, encounter_n
          expected_version: int | None = None) -> Saved:
     """Write one SMI follow-up with the rulebook's class and next-visit date (the doctor may set another date)."""
     r = _resident(actor, record_no)
+    access.check_write(actor, m.SmiFollowUp, "严重精神障碍患者随访记录", change=bool(encounter_no))
     fu = _visit(r, encounter_no) if encounter_no else None
     if fu is not None and expected_version is None:
         raise BadRequest("修改随访须带上打开表单时的版本号（version）")
