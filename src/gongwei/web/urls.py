@@ -12,6 +12,7 @@ from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
+from gongwei.web.pages import supervision as supervision_pages  # issue 13 §4–5
 from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
@@ -77,4 +78,11 @@ urlpatterns = [
     path("verification/", verification_pages.home, name="verification_home"),
     path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
     path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
+    # --- supervision rounds, rectification periods and base data (issue 13 §4–5, ADR 034) ---
+    path("unit/<str:code>/supervision/", supervision_pages.rounds, name="supervision"),
+    path("unit/<str:code>/supervision/report/", supervision_pages.period_report, name="supervision_report"),
+    path("supervision/<int:round_id>/", supervision_pages.round_detail, name="supervision_round"),
+    path("supervision/attachments/<int:attachment_id>/", supervision_pages.attachment, name="supervision_attachment"),
+    path("unit/<str:code>/base-data/", supervision_pages.base_data_page, name="base_data"),
+    path("unit/<str:code>/base-data/template.xlsx", supervision_pages.base_data_template, name="base_data_template"),
 ]
