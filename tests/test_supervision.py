@@ -167,3 +167,38 @@ def test_the_period_report_lists_fixed_overdue_and_open(region):
     with pytest.raises(Refused):
         sv.period_report(access.operator("ts"), LINQUAN, 5, as_of="2025-04-01")
     assert sv.periods(op, COUNTY) == [6, 5]
+
+
+def _one_controlled_in_2024(made: dict) -> None:
+    """The dashboard region, plus one 城东村 patient with four controlled follow-ups (128/78) in 2024."""
+    import pyarrow as pa
+
+    from gongwei.records import entry
+    from tests.web_fixtures import _dashboard_data
+
+    _dashboard_data(made)
+    no = f"{PUTING_VILLAGE}00001"
+    dates = ["2024-02-10", "2024-05-12", "2024-08-11", "2024-11-10"]  # a quarterly schedule, as in 2025
+    entry.submit({"chronic_follow_ups": pa.table({
+        "encounter_no": [f"F24-{i}" for i in range(4)], "resident": [no] * 4, "org_unit": [PUTING_VILLAGE] * 4,
+        "service_date": dates, "enrollment": [f"E-{no}"] * 4, "program": ["hypertension"] * 4, "mode": ["1"] * 4,
+        "sbp": ["128"] * 4, "dbp": ["78"] * 4})}, actor="test", kind="synth")
+
+
+def test_the_period_report_reads_the_indicator_figures_that_moved(settings, tmp_path, fast_passwords):
+    settings.DATA_DIR = tmp_path
+    make_region(periods=("2024", "2025"), codes=["H1", "H2", "H3"], prepare=_one_controlled_in_2024)
+    r = county_round(indicator_period="2025")
+    report = sv.period_report(access.operator(), COUNTY, 5, as_of="2025-04-01")
+    assert report.indicator_period == "2025" and report.compare_period == "2024" and report.figures_ready
+    # H3 (blood pressure controlled among the 12 managed patients of the county): in 2024 only the one patient
+    # with four follow-ups at 128/78 → 1/12; in 2025 the three 城东村 patients with four controlled follow-ups
+    # → 3/12; change 2/12 = 0.1667. H1 has no denominator (no rate); H2 is 0 in 2024 (no services counted then,
+    # so no change is claimed): neither moved.
+    assert [(f.indicator, f.numerator, f.denominator) for f in report.moved] == [("H3", 3, 12)]
+    assert report.moved[0].change == pytest.approx(2 / 12) and report.moved[0].previous_rate == pytest.approx(1 / 12)
+    # a period whose results are not stored says so instead of computing them
+    r.indicator_period = "2023"
+    r.save()
+    stale = sv.period_report(access.operator(), COUNTY, 5, as_of="2025-04-01")
+    assert stale.indicator_period == "2023" and not stale.figures_ready and stale.moved == []

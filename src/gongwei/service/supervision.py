@@ -26,7 +26,7 @@ from gongwei.engine.compare import Figure
 from gongwei.files import inside, open_private, private_dir
 from gongwei.quality.models import Finding
 from gongwei.records import models as rm
-from gongwei.service import analysis
+from gongwei.service import analysis, dashboard
 from gongwei.service.access import Actor
 from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
 from gongwei.spec.supervision import (
@@ -382,11 +382,11 @@ class PeriodReport:
         return len(self.fixed) + len(self.overdue) + len(self.open)
 
 
-def period_report(actor: Actor, org: str, period_no: int, *, as_of=None, indicator_period: str | None = None,
-                  compare: str | None = None) -> PeriodReport:
+def period_report(actor: Actor, org: str, period_no: int, *, as_of=None, indicator_period: str | None = None
+                  ) -> PeriodReport:
     """The report data of rectification period ``period_no`` (第N期) for ``org``'s subtree as of a date: what
     was fixed, what is overdue, what is open, and the indicator figures that moved since the previous period
-    (``indicator_period``: default the one its latest round names)."""
+    (``indicator_period``, compared with the period before it: default the one its latest round names)."""
     unit = _unit(actor, org)
     day = _date(as_of, "截至日期", required=False) or dt.date.today()
     items = list(RectificationItem.objects.filter(period_no=period_no, org_unit__path__startswith=unit.path)
@@ -400,8 +400,9 @@ def period_report(actor: Actor, org: str, period_no: int, *, as_of=None, indicat
     moved, ready, before = [], True, ""
     if chosen:
         try:
-            report = analysis.indicators(actor, unit.code, chosen, compare=compare, compute=False)
-        except NotReady:
+            # the dashboard's reader: the stored indicators of that period only, never computed from a page
+            report = dashboard.dashboard(actor, unit.code, chosen).report
+        except (NotReady, NotFound):
             ready = False
         else:
             before = report.compare.code
