@@ -352,9 +352,11 @@ def base_data_by_unit(actor: Actor, org: str, as_of=None, *, previous=None) -> B
 
 
 def history(actor: Actor, org: str, limit: int = 50) -> list[BaseDataValue]:
-    """The values entered for ``org`` itself, newest first (corrections included: nothing is overwritten)."""
+    """The values entered for ``org`` and the units below it, newest first (corrections included: nothing is
+    overwritten)."""
     unit = _unit(actor, org)
-    return list(BaseDataValue.objects.filter(org_unit=unit).order_by("-as_of", "-id")[:limit])
+    return list(BaseDataValue.objects.filter(org_unit__path__startswith=unit.path).select_related("org_unit")
+                .order_by("-as_of", "-id")[:limit])
 
 
 def measure_name(code: str) -> str:

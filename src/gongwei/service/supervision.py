@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from gongwei.engine.compare import Figure
 from gongwei.files import inside, open_private, private_dir
@@ -183,7 +184,7 @@ class RoundView:
 
 def round_view(actor: Actor, round_id: int, as_of: dt.date | None = None) -> RoundView:
     r = _round(actor, round_id)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or timezone.localdate()
     items = list(r.items.select_related("org_unit", "finding").prefetch_related("history"))
     return RoundView(
         round=r, units=list(r.units.order_by("code")),
@@ -334,7 +335,7 @@ def set_status(actor: Actor, item_id: int, status: str, *, on, note: str = "", v
         day = _date(on, "日期")
         if day < item.status_date:
             raise BadRequest(f"日期 {day} 早于该事项上次状态日期 {item.status_date}")
-        if day > dt.date.today():
+        if day > timezone.localdate():
             raise BadRequest(f"日期 {day} 晚于今天")
         item.status, item.status_date, item.version = target, day, item.version + 1
         item.save(update_fields=["status", "status_date", "version"])
@@ -388,7 +389,7 @@ def period_report(actor: Actor, org: str, period_no: int, *, as_of=None, indicat
     was fixed, what is overdue, what is open, and the indicator figures that moved since the previous period
     (``indicator_period``, compared with the period before it: default the one its latest round names)."""
     unit = _unit(actor, org)
-    day = _date(as_of, "截至日期", required=False) or dt.date.today()
+    day = _date(as_of, "截至日期", required=False) or timezone.localdate()
     items = list(RectificationItem.objects.filter(period_no=period_no, org_unit__path__startswith=unit.path)
                  .select_related("org_unit", "round").prefetch_related("history").order_by("deadline", "id"))
     rows = [_row(i, day) for i in items]

@@ -79,6 +79,7 @@ urlpatterns = [
     path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
     path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
     # --- supervision rounds, rectification periods and base data (issue 13 §4–5, ADR 034) ---
+    path("supervision/", supervision_pages.home, name="supervision_home"),
     path("unit/<str:code>/supervision/", supervision_pages.rounds, name="supervision"),
     path("unit/<str:code>/supervision/report/", supervision_pages.period_report, name="supervision_report"),
     path("supervision/<int:round_id>/", supervision_pages.round_detail, name="supervision_round"),

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -44,6 +45,12 @@ def _date(text: str | None) -> dt.date | None:
 
 
 @page
+def home(request):
+    """The supervision pages of the login's own unit."""
+    return redirect("web:supervision", code=navigation.landing(actor(request)).code)
+
+
+@page
 @require_http_methods(["GET", "POST"])
 def rounds(request, code: str):
     who = actor(request)
@@ -64,7 +71,7 @@ def rounds(request, code: str):
         "here": here, "crumbs": navigation.breadcrumb(who, here), "rounds": service.rounds(who, code),
         "periods": service.periods(who, code), "error": error, "form": form,
         "may_edit": service.may_supervise(who), "children": navigation.children(who, here),
-        "methods": RoundMethod.choices(), "today": dt.date.today().isoformat()}, status=400 if error else 200)
+        "methods": RoundMethod.choices(), "today": timezone.localdate().isoformat()}, status=400 if error else 200)
 
 
 @page
@@ -110,7 +117,7 @@ def round_detail(request, round_id: int):
     return render(request, "web/supervision/round.html", {
         "v": view, "r": view.round, "here": here, "crumbs": navigation.breadcrumb(who, here), "error": error,
         "done": done, "form": form, "methods": RoundMethod.choices(), "kinds": AssignmentKind.choices(),
-        "today": dt.date.today().isoformat(), "statuses": ItemStatus}, status=400 if error else 200)
+        "today": timezone.localdate().isoformat(), "statuses": ItemStatus}, status=400 if error else 200)
 
 
 @page
@@ -137,6 +144,16 @@ def period_report(request, code: str):
 def _entry_fields() -> list[dict]:
     return [{"code": m.code, "name": m.name, "kind": m.kind, "levels": m.levels,
              "choices": m.codes.choices() if m.codes else []} for m in MEASURES.values()]
+
+
+# the base-data table, one row per measure: staffing, institutions, training, doctors sent down, teams, policy
+TABLE_ORDER = ("establishment", "vacancies", "vacancy_rate", "special_outpatient", "capability_grade",
+               "training_sessions", "training_due", "training_trained", "training_coverage", "experts_sent",
+               "village_rounds", "fd_teams", "fd_doctors", "policy_status")
+
+
+def _table(report) -> list[tuple[str, list]]:
+    return [(report.unit.cells[c].name, [row.cells[c] for row in report.rows]) for c in TABLE_ORDER]
 
 
 def _history(who, code: str) -> list:
@@ -174,9 +191,9 @@ def base_data_page(request, code: str):
     report = base_data.base_data_by_unit(who, code, request.GET.get("as_of") or None)
     units = [here, *navigation.children(who, here)]
     return render(request, "web/supervision/base_data.html", {
-        "here": here, "crumbs": navigation.breadcrumb(who, here), "report": report, "error": error,
-        "done": done, "form": form, "may_enter": base_data.may_enter(who), "fields": _entry_fields(),
-        "units": units, "history": _history(who, code), "today": dt.date.today().isoformat()}, status=400 if error else 200)
+        "here": here, "crumbs": navigation.breadcrumb(who, here), "report": report, "table": _table(report),
+        "error": error, "done": done, "form": form, "may_enter": base_data.may_enter(who), "fields": _entry_fields(),
+        "units": units, "history": _history(who, code), "today": timezone.localdate().isoformat()}, status=400 if error else 200)
 
 
 @page
