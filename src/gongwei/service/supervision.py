@@ -99,11 +99,8 @@ def _date(value, what: str, *, required: bool = True) -> dt.date | None:
         raise BadRequest(f"{what}“{text}”无效：应为日期，如 2025-06-30") from None
 
 
-def _round(actor: Actor, round_id: int, *, lock: bool = False) -> SupervisionRound:
-    qs = SupervisionRound.objects.select_related("org_unit")
-    if lock:
-        qs = qs.select_for_update()
-    r = qs.filter(pk=round_id).first()
+def _round(actor: Actor, round_id: int) -> SupervisionRound:
+    r = SupervisionRound.objects.select_related("org_unit").filter(pk=round_id).first()
     if r is None:
         raise NotFound(f"督导 {round_id} 不存在")
     actor.check_path(r.org_unit.path, f"督导“{r.title}”（{r.org_unit.name}）")
@@ -280,7 +277,7 @@ def add_item(actor: Actor, round_id: int, *, org: str, problem: str, owner: str,
     """A rectification item (整改事项) of the round: deadline not before the round's date; period defaults to
     the round's (第N期); optionally the visit it came from and a QC finding of the ledger it concerns."""
     _check_may(actor)
-    r = _round(actor, round_id, lock=True)
+    r = _round(actor, round_id)
     unit = _unit(actor, org)
     _in_round(r, unit)
     problem, owner = _text(problem, "problem"), _text(owner, "owner")
