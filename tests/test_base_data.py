@@ -28,8 +28,8 @@ def login(name: str) -> access.Actor:
     return access.operator(name)
 
 
-def seed_000_shape(op):
-    """Two periods shaped like seed 000's county figures: 4129 then 4134 vacancies of 11 924 posts."""
+def city_report_shape(op):
+    """Two periods shaped like the city report's figures [city-rectification-2023]: 4129 then 4134 vacancies of 11 924 posts."""
     base_data.record(op, PUTING, "2023-10-31", {"establishment": "8000", "vacancies": "2800"}, source="编办核定文件")
     base_data.record(op, LINQUAN, "2023-10-31", {"establishment": "3924", "vacancies": "1329"}, source="编办核定文件")
     # the next period only 蒲亭 reports: its establishment is not re-entered and still counts
@@ -38,7 +38,7 @@ def seed_000_shape(op):
 
 def test_vacancy_rate_rolls_up_with_the_change_since_last_period(region):
     op = access.operator()
-    seed_000_shape(op)
+    city_report_shape(op)
     report = base_data.base_data_by_unit(op, COUNTY)
     # the latest date entered is the report date, the one before it the previous period
     assert str(report.as_of) == "2023-11-08" and str(report.previous_as_of) == "2023-10-31"
@@ -62,7 +62,7 @@ def test_vacancy_rate_rolls_up_with_the_change_since_last_period(region):
 
 def test_a_vacancy_larger_than_the_establishment_is_refused_naming_the_fields(region):
     op = access.operator()
-    seed_000_shape(op)
+    city_report_shape(op)
     before = BaseDataValue.objects.count()
     with pytest.raises(BadRequest, match=r"缺编数 4000 大于编制数 3924：缺编数不能超过编制数"):
         base_data.record(op, LINQUAN, "2023-12-01", {"vacancies": "4000", "fd_teams": "3"}, source="统计表")
@@ -109,7 +109,7 @@ def test_history_is_kept_and_the_latest_entry_wins(region):
 
 def test_institution_counts_and_grades_roll_up_as_institutions(region):
     op = access.operator()
-    # three institutions of the county report; two have special outpatient services (seed 000: 149 of 143)
+    # three institutions of the county report; two have special outpatient services (the city report: 143 of 149)
     for code, flag, grade in ((PUTING, "是", "推荐标准"), (PUTING_VILLAGE, "否", "basic"), (LINQUAN, "1", "basic")):
         base_data.record(op, code, "2024-06-30", {"special_outpatient": flag, "capability_grade": grade}, source="表")
     base_data.record(op, COUNTY, "2024-06-30", {"policy_status": "not"}, source="市卫健局")
