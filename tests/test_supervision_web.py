@@ -203,3 +203,17 @@ def test_supervisor_records_a_visit_creates_items_and_closes_one(live_supervisio
         assert offsite == []
     item = RectificationItem.objects.order_by("pk").first()
     assert item.status == "rectified" and item.history.count() == 2
+
+
+def test_the_supervision_pages_in_english(region):
+    from tests.test_web_i18n import english
+
+    rnd = sv.create_round(access.operator(), COUNTY, title="县级督导", period_no=2, start_date="2025-03-01",
+                          methods=["phone"], leader="王", units=[TOWNSHIP])
+    c = client_for("sup")
+    html = english(c, f"/supervision/{rnd.pk}/").content.decode()
+    assert "New rectification item" in html and "Record a visit" in html and "新增整改事项" not in html
+    html = c.get(f"/unit/{COUNTY}/base-data/").content.decode()
+    assert "Enter base data" in html and "No base data yet." in html and "填报基础数据" not in html
+    html = c.get(f"/unit/{COUNTY}/supervision/report/?period=2").content.decode()
+    assert "rectification, period 2" in html and "0 rectification items" in html
