@@ -36,15 +36,22 @@ $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js &: web-assets/package.json web-as
 
 # Screenshots of the main pages at 1366×768, each as the role that uses it, into docs/screenshots (one Playwright
 # walk over a demo region: tests/test_screenshots.py; docs/web.md lists them). Look at them before committing.
+# each journey that takes screenshots: its test file and its -k name (append one line each)
+SCREENSHOT_TESTS := tests/test_screenshots.py tests/test_registration.py tests/test_encounters.py
+SCREENSHOT_TESTS += tests/test_evaluation_web.py tests/test_self_service.py tests/test_contracts.py
+SCREENSHOT_TESTS += tests/test_bulletins_web.py
+SCREENSHOT_TESTS += tests/test_examinations.py tests/test_smi_followups.py
+SCREENSHOT_TESTS += tests/test_maternal_child.py
+SCREENSHOT_TESTS += tests/test_supervision_web.py
+SCREENSHOT_K := screenshots_of_the_main_pages or registers_a_resident or stale_edit_in_the_browser
+SCREENSHOT_K += or enters_an_uncontrolled or evaluator_journey or reads_their_record or signs_and_records
+SCREENSHOT_K += or preview_at_1366
+SCREENSHOT_K += or enters_an_exam_with_an_arm_gap or enters_an_smi_visit
+SCREENSHOT_K += or enters_a_child_check_and_a_vaccination
+SCREENSHOT_K += or creates_items_and_closes_one
 screenshots: install
 	rm -f docs/screenshots/*.png
-	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_screenshots.py \
-		tests/test_registration.py tests/test_encounters.py tests/test_evaluation_web.py tests/test_self_service.py \
-		tests/test_contracts.py tests/test_bulletins_web.py tests/test_examinations.py tests/test_smi_followups.py \
-		tests/test_maternal_child.py \
-		-k "screenshots_of_the_main_pages or registers_a_resident or stale_edit_in_the_browser or enters_an_uncontrolled \
-		or evaluator_journey or reads_their_record or signs_and_records or preview_at_1366 \
-		or enters_an_exam_with_an_arm_gap or enters_an_smi_visit or enters_a_child_check_and_a_vaccination"
+	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider $(SCREENSHOT_TESTS) -k "$(SCREENSHOT_K)"
 
 # The English catalogue of the web pages (ADR 022): collect every {% translate %} / gettext string (msgids are
 # the Chinese text) into src/gongwei/locale/en/LC_MESSAGES/django.po, then compile the .mo. Translate each new

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "gongwei.bulletins",
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
+    "gongwei.supervision",  # supervision rounds, rectification, base data (issue 13 §4–5, ADR 034)
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
+from gongwei.web.pages import supervision as supervision_pages  # issue 13 §4–5
 from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
@@ -90,4 +91,12 @@ urlpatterns = [
         path(f"resident/<str:record_no>/{slug}/", mch_pages.entry_form, {"form": slug}, name=f"mch_{slug}"),
         path(f"resident/<str:record_no>/{slug}/propose/", mch_pages.entry_propose, {"form": slug},
              name=f"mch_{slug}_propose"))),
+    # --- supervision rounds, rectification periods and base data (issue 13 §4–5, ADR 034) ---
+    path("supervision/", supervision_pages.home, name="supervision_home"),
+    path("unit/<str:code>/supervision/", supervision_pages.rounds, name="supervision"),
+    path("unit/<str:code>/supervision/report/", supervision_pages.period_report, name="supervision_report"),
+    path("supervision/<int:round_id>/", supervision_pages.round_detail, name="supervision_round"),
+    path("supervision/attachments/<int:attachment_id>/", supervision_pages.attachment, name="supervision_attachment"),
+    path("unit/<str:code>/base-data/", supervision_pages.base_data_page, name="base_data"),
+    path("unit/<str:code>/base-data/template.xlsx", supervision_pages.base_data_template, name="base_data_template"),
 ]
