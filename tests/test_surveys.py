@@ -10,7 +10,7 @@ from gongwei.records.models import AccessLog
 from gongwei.service import access, surveys, verification
 from gongwei.service.errors import BadRequest, Refused
 from gongwei.spec import surveys as spec
-from gongwei.verification.models import Survey, SurveyResponse, SurveyResponseEntry
+from gongwei.verification.models import Sample, Survey, SurveyResponse, SurveyResponseEntry
 from tests.web_fixtures import COUNTY, OTHER_TOWNSHIP, TOWNSHIP, make_region
 
 
@@ -178,3 +178,30 @@ def test_phones_are_masked_except_for_the_interviewer_and_views_are_audited(regi
     assert AccessLog.objects.filter(purpose__contains=sv.survey_no).count() >= 3
     with pytest.raises(Refused):
         surveys.show(as_login(region, "vd2"), sv.survey_no)  # a county survey is outside a village's subtree
+
+
+@pytest.mark.django_db
+def test_command_line(region, capsys):
+    from gongwei.cli.main import main
+
+    assert main(["sample", "draw", "H2", COUNTY, "2024", "--part", "denominator", "--size", "3", "--seed", "5"]) == 0
+    capsys.readouterr()
+    sample_no = Sample.objects.get().sample_no
+    assert main(["survey", "start", sample_no, "satisfaction", "--mode", "visit"]) == 0
+    assert "满意度调查问卷" in capsys.readouterr().out
+    no = Survey.objects.get().survey_no
+    assert main(["--as", "sup", "survey", "answer", no, "1", "answered", "--answers", "S1=2,S2=1,S3=2"]) == 0
+    assert "有效问卷，满意" in capsys.readouterr().out
+    assert main(["--as", "sup", "survey", "answer", no, "2", "answered", "--answers", "S1=4,S2=4,S3=4"]) == 0
+    assert main(["--as", "sup", "survey", "answer", no, "3", "unreachable", "--note", "空号"]) == 0
+    capsys.readouterr()
+    # 1 satisfied of 2 valid: 50.0 %
+    assert main(["survey", "rates", no]) == 0
+    out = capsys.readouterr().out
+    assert "满意度 50.0%（1/2" in out and "Wilson" in out and "无法联系 1" in out
+    assert main(["survey", "units", "2024", "--unit", COUNTY]) == 0
+    assert "满意度 50.0%" in capsys.readouterr().out
+    # a refusal: one Chinese sentence, exit code 2
+    assert main(["--as", "sup", "survey", "answer", no, "1", "answered", "--answers", "S1=2"]) == 2
+    err = capsys.readouterr().err
+    assert "必须回答" in err and "Traceback" not in err

@@ -12,6 +12,7 @@ from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
+from gongwei.web.pages import surveys as survey_pages  # issue 13 §3
 from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
@@ -77,4 +78,8 @@ urlpatterns = [
     path("verification/", verification_pages.home, name="verification_home"),
     path("unit/<str:code>/samples/", verification_pages.samples, name="samples"),
     path("samples/<str:sample_no>/", verification_pages.sample, name="sample"),
+    # --- awareness and satisfaction surveys on a sample (issue 13 §3, ADR 033) ---
+    path("unit/<str:code>/surveys/", survey_pages.surveys, name="surveys"),
+    path("surveys/<str:survey_no>/", survey_pages.survey, name="survey"),
+    path("surveys/<str:survey_no>/<int:position>/", survey_pages.respondent, name="survey_respondent"),
 ]
