@@ -15,6 +15,7 @@ from django.db import models
 
 from gongwei.quality.models import Finding
 from gongwei.records.models import OrgUnit, Resident
+from gongwei.spec.coverage import ListAuthority, Match
 from gongwei.spec.sampling import Method
 from gongwei.spec.surveys import RespondentStatus, SurveyMode
 from gongwei.spec.verification import CheckMethod, Outcome, WrongField
@@ -170,3 +171,47 @@ class SurveyResponseEntry(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "调查问卷录入记录"
         ordering = ["response", "at", "id"]
+
+
+# --- household coverage (村不漏户、户不漏人, issue 13 §6, ADR 033) ---------------------------------------------------
+class CoverageImport(models.Model):
+    """A household or population list from another authority, imported to check the register's coverage. The
+    file itself is not kept: its SHA-256, name and row count prove which file it was."""
+
+    import_no = models.CharField("导入编号", max_length=40, unique=True)
+    authority = models.CharField("名单来源", max_length=20, choices=ListAuthority.choices())
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="核对机构")
+    file_name = models.CharField("文件名", max_length=200)
+    file_hash = models.CharField("文件哈希", max_length=64, db_index=True)
+    rows = models.PositiveIntegerField("名单人数")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="导入人")
+    created_by_label = models.CharField("导入人", max_length=150)
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户籍名单导入"
+
+    def __str__(self) -> str:
+        return self.import_no
+
+
+class CoverageEntry(models.Model):
+    """One person of an imported list and how they were matched to the register at import."""
+
+    coverage_import = models.ForeignKey(CoverageImport, on_delete=models.PROTECT, related_name="entries")
+    row_no = models.PositiveIntegerField("行号")
+    village = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="村（社区）")
+    id_number = models.CharField("身份证号", max_length=40, blank=True)
+    id_valid = models.BooleanField("身份证号有效", default=False)
+    name = models.CharField("姓名", max_length=50)
+    household_no = models.CharField("户号", max_length=40, blank=True)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    match = models.CharField("匹配结果", max_length=10, choices=Match.choices())
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="居民")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户籍名单人员"
+        ordering = ["coverage_import", "row_no"]
+        indexes = [models.Index(fields=["coverage_import", "village", "match"])]
