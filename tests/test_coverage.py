@@ -119,3 +119,52 @@ def test_a_file_that_is_not_the_template_is_refused_and_nothing_written(region):
     with pytest.raises(Refused):
         coverage.import_list(as_login(region, "ts"), "360426200000", "public_security", "x.csv", _list())
     assert not CoverageImport.objects.exists() and not CoverageEntry.objects.exists()
+
+
+def test_upload_page_report_and_refusal(region, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.web_fixtures import client_for
+
+    c = client_for("ts")
+    assert "导入名单" in c.get(f"/unit/{TOWNSHIP}/coverage/").content.decode()
+    # not the template: refused above the form in Chinese, nothing written
+    bad = SimpleUploadedFile("名单.csv", "姓名,村代码\n张三,1\n".encode(), content_type="text/csv")
+    r = c.post(f"/unit/{TOWNSHIP}/coverage/", {"authority": "public_security", "file": bad})
+    assert r.status_code == 400 and "不是户籍人口名单模板" in r.content.decode() and not CoverageImport.objects.exists()
+    good = SimpleUploadedFile("户籍.csv", _list(), content_type="text/csv")
+    r = c.post(f"/unit/{TOWNSHIP}/coverage/", {"authority": "public_security", "file": good})
+    assert r.status_code == 302
+    imp = CoverageImport.objects.get()
+    html = c.get(r["Location"]).content.decode()
+    assert "50.0%" in html and "新户主" in html  # 北门村 2 of 4 found
+    assert client_for("vd2").get(f"/coverage/{imp.import_no}/").status_code == 403  # the other township's village
+    assert client_for("sup").get(f"/coverage/{imp.import_no}/").status_code == 200
+    assert client_for("sup").get("/coverage/HJ-NONE/").status_code == 404
+
+
+@pytest.fixture
+def live_coverage_region(transactional_db, settings, tmp_path, fast_passwords):
+    settings.DATA_DIR = tmp_path
+    return make_region()
+
+
+def test_coverage_upload_in_a_browser(chromium, live_server, live_coverage_region, tmp_path):
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    path = tmp_path / "户籍名单.csv"
+    path.write_bytes(_list())
+    with browser_as(chromium, live_server, "ts") as (page, offsite):
+        page.goto(f"{live_server.url}/unit/{TOWNSHIP}/samples/")
+        page.click("#to-coverage")
+        page.wait_for_load_state("networkidle")
+        page.set_input_files("input[name=file]", str(path))
+        page.screenshot(path=screenshot_path(tmp_path, "coverage-1-upload"), full_page=True)
+        page.click("#upload button.primary")
+        page.wait_for_load_state("networkidle")
+        assert "/coverage/HJ" in page.url, page.inner_text("main")[:300]
+        villages = page.inner_text("#villages")
+        assert "50.0%" in villages and "100.0%" in villages  # 北门村 2 of 4, 南门村 3 of 3
+        page.screenshot(path=screenshot_path(tmp_path, "coverage-2-report"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        assert offsite == []

@@ -4,6 +4,7 @@ from django.urls import path
 from gongwei.web import views
 from gongwei.web.pages import bulletins as bulletin_pages
 from gongwei.web.pages import contracts as contract_pages
+from gongwei.web.pages import coverage as coverage_pages  # issue 13 §6
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
@@ -82,4 +83,7 @@ urlpatterns = [
     path("unit/<str:code>/surveys/", survey_pages.surveys, name="surveys"),
     path("surveys/<str:survey_no>/", survey_pages.survey, name="survey"),
     path("surveys/<str:survey_no>/<int:position>/", survey_pages.respondent, name="survey_respondent"),
+    # --- household coverage against another authority's list (issue 13 §6, ADR 033) ---
+    path("unit/<str:code>/coverage/", coverage_pages.lists, name="coverage_lists"),
+    path("coverage/<str:import_no>/", coverage_pages.report, name="coverage"),
 ]
