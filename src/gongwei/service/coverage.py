@@ -17,6 +17,7 @@ import io
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -102,18 +103,21 @@ def _rows(file_name: str, content: bytes) -> list[_Row]:
         i = at.get(key)
         return r[i].strip() if i is not None and i < len(r) else ""
 
+    body = table[1:]
+    # the whole column at once: the per-number check costs milliseconds, a county's list has tens of thousands
+    numbers, statuses = identity.check_many(np.array([cell(r, "id_number") for r in body], dtype=object))
     out = []
-    for n, r in enumerate(table[1:], start=2):  # row 1 is the header
+    for n, (r, number, status) in enumerate(zip(body, numbers, statuses, strict=True), start=2):  # 1: the header
         name = cell(r, "name")
         if not name:
             raise BadRequest(f"第 {n} 行：姓名不能为空")
         village = cell(r, "village_code")
         if not village:
             raise BadRequest(f"第 {n} 行：村（社区）代码不能为空")
-        checked = identity.check_one(cell(r, "id_number"))
-        valid = checked.status in USABLE_ID
-        born = _birth(cell(r, "birth_date"), n) or (checked.birth_date if valid else None)
-        out.append(_Row(n, checked.number, valid, name, cell(r, "household_no"), village, born))
+        valid = status in USABLE_ID
+        born = _birth(cell(r, "birth_date"), n) or (
+            dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])) if valid else None)
+        out.append(_Row(n, str(number), valid, name, cell(r, "household_no"), village, born))
     return out
 
 
