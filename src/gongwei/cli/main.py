@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES = (
     "gongwei.cli.evaluation",
     "gongwei.cli.bulletin",
     "gongwei.cli.verification",
+    "gongwei.cli.surveys",  # issue 13 §3: awareness and satisfaction surveys
 )
 
 # Commands whose --out names a file (the others take a folder they create). Checked before any work, so a

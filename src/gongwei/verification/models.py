@@ -15,7 +15,9 @@ from django.db import models
 
 from gongwei.quality.models import Finding
 from gongwei.records.models import OrgUnit, Resident
+from gongwei.spec.coverage import ListAuthority, Match
 from gongwei.spec.sampling import Method
+from gongwei.spec.surveys import RespondentStatus, SurveyMode
 from gongwei.spec.verification import CheckMethod, Outcome, WrongField
 
 
@@ -105,3 +107,111 @@ class TaskOutcome(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "核查结果记录"
         ordering = ["task", "at", "id"]
+
+
+# --- surveys (知晓率 / 满意度, issue 13 §3, ADR 033) ----------------------------------------------------------------
+class Survey(models.Model):
+    """An awareness or satisfaction survey put to the people of a :class:`Sample`. The questionnaire as it was
+    (questions, answer codes, which answers count) is copied into ``definition``, so a later rulebook never changes
+    what an old survey meant."""
+
+    survey_no = models.CharField("调查编号", max_length=40, unique=True)
+    questionnaire = models.CharField("问卷", max_length=20)
+    definition = models.JSONField("问卷定义", default=dict)
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="surveys", verbose_name="样本")
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="调查机构")
+    period = models.CharField("期间", max_length=12)
+    mode = models.CharField("调查方式", max_length=10, choices=SurveyMode.choices())
+    rulebook = models.CharField("规则库版本", max_length=20)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="发起人")
+    created_by_label = models.CharField("发起人", max_length=150)
+    created_at = models.DateTimeField("发起时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "满意度与知晓率调查"
+        indexes = [models.Index(fields=["questionnaire", "org_unit", "period"])]
+
+    def __str__(self) -> str:
+        return self.survey_no
+
+
+class SurveyResponse(models.Model):
+    """One sampled respondent's questionnaire: the current answers (every entry is kept in
+    :class:`SurveyResponseEntry`). ``positive`` is decided at entry from the copied definition."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    item = models.ForeignKey(SampleItem, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("调查结果", max_length=12, choices=RespondentStatus.choices(), blank=True)
+    answers = models.JSONField("答案", default=dict, blank=True)
+    positive = models.BooleanField("计为知晓/满意", null=True, blank=True)  # None: not a valid questionnaire
+    note = models.CharField("说明", max_length=300, blank=True)
+    recorded_by = models.CharField("调查员", max_length=150, blank=True)
+    recorded_at = models.DateTimeField("录入时间", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "调查问卷"
+        ordering = ["survey", "item__position"]
+        constraints = [models.UniqueConstraint(fields=["survey", "item"], name="uniq_survey_item")]
+
+
+class SurveyResponseEntry(models.Model):
+    """Every questionnaire ever entered for a respondent, in order: a correction adds a row."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.PROTECT, related_name="history")
+    status = models.CharField("调查结果", max_length=12, choices=RespondentStatus.choices())
+    answers = models.JSONField("答案", default=dict, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_label = models.CharField("调查员", max_length=150)
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "调查问卷录入记录"
+        ordering = ["response", "at", "id"]
+
+
+# --- household coverage (村不漏户、户不漏人, issue 13 §6, ADR 033) ---------------------------------------------------
+class CoverageImport(models.Model):
+    """A household or population list from another authority, imported to check the register's coverage. The
+    file itself is not kept: its SHA-256, name and row count prove which file it was."""
+
+    import_no = models.CharField("导入编号", max_length=40, unique=True)
+    authority = models.CharField("名单来源", max_length=20, choices=ListAuthority.choices())
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="核对机构")
+    file_name = models.CharField("文件名", max_length=200)
+    file_hash = models.CharField("文件哈希", max_length=64, db_index=True)
+    rows = models.PositiveIntegerField("名单人数")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="导入人")
+    created_by_label = models.CharField("导入人", max_length=150)
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户籍名单导入"
+
+    def __str__(self) -> str:
+        return self.import_no
+
+
+class CoverageEntry(models.Model):
+    """One person of an imported list and how they were matched to the register at import."""
+
+    coverage_import = models.ForeignKey(CoverageImport, on_delete=models.PROTECT, related_name="entries")
+    row_no = models.PositiveIntegerField("行号")
+    village = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="村（社区）")
+    id_number = models.CharField("身份证号", max_length=40, blank=True)
+    id_valid = models.BooleanField("身份证号有效", default=False)
+    name = models.CharField("姓名", max_length=50)
+    household_no = models.CharField("户号", max_length=40, blank=True)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    match = models.CharField("匹配结果", max_length=10, choices=Match.choices())
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="居民")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户籍名单人员"
+        ordering = ["coverage_import", "row_no"]
+        indexes = [models.Index(fields=["coverage_import", "village", "match"])]

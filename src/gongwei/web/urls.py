@@ -4,6 +4,7 @@ from django.urls import path
 from gongwei.web import views
 from gongwei.web.pages import bulletins as bulletin_pages
 from gongwei.web.pages import contracts as contract_pages
+from gongwei.web.pages import coverage as coverage_pages  # issue 13 §6
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
@@ -15,6 +16,7 @@ from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
 from gongwei.web.pages import supervision as supervision_pages  # issue 13 §4–5
+from gongwei.web.pages import surveys as survey_pages  # issue 13 §3
 from gongwei.web.pages import verification as verification_pages
 
 app_name = "web"
@@ -99,4 +101,11 @@ urlpatterns = [
     path("supervision/attachments/<int:attachment_id>/", supervision_pages.attachment, name="supervision_attachment"),
     path("unit/<str:code>/base-data/", supervision_pages.base_data_page, name="base_data"),
     path("unit/<str:code>/base-data/template.xlsx", supervision_pages.base_data_template, name="base_data_template"),
+    # --- awareness and satisfaction surveys on a sample (issue 13 §3, ADR 033) ---
+    path("unit/<str:code>/surveys/", survey_pages.surveys, name="surveys"),
+    path("surveys/<str:survey_no>/", survey_pages.survey, name="survey"),
+    path("surveys/<str:survey_no>/<int:position>/", survey_pages.respondent, name="survey_respondent"),
+    # --- household coverage against another authority's list (issue 13 §6, ADR 033) ---
+    path("unit/<str:code>/coverage/", coverage_pages.lists, name="coverage_lists"),
+    path("coverage/<str:import_no>/", coverage_pages.report, name="coverage"),
 ]
