@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from gongwei.records import models as m
 from gongwei.service import access, encounters
@@ -431,3 +432,27 @@ def test_view_only_roles_cannot_save_any_encounter_and_nothing_is_written(web_re
     # a village doctor is not refused for the role (the same empty exam fails on its fields instead)
     with pytest.raises(examinations.Invalid):
         examinations.save_exam(vd(), OWN, {})
+
+
+def test_roster_page_reads_the_days_states_and_equals_the_computed_roster(web_region):
+    """花名册 (issue 11 §5, seed 000 "各村委重点人群名单及团队负责人"): a page never evaluates the programs, so it
+    answers 409 until the worklist job has materialised the day's state tables; then it lists exactly the rows
+    the command line's roster computes from the programs (same people, doctors, teams and leads), masked alike."""
+    from gongwei.service import analysis
+    from gongwei.service import residents as rs
+
+    c = client_for("ts")  # 蒲亭镇: two villages, six hypertension patients
+    assert c.get("/unit/360426100000/roster/").status_code == 409
+    rs.prepare_due(access.operator())
+    today = timezone.localdate()
+    ts = access.operator("ts", command="test")
+    stored = analysis.roster(ts, "360426100000", today, compute=False)
+    computed = analysis.roster(ts, "360426100000", today)
+    key = lambda r: (r["unit_code"], r["program"], r["record_no"])  # noqa: E731
+    assert sorted(stored.rows, key=key) == sorted(computed.rows, key=key)
+    hypertension_rows = [r for r in stored.rows if r["program"] == "hypertension"]
+    assert len(hypertension_rows) == 6
+    html = c.get("/unit/360426100000/roster/").content.decode()
+    assert "北门村卫生室" in html and "南门村卫生室" in html and "高血压" in html
+    assert all(r["record_no"] in html for r in hypertension_rows)
+    assert client_for("vd").get("/unit/360426100000/roster/").status_code == 403

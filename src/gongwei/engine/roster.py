@@ -11,7 +11,7 @@ import datetime as dt
 import ibis
 import pyarrow as pa
 
-from gongwei.engine import registry
+from gongwei.engine import materialize, registry
 from gongwei.engine.backends import Engine
 from gongwei.engine.orgs import OrgTree
 from gongwei.spec.periods import parse
@@ -20,16 +20,28 @@ COLUMNS = ("program", "unit_code", "unit_name", "record_no", "name", "sex", "bir
            "team_lead")
 
 
+def stored_programs(eng: Engine, as_of: dt.date) -> list[str]:
+    """The programs whose state tables of the day are materialised (by the worklist job)."""
+    period = parse(as_of.isoformat())
+    return [p for p in sorted(registry.evaluators()) if materialize.state_path(eng, p, period).exists()]
+
+
 def roster(eng: Engine, unit_code: str, as_of: dt.date, *, programs: list[str] | None = None,
-           tree: OrgTree | None = None) -> pa.Table:
+           tree: OrgTree | None = None, stored: bool = False) -> pa.Table:
+    """``stored=True`` (pages): read the day's materialised state tables instead of evaluating the programs, and
+    leave out a program whose table is not materialised."""
     tree = tree or OrgTree.load(eng.snapshot)
     units = tree.subtree(tree.by_code(unit_code))
     period = parse(as_of.isoformat())
     parts = []
+    ready = set(stored_programs(eng, as_of)) if stored else set()
     for program in sorted(registry.evaluators()):
         if programs and program not in programs:
             continue
-        state = registry.state(eng, program, period, units=units)
+        if stored and program not in ready:
+            continue
+        state = (ibis.memtable(materialize.load_state(eng, program, period, units)) if stored
+                 else registry.state(eng, program, period, units=units))
         if "managed" not in state.columns or "resident_id" not in state.columns:
             continue
         parts.append(state.filter(state.managed).select(program=ibis.literal(program), resident_id="resident_id"))

@@ -359,15 +359,21 @@ def program_names() -> dict[str, str]:
 
 
 def roster(actor: Actor, org: str, as_of: dt.date, *, programs: list[str] | None = None, snapshot: str | None = None,
-           backend: str = "duckdb", export: bool = False, notice: Notice | None = None) -> Roster:
-    """Key populations per village with responsible doctor, team and team lead. Audited, masked per role."""
+           backend: str = "duckdb", export: bool = False, notice: Notice | None = None,
+           compute: bool = True) -> Roster:
+    """Key populations per village with responsible doctor, team and team lead. Audited, masked per role.
+
+    ``compute=False`` (pages): read the state tables the worklist job materialised for the day; NotReady until
+    it has run (a page never evaluates the programs)."""
     known = set(registry.evaluators())
     unknown = [p for p in programs or [] if p not in known]
     if unknown:
         raise BadRequest(f"未知的项目：{'、'.join(unknown)}（可选：{', '.join(sorted(known))}）")
-    eng, tree = _engine(snapshot, backend, notice)
+    eng, tree = _engine(snapshot, backend, notice, take=compute)
     unit = unit_of_tree(actor, tree, org)
-    rows = engine_roster.roster(eng, org, as_of, programs=programs, tree=tree).to_pylist()
+    if not compute and not engine_roster.stored_programs(eng, as_of):
+        raise NotReady(f"{as_of.isoformat()} 的花名册尚未按快照 {eng.snapshot.id} 计算，由待办任务生成后显示")
+    rows = engine_roster.roster(eng, org, as_of, programs=programs, tree=tree, stored=not compute).to_pylist()
     for r in rows:
         r["birth_date"] = actor.shown_birth(r["birth_date"])
     audit.viewed(actor, AccessKind.EXPORT if export else AccessKind.ROSTER, scope=org,

@@ -68,6 +68,7 @@ urlpatterns = [
          encounter_pages.follow_up_propose, name="follow_up_edit_propose"),
     path("unit/<str:code>/worklist/", encounter_pages.worklist, name="worklist"),
     path("worklist/", encounter_pages.worklist_home, name="worklist_home"),
+    path("unit/<str:code>/roster/", encounter_pages.roster, name="roster"),  # 重点人群花名册 (issue 11 §5)
     # --- performance evaluation (issue 12, web/pages/evaluation.py): rounds → a round → a unit → people ---
     path("evaluation/", evaluation_pages.round_list, name="evaluation"),
     path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),

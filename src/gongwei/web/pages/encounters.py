@@ -9,6 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -167,3 +168,22 @@ def worklist_home(request):
     """The main navigation's 待办: the worklist of the login's own unit."""
     here = navigation.landing(actor(request))
     return redirect(reverse("web:worklist", args=[here.code]))
+
+
+@page
+def roster(request, code: str):
+    """花名册: the key populations of each village with their responsible doctor, team and team lead (seed 000),
+    from the day's materialised state tables (409 until the worklist job has run)."""
+    who = actor(request)
+    here = navigation.place(who, code)
+    today = timezone.localdate()
+    got = analysis.roster(who, code, today, compute=False)
+    villages: dict[str, dict] = {}
+    for r in got.rows:
+        v = villages.setdefault(r["unit_code"], {"code": r["unit_code"], "name": r["unit_name"], "programs": {}})
+        v["programs"].setdefault(r["program"], []).append(r)
+    units = [{"code": v["code"], "name": v["name"], "count": sum(len(rs) for rs in v["programs"].values()),
+              "programs": [{"name": got.program_names.get(p, p), "rows": rs} for p, rs in sorted(v["programs"].items())]}
+             for _c, v in sorted(villages.items())]
+    return render(request, "web/encounters/roster.html", {
+        "here": here, "crumbs": navigation.breadcrumb(who, here), "got": got, "units": units, "today": today})
