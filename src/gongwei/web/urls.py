@@ -68,6 +68,13 @@ urlpatterns = [
     path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
     path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
     path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
+    # issue 12 (i12funds): the evaluator's entry, scoring, publication and correction; evidence files
+    path("evaluation/<int:round_id>/manual/", evaluation_pages.manual_entry, name="evaluation-manual"),
+    path("evaluation/<int:round_id>/score/", evaluation_pages.score, name="evaluation-score"),
+    path("evaluation/<int:round_id>/publish/", evaluation_pages.publish, name="evaluation-publish"),
+    path("evaluation/<int:round_id>/correct/", evaluation_pages.correct, name="evaluation-correct"),
+    path("evaluation/<int:round_id>/evidence/<int:entry_id>/", evaluation_pages.evidence,
+         name="evaluation-evidence"),
     # --- bulletins (issue 14 §6, web/pages/bulletins.py): a unit's bulletins, draft, preview, edit, publish ---
     path("bulletins/", bulletin_pages.home, name="bulletins_home"),
     path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),
