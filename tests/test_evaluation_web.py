@@ -218,7 +218,7 @@ def test_score_publish_lock_and_correct_on_the_web(scored, evidence_dir):
     c.post(f"/evaluation/{rnd.pk}/correct/", {"note": "蒲亭镇C2复核为1处"})
     fixed = em.Round.objects.get(corrects=rnd)
     assert fixed.status == "draft" and fixed.note == "蒲亭镇C2复核为1处"
-    assert "更正第 %d 轮：蒲亭镇C2复核为1处" % rnd.pk in c.get("/evaluation/").content.decode()
+    assert f"更正第 {rnd.pk} 轮：蒲亭镇C2复核为1处" in c.get("/evaluation/").content.decode()
 
 
 def test_evaluator_enters_a_manual_score_and_publishes_in_a_browser(live_scored, live_server, chromium, tmp_path):
