@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "gongwei.bulletins",
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
+    "gongwei.funds",  # funds ledger (issue 12, ADR 032)
 ]
 
 MIDDLEWARE = [

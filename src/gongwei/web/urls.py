@@ -7,12 +7,14 @@ from gongwei.web.pages import contracts as contract_pages
 from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
+from gongwei.web.pages import funds as funds_pages  # issue 12 (i12funds)
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import me as me_pages
 from gongwei.web.pages import quality as quality_pages
 from gongwei.web.pages import registration as registration_pages
 from gongwei.web.pages import residents as resident_pages
 from gongwei.web.pages import verification as verification_pages
+from gongwei.web.pages import workload as workload_pages  # issue 12 (i12funds)
 
 app_name = "web"
 
@@ -75,6 +77,11 @@ urlpatterns = [
     path("evaluation/<int:round_id>/correct/", evaluation_pages.correct, name="evaluation-correct"),
     path("evaluation/<int:round_id>/evidence/<int:entry_id>/", evaluation_pages.evidence,
          name="evaluation-evidence"),
+    # funds ledger (issue 12, i12funds; web/pages/funds.py): a unit's rates as of a date, alerts, entry; XLSX
+    path("funds/", funds_pages.home, name="funds_home"),
+    path("unit/<str:code>/funds/", funds_pages.unit_funds, name="funds"),
+    path("unit/<str:code>/funds/export.xlsx", funds_pages.unit_export, name="funds-export"),
+    path("unit/<str:code>/workload/", workload_pages.unit_workload, name="workload"),
     # --- bulletins (issue 14 §6, web/pages/bulletins.py): a unit's bulletins, draft, preview, edit, publish ---
     path("bulletins/", bulletin_pages.home, name="bulletins_home"),
     path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),
