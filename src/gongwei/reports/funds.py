@@ -1,4 +1,4 @@
-"""The funds table per county as the bureaus report it (seed 000: 拨付率 and 支出率 by county, highest first), with the
+"""The funds table per county as the bureaus report it ([city-rectification-2023]: 拨付率 and 支出率 by county, highest first), with the
 alerts and the village doctors' subsidies, as one XLSX workbook.
 
 Takes :class:`gongwei.service.funds.FundsTable` and friends (duck-typed: reports never import the service)."""

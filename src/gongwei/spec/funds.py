@@ -215,7 +215,7 @@ class FundItem:
 
 FUND_ITEMS: dict[str, FundItem] = {i.code: i for i in (
     FundItem("basic", "基本公共卫生服务补助资金", Source("人均经费补助 [notice-2023][shangdang-2023]", "V")),
-    # seed 002 quoting the 2020 provincial notice: "其中新增5元经费全部落实到乡村和城市社区，统筹用基层医疗卫生机构（含村卫生
+    # [pingliang-2020q2] quoting the 2020 provincial notice: "其中新增5元经费全部落实到乡村和城市社区，统筹用基层医疗卫生机构（含村卫生
     # 室、社区卫生服务站）…": the primary institutions, i.e. township centres and villages; nothing stays at county level
     FundItem("increment", "新增经费（全部落实到乡村和城市社区）",
              Source("新增5元经费全部落实到乡村和城市社区 [pingliang-2020q2][notice-2020]", "S"),
@@ -237,7 +237,7 @@ class RateRule:
     source: Source
 
 
-# 拨付率 over what was issued (the funds due, 应拨付), not over what arrived: seed 000 reports counties at 28 % whose
+# 拨付率 over what was issued (the funds due, 应拨付), not over what arrived: [city-rectification-2023] reports counties at 28 % whose
 # money "只下拨付指标、实际上未真正拨付到位", which a rate over arrivals would hide. 支出率: spent ÷ received.
 RATES: tuple[RateRule, ...] = (
     RateRule("arrival_rate", "到位率", FlowKind.ARRIVAL, FlowKind.ALLOCATION,
