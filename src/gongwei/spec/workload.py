@@ -1,6 +1,6 @@
 """Workload quantification (工作量): service equivalents (服务当量) per institution and staff member, from the records.
 
-Seed 001 asks bureaus to "量化…工作量" of each institution and staff member from the records [shangdang-2023] but
+A district bureau asks to "量化…工作量" of each institution and staff member from the records [shangdang-2023] but
 gives no weights. One chronic-disease follow-up is the unit (1 当量); the other weights are **local settings**
 (本地设定 [U]) to be replaced by the province's own workload standard when one is entered — they rank the services
 by the time a visit takes, nothing more.
