@@ -40,9 +40,10 @@ screenshots: install
 	rm -f docs/screenshots/*.png
 	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/test_screenshots.py \
 		tests/test_registration.py tests/test_encounters.py tests/test_evaluation_web.py tests/test_self_service.py \
-		tests/test_contracts.py tests/test_bulletins_web.py \
+		tests/test_contracts.py tests/test_bulletins_web.py tests/test_funds_web.py \
 		-k "screenshots_of_the_main_pages or registers_a_resident or stale_edit_in_the_browser or enters_an_uncontrolled \
-		or evaluator_journey or reads_their_record or signs_and_records or preview_at_1366"
+		or evaluator_journey or reads_their_record or signs_and_records or preview_at_1366 \
+		or enters_a_manual_score_and_publishes or enters_a_disbursement_in_a_browser"
 
 # The English catalogue of the web pages (ADR 022): collect every {% translate %} / gettext string (msgids are
 # the Chinese text) into src/gongwei/locale/en/LC_MESSAGES/django.po, then compile the .mo. Translate each new

@@ -101,4 +101,11 @@ def test_a_supervisor_enters_a_disbursement_in_a_browser(live_ledger, live_serve
         # the 40,000 of the increment left at the county has now reached 高塘: no 专项 alert any more
         assert "专项未落实到乡村" not in page.content()
         page.screenshot(path=str(screenshot_path(tmp_path, "funds_entered")), full_page=False)
+        page.click("#workload-link")
+        page.wait_for_load_state("networkidle")
+        assert "工作量（服务当量）" in page.content()
+        page.goto(f"{live_server.url}/unit/{COUNTY}/workload/?period=2024")
+        # the small region's 12 follow-ups of 2024-03-01: 12 equivalents for the county
+        assert page.locator("#workload-units tr.own td.num strong").inner_text() == "12"
+        page.screenshot(path=str(screenshot_path(tmp_path, "workload_county")), full_page=False)
         assert offsite == []
