@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",  # the background job queue (gongwei.jobs, docs/adr/018-background-jobs.md)
     "axes",  # login throttling and lockout
     "gongwei.supervision",  # supervision rounds, rectification, base data (issue 13 §4–5, ADR 034)
+    "gongwei.funds",  # funds ledger (issue 12, ADR 032)
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +27,7 @@ import pyarrow.compute as pc
 from django.db import transaction
 from django.utils import timezone
 
+from gongwei import files as safe_files
 from gongwei.engine import evaluation as kernel
 from gongwei.engine.orgs import OrgTree
 from gongwei.engine.snapshot import Snapshot
@@ -44,6 +47,9 @@ from gongwei.spec.vocab import Role
 EVALUATOR_ROLES = frozenset({Role.EVALUATOR.value, Role.SYSTEM_ADMIN.value})
 VETO = "VETO"  # the item code of a fraud veto entered for a unit (一票否决)
 LOCKED = "已发布的考核轮次不能修改，请新建一轮更正"
+# evidence uploads (佐证文件): documents and pictures a reviewer opens, nothing executable; the size keeps one scan
+MAX_EVIDENCE = 10 * 1024 * 1024
+EVIDENCE_SUFFIXES = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".txt", ".csv"})
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
@@ -395,11 +401,48 @@ def score_round(actor: Actor, round_id) -> Scored:
 
 
 # --- manual entries --------------------------------------------------------------------------------------------------
+def _evidence_folder(rnd: em.Round) -> Path:
+    return snapshots.data_dir() / "evidence" / f"round-{rnd.pk}"
+
+
+def _check_upload(item: str, upload: tuple[str, bytes]) -> tuple[str, bytes]:
+    """The uploaded evidence's name (its last path part, characters a file system may mangle replaced) and bytes,
+    refused when empty, too large or of a kind nobody can open without running it."""
+    name, data = upload
+    base = re.sub(r"[^\w.\-（）()]", "_", Path(str(name).replace("\\", "/")).name).lstrip(".")[:120]
+    if not base:
+        raise BadRequest(f"项目 {item} 的佐证文件名无效")
+    if Path(base).suffix.lower() not in EVIDENCE_SUFFIXES:
+        raise BadRequest(f"项目 {item} 的佐证文件类型“{Path(base).suffix or '无扩展名'}”不允许"
+                         f"（可上传：{'、'.join(sorted(EVIDENCE_SUFFIXES))}）")
+    if not data:
+        raise BadRequest(f"项目 {item} 的佐证文件是空文件")
+    if len(data) > MAX_EVIDENCE:
+        raise BadRequest(f"项目 {item} 的佐证文件超过 {MAX_EVIDENCE // (1024 * 1024)} MB")
+    return base, data
+
+
+def _store_evidence(rnd: em.Round, unit: rm.OrgUnit, item: str, name: str, data: bytes) -> str:
+    """Write the evidence owner-only inside the round's folder; the stored name never replaces an earlier file
+    (an entry's history keeps pointing at the file it was made with)."""
+    folder = safe_files.private_dir(_evidence_folder(rnd))
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    stored = f"{unit.code}-{item}-{stamp}-{name}"
+    path = safe_files.inside(folder, stored)
+    with safe_files.open_private(path, "wb") as f:
+        f.write(data)
+    return stored
+
+
 def set_manual(actor: Actor, round_id, org: str, item: str, value: float, note: str, *, file: str = "",
-               reason: str = "") -> em.ManualScore:
+               reason: str = "", upload: tuple[str, bytes] | None = None) -> em.ManualScore:
     """An evaluator's entry for a manual leaf of a unit (``item`` = ``VETO``: the fraud veto, value 1 or 0);
-    a change keeps the earlier entry and needs a reason. Takes effect at the next scoring."""
+    a change keeps the earlier entry and needs a reason. Takes effect at the next scoring. ``upload`` (name,
+    bytes): an evidence file, stored in the round's folder; ``file`` names evidence kept elsewhere (the CLI)."""
     rnd = _editable(actor, round_id, "人工评分")
+    if upload is not None:
+        upload = _check_upload(item, upload)
+        file = file or upload[0]
     sch = scheme_of(rnd.scheme)
     unit = rm.OrgUnit.objects.filter(code=org).first()
     if unit is None:
@@ -438,6 +481,8 @@ def set_manual(actor: Actor, round_id, org: str, item: str, value: float, note: 
                    .filter(round=rnd, org_unit=unit, item=item, superseded_by__isnull=True).first())
         if earlier is not None and not reason.strip():
             raise BadRequest(f"项目 {item} 已录入 {earlier.value:g}（{earlier.entered_by}），修改须说明原因")
+        if upload is not None:
+            file = _store_evidence(rnd, unit, item, *upload)
         entry = em.ManualScore.objects.create(
             round=rnd, org_unit=unit, item=item, value=value, note=note.strip()[:500], file=file.strip()[:300],
             reason=reason.strip()[:300], entered_by=actor.label[:150])
@@ -454,6 +499,65 @@ def manual_history(actor: Actor, round_id, org: str, item: str) -> list[em.Manua
         raise NotFound(f"机构代码 {org} 不存在")
     actor.check_path(unit.path, f"机构 {unit.name}（{unit.code}）")
     return list(em.ManualScore.objects.filter(round=rnd, org_unit=unit, item=item).order_by("entered_at", "pk"))
+
+
+def evidence_file(actor: Actor, round_id, entry_id) -> tuple[Path, str]:
+    """The evidence file of a manual entry (path, name to download as), for anyone who sees the entry's unit."""
+    rnd = get_round(actor, round_id)
+    try:
+        entry = em.ManualScore.objects.select_related("org_unit").get(pk=int(entry_id), round=rnd)
+    except (ValueError, TypeError):
+        raise BadRequest(f"人工评分编号“{entry_id}”应为整数") from None
+    except em.ManualScore.DoesNotExist:
+        raise NotFound(f"考核轮次 {rnd.pk} 没有人工评分 {entry_id}") from None
+    actor.check_path(entry.org_unit.path, f"机构 {entry.org_unit.name}（{entry.org_unit.code}）")
+    if not entry.file:
+        raise NotFound(f"人工评分 {entry.pk} 没有佐证文件")
+    try:
+        path = safe_files.inside(_evidence_folder(rnd), entry.file)
+    except ValueError:
+        path = None
+    if path is None or not path.is_file():
+        raise NotFound(f"佐证文件“{entry.file}”未上传到系统（仅记录了文件名）")
+    shown = entry.file.split("-", 3)[-1] if entry.file.startswith(f"{entry.org_unit.code}-") else entry.file
+    return path, shown
+
+
+def can_edit(actor: Actor, rnd: em.Round) -> bool:
+    """Whether the actor may score, enter and publish in this round (the pages show the forms only then)."""
+    return (actor.role in EVALUATOR_ROLES and actor.sees_path(rnd.root.path)
+            and rnd.status != em.RoundStatus.PUBLISHED)
+
+
+@dataclass
+class ManualForm:
+    round: em.Round
+    unit: rm.OrgUnit
+    item: Item | None  # None: the fraud veto
+    history: list[em.ManualScore]
+    current: em.ManualScore | None
+    low: float
+    high: float
+
+
+def manual_form(actor: Actor, round_id, org: str, item: str) -> ManualForm:
+    """What the entry form of one manual item of one unit shows: the item, its range and every earlier entry."""
+    rnd = get_round(actor, round_id)
+    sch = scheme_of(rnd.scheme)
+    if item == VETO:
+        leaf, low, high = None, 0.0, 1.0
+    else:
+        try:
+            leaf = sch.item(item)
+        except KeyError:
+            raise NotFound(f"考核方案 {sch.code} 中没有项目 {item}") from None
+        if not leaf.leaf or not leaf.manual:
+            raise BadRequest(f"项目 {leaf.code}（{leaf.name}）不是人工评分项，由系统按记录计算")
+        low, high = leaf.entry_range()
+    history = manual_history(actor, rnd.pk, org, item)
+    unit = rm.OrgUnit.objects.get(code=org)
+    current = next((h for h in history if h.superseded_by_id is None), None)
+    return ManualForm(rnd, unit, leaf, history, current, low, high)
 
 
 # --- publish ---------------------------------------------------------------------------------------------------------
@@ -544,5 +648,5 @@ def rounds(actor: Actor) -> list[em.Round]:
             if _overlaps(actor, r.root.path)]
 
 
-__all__ = ["EVALUATOR_ROLES", "LOCKED", "RoundReport", "Scored", "VETO", "create_round", "get_round",
-           "manual_history", "publish", "round_report", "rounds", "score_round", "set_manual", "unit_report"]
+__all__ = ["EVALUATOR_ROLES", "LOCKED", "ManualForm", "RoundReport", "Scored", "VETO", "can_edit", "create_round",
+           "evidence_file", "get_round", "manual_form", "manual_history", "publish", "round_report", "rounds", "score_round", "set_manual", "unit_report"]

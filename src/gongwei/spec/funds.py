@@ -11,7 +11,8 @@ turns into money.
   is proportional to: :data:`ALLOCATION` reads it as the score's share of full marks (score ÷ 100) and keeps the
   base a parameter (``proportional_base=90`` reads it as a share of the full-funds line).
 
-No ledger here (allocations, arrivals, disbursements, expenditures): that is a later part of issue 12 (docs/funds.md).
+- **Ledger parameters** (资金台账, :mod:`gongwei.service.funds`): the four movements, the funds items followed on their
+  own (the earmarked increment, the village doctors' subsidy), the rates' definitions and the alert thresholds.
 """
 
 from __future__ import annotations
@@ -181,3 +182,94 @@ def due(population: int, year: int, *, part: str | None = None) -> float:
     if part not in parts:
         raise KeyError(f"{year} 年人均经费标准没有分项“{part}”")
     return population * parts[part]
+
+
+# --- the ledger (资金台账): kinds of movement, funds items, rates and alerts (issue 12, i12funds) -------------------
+class FlowKind:
+    """The four movements the bureaus follow, in the order money moves: a higher level issues a funds document
+    (下达, the 指标), the money reaches the unit's account (到位), the unit passes it down (拨付) and spends it (支出)
+    [city-rectification-2023] ("只下拨付指标、实际上未真正拨付到位")."""
+
+    ALLOCATION = "allocation"
+    ARRIVAL = "arrival"
+    DISBURSEMENT = "disbursement"
+    EXPENDITURE = "expenditure"
+
+
+FLOW_KINDS: dict[str, str] = {FlowKind.ALLOCATION: "下达", FlowKind.ARRIVAL: "到位",
+                              FlowKind.DISBURSEMENT: "拨付", FlowKind.EXPENDITURE: "支出"}
+LEVELS: dict[str, str] = {"central": "中央", "province": "省级", "city": "市级", "county": "县级"}
+
+
+@dataclass(frozen=True)
+class FundItem:
+    """A line of funds followed on its own: ``pass_down_to`` names the unit levels an earmarked line must all reach
+    (nothing may stay above them); ``village_subsidy`` marks the village doctors' subsidy."""
+
+    code: str
+    name: str
+    source: Source
+    pass_down_to: tuple[str, ...] = ()
+    village_subsidy: bool = False
+
+
+FUND_ITEMS: dict[str, FundItem] = {i.code: i for i in (
+    FundItem("basic", "基本公共卫生服务补助资金", Source("人均经费补助 [notice-2023][shangdang-2023]", "V")),
+    # [pingliang-2020q2] quoting the 2020 provincial notice: "其中新增5元经费全部落实到乡村和城市社区，统筹用基层医疗卫生机构（含村卫生
+    # 室、社区卫生服务站）…": the primary institutions, i.e. township centres and villages; nothing stays at county level
+    FundItem("increment", "新增经费（全部落实到乡村和城市社区）",
+             Source("新增5元经费全部落实到乡村和城市社区 [pingliang-2020q2][notice-2020]", "S"),
+             pass_down_to=("township", "village")),
+    # "各基层卫生单位要根据经费标准及时向村医发放补助" [pingliang-2020q2]
+    FundItem("village_doctor", "乡村医生补助", Source("及时向村医发放补助 [pingliang-2020q2]", "S"),
+             village_subsidy=True),
+)}
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """A rate of the ledger: ``numerator`` ÷ ``denominator`` over the movements up to a date."""
+
+    code: str
+    name: str
+    numerator: str
+    denominator: str
+    source: Source
+
+
+# 拨付率 over what was issued (the funds due, 应拨付), not over what arrived: [city-rectification-2023] reports counties at 28 % whose
+# money "只下拨付指标、实际上未真正拨付到位", which a rate over arrivals would hide. 支出率: spent ÷ received.
+RATES: tuple[RateRule, ...] = (
+    RateRule("arrival_rate", "到位率", FlowKind.ARRIVAL, FlowKind.ALLOCATION,
+             Source("资金到位率 = 到位 ÷ 下达 [liaoning-eval]", "B")),
+    RateRule("disbursement_rate", "拨付率", FlowKind.DISBURSEMENT, FlowKind.ALLOCATION,
+             Source("拨付率 = 已拨付 ÷ 应拨付（下达）; 拨付率67.25％ by county [city-rectification-2023] [I]", "I")),
+    RateRule("expenditure_rate", "支出率", FlowKind.EXPENDITURE, FlowKind.ARRIVAL,
+             Source("支出率 = 支出 ÷ 到位; 支出率39.28％ [city-rectification-2023] [I]", "I")),
+)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """When the ledger raises an alert: ``days`` after the movement that started the clock; ``share``: the part of
+    the arrived money that may stay unspent before it counts as idle."""
+
+    days: int
+    source: Source
+    share: float = 0.0
+
+
+# Liaoning scores 到位及时性 "within 1 month of the allocation document" full, Guangdong deducts per month of late
+# transfer to primary institutions: one month is the line both draw [liaoning-eval][guangdong-eval] [I]
+NOT_DISBURSED = AlertRule(30, Source("下达后 30 天仍未拨付 [liaoning-eval][guangdong-eval] [I]", "I"))
+# 沉淀: "杜绝基本公卫经费沉淀结余" gives no figure; 90 days and half of the arrived money are ours [pingliang-2020q2] [U]
+IDLE = AlertRule(90, Source("到位 90 天后结余仍超过到位额的 50% 视为沉淀（本地设定）[pingliang-2020q2] [U]", "U"),
+                 share=0.5)
+# the earmarked increment must all reach the primary institutions: what stays above them 30 days after arriving
+NOT_PASSED_DOWN = AlertRule(30, Source("新增经费到位 30 天后仍未全部下拨到乡村（本地设定）[pingliang-2020q2] [U]", "U"))
+
+
+def fund_item(code: str) -> FundItem:
+    if code not in FUND_ITEMS:
+        raise KeyError(f"资金项目“{code}”无效（可选：{'、'.join(FUND_ITEMS)}）")
+    return FUND_ITEMS[code]

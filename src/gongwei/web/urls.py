@@ -9,6 +9,7 @@ from gongwei.web.pages import dashboard
 from gongwei.web.pages import encounters as encounter_pages
 from gongwei.web.pages import evaluation as evaluation_pages
 from gongwei.web.pages import examinations as exam_pages  # issue 11 §5 (i11adult)
+from gongwei.web.pages import funds as funds_pages  # issue 12 (i12funds)
 from gongwei.web.pages import jobs as job_pages
 from gongwei.web.pages import maternal_child as mch_pages
 from gongwei.web.pages import me as me_pages
@@ -18,6 +19,7 @@ from gongwei.web.pages import residents as resident_pages
 from gongwei.web.pages import supervision as supervision_pages  # issue 13 §4–5
 from gongwei.web.pages import surveys as survey_pages  # issue 13 §3
 from gongwei.web.pages import verification as verification_pages
+from gongwei.web.pages import workload as workload_pages  # issue 12 (i12funds)
 
 app_name = "web"
 
@@ -74,6 +76,18 @@ urlpatterns = [
     path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
     path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
     path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
+    # issue 12 (i12funds): the evaluator's entry, scoring, publication and correction; evidence files
+    path("evaluation/<int:round_id>/manual/", evaluation_pages.manual_entry, name="evaluation-manual"),
+    path("evaluation/<int:round_id>/score/", evaluation_pages.score, name="evaluation-score"),
+    path("evaluation/<int:round_id>/publish/", evaluation_pages.publish, name="evaluation-publish"),
+    path("evaluation/<int:round_id>/correct/", evaluation_pages.correct, name="evaluation-correct"),
+    path("evaluation/<int:round_id>/evidence/<int:entry_id>/", evaluation_pages.evidence,
+         name="evaluation-evidence"),
+    # funds ledger (issue 12, i12funds; web/pages/funds.py): a unit's rates as of a date, alerts, entry; XLSX
+    path("funds/", funds_pages.home, name="funds_home"),
+    path("unit/<str:code>/funds/", funds_pages.unit_funds, name="funds"),
+    path("unit/<str:code>/funds/export.xlsx", funds_pages.unit_export, name="funds-export"),
+    path("unit/<str:code>/workload/", workload_pages.unit_workload, name="workload"),
     # --- bulletins (issue 14 §6, web/pages/bulletins.py): a unit's bulletins, draft, preview, edit, publish ---
     path("bulletins/", bulletin_pages.home, name="bulletins_home"),
     path("unit/<str:code>/bulletins/", bulletin_pages.unit_list, name="bulletins"),

@@ -4,18 +4,22 @@ of both attachments. Each view parses the URL, calls :mod:`gongwei.service.evalu
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongwei.reports import evaluation as report
 from gongwei.service import evaluation as service
 from gongwei.service.errors import BadRequest
 from gongwei.spec.evaluation import RoundKind
-from gongwei.web.faces import actor, page
+from gongwei.web.faces import actor, error_page, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KIND_ZH = {k.value: k.zh for k in RoundKind}
@@ -43,6 +47,8 @@ def round_detail(request, round_id: int):
     header, rows = report.table_rows(got)
     return render(request, "web/evaluation/round.html", {
         "got": got, "rnd": got.round, "kind": KIND_ZH[got.round.kind], "tops": got.scheme.items,
+        "editable": service.can_edit(actor(request), got.round),
+        "can_correct": actor(request).role in service.EVALUATOR_ROLES,
         "rows": [{"row": r, "tops": [r.items.get(t.code) for t in got.scheme.items]} for r in got.rows],
         "title": report.title(got)})
 
@@ -54,7 +60,8 @@ def round_unit(request, round_id: int):
         raise BadRequest(_("缺少参数 unit（被考核单位代码）"))
     got, row = service.unit_report(actor(request), round_id, code)
     return render(request, "web/evaluation/unit.html", {
-        "got": got, "rnd": got.round, "row": row, "kind": KIND_ZH[got.round.kind], "sections": _sections(got, row),
+        "got": got, "rnd": got.round, "row": row, "editable": service.can_edit(actor(request), got.round),
+        "veto": service.VETO, "kind": KIND_ZH[got.round.kind], "sections": _sections(got, row),
         "title": report.title(got)})
 
 
@@ -67,3 +74,77 @@ def round_export(request, round_id: int):
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="evaluation-round-{got.round.pk}.xlsx"'
     return response
+
+
+# --- the evaluator's actions (issue 12): enter a manual item, score, publish, correct -----------------------------
+def _unit_url(round_id: int, code: str, item: str = "") -> str:
+    return f"{reverse('web:evaluation-unit', args=[round_id])}?unit={code}" + (f"#item-{item}" if item else "")
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def manual_entry(request, round_id: int):
+    who = actor(request)
+    source = request.POST if request.method == "POST" else request.GET
+    code, item = source.get("unit", "").strip(), source.get("item", "").strip()
+    if not code or not item:
+        raise BadRequest(_("缺少参数 unit（被考核单位代码）或 item（项目代码）"))
+    form = service.manual_form(who, round_id, code, item)
+    ctx = {"form": form, "rnd": form.round, "editable": service.can_edit(who, form.round), "veto": service.VETO,
+           "values": {}, "bounded": math.isfinite(form.high)}
+    if request.method == "GET":
+        return render(request, "web/evaluation/manual.html", ctx)
+    upload = request.FILES.get("evidence")
+    try:
+        got = (upload.name, upload.read()) if upload is not None and upload.size <= service.MAX_EVIDENCE else None
+        if upload is not None and got is None:
+            raise BadRequest(_("项目 %(item)s 的佐证文件超过 %(mb)d MB") % {
+                "item": item, "mb": service.MAX_EVIDENCE // (1024 * 1024)})
+        service.set_manual(who, round_id, code, item, request.POST.get("value", "").strip(),
+                           request.POST.get("note", ""), reason=request.POST.get("reason", ""), upload=got)
+    except BadRequest as exc:
+        return render(request, "web/evaluation/manual.html", {**ctx, "error": str(exc), "values": request.POST},
+                      status=400)
+    messages.success(request, _("已保存，重新评分后计入得分"))
+    return redirect(_unit_url(round_id, code, item))
+
+
+@page
+@require_POST
+def score(request, round_id: int):
+    got = service.score_round(actor(request), round_id)
+    messages.success(request, _("已评分：%(n)d 个单位，待录入人工评分项 %(p)d 个") % {"n": got.units, "p": got.pending})
+    return redirect("web:evaluation-round", round_id=round_id)
+
+
+@page
+@require_POST
+def publish(request, round_id: int):
+    try:
+        service.publish(actor(request), round_id)
+    except BadRequest as exc:  # pending entries, entries after the scoring: back to the round with the reason
+        messages.error(request, str(exc))
+        return redirect("web:evaluation-round", round_id=round_id)
+    messages.success(request, _("已发布，本轮结果已锁定"))
+    return redirect("web:evaluation-round", round_id=round_id)
+
+
+@page
+@require_POST
+def correct(request, round_id: int):
+    who = actor(request)
+    rnd = service.get_round(who, round_id)
+    try:
+        fixed = service.create_round(who, rnd.scheme, rnd.year, rnd.kind, rnd.root.code, period=rnd.period,
+                                     level=rnd.level, corrects=rnd.pk, note=request.POST.get("note", ""))
+    except BadRequest as exc:
+        return error_page(request, 400, str(exc))
+    messages.success(request, _("已新建更正轮次 %(n)d（草稿），录入更正内容后评分、发布") % {"n": fixed.pk})
+    return redirect("web:evaluation")
+
+
+@page
+@require_GET
+def evidence(request, round_id: int, entry_id: int):
+    path, name = service.evidence_file(actor(request), round_id, entry_id)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
