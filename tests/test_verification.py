@@ -187,3 +187,45 @@ def test_command_line(region, capsys):
     assert "抽样框为空" in err and "Traceback" not in err
     assert main(["--as", "sup", "sample", "record", no, "2", "refused"]) == 2
     assert "核查说明不能为空" in capsys.readouterr().err
+
+
+def test_fabrication_found_by_verification_is_deducted_by_the_evaluation(region, monkeypatch):
+    """A scheme leaf scored from verification (issue 13 §2 → issue 12): each outcome that revealed fabrication
+    (查无此人 → VF-01) costs per_finding points at the sampled person's township and is withdrawn with the outcome.
+    Hand-worked: one leaf of 100 points, 10 per problem; the township of the person not found scores 100 − 10 = 90,
+    the other township 100; after the outcome is corrected to 服务属实 both score 100."""
+    from gongwei.service import evaluation as sev
+    from gongwei.spec import evaluation as se
+    from gongwei.spec.evaluation import Item, Method, Scheme
+    from gongwei.spec.rules import Source
+
+    src = Source("test scheme [U]", "U")
+    scheme = Scheme("vf-2024", "核查扣分测试方案", 2024, 100, source=src, items=(
+        Item("E", "服务效果", 100, source=src, children=(
+            Item("E2", "核实问题", 100, method=Method.DEDUCT_PER_FINDING, per_finding=10, verified=True, source=src),
+        )),))
+    assert not se.problems(scheme) and not scheme.leaves()[0].manual
+    monkeypatch.setattr(se, "SCHEMES", (*se.SCHEMES, scheme))
+    se.schemes.cache_clear()
+    try:
+        sup = as_login(region, "sup")
+        v = verification.draw(sup, "H2", COUNTY, "2024", part="denominator", size=4, seed=3)
+        verification.assign(sup, v.sample_no, "sup", "phone")
+        me = as_login(region, "sup")
+        first = v.items[0]
+        township = SampleItem.objects.get(sample__sample_no=v.sample_no, position=first.position).org_unit
+        township_code = township.parent.code  # the sampled person's village → its township
+        verification.record(me, v.sample_no, first.position, "not_found", note="村委会称无此人")
+
+        ev = as_login(region, "ev")
+        rnd = sev.create_round(ev, "vf-2024", 2024, "year_end", COUNTY)
+        sev.score_round(ev, rnd.pk)
+        scores = {r.code: r.score.score for r in sev.round_report(ev, rnd.pk).rows}
+        assert scores[township_code] == pytest.approx(90)
+        assert all(s == pytest.approx(100) for c, s in scores.items() if c != township_code)
+
+        verification.record(me, v.sample_no, first.position, "confirmed", note="复核：本人在外地")
+        sev.score_round(ev, rnd.pk)
+        assert all(r.score.score == pytest.approx(100) for r in sev.round_report(ev, rnd.pk).rows)
+    finally:
+        se.schemes.cache_clear()

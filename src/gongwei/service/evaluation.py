@@ -41,6 +41,7 @@ from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec import evaluation as se
 from gongwei.spec import funds
+from gongwei.spec import verification as spec_verification
 from gongwei.spec.evaluation import Item, Method, RoundKind, Scheme
 from gongwei.spec.vocab import Role
 
@@ -195,6 +196,18 @@ def _findings(tally: pa.Table, tree: OrgTree, units: pa.Array, rules: tuple[str,
     return np.nan_to_num(_aligned(sums, "ancestor_id", units, "n_sum"))
 
 
+# the rectification-ledger rules a fabrication found by verification raises
+VERIFICATION_RULES = tuple(sorted(spec_verification.FINDING_RULES))
+
+
+def _fabrications(actor: Actor, period: str, codes: list[str]) -> np.ndarray:
+    """Verification outcomes that revealed fabrication in each unit's subtree in the period (issue 13 §2)."""
+    from gongwei.service import verification
+
+    found = verification.verified_by_unit(actor, period, units=codes)
+    return np.array([float(v.all.fabrication) if (v := found.get(c)) is not None and v.all else 0.0 for c in codes])
+
+
 def _examined(tally: pa.Table, tree: OrgTree, units: pa.Array, rules: tuple[str, ...]) -> np.ndarray:
     """Records the rules examined in each unit's subtree (the tally's source-table rows, rolled up)."""
     from gongwei.engine.scorecard import examined_tables
@@ -317,6 +330,17 @@ def score_round(actor: Actor, round_id) -> Scored:
             for u in range(n):
                 evidence[u][j] = _rate_evidence(item, rnd, codes[u], float(num[u]), float(den[u]), float(tgt[u]),
                                                 tobj[u])
+        elif item.verified:
+            found = _fabrications(actor, rnd.period, codes)
+            if item.method is Method.YES_NO:
+                points[:, j], status[:, j] = kernel.yes_no_leaf(item, (found == 0).astype(float))
+            else:
+                points[:, j], status[:, j] = kernel.deduct_leaf(item, found)
+            for u in range(n):
+                evidence[u][j] = {"kind": "findings", "findings": int(found[u]), "examined": None,
+                                  "per_thousand": None, "by_rule": {},
+                                  "drill": {"findings": {"rules": list(VERIFICATION_RULES), "org": codes[u],
+                                                         "period": rnd.period}}}
         elif item.rules:
             per_rule = {r: _findings(tally, tree, units, (r,)) for r in item.rules}
             found = sum(per_rule.values())

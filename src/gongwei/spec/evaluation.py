@@ -93,6 +93,9 @@ class Item:
     method: Method | None = None
     indicator: str | None = None
     rules: tuple[str, ...] = ()
+    # scored from offline verification (issue 13): each sampled service or person whose check revealed fabrication
+    # (查无此人, 未接受服务: rectification-ledger findings VF-01/VF-02), counted at its unit and every unit above
+    verified: bool = False
     target: float | None = None
     limit: float | None = None
     per_finding: float | None = None
@@ -112,7 +115,7 @@ class Item:
     def manual(self) -> bool:
         """Scored from an evaluator's entry (manual, or a yes/no / deduction leaf without QC rules)."""
         return self.method is Method.MANUAL or (
-            self.method in (Method.YES_NO, Method.DEDUCT_PER_FINDING) and not self.rules)
+            self.method in (Method.YES_NO, Method.DEDUCT_PER_FINDING) and not self.rules and not self.verified)
 
     def entry_range(self) -> tuple[float, float]:
         """What an evaluator may enter for this leaf: points for MANUAL, 0/1 for YES_NO, a count for deductions."""
@@ -225,6 +228,8 @@ def _leaf_problems(item: Item, label: str, known_ind: set[str], known_rules: set
             out.append(f"{label}：质控规则代码 {rule} 不存在")
     if item.rules and m not in (Method.YES_NO, Method.DEDUCT_PER_FINDING):
         out.append(f"{label}：{m.zh}不使用质控规则")
+    if item.verified and (m not in (Method.YES_NO, Method.DEDUCT_PER_FINDING) or item.rules or item.per_thousand):
+        out.append(f"{label}：按抽样核查结果评分只适用于是否项和按问题扣分（不与质控规则、每千条扣分同用）")
     if m is Method.DEDUCT_PER_FINDING:
         if item.per_finding is None or item.per_finding <= 0:
             out.append(f"{label}：{m.zh}须指定每个问题扣分 per_finding（大于 0）")
@@ -349,7 +354,8 @@ DISTRICT_2023 = Scheme(
         Item("E", "服务效果（入户看效果）", 10, source=_SHANGDANG, children=(
             _manual("E1", "知晓率与满意度（等间距抽样调查）", 6, _SHANGDANG, file_required=True),
             Item("E2", "现场核查发现的问题（每个核实问题扣1分）", 4, method=Method.DEDUCT_PER_FINDING, per_finding=1,
-                 floor=0, source=_SHANGDANG),
+                 floor=0, verified=True, source=_SHANGDANG,
+                 note="核实问题取抽样核查中查无此人、未接受服务的结果（整改台账 VF-01、VF-02）"),
         )),
     ),
 )
