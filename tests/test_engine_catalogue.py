@@ -187,3 +187,22 @@ def test_sql_of_a_program_that_reads_data_while_building_is_not_cached(snap, mon
     eng = Engine(snap)
     assert by_code(eng, catalogue.evaluate(eng, parse("2025MCY"), ["M1"]))[("M1", COUNTY)] == (4, 6)
     assert _entries(snap) == []
+
+
+def test_the_snapshot_region_is_part_of_the_key(snap):
+    """The hypertension evaluator picks the blood-pressure target by the region of the snapshot's root unit
+    (hypertension.control_for) while it builds the SQL, so SQL compiled for one region must not serve a snapshot of
+    another that shares the cache folder (the schemas, and so the rest of the key, are the same). The region is
+    read from the org-unit table without running a backend query, so it does not make the SQL uncacheable."""
+    eng = Engine(snap)
+    assert eng.region_code() == "360000000000"  # 江西省, the root of tests/regions.ORG_UNITS
+    job = ("hypertension", parse("2025"), ["controlled", "managed"])
+    key = catalogue.sql_cache_key(eng, *job)
+    other = Engine(snap)
+    other._region_code = "440300000000"  # the same snapshot, as if it were another province's
+    assert catalogue.sql_cache_key(other, *job) != key
+    assert catalogue.sql_cache_key(Engine(snap), *job) == key
+    reads = eng.data_reads
+    catalogue.evaluate(eng, parse("2025"), ["H3"])
+    assert eng.data_reads == reads  # nothing read while building: the SQL went to the cache
+    assert len(_entries(snap)) == 1

@@ -14,7 +14,7 @@ import pytest
 
 from gongwei.engine import catalogue, gaps
 from gongwei.engine.backends import Engine
-from gongwei.engine.programs.records import ID_KEY_COLUMN, unchecked_fields
+from gongwei.engine.programs.records import HOLDERS_COLUMN, ID_KEY_COLUMN, unchecked_fields
 from gongwei.engine.snapshot import Snapshot
 from gongwei.spec.periods import parse
 from gongwei.spec.programs import records as records_spec
@@ -163,3 +163,42 @@ def test_fields_the_snapshot_cannot_show(tmp_path):
     assert rows["A1"]["id_masked"] == "360426********0018"
     assert rows["A2"]["id_key"] is None and rows["A2"]["id_masked"] == ""
     assert rows["A1"]["phone_shape"] == "13999999999"
+
+
+def _rewrite_holders(eng, holders) -> Engine:
+    """The snapshot's residents with ``id_key_holders`` replaced (None: the column dropped, as in a format /1
+    snapshot), opened again."""
+    import pyarrow as pa
+
+    path = eng.snapshot.path("residents")
+    table = pq.read_table(path)
+    if HOLDERS_COLUMN in table.column_names:
+        table = table.drop_columns([HOLDERS_COLUMN])
+    if holders is not None:
+        table = table.append_column(HOLDERS_COLUMN, pa.array(holders(table), pa.int32()))
+    pq.write_table(table, path)
+    return Engine(Snapshot.open(eng.snapshot.folder), "duckdb")
+
+
+def test_key_holders_written_with_the_snapshot_decide_nothing_but_where_to_look(tmp_path):
+    """Snapshot format /2 writes, per resident, how many records hold its identity key (ADR 028): A1 and A5 share a
+    number (2 each), B3 and B4 too (2 each), everyone else with a number holds it alone (1), A2 has none (null).
+    The engine ranks only the residents whose key is shown on two records or more, so the figures are those of
+    grouping every key (the column dropped, as in a /1 snapshot), in every period — and the same again when the
+    column overstates (every key "shared": the ranking itself finds B4 alone). Understated (every key held once),
+    the engine believes it and B4 is no longer found: R5 for 城西 is then 4 of 8, as without a key at all
+    (test_identity_key_finds_same_number_duplicates) — the column is what the query reads."""
+    eng = engine(tmp_path)
+    rows = {r["record_no"]: r[HOLDERS_COLUMN] for r in eng.table("residents").to_pyarrow().to_pylist()}
+    assert rows["A1"] == rows["A5"] == rows["B3"] == rows["B4"] == 2
+    assert rows["A2"] is None and rows["B1"] == 1
+    periods = [parse(p) for p in ("2025", "2024", "2025Q1", "2025-01-31")]
+    written = [catalogue.evaluate(eng, p, CODES).to_pylist() for p in periods]
+    assert by_code(eng, catalogue.evaluate(eng, parse("2025"), ["R5"]))[("R5", V_WEST)] == (3, 8)
+
+    eng = _rewrite_holders(eng, None)
+    assert [catalogue.evaluate(eng, p, CODES).to_pylist() for p in periods] == written
+    eng = _rewrite_holders(eng, lambda t: [2] * t.num_rows)
+    assert [catalogue.evaluate(eng, p, CODES).to_pylist() for p in periods] == written
+    eng = _rewrite_holders(eng, lambda t: [1] * t.num_rows)
+    assert by_code(eng, catalogue.evaluate(eng, parse("2025"), ["R5"]))[("R5", V_WEST)] == (4, 8)

@@ -60,7 +60,7 @@ GOOD = {"format": contract.FORMAT, "id": "s1", "taken_at": "2025-01-01T00:00:00+
 
 
 @pytest.mark.parametrize(("change", "named"), [
-    ({"format": "gongwei-snapshot/2"}, "gongwei-snapshot/2"),
+    ({"format": "gongwei-snapshot/3"}, "gongwei-snapshot/3"),  # a later format than this version knows
     ({"format": None}, "None"),
     ({"tables": {"../../etc/passwd": {"rows": 1}}}, "无效的表名"),
     ({"tables": {"/etc/passwd": {"rows": 1}}}, "无效的表名"),
@@ -77,6 +77,14 @@ def test_a_bad_manifest_is_refused_in_one_chinese_sentence(tmp_path, change, nam
     assert isinstance(caught.value, UserError) and CHINESE.search(message) and "\n" not in message
     assert str(folder) in message and named in message
     assert Snapshot.open(_folder_with(tmp_path, "good", GOOD)).tables == {"residents": 1}
+
+
+def test_a_format_1_snapshot_is_still_read(tmp_path):
+    """Format /2 only added residents.id_key_holders (ADR 028), which the engine does without: /1 stays readable,
+    and its manifest says which it is."""
+    assert contract.FORMAT == "gongwei-snapshot/2"
+    manifest = contract.Manifest.read(_folder_with(tmp_path, "old", {**GOOD, "format": "gongwei-snapshot/1"}))
+    assert manifest.format == "gongwei-snapshot/1" and manifest.tables["residents"].rows == 1
 
 
 def test_a_data_file_linked_outside_the_folder_is_refused(tmp_path):

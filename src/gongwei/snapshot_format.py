@@ -19,7 +19,11 @@ from pathlib import Path
 from gongwei.errors import UserError
 from gongwei.files import inside, open_private
 
-FORMAT = "gongwei-snapshot/1"
+FORMAT = "gongwei-snapshot/2"
+# Formats this version reads. /2 adds ``residents.id_key_holders`` (how many records of the snapshot hold the same
+# identity key, written once with the snapshot so the record-quality indicators need not group every key; ADR 028);
+# a /1 snapshot lacks the column and the engine groups the keys itself, with the same results.
+READABLE_FORMATS: tuple[str, ...] = ("gongwei-snapshot/1", FORMAT)
 MANIFEST = "manifest.json"
 SUFFIX = ".parquet"
 
@@ -88,9 +92,9 @@ class Manifest:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 不是有效的 JSON（第 {exc.lineno} 行附近）") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
             found = data.get("format") if isinstance(data, dict) else None
-            raise SnapshotInvalid(f"快照 {folder} 的格式 {found!r} 不受支持（应为 {FORMAT}）")
+            raise SnapshotInvalid(f"快照 {folder} 的格式 {found!r} 不受支持（应为 {' 或 '.join(READABLE_FORMATS)}）")
         missing = [k for k in ("id", "taken_at", "tables") if k not in data]
         if missing:
             raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 缺少字段 {'、'.join(missing)}")
@@ -111,7 +115,7 @@ class Manifest:
                 raise SnapshotInvalid(f"快照 {folder} 的 manifest.json 结构错误：tables 应为“表名 → {{\"rows\": 行数}}”"
                                       f"（表 {name} 的行数应为非负整数）")
             tables[name] = TableEntry(rows, sha)
-        return cls(data["id"], data["taken_at"], data.get("database", ""), tables)
+        return cls(data["id"], data["taken_at"], data.get("database", ""), tables, data["format"])
 
     @classmethod
     def read(cls, folder: Path | str) -> Manifest:

@@ -76,6 +76,7 @@ class Engine:
     # a program that reads data to build its expression makes SQL that depends on the rows (not cached)
     data_reads: int = field(init=False, default=0)
     _schema_key: str | None = field(init=False, default=None)
+    _region_code: str | None = field(init=False, default=None)
     _views: set[str] = field(init=False, default_factory=set)
     _shared: SharedDatabase | None = field(init=False, default=None)
 
@@ -139,6 +140,18 @@ class Engine:
                 digest.update(str(pq.read_schema(self.snapshot.path(name))).encode())
             self._schema_key = digest.hexdigest()
         return self._schema_key
+
+    def region_code(self) -> str:
+        """The statistical code of the snapshot's root unit: the region whose rule overrides apply. Read from the
+        Parquet file, not through the backend: the SQL cache keys on it (a rule chosen by region shapes the SQL)."""
+        if self._region_code is None:
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            orgs = pq.read_table(self.snapshot.path("org_units"), columns=["code", "parent_id"])
+            roots = orgs.filter(pc.is_null(orgs.column("parent_id")))
+            self._region_code = roots.column("code")[0].as_py() if roots.num_rows else ""
+        return self._region_code
 
     def memtable(self, data: Any, name: str) -> ibis.Table:
         """Register small engine-made data (the org tree's ancestor pairs, bases) on this backend."""

@@ -131,7 +131,7 @@ def rules_in_force() -> str:
 def sql_cache_key(eng: Engine, program: str, period: Period, flags: list[str], rules: str | None = None) -> str:
     parts = [SQL_CACHE_FORMAT, eng.backend, ibis.__version__, _backend_version(eng.backend),
              spec_catalogue.rulebook_version(), rules or rules_in_force(), engine_code_version(), eng.schema_key(),
-             program, period.code, period.start.isoformat(), period.end.isoformat(), *flags]
+             eng.region_code(), program, period.code, period.start.isoformat(), period.end.isoformat(), *flags]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 

@@ -94,6 +94,16 @@ def _pseudonym_salt() -> str:
     return hashlib.sha256(("gongwei-snapshot-key:" + settings.SECRET_KEY).encode()).hexdigest()[:32]
 
 
+def key_holders(keys: pa.ChunkedArray) -> pa.Array:
+    """For each row, how many rows hold its identity key (null where there is no key): written with the snapshot
+    (format /2, ADR 028) so that finding duplicate keys reads an integer instead of grouping every key per run."""
+    import pyarrow.compute as pc
+
+    counts = pa.table({"k": keys}).group_by("k").aggregate([("k", "count")])
+    holders = pc.take(counts.column("k_count"), pc.index_in(keys, value_set=counts.column("k")))
+    return pc.if_else(pc.is_null(keys), pa.scalar(None, pa.int32()), pc.cast(holders, pa.int32()))
+
+
 def pseudonymise(name: str, table: pa.Table) -> pa.Table:
     """Replace the raw personal columns of ``name`` by keys, masks, shapes and presence flags (vectorised)."""
     raw = PSEUDONYMISED.get(name, ())
@@ -122,6 +132,8 @@ def pseudonymise(name: str, table: pa.Table) -> pa.Table:
             ]
     derived = con.sql(f"SELECT {', '.join(exprs)} FROM t").to_arrow_table()
     con.close()
+    if "id_key" in derived.column_names:
+        derived = derived.append_column("id_key_holders", key_holders(derived.column("id_key")))
     out = table.drop_columns(list(raw))
     for col in derived.column_names:
         out = out.append_column(col, derived.column(col))

@@ -102,9 +102,7 @@ def age_years(birth: ibis.ir.DateValue, on: ibis.ir.DateValue) -> ibis.ir.Intege
 
 def region_code(eng: Engine) -> str:
     """The code of the snapshot's root unit: the region whose rule overrides apply."""
-    orgs = eng.table("org_units")
-    roots = orgs.filter(orgs.parent_id.isnull()).select("code").to_pyarrow()
-    return roots.column("code")[0].as_py() if roots.num_rows else ""
+    return eng.region_code()
 
 
 def with_requirements(people: ibis.Table, req: FollowUpRequirement, period: Period) -> ibis.Table:

@@ -26,6 +26,7 @@ from gongwei.spec.vocab import CLOSED_STATUSES, IdStatus, ResidentStatus
 PROGRAMS = {"records": records_spec}
 
 ID_KEY_COLUMN = "id_key"  # keyed hash of the normalised identity number (records.snapshot.pseudonymise)
+HOLDERS_COLUMN = "id_key_holders"  # rows of the snapshot holding that key (snapshot format /2, ADR 028)
 PRESENT_SUFFIX = "_present"
 
 
@@ -121,6 +122,29 @@ def services_since(eng: Engine, tables: tuple[str, ...], start: dt.date, end: dt
     return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
 
 
+def _duplicates_of_shared_keys(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None) -> ibis.Table:
+    """``dup_id``: the active records in the records at the period end (the rows :func:`evaluate` keeps) whose
+    identity key an earlier such record holds. Only residents whose key the snapshot shows on two records or more
+    (:data:`HOLDERS_COLUMN`, any status) can be one, so they alone are joined with their health records and
+    ranked: the same records as grouping every active key, without grouping the population's keys, and without
+    reading the evaluated rows a second time (which made DuckDB materialise them)."""
+    end = ibis.date(period.end)
+    res = eng.table("residents")
+    if units is not None:
+        res = res.filter(res.managing_unit_id.isin(units))
+    res = res.filter((res[HOLDERS_COLUMN] > 1) & ~merged_expr(res) & res[ID_KEY_COLUMN].notnull()
+                     & (res[ID_KEY_COLUMN] != ""))
+    hr = eng.table("health_records")
+    rows = res.join(hr, res.id == hr.resident_id)
+    recorded = (hr.created_on <= end) & ~(closed_expr(res) & (res.status_date <= end))
+    if spec.USUAL_RESIDENTS_ONLY:
+        recorded = recorded & res.usual_resident
+    active = rows.filter(recorded).select(resident_id=res.id, created_on=hr.created_on, key=res[ID_KEY_COLUMN])
+    ranked = active.mutate(dup_rank=ibis.row_number().over(
+        group_by=active.key, order_by=[active.created_on, active.resident_id]))
+    return ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
+
+
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
     std = spec.STANDARD.for_year(period.year)
     end = ibis.date(period.end)
@@ -163,7 +187,11 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     s = s.filter(s.recorded)
 
     # exact duplicates: a second (or later) active record with the same identity key; the earliest kept
-    if ID_KEY_COLUMN in s.columns:
+    if HOLDERS_COLUMN in res.columns and ID_KEY_COLUMN in res.columns:
+        dups = _duplicates_of_shared_keys(eng, spec, period, units)
+        s = s.left_join(dups, s.resident_id == dups.dup_id)
+        s = s.mutate(is_duplicate_id=s.dup_id.notnull()).drop("dup_id", ID_KEY_COLUMN)
+    elif ID_KEY_COLUMN in s.columns:
         active = s.filter(~s.is_merged & s[ID_KEY_COLUMN].notnull() & (s[ID_KEY_COLUMN] != ""))
         # rank only keys held by two records or more: a window over every record would sort the population
         shared = active.group_by(ID_KEY_COLUMN).aggregate(holders=ibis._.count())
