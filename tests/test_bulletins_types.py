@@ -191,6 +191,25 @@ def test_qc_rectification_counts_the_ledger_of_the_subtree(region):
     assert "质控发现问题2条，已整改1条，整改率50.00%，尚待整改1条。待整改问题较多的有：蒲亭镇1条。" in text
 
 
+def test_verification_of_samples_fills_its_part(region):
+    from gongwei.service import verification
+    from tests.test_verification import as_login
+
+    sup = as_login(region, "sup")
+    v = verification.draw(sup, "H3", COUNTY, PERIOD, part="denominator", size=4, seed=11)
+    assert verification.assign(sup, v.sample_no, "sup", "phone") == 4
+    first, second, third, _fourth = (r.position for r in v.items)
+    verification.record(sup, v.sample_no, first, "confirmed")
+    verification.record(sup, v.sample_no, second, "not_found", note="村委会称无此人")
+    verification.record(sup, v.sample_no, third, "wrong_info", note="住址不符", wrong_field="address")
+    b = bulletins.draft(region["operator"], "rectification", COUNTY, PERIOD)
+    text = "\n".join(p["number"] + p["text"] for p in b.paragraphs)
+    # 4 drawn; confirmed counts genuine, not_found and wrong_info not genuine (and not_found is fabrication);
+    # one pending: verified 3, genuine 1 → 1/3 = 33.33%
+    assert ("抽样核查情况\n抽样核查4人，已核实3人，核实为真实服务1人，真实率33.33%，查无此人或未接受服务1人，"
+            "尚未核实1人。") in text
+
+
 # --- the work-report section --------------------------------------------------------------------------------
 @pytest.fixture
 def year_region(db, fast_passwords):
