@@ -303,6 +303,17 @@ def test_the_nightly_refresh_stores_fresh_results(region):
         stored = results.stored_indicators(taken, parse(p))
         assert stored is not None and set(stored.column("indicator").to_pylist()) == {"H1", "H2"}
     assert results.qc_path(taken, parse("2024")).is_file()
+    # the quarterly bulletin's quarters (ADR 035): 15 November is in Q4, so Q4 to date and Q3 before it, with the
+    # QC tallies of the bulletin's rules — a bulletin of 2024Q4 needs no `gongwei indicators` run first
+    assert jobs.nightly_quarters(dt.date(2024, 11, 15)) == ["2024Q4", "2024Q3"]
+    assert jobs.nightly_quarters(dt.date(2025, 1, 2)) == ["2025Q1", "2024Q4"]  # Q1's previous is last year's Q4
+    from gongwei.bulletins import template as templates
+
+    for q in ("2024Q4", "2024Q3"):
+        stored = results.stored_indicators(taken, parse(q))
+        assert stored is not None and set(stored.column("indicator").to_pylist()) == {"H1", "H2"}
+        assert set(results.stored_qc_rules(taken, parse(q))) >= set(templates.load("quarterly").qc_rules)
+    assert "季度质控汇总 2024Q4、2024Q3 已保存" in job.summary
     found = int(job.summary.split("质控 2024 发现 ")[1].split(" ")[0])
     assert Finding.objects.filter(period="2024").count() >= found
     assert job.requested_by == "夜间刷新" and job.user is None and job.progress == 100

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from gongwei.bulletins import numbers
+from gongwei.bulletins.sections import SECTIONS
 from gongwei.bulletins.template import Item, Template
 from gongwei.spec import catalogue
 
@@ -72,6 +73,11 @@ class Facts:
     previous_stored: bool
     figures: list[FigureRow]
     qc: list[QcRow]
+    # ADR 035: the sentences of section providers (None: the provider had no data), the rectification report's
+    # number (第N期), and the period a bulletin covers ("quarter", or "year" for the work report)
+    sections: dict[str, list[dict] | None] = field(default_factory=dict)
+    issue: int = 0
+    period_kind: str = "quarter"
 
     @property
     def child_level(self) -> str:
@@ -83,6 +89,8 @@ class Facts:
 
     @property
     def previous_label(self) -> str:
+        if "Q" not in self.previous:
+            return f"{self.previous}年"
         y, q = self.previous.split("Q")
         return f"{y}年第{numbers.chinese(int(q))}季度"
 
@@ -91,7 +99,8 @@ class Facts:
 
         return {"place": self.place, "year": str(self.year), "quarter": numbers.chinese(self.quarter),
                 "cutoff": numbers.date(dt.date.fromisoformat(self.cutoff)), "child_level": self.child_level,
-                "child_unit": self.child_unit, "previous": self.previous_label}
+                "child_unit": self.child_unit, "previous": self.previous_label,
+                "issue": numbers.chinese(self.issue) if self.issue else ""}
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -147,11 +156,12 @@ def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = 
         return _fill(t.text["no_data"], name=name, **words), [] if own is None else [own.key]
     refs = [own.key]
     target = "" if own.target is None else _fill(p["target"], level=own.target_level, target=own.target)
-    change = numbers.change(own.change)
-    text = _fill(p["figure_same_base" if same_base else "figure"], name=own.name, rate=numbers.percent(own.rate), target=target,
+    change = numbers.change(own.change, prefix=t.labels.get("change_prefix", "较上期"))
+    text = _fill(p["figure_same_base" if same_base else "figure"], name=own.name, rate=mark(own.key, numbers.percent(own.rate)), target=target,
                  numerator_label=item.numerator_label or t.labels.get("numerator", ""),
                  denominator_label=item.denominator_label or t.labels.get("denominator", ""),
-                 numerator=numbers.count(own.numerator, item.unit), denominator=numbers.count(own.denominator, item.unit if item.denominator_unit is None else item.denominator_unit),
+                 numerator=mark(own.key, numbers.count(own.numerator, item.unit)),
+                 denominator=mark(own.key, numbers.count(own.denominator, item.unit if item.denominator_unit is None else item.denominator_unit)),
                  change="" if change is None else _fill(p["change"], text=change))
     kids = [k for k in facts.children(item.indicator) if k.rate is not None]
     lagging = sorted((k for k in kids if k.met is False), key=lambda k: (k.rate, k.unit_code))
@@ -174,8 +184,72 @@ def figure_sentence(t: Template, facts: Facts, item: Item, *, same_base: bool = 
 
 def _units(rows: list[FigureRow]) -> str:
     """甲镇20.00%、乙镇40.00% — or the counts where a unit's target is a count (≥1913人): the figure it missed."""
-    return "、".join(f"{r.place}{numbers.count(r.numerator, '人')}" if r.target is not None and r.target_value is None
-                    else f"{r.place}{numbers.percent(r.rate)}" for r in rows)
+    return "、".join(mark(r.key, f"{r.place}{numbers.count(r.numerator, '人')}")
+                    if r.target is not None and r.target_value is None
+                    else mark(r.key, f"{r.place}{numbers.percent(r.rate)}") for r in rows)
+
+
+# --- links from a figure to its drill-down (issue 14 §4) ---------------------------------------------------
+# While composing, a figure's words are wrapped in these control characters with the figure's key (H3@360426);
+# :func:`unmark` takes them out and keeps where they were, so the text stays exactly the seed's words and the web
+# preview can make each figure a link. Control characters because no template or unit name contains them.
+OPEN, MID, CLOSE = "\x01", "\x02", "\x03"
+
+
+def mark(ref: str, text: str) -> str:
+    return f"{OPEN}{ref}{MID}{text}{CLOSE}"
+
+
+def unmark(text: str) -> tuple[str, list[dict]]:
+    """The text without markers, and the spans of the figures in it: {"start", "end", "ref"}."""
+    out, links, i = [], [], 0
+    while True:
+        j = text.find(OPEN, i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:j])
+        k, end = text.index(MID, j), text.index(CLOSE, j)
+        start = sum(len(x) for x in out)
+        words = text[k + 1:end]
+        out.append(words)
+        links.append({"start": start, "end": start + len(words), "ref": text[j + 1:k]})
+        i = end + 1
+    return "".join(out), links
+
+
+def relink(text: str, links: list[dict]) -> list[dict]:
+    """The spans of an edited paragraph: each figure's words found again in order; a figure edited away has none."""
+    out, at = [], 0
+    for link in links:
+        words = link.get("words", "")
+        k = text.find(words, at) if words else -1
+        if k >= 0:
+            out.append({**link, "start": k, "end": k + len(words)})
+            at = k + len(words)
+    return out
+
+
+def segments(p: dict) -> list[tuple[str, str]]:
+    """A paragraph as (text, ref) pieces in order; ref is "" for words that are not a figure."""
+    text, out, at = p["text"], [], 0
+    for link in sorted(p.get("links", []), key=lambda x: x["start"]):
+        if link["start"] < at:
+            continue
+        if link["start"] > at:
+            out.append((text[at:link["start"]], ""))
+        out.append((text[link["start"]:link["end"]], link["ref"]))
+        at = link["end"]
+    if at < len(text):
+        out.append((text[at:], ""))
+    return out
+
+
+def _finish(body: list[dict]) -> list[dict]:
+    for p in body:
+        text, links = unmark(p["text"])
+        p["text"], p["links"] = text, [{**x, "words": text[x["start"]:x["end"]]} for x in links]
+    return body
 
 
 def qc_sentences(t: Template, facts: Facts, rules: tuple[str, ...]) -> str:
@@ -241,11 +315,22 @@ def compose(t: Template, facts: Facts) -> list[dict]:
     if not facts.previous_stored:
         body.append(paragraph("text", _fill(t.text["not_stored"], **words)))
     found = {q.rule for q in facts.qc if q.findings > 0}
-    for si, section in enumerate(t.sections, start=1):
+    si = 0
+    for section in t.sections:
+        parts = [p for p in section.parts if (not p.if_findings or found & set(t.qc_rules))
+                 and not (p.provider and p.when_missing == "omit" and not facts.sections.get(p.provider))]
+        if section.parts and not parts:
+            continue  # every part of it left out for want of data: no empty heading
+        si += 1
         body.append(paragraph("heading", section.heading, level=1, number=numbers.heading_number(1, si)))
-        parts = [p for p in section.parts if not p.if_findings or found & set(t.qc_rules)]
         for pi, part in enumerate(parts, start=1):
             body.append(paragraph("heading", part.heading, level=2, number=numbers.heading_number(2, pi)))
+            if part.provider:
+                given = facts.sections.get(part.provider)
+                if not given:
+                    body.append(paragraph("text", _fill(t.text["no_data"], name=SECTIONS[part.provider], **words)))
+                for s in given or []:
+                    body.append(paragraph("text", s["text"], refs=s.get("refs", [])))
             for n, group in enumerate(_groups(part.items), start=1):
                 head = f"{group[0].title}。" if group[0].title else ""
                 number = numbers.heading_number(3, n)
@@ -275,4 +360,4 @@ def compose(t: Template, facts: Facts) -> list[dict]:
                     body.append(paragraph("text", text, refs=refs))
             for text in part.paragraphs:
                 body.append(paragraph("text", _fill(text, **words)))
-    return body
+    return _finish(body)

@@ -11,9 +11,14 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
+from django.utils.translation import gettext_noop
+
+from gongwei.bulletins.sections import SECTIONS, WHEN_MISSING
 from gongwei.errors import UserError
 
-TYPES = {"quarterly": "季度工作进展情况通报"}  # annual, rectification and report sections come later (issue 14)
+# the names are marked for translation (the web page's type list shows them translated)
+TYPES = {"quarterly": gettext_noop("季度工作进展情况通报"), "rectification": gettext_noop("整改情况报告（按期）"),
+         "report": gettext_noop("工作报告（基本公共卫生服务部分）")}  # the annual evaluation bulletin comes later (issue 14)
 
 REQUIRED = ("title", "issuer", "number_prefix", "addressee", "opening", "contact", "no_data", "not_stored")
 PATTERNS = ("figure", "figure_same_base", "target", "change", "lagging", "all_met", "above", "below", "qc", "qc_cluster", "qc_none",
@@ -44,6 +49,8 @@ class Part:
     requirements: bool = False
     paragraphs: tuple[str, ...] = ()
     if_findings: bool = False  # only when a QC rule of the template found something (its text speaks of findings)
+    provider: str = ""  # sentences from a section provider (bulletins/sections.py) instead of items
+    when_missing: str = "omit"  # the provider has no data: omit the part, or say no_data ("no_data")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Template:
     patterns: dict[str, str]
     labels: dict[str, str]
     sections: tuple[Section, ...]
+    period: str = "quarter"  # the period a bulletin of this type covers: "quarter" (2025Q2) or "year" (2025)
     source: str = field(default="", compare=False)  # the TOML text, kept with a bulletin that used it
 
     @property
@@ -115,14 +123,26 @@ def parse(text: str) -> Template:
             bad = [r for r in qc if r not in known_rules]
             if bad:
                 raise TemplateError(f"通报模板中的质控规则不在规则库中：{'、'.join(bad)}")
-            unknown = set(p) - {"heading", "items", "qc_rules", "requirements", "paragraphs", "if_findings"}
+            unknown = set(p) - {"heading", "items", "qc_rules", "requirements", "paragraphs", "if_findings",
+                                "provider", "when_missing"}
             if unknown:
                 raise TemplateError(f"通报模板“{p.get('heading', '')}”有未知的设置：{'、'.join(sorted(unknown))}")
+            provider, when_missing = str(p.get("provider", "")), str(p.get("when_missing", "omit"))
+            if provider and provider not in SECTIONS:
+                raise TemplateError(f"通报模板“{p.get('heading', '')}”的数据来源“{provider}”不存在"
+                                    f"（可选：{'、'.join(SECTIONS)}）")
+            if when_missing not in WHEN_MISSING:
+                raise TemplateError(f"通报模板“{p.get('heading', '')}”的 when_missing 应为 omit 或 no_data，"
+                                    f"而不是“{when_missing}”")
             parts.append(Part(str(p.get("heading", "")), tuple(items), tuple(qc), bool(p.get("requirements", False)),
-                              tuple(str(x) for x in p.get("paragraphs", [])), bool(p.get("if_findings", False))))
+                              tuple(str(x) for x in p.get("paragraphs", [])), bool(p.get("if_findings", False)),
+                              provider, when_missing))
         sections.append(Section(str(s.get("heading", "")), tuple(parts)))
     if not sections:
         raise TemplateError("通报模板没有任何 [[section]]")
+    period = str(data.get("period", "quarter"))
+    if period not in ("quarter", "year"):
+        raise TemplateError(f"通报模板的 period 应为 quarter 或 year，而不是“{period}”")
     return Template(str(data.get("type", "")), str(data.get("name", "")), {k: data[k] for k in REQUIRED},
                     tuple(data.get("attachments", [])), dict(patterns), dict(data.get("labels", {})),
-                    tuple(sections), text)
+                    tuple(sections), period, text)

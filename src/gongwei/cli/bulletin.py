@@ -23,11 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "bulletin", help="生成通报（DOCX，附件 XLSX；已安装 LibreOffice 时另出 PDF）",
         description="用快照中已保存的指标和质控结果起草通报：正文由数据生成（率、数量、目标值、较上期、未达标单位、"
         "问题集中的地方），保存为草稿并写出 DOCX（可编辑）、同名 XLSX 附件，已安装 LibreOffice 时另出 PDF。"
-        "结果未计算时提示先运行的命令。目前只有季度工作进展情况通报（quarterly），其他类型随后提供。")
+        "结果未计算时提示先运行的命令。类型：季度工作进展情况通报（quarterly）、按期整改情况报告（rectification，"
+        "第N期按当年起草顺序编号）、工作报告中的基本公共卫生服务部分（report，按年度）。")
     p.add_argument("--type", dest="kind", required=True, choices=sorted(TYPES),
                    help="通报类型：" + "、".join(f"{k}（{v}）" for k, v in TYPES.items()))
     p.add_argument("--org", required=True, help="发文单位所辖机构的统计用区划代码")
-    p.add_argument("--period", required=True, help="季度，如 2025Q2（当年1月1日至该季度末）")
+    p.add_argument("--period", required=True, help="季度，如 2025Q2（当年1月1日至该季度末）；report 为年度，如 2025")
     p.add_argument("--out", required=True, type=Path, help="输出的 DOCX 文件（XLSX、PDF 写在同一目录，同名）")
     p.add_argument("--snapshot", help="快照目录（默认最新快照；不会自动生成）")
     p.add_argument("--issued-on", type=_date, help="成文日期 YYYY-MM-DD（默认今天）")

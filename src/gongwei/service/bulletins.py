@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from gongwei.bulletins import narrative
+from gongwei.bulletins import narrative, sections
 from gongwei.bulletins import template as templates
 from gongwei.bulletins.models import Bulletin
 from gongwei.engine import scorecard
@@ -45,17 +45,28 @@ def _quarter(period: str) -> Period:
     return asked
 
 
+def _period(t: templates.Template, period: str) -> Period:
+    """The period a bulletin of the template's type covers: a quarter to date, or (the work report) a year."""
+    if t.period == "quarter":
+        return _quarter(period)
+    asked = analysis.period_of(period)
+    if asked.kind is not PeriodKind.YEAR:
+        raise BadRequest(f"期间“{period}”不是年度：{t.name}的期间应写作 2025（当年1月1日至12月31日）")
+    return asked
+
+
 def _stored_codes(snapshot_id: str, period: Period) -> set[str]:
     t = results.stored_indicators(snapshot_id, period)
     return set() if t is None else set(pc.unique(t.column("indicator")).to_pylist())
 
 
 def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None,
-          template: templates.Template | None = None) -> tuple[templates.Template, narrative.Facts, object]:
-    """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies.
-    ``template``: the one a bulletin was drafted with (regenerating), else the type's current template."""
+          template: templates.Template | None = None, issue: int = 0) -> tuple[templates.Template, narrative.Facts, object]:
+    """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies, and the
+    sentences of the template's section providers. ``template``: the one a bulletin was drafted with
+    (regenerating), else the type's current template; ``issue``: a rectification report's number (第N期)."""
     t = template or _template(kind)
-    asked = _quarter(period)
+    asked = _period(t, period)
     before = scorecard.previous_period(asked)
     snap = snapshots.open_snapshot(snapshot, take_if_missing=False)
     tree = OrgTree.load(snap)
@@ -71,8 +82,12 @@ def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | Non
     qc, qc_previous = _qc(t, snap.id, asked, before, tree, unit, label)
     f = narrative.Facts(
         place=place_name(tree.name[unit]), unit_code=tree.code[unit], level=tree.level[unit], year=asked.year,
-        quarter=int(asked.code[-1]), period=asked.code, previous=before.code, cutoff=asked.end.isoformat(),
-        previous_stored=report.previous_stored and qc_previous, figures=rows, qc=qc)
+        quarter=int(asked.code[-1]) if t.period == "quarter" else 0, period=asked.code, previous=before.code,
+        cutoff=asked.end.isoformat(), previous_stored=report.previous_stored and qc_previous, figures=rows, qc=qc,
+        issue=issue, period_kind=t.period)
+    ctx = sections.Context(actor, snap, tree, unit, asked, before)
+    f.sections = {name: sections.provide(name, ctx)
+                  for name in dict.fromkeys(p.provider for s in t.sections for p in s.parts if p.provider)}
     return t, f, snap
 
 
@@ -148,7 +163,12 @@ def draft(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | Non
           issued_on: dt.date | None = None) -> Bulletin:
     """A new draft bulletin of ``kind`` for ``org`` and ``period`` from the stored results of the snapshot
     (default: the latest); numbered 〔year〕N号 in the order drafted for that unit and year."""
-    t, f, snap = facts(actor, kind, org, period, snapshot=snapshot)
+    issue = 0
+    if kind == "rectification":
+        # 第N期: the rectification reports of this unit for the same year, in the order drafted
+        issue = Bulletin.objects.filter(kind=kind, org_code=_org_code(actor, org), period__startswith=period[:4]
+                                        ).count() + 1
+    t, f, snap = facts(actor, kind, org, period, snapshot=snapshot, issue=issue)
     issued = issued_on or timezone.localdate()
     seq = (Bulletin.objects.select_for_update().filter(org_code=f.unit_code, year=issued.year)
            .aggregate(n=Max("sequence"))["n"] or 0) + 1
@@ -190,7 +210,8 @@ def regenerate(actor: Actor, pk: int, *, expected_version: int | None = None) ->
     if not Path(b.snapshot_folder).is_dir():
         raise NotFound(f"通报 {b.document_number} 的快照 {b.snapshot_id}（{b.snapshot_folder}）已不存在")
     # the template frozen with the bulletin: the same indicators and rules, so the same figures
-    t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder, template=templates.parse(b.template))
+    t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder, template=templates.parse(b.template),
+                    issue=int(b.facts.get("issue", 0)))
     b.facts, b.paragraphs, b.template = f.to_json(), narrative.compose(t, f), t.source
     b.version += 1
     b.history = [*b.history, _event(actor, "regenerate")]
@@ -209,7 +230,8 @@ def edit(actor: Actor, pk: int, index: int, text: str, *, expected_version: int)
     if not text:
         raise BadRequest("段落内容不能为空；不需要的段落请改写为“（略）”")
     before = b.paragraphs[index]["text"]
-    b.paragraphs[index] = {**b.paragraphs[index], "text": text, "edited": True}
+    b.paragraphs[index] = {**b.paragraphs[index], "text": text, "edited": True,
+                           "links": narrative.relink(text, b.paragraphs[index].get("links", []))}
     b.version += 1
     b.history = [*b.history, _event(actor, "edit", index=index, before=before, after=text)]
     b.save()
@@ -274,3 +296,77 @@ def file(actor: Actor, pk: int, fmt: str) -> Path:
 
 
 __all__ += ["file", "for_unit"]
+
+
+def _org_code(actor: Actor, org: str) -> str:
+    from gongwei.service import navigation
+
+    return navigation.place(actor, org).code
+
+
+# --- section providers wired now (ADR 035; funds, staffing and supervision are wired by their apps) -------------
+def _subtree_path(ctx: sections.Context) -> str:
+    from gongwei.records.models import OrgUnit
+
+    return OrgUnit.objects.values_list("path", flat=True).get(code=ctx.tree.code[ctx.unit])
+
+
+@sections.register("qc_rectification")
+def _qc_rectification(ctx: sections.Context) -> list[dict] | None:
+    """The rectification ledger of QC findings in the unit's subtree for the bulletin's year: how many were
+    found, rectified (已整改 or 已核实) and still open, and the child units with most open findings."""
+    from django.db.models import Count
+
+    from gongwei.quality.models import Finding, FindingStatus
+
+    qs = (Finding.objects.filter(org_unit__path__startswith=_subtree_path(ctx),
+                                 period__in=[ctx.period.code, str(ctx.period.year)])
+          .exclude(status=FindingStatus.DISMISSED))  # dismissed: not a problem after all
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")))
+    total = sum(by_status.values())
+    if not total:
+        return None
+    done = by_status.get(FindingStatus.RECTIFIED, 0) + by_status.get(FindingStatus.VERIFIED, 0)
+    open_ = by_status.get(FindingStatus.OPEN, 0)
+    from gongwei.bulletins import numbers
+
+    text = (f"质控发现问题{numbers.count(total, '条')}，已整改{numbers.count(done, '条')}，"
+            f"整改率{numbers.percent(done / total)}，尚待整改{numbers.count(open_, '条')}。")
+    if open_:
+        paths = {ctx.tree.code[c]: ctx.tree.name[c] for c in ctx.tree.children(ctx.unit)}
+        from gongwei.records.models import OrgUnit
+
+        kid_paths = dict(OrgUnit.objects.filter(code__in=paths).values_list("path", "code"))
+        per = []
+        for path, code in kid_paths.items():
+            n = qs.filter(status=FindingStatus.OPEN, org_unit__path__startswith=path).count()
+            if n:
+                per.append((-n, code, place_name(paths[code]), n))
+        per.sort()
+        if per:
+            text += "待整改问题较多的有：" + "、".join(f"{p}{numbers.count(n, '条')}" for _, _, p, n in per[:5]) + "。"
+    return [{"text": text, "refs": []}]
+
+
+@sections.register("verification")
+def _verification(ctx: sections.Context) -> list[dict] | None:
+    """Samples verified in the unit's subtree (抽样核查, ADR 027) for the bulletin's period, else its year: people
+    verified and found genuine, the verified-genuine rate, and the people the verification could not find."""
+    from gongwei.bulletins import numbers
+    from gongwei.service import verification
+
+    code = ctx.tree.code[ctx.unit]
+    for period in dict.fromkeys([ctx.period.code, str(ctx.period.year)]):
+        v = verification.verified_by_unit(ctx.actor, period, units=[code]).get(code)
+        if v is None or v.all is None or not v.all.drawn:
+            continue
+        r = v.all
+        text = f"抽样核查{numbers.count(r.drawn, '人')}，已核实{numbers.count(r.verified, '人')}"
+        if r.rate is not None:
+            text += f"，核实为真实服务{numbers.count(r.genuine, '人')}，真实率{numbers.percent(r.rate)}"
+        if r.fabrication:
+            text += f"，查无此人或未接受服务{numbers.count(r.fabrication, '人')}"
+        if r.pending:
+            text += f"，尚未核实{numbers.count(r.pending, '人')}"
+        return [{"text": text + "。", "refs": []}]
+    return None

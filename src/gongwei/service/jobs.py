@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from gongwei.engine import scorecard
 from gongwei.jobs.models import Job, JobKind, JobStatus
 from gongwei.records import models as rm
 from gongwei.service import access, audit, results, snapshots
@@ -465,6 +466,14 @@ def nightly_periods(today: dt.date) -> list[str]:
     return [str(today.year), str(today.year - 1), f"{mcy}MCY", f"{mcy - 1}MCY"]
 
 
+def nightly_quarters(today: dt.date) -> list[str]:
+    """What the quarterly bulletin reads (ADR 035): the current quarter to date and the quarter before it, whose
+    results the bulletin compares with (较上期) — so a bulletin of the quarter just ended can be drafted the morning
+    after without running `gongwei indicators` first."""
+    current = period_of(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    return [current.code, scorecard.previous_period(current).code]
+
+
 def nightly(today: dt.date | None = None, *, codes: list[str] | None = None, rules: str | None = None) -> Job:
     """A new snapshot, the indicators of :func:`nightly_periods` and the QC findings of the current year, run
     in the worker by the periodic task (``codes``/``rules``: a subset, for tests)."""
@@ -484,16 +493,31 @@ def _run_nightly(job: Job, actor: Actor, reporter: Reporter) -> Outcome:
     codes = indicator_codes(job.parameters.get("codes") or None)
     snap = _take(actor, reporter, 0, 15)
     eng = snapshots.engine(snap.folder)
-    periods = nightly_periods(today)
-    width = 65 / len(periods)
+    periods = nightly_periods(today) + nightly_quarters(today)
+    width = 60 / len(periods)
     for i, p in enumerate(periods):
         _catalogue(eng, period_of(p), reporter, 15 + i * width, 15 + (i + 1) * width, codes)
+    tallied = _store_bulletin_tallies(eng, nightly_quarters(today), reporter, 75, 80)
     ev = quality.evaluate_findings(actor, str(today.year), rules=job.parameters.get("rules") or None,
                                    snapshot=str(snap.folder), notice=reporter.notice,
                                    progress=reporter.rules(80, 92))
     pairs = _store_duplicate_queues(actor, snap, reporter, 92, 100)
-    return Outcome(f"快照 {snap.id}；指标 {'、'.join(periods)} 已保存；质控 {today.year} 发现 {ev.found} 个问题；"
-                   f"重复档案复核队列 {pairs} 对")
+    return Outcome(f"快照 {snap.id}；指标 {'、'.join(periods)} 已保存；季度质控汇总 {'、'.join(tallied)} 已保存；"
+                   f"质控 {today.year} 发现 {ev.found} 个问题；重复档案复核队列 {pairs} 对")
+
+
+def _store_bulletin_tallies(eng, quarters: list[str], reporter: Reporter, start: float, end: float) -> list[str]:
+    """The QC tallies of the rules the bulletin templates report, for the quarters the quarterly bulletin reads
+    (its indicators are in the catalogue computed above)."""
+    from gongwei.bulletins import template as templates
+
+    rules = list(dict.fromkeys(r for kind in templates.TYPES for r in templates.load(kind).qc_rules))
+    if not rules:
+        return []
+    for i, q in enumerate(quarters):
+        reporter(start + (end - start) * i / len(quarters), f"季度质控汇总 {q}")
+        results.qc_tally(eng, period_of(q), rules)
+    return quarters
 
 
 def _store_duplicate_queues(actor: Actor, snap, reporter: Reporter, start: float, end: float) -> int:

@@ -3,11 +3,15 @@ with its paragraphs editable while a draft, regenerate and publish, and the down
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gongwei.bulletins import narrative
 from gongwei.bulletins.template import TYPES
 from gongwei.service import bulletins, navigation
 from gongwei.service.errors import BadRequest
@@ -61,7 +65,21 @@ def detail(request, pk: int):
     here = navigation.place(who, b.org_code)
     return render(request, "web/bulletins/detail.html", {
         "b": b, "here": here, "crumbs": navigation.breadcrumb(who, here), "draft": b.status == "draft",
-        "paragraphs": list(enumerate(b.paragraphs)), "formats": bulletins.FORMATS})
+        "paragraphs": [(i, p, _linked(p, b.period)) for i, p in enumerate(b.paragraphs)],
+        "formats": bulletins.FORMATS})
+
+
+def _linked(p: dict, period: str) -> list[tuple[str, str]]:
+    """A paragraph as (words, url) pieces: each figure links to its indicator's drill-down for the bulletin's
+    unit or child unit and period (issue 14 §4); url is "" for the words around the figures."""
+    out = []
+    for words, ref in narrative.segments(p):
+        url = ""
+        if ref:
+            indicator, unit = ref.split("@", 1)
+            url = f"{reverse('web:indicator', args=[unit, indicator])}?{urlencode({'period': period})}"
+        out.append((words, url))
+    return out
 
 
 @page
