@@ -150,13 +150,16 @@ def test_a_section_provider_plugged_in_later_fills_its_part(region):
         seen.append((ctx.tree.code[ctx.unit], ctx.period.code, ctx.previous.code))
         return [{"text": "资金拨付率为67.25%，与上期持平。", "refs": []}]
 
+    wired = {name: sections.unregister(name) for name in ("funds", "staffing")}  # the real ones, put back below
     sections.register("funds")(funds)
     sections.register("staffing")(lambda ctx: None)
     try:
         b = bulletins.draft(region["operator"], "rectification", COUNTY, PERIOD)
     finally:
-        sections.unregister("funds")
-        sections.unregister("staffing")
+        for name, provider in wired.items():
+            sections.unregister(name)
+            if provider is not None:
+                sections.register(name)(provider)
     assert seen == [(COUNTY, PERIOD, PREVIOUS)]
     text = "\n".join(p["number"] + p["text"] for p in b.paragraphs)
     assert "（二）资金管理方面整改情况\n资金拨付率为67.25%，与上期持平。" in text
@@ -164,7 +167,7 @@ def test_a_section_provider_plugged_in_later_fills_its_part(region):
     assert b.facts["sections"]["funds"] == [{"text": "资金拨付率为67.25%，与上期持平。", "refs": []}]
     with pytest.raises(KeyError):
         sections.register("weather")
-    assert sections.wired() == ["qc_rectification", "verification"]
+    assert sections.wired() == ["funds", "qc_rectification", "staffing", "supervision", "verification"]
 
 
 def test_qc_rectification_counts_the_ledger_of_the_subtree(region):
@@ -309,3 +312,38 @@ def test_in_the_browser_a_figure_of_the_rectification_report_opens_its_drill_dow
         assert page.url.endswith(f"/unit/{gao.unit_code}/indicators/H3/?period={PERIOD}")
         assert "高塘乡" in page.locator("body").inner_text()
         assert offsite == []
+
+
+def test_funds_staffing_and_supervision_fill_their_parts(region):
+    """The three providers wired by the funds ledger (ADR 032) and the supervision app (ADR 034), read as of the
+    period's last day (2025-06-30). Hand-worked:
+    - funds: allocated 1,000,000, arrived 800,000, disbursed 300,000 + 100,000 to the townships, nothing spent →
+      到位率 80.00%, 拨付率 40.00%, 支出率 0.00%;
+    - staffing: 蒲亭镇 establishment 100 with 30 vacancies on 31 March, 25 on 30 June → the county's 缺编数 25
+      (减少5个) and 空编率 25.00%, 30.00% the period before (下降5.00％);
+    - supervision: period 5, two items; 高塘乡's rectified on 10 June, 蒲亭镇's deadline 31 May passed → found 2,
+      fixed 1, overdue 1, within deadline 0, 蒲亭镇 named."""
+    from gongwei.service import access, base_data
+    from gongwei.service import funds as sf
+    from gongwei.service import supervision as sv
+
+    op = access.operator()
+    puting, gaotang = "360426100000", "360426200000"
+    for kind, amount, date, recipient in (("allocation", "1000000", "2025-01-10", ""),
+                                          ("arrival", "800000", "2025-02-01", ""),
+                                          ("disbursement", "300000", "2025-03-01", puting),
+                                          ("disbursement", "100000", "2025-04-01", gaotang)):
+        sf.record_flow(op, kind=kind, year=2025, item="basic", level="central", org=COUNTY, amount=amount,
+                       date=date, doc_no="德卫拨 01", recipient=recipient)
+    base_data.record(op, puting, "2025-03-31", {"establishment": "100", "vacancies": "30"}, source="编办核定文件")
+    base_data.record(op, puting, "2025-06-30", {"vacancies": "25"}, source="县卫健局统计表")
+    r = sv.create_round(op, COUNTY, title="第五期督导", period_no=5, start_date="2025-04-01", methods=["phone"],
+                        leader="王局长", units=[puting, gaotang])
+    sv.add_item(op, r.pk, org=puting, problem="档案不全", owner="院长", deadline="2025-05-31")
+    fixed = sv.add_item(op, r.pk, org=gaotang, problem="随访不规范", owner="院长", deadline="2025-06-15")
+    sv.set_status(op, fixed.pk, "rectified", on="2025-06-10")
+
+    text = "\n".join(p["text"] for p in bulletins.draft(op, "rectification", COUNTY, PERIOD).paragraphs)
+    assert "基本公共卫生服务资金到位率80.00%、拨付率40.00%、支出率0.00%。" in text
+    assert "缺编数25（较上期减少5个）" in text and "空编率25.00%（较上期下降5.00％）" in text
+    assert "第五期督导发现问题2个，已整改1个，逾期未整改1个，尚在整改期限内0个。存在逾期未整改问题的有：蒲亭镇" in text

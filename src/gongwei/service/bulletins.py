@@ -370,3 +370,78 @@ def _verification(ctx: sections.Context) -> list[dict] | None:
             text += f"，尚未核实{numbers.count(r.pending, '人')}"
         return [{"text": text + "。", "refs": []}]
     return None
+
+
+def _as_of(ctx: sections.Context) -> dt.date:
+    """The day a provider reads the ledgers at: the period's last day, or today while the period runs."""
+    from django.utils import timezone
+
+    return min(ctx.period.end, timezone.localdate())
+
+
+@sections.register("funds")
+def _funds(ctx: sections.Context) -> list[dict] | None:
+    """The funds ledger (gongwei.funds, ADR 032) of the unit for the bulletin's year as of the period's end: its
+    到位率, 拨付率 and 支出率, then the units below it with the lowest 拨付率 (seed 000 lists counties so)."""
+    from gongwei.bulletins import numbers
+    from gongwei.service import funds
+
+    code, day = ctx.tree.code[ctx.unit], _as_of(ctx)
+    got = funds.table(ctx.actor, code, year=ctx.period.year, as_of=day)
+    if not got.total.figures.allocated:
+        return None
+    names = {r.code: r.name for r in got.rates}
+    rates = got.total.figures.rates
+    shown = "、".join(f"{names[c]}{numbers.percent(v)}" for c, v in rates.items() if v is not None)
+    text = f"截至{numbers.date(day)}，{place_name(ctx.tree.name[ctx.unit])}基本公共卫生服务资金{shown}。"
+    low = [(r.figures.rate("disbursement_rate"), r.unit.name) for r in got.rows if r.figures.allocated]
+    low = sorted((v, n) for v, n in low if v is not None)
+    if len(low) > 1:
+        text += "拨付率较低的有：" + "、".join(f"{place_name(n)}{numbers.percent(v)}" for v, n in low[:3]) + "。"
+    return [{"text": text, "refs": []}]
+
+
+@sections.register("staffing")
+def _staffing(ctx: sections.Context) -> list[dict] | None:
+    """Base data (gongwei.supervision, ADR 034) of the unit's subtree as of the period's end, each measure with
+    its change since the last entry before it (较上期上升0.04％ as the bureau writes it)."""
+    from gongwei.service import base_data
+
+    report = base_data.base_data_by_unit(ctx.actor, ctx.tree.code[ctx.unit], _as_of(ctx))
+    if report.as_of is None or not report.rows:
+        return None
+    parts = []
+    for cell in report.unit.cells.values():
+        if cell.text == "—":
+            continue
+        change = f"（较上期{cell.change_text}）" if cell.change_text else ""
+        parts.append(f"{cell.name}{cell.text}{change}")
+    if not parts:
+        return None
+    return [{"text": "；".join(parts) + "。", "refs": []}]
+
+
+@sections.register("supervision")
+def _supervision(ctx: sections.Context) -> list[dict] | None:
+    """The latest rectification period (第N期) of the bulletin's year in the unit's subtree (gongwei.supervision):
+    items found, fixed, overdue and still within their deadline, and the units with overdue items."""
+    from gongwei.bulletins import numbers
+    from gongwei.service import supervision
+    from gongwei.supervision.models import RectificationItem
+
+    code, day = ctx.tree.code[ctx.unit], _as_of(ctx)
+    latest = (RectificationItem.objects.filter(org_unit__path__startswith=_subtree_path(ctx),
+                                               round__start_date__year=ctx.period.year, round__start_date__lte=day)
+              .order_by("-period_no").values_list("period_no", flat=True).first())
+    if latest is None:
+        return None
+    got = supervision.period_report(ctx.actor, code, latest, as_of=day)
+    if not got.total:
+        return None
+    text = (f"第{numbers.chinese(latest)}期督导发现问题{numbers.count(got.total, '个')}，"
+            f"已整改{numbers.count(len(got.fixed), '个')}，逾期未整改{numbers.count(len(got.overdue), '个')}，"
+            f"尚在整改期限内{numbers.count(len(got.open), '个')}。")
+    late = sorted({place_name(r.item.org_unit.name) for r in got.overdue})
+    if late:
+        text += "存在逾期未整改问题的有：" + "、".join(late[:5]) + "。"
+    return [{"text": text, "refs": []}]
