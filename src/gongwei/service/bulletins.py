@@ -337,9 +337,16 @@ def _qc_rectification(ctx: sections.Context) -> list[dict] | None:
         from gongwei.records.models import OrgUnit
 
         kid_paths = dict(OrgUnit.objects.filter(code__in=paths).values_list("path", "code"))
+        # one grouped query: open findings per unit, each added to the child whose subtree holds it
+        open_by_path = qs.filter(status=FindingStatus.OPEN).values_list("org_unit__path").annotate(n=Count("id"))
+        counts: dict[str, int] = {}
+        for path, n in open_by_path:
+            kid = next((k for k in kid_paths if path.startswith(k)), None)
+            if kid is not None:
+                counts[kid] = counts.get(kid, 0) + n
         per = []
         for path, code in kid_paths.items():
-            n = qs.filter(status=FindingStatus.OPEN, org_unit__path__startswith=path).count()
+            n = counts.get(path, 0)
             if n:
                 per.append((-n, code, place_name(paths[code]), n))
         per.sort()
