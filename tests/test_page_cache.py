@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -111,3 +112,20 @@ def test_two_roles_with_different_masking_never_share_a_kept_table(dashboard_reg
     # a township's table is another key again (another unit), whoever asks
     assert service.dashboard_version(sup, "360426100000", "2025").key != \
         service.dashboard_version(sup, COUNTY, "2025").key
+
+
+def test_warm_reads_the_latest_stored_results_and_computes_nothing(dashboard_region):
+    snap = dashboard_region["snapshot"]
+    results._tables.clear()
+    service.warm()
+    # 2025 is the latest stored period; 2024 (the one it is compared with) is stored too: both read, nothing else
+    read = sorted(Path(path).parent.name for path, *_ in results._tables)
+    assert read == ["2024", "2025"]
+    assert all(f"/{snap.id}/" in path for path, *_ in results._tables)
+
+    # a newer snapshot with nothing stored yet: nothing read, and no result computed for it
+    newer = snapshots.take()
+    results._tables.clear()
+    service.warm()
+    assert not results._tables
+    assert service.stored_periods(newer.id) == []

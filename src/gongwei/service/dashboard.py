@@ -22,7 +22,7 @@ from gongwei.engine import registry
 from gongwei.engine.compare import Figure
 from gongwei.service import analysis, navigation, results, snapshots
 from gongwei.service.access import Actor
-from gongwei.service.errors import BadRequest, NotFound, NotReady
+from gongwei.service.errors import BadRequest, NotFound, NotReady, ServiceError
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import Period, parse
 from gongwei.spec.rules import Comparator, Target
@@ -205,6 +205,21 @@ def dashboard_version(actor: Actor, org: str, period: str | None = None) -> Boar
              _file_id(results.indicator_path(snap.id, asked.previous())), ",".join(p.code for p in stored),
              "unmasked" if actor.unmasked else "masked"]
     return BoardVersion(place, asked, "bulletin:" + hashlib.sha256("|".join(parts).encode()).hexdigest())
+
+
+def warm() -> None:
+    """At a server process's start (gongwei.wsgi): open the latest snapshot's engine and read the latest stored
+    period and the one before into the process's table memo, so its first dashboard does not pay for them
+    (issue 10: < 1 s cold). Computes nothing; with no snapshot or nothing stored it does nothing."""
+    try:
+        snap = _latest_snapshot()
+        stored = stored_periods(snap.id)
+        snapshots.engine(None, take_if_missing=False)
+    except (ServiceError, OSError):
+        return
+    for p in stored[-1:]:
+        results.stored_indicators(snap.id, p)
+        results.stored_indicators(snap.id, p.previous())
 
 
 # --- one indicator: figures, trend, ranking -----------------------------------------------------------------------
