@@ -75,3 +75,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> str:
     only = " (only the tests that touch the database; GONGWEI_TEST_ALL=1 for all)" if TEST_DB == "postgres" else ""
     return f"gongwei test database: {TEST_DB}{only}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_fragments():
+    """Issue 10: rendered fragments are kept per process (ADR 029); each test starts without any, so one test's
+    region never answers another's page (their keys differ anyway — this makes it certain)."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    yield

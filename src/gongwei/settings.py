@@ -239,3 +239,16 @@ STATIC_ROOT = DATA_DIR / "static"
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
+
+# --- rendered page fragments (issue 10, docs/adr/029-cached-page-fragments.md) -----------------------------
+# The dashboard's bulletin table is rendered once per key (unit, snapshot, stored result files, period, masking,
+# language) and kept here: in each worker's memory by default, in Redis (shared by the workers) when
+# GONGWEI_REDIS_URL is set. A new snapshot or result is a new key; the timeout only bounds memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+               "KEY_PREFIX": "gongwei-pages", "TIMEOUT": 24 * 3600}
+              if REDIS_URL else
+              {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gongwei-pages",
+               "TIMEOUT": 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 200}}),
+}

@@ -8,6 +8,8 @@ trail stay in :mod:`gongwei.service.analysis`, which this module calls.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from gongwei.engine import registry
 from gongwei.engine.compare import Figure
 from gongwei.service import analysis, navigation, results, snapshots
 from gongwei.service.access import Actor
-from gongwei.service.errors import BadRequest, NotFound, NotReady
+from gongwei.service.errors import BadRequest, NotFound, NotReady, ServiceError
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import Period, parse
 from gongwei.spec.rules import Comparator, Target
@@ -67,9 +69,8 @@ def _latest_snapshot():
 
 def _stored_codes(snapshot_id: str, period: Period) -> set[str] | None:
     """The indicator codes stored for a period (one column of the file), None when nothing is stored."""
-    try:
-        t = pq.read_table(results.indicator_path(snapshot_id, period), columns=["indicator"])
-    except (FileNotFoundError, OSError, pa.ArrowInvalid):
+    t = results.stored_indicators(snapshot_id, period)  # read once per process: analysis reads the same table
+    if t is None:
         return None
     return set(pc.unique(t.column("indicator")).to_pylist()) or None
 
@@ -166,6 +167,59 @@ def dashboard(actor: Actor, org: str, period: str | None = None, *, codes: list[
     report = analysis.indicators(actor, org, asked.code, codes=order, snapshot=str(snap.folder),
                                  backend=backend, compute=False)
     return Dashboard(place, report, _blocks(report), stored, len(spec_catalogue.indicators()))
+
+
+# --- what a rendered bulletin table depends on (issue 10: the page is cached by this key) --------------------
+@dataclass(frozen=True)
+class BoardVersion:
+    """The bulletin table of a unit and period, identified without building it: ``key`` changes whenever what
+    the table shows can change (a new snapshot, a stored result written or replaced, another period stored, a
+    new rulebook), so a rendered table kept under it never needs to expire by time."""
+
+    place: navigation.Place
+    period: Period
+    key: str
+
+
+def _file_id(path: Path) -> str:
+    # results are replaced by rename (results._write): a new file is a new inode and modification time
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "-"
+    return f"{st.st_ino}.{st.st_mtime_ns}.{st.st_size}"
+
+
+def dashboard_version(actor: Actor, org: str, period: str | None = None) -> BoardVersion:
+    """Scope check and the key of :func:`dashboard`'s table for ``actor`` — a few ``stat`` calls, no Parquet read.
+    The key holds the unit, the snapshot, the rulebook, the period asked and the one compared with, the periods
+    stored (the page links them) and the actor's masking: whatever makes two logins' answers differ."""
+    place = navigation.place(actor, org)  # a refused unit is a 403 before anything is looked up
+    snap = _latest_snapshot()
+    stored = stored_periods(snap.id)
+    asked = _period_or_latest(period, stored, place, snap.id)
+    current = _file_id(results.indicator_path(snap.id, asked))
+    if current == "-":
+        raise _not_ready(place, asked, snap.id)
+    parts = [place.code, place.path, snap.id, spec_catalogue.rulebook_version(), asked.code, current,
+             _file_id(results.indicator_path(snap.id, asked.previous())), ",".join(p.code for p in stored),
+             "unmasked" if actor.unmasked else "masked"]
+    return BoardVersion(place, asked, "bulletin:" + hashlib.sha256("|".join(parts).encode()).hexdigest())
+
+
+def warm() -> None:
+    """At a server process's start (gongwei.wsgi): open the latest snapshot's engine and read the latest stored
+    period and the one before into the process's table memo, so its first dashboard does not pay for them
+    (issue 10: < 1 s cold). Computes nothing; with no snapshot or nothing stored it does nothing."""
+    try:
+        snap = _latest_snapshot()
+        stored = stored_periods(snap.id)
+        snapshots.engine(None, take_if_missing=False)
+    except (ServiceError, OSError):
+        return
+    for p in stored[-1:]:
+        results.stored_indicators(snap.id, p)
+        results.stored_indicators(snap.id, p.previous())
 
 
 # --- one indicator: figures, trend, ranking -----------------------------------------------------------------------
@@ -293,5 +347,5 @@ def gap_list(actor: Actor, org: str, code: str, period: str, *, reason: str | No
     return GapList(place, got, canonical, spec_catalogue.indicators()[canonical].name, reason, reasons)
 
 
-__all__ = ["Dashboard", "GapList", "IndicatorPage", "NEAR_MARGIN", "dashboard", "gap_list", "gap_reasons",
+__all__ = ["BoardVersion", "Dashboard", "GapList", "IndicatorPage", "NEAR_MARGIN", "dashboard", "dashboard_version", "gap_list", "gap_reasons",
            "indicator", "standing", "stored_periods"]

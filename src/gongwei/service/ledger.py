@@ -184,7 +184,15 @@ def _scoped(actor: Actor, place: navigation.Place):
     from gongwei.quality.models import Finding
 
     actor.check_path(place.path, f"机构 {place.label}")
-    return Finding.objects.filter(Q(org_unit__path__startswith=place.path) | Q(assigned_to__path__startswith=place.path))
+    return _under(Finding.objects.all(), place.path)
+
+
+def _under(qs, path: str):
+    """Findings whose responsible or assigned unit lies under ``path``. By the subtree's unit ids (a few hundred at
+    most, one indexed query), not by joining both units' paths: that join made PostgreSQL read every finding of
+    the region for each of the page's queries (issue 10: 391 k findings, 0.4–1.6 s a query)."""
+    ids = list(rm.OrgUnit.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    return qs.filter(Q(org_unit_id__in=ids) | Q(assigned_to_id__in=ids))
 
 
 def _filters(qs, *, rule: str = "", status: str = "", unit: str = "", period: str = ""):
@@ -198,7 +206,7 @@ def _filters(qs, *, rule: str = "", status: str = "", unit: str = "", period: st
         u = rm.OrgUnit.objects.filter(code=unit).first()
         if u is None:
             raise NotFound(f"机构代码 {unit} 不存在")
-        qs = qs.filter(Q(org_unit__path__startswith=u.path) | Q(assigned_to__path__startswith=u.path))
+        qs = _under(qs, u.path)
     if period:
         qs = qs.filter(period=period_of(period).code)
     return qs
@@ -219,8 +227,19 @@ def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", un
     if rule and rule not in rulebook_rules() and rule not in VERIFICATION_RULES:
         raise BadRequest(f"未知的质控规则：{rule}")
     filtered = _filters(base, rule=rule, unit=unit, period=period)
+    # one grouped pass over the unit's findings gives the rule and period choices and, without a unit filter, the
+    # counts per status under the rule and period filters (they were three passes, each over every finding)
+    groups = list(base.values_list("status", "rule", "period").annotate(n=Count("id")).order_by())
+    wanted_period = period_of(period).code if period else ""
+    if unit:
+        groups_filtered = list(_filters(base, unit=unit).values_list("status", "rule", "period")
+                               .annotate(n=Count("id")).order_by())
+    else:
+        groups_filtered = groups
     counts = {s: 0 for s in STATUS_LABELS}
-    counts.update(dict(filtered.values_list("status").annotate(n=Count("id")).values_list("status", "n")))
+    for st, r, p, n in groups_filtered:
+        if (not rule or r == rule) and (not wanted_period or p == wanted_period):
+            counts[st] = counts.get(st, 0) + n
     qs = _filters(filtered, status=status).select_related("org_unit", "assigned_to", "resident")
     total = sum(counts.values()) if not status else counts.get(status, 0)
     pages = max(1, -(-total // size))
@@ -238,8 +257,8 @@ def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", un
             for f in chosen]
     audit.viewed(actor, AccessKind.FINDINGS, scope=org, purpose="质控问题整改台账",
                  residents=[f.resident_id for f in chosen if f.resident_id])
-    rule_codes = sorted(set(base.values_list("rule", flat=True).distinct()))
-    periods = sorted(set(base.values_list("period", flat=True).distinct()), reverse=True)
+    rule_codes = sorted({r for _, r, _, _ in groups})
+    periods = sorted({p for _, _, p, _ in groups}, reverse=True)
     units = [navigation.Place.of(u) for u in rm.OrgUnit.objects.filter(path__startswith=place.path, is_active=True)
              .order_by("path") if actor.sees_path(u.path)]
     return FindingsPage(place, rows, total, page, pages,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,11 +54,33 @@ def _write(table: pa.Table, path: Path) -> Path:
     return path
 
 
+# The last stored tables read, per process: a stored file never changes in place (it is replaced by rename, which
+# gives it a new inode and time), so a table read once is valid for as long as its file's identity is the same.
+# A page reads the period and the period before, and the dashboard read the period twice (issue 10).
+_KEEP = 8
+_tables: OrderedDict[tuple, pa.Table] = OrderedDict()
+_tables_lock = threading.Lock()
+
+
 def _read(path: Path) -> pa.Table | None:
     try:
-        return pq.read_table(path)
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    with _tables_lock:
+        if (hit := _tables.get(key)) is not None:
+            _tables.move_to_end(key)
+            return hit
+    try:
+        table = pq.read_table(path)
     except (FileNotFoundError, OSError, pa.ArrowInvalid):  # absent, or left broken by a crash: compute again
         return None
+    with _tables_lock:
+        _tables[key] = table
+        while len(_tables) > _KEEP:
+            _tables.popitem(last=False)
+    return table
 
 
 def stored_qc_rules(snapshot_id: str, period: Period) -> list[str]:

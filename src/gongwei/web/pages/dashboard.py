@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from gongwei.reports.dashboard import gaps_xlsx
 from gongwei.service import dashboard as service
 from gongwei.service import navigation
 from gongwei.service.errors import BadRequest
+from gongwei.web import fragments
 from gongwei.web.faces import actor, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,11 +52,20 @@ def _context(request, place, report) -> dict:
 
 @page
 def indicators(request, code: str):
-    """The bulletin table: indicators × (the unit and its child units), coloured against the targets."""
-    board = service.dashboard(actor(request), code, request.GET.get("period"))
-    ctx = _context(request, board.place, board.report)
-    ctx.update(board=board, report=board.report, standing_zh=service.STANDING_ZH)
-    return render(request, "web/dashboard/indicators.html", ctx)
+    """The bulletin table: indicators × (the unit and its child units), coloured against the targets. The table
+    (~1,000 rows at a township) is rendered once per version of what it shows and then kept (ADR 029)."""
+    who = actor(request)
+    version = service.dashboard_version(who, code, request.GET.get("period"))
+
+    def table() -> str:
+        board = service.dashboard(who, code, version.period.code)
+        ctx = _context(request, board.place, board.report)
+        ctx.update(board=board, report=board.report, standing_zh=service.STANDING_ZH)
+        return render_to_string("web/dashboard/bulletin.html", ctx)  # no request: nothing of the login inside
+
+    return render(request, "web/dashboard/indicators.html", {
+        "here": version.place, "period": version.period, "trail": navigation.breadcrumb(who, version.place),
+        "table": fragments.cached(version.key, table)})
 
 
 @page
