@@ -347,3 +347,64 @@ def test_funds_staffing_and_supervision_fill_their_parts(region):
     assert "基本公共卫生服务资金到位率80.00%、拨付率40.00%、支出率0.00%。" in text
     assert "缺编数25（较上期减少5个）" in text and "空编率25.00%（较上期下降5.00％）" in text
     assert "第五期督导发现问题2个，已整改1个，逾期未整改1个，尚在整改期限内0个。存在逾期未整改问题的有：蒲亭镇" in text
+
+
+# --- the annual evaluation bulletin -----------------------------------------------------------------------------
+def test_annual_evaluation_bulletin_reads_its_round_and_attaches_both_tables(year_region, tmp_path, monkeypatch):
+    """Seed 001's annual bulletin: the year's evaluation round of the townships, then the programs' figures, the
+    problems and 下一步; 附件1 绩效评价情况表 and 附件2 各单位问题列表 from the round, frozen with the bulletin.
+    Hand-worked round (two manual leaves): 蒲亭镇 A1 60/60 and no verified problem → 100; 高塘乡 A1 50/60 and two
+    problems at 10 points each on B1 (40 − 20 = 20) → 70. Average 85, one at or above 90, none below 60; both lost
+    points are 高塘乡's (A1 10, B1 20)."""
+    from openpyxl import load_workbook
+
+    from gongwei.service import access
+    from gongwei.service import evaluation as sev
+    from gongwei.spec import evaluation as se
+    from gongwei.spec.evaluation import Item, Method, Scheme
+    from gongwei.spec.rules import Source
+
+    src = Source("test scheme [U]", "U")
+    scheme = Scheme("ann-2025", "年度测试考核方案", 2025, 100, source=src, items=(
+        Item("A", "组织管理", 60, source=src, children=(Item("A1", "培训督导", 60, method=Method.MANUAL, source=src),)),
+        Item("B", "服务效果", 40, source=src, children=(
+            Item("B1", "现场核查问题", 40, method=Method.DEDUCT_PER_FINDING, per_finding=10, source=src),)),
+    ))
+    monkeypatch.setattr(se, "SCHEMES", (*se.SCHEMES, scheme))
+    se.schemes.cache_clear()
+    actor = year_region["operator"]
+    try:
+        # no round yet: the evaluation part says so, and the bulletin has no evaluation attachments
+        first = bulletins.draft(actor, "annual", COUNTY, "2025", issued_on=dt.date(2026, 1, 20))
+        assert "本年度无绩效评价数据。" in "\n".join(p["text"] for p in first.paragraphs)
+        assert first.facts["evaluation"] is None
+
+        ev = access.for_user(year_region["users"]["ev"])
+        rnd = sev.create_round(ev, "ann-2025", 2025, "year_end", COUNTY)
+        puting, gaotang = "360426100000", "360426200000"
+        for org, a1, b1 in ((puting, 60, 0), (gaotang, 50, 2)):
+            sev.set_manual(ev, rnd.pk, org, "A1", a1, "培训记录")
+            sev.set_manual(ev, rnd.pk, org, "B1", b1, "入户核查")
+        sev.score_round(ev, rnd.pk)
+
+        b = bulletins.draft(actor, "annual", COUNTY, "2025", issued_on=dt.date(2026, 1, 20))
+    finally:
+        se.schemes.cache_clear()
+    assert b.title == "德安县卫生健康局关于2025年度基本公共卫生服务项目绩效评价情况的通报"
+    text = "\n".join(p["text"] for p in b.paragraphs)
+    assert ("2025年按《年度测试考核方案》对2个单位进行了绩效评价，平均得分85分；90分及以上1个，60分以下0个。"
+            "得分最高的是蒲亭镇（100分），最低的是高塘乡（70分）。") in text
+    assert "失分较多的项目有：培训督导（1个单位失分）；现场核查问题（1个单位失分）。各单位失分情况见附件2。" in text
+    checked, _, lagging = check_every_figure(b, year_region, "2025", "2024")
+    assert checked >= 5 and lagging >= 1
+    ev_facts = b.facts["evaluation"]
+    assert [(u["name"], u["score"], u["rank"]) for u in ev_facts["units"]] == [("蒲亭镇卫生院", 100, 1),
+                                                                                ("高塘乡卫生院", 70, 2)]
+    assert sorted((p["item"], p["lost"]) for p in ev_facts["problems"]) == [("A1 培训督导", 10), ("B1 现场核查问题", 20)]
+    texts = _docx_and_pdf(b, tmp_path, "annual")
+    assert "附件1" in texts and "附件2" in texts
+    wb = load_workbook(bulletins.file(actor, b.pk, "xlsx"))
+    table = [[c.value for c in row] for row in wb["绩效评价情况表"].iter_rows(min_row=3)]
+    assert [(r[2], r[3]) for r in table] == [("蒲亭镇卫生院", 100), ("高塘乡卫生院", 70)]
+    problems = [[c.value for c in row] for row in wb["各单位问题列表"].iter_rows(min_row=2)]
+    assert len(problems) == 2 and all(r[0] == "高塘乡卫生院" and r[3] for r in problems)

@@ -119,6 +119,9 @@ def build(bulletin, t: Template, facts: Facts):
     _para(doc, t.text["contact"])
     _para(doc, f"数据来源：快照 {bulletin.snapshot_id}（{bulletin.snapshot_taken_at[:16].replace('T', ' ')}），规则库版本 {bulletin.rulebook}，"
                f"数据截至{numbers.date(bulletin.data_cutoff)}。", size=12)
+    if facts.evaluation:  # the annual evaluation bulletin: its two attachments are the round's tables
+        _evaluation_attachments(doc, t, facts)
+        return doc
     # the attachment on a new page: one table per indicator, units as rows
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _para(doc, "附件", font=HEITI, indent=False)
@@ -151,6 +154,50 @@ def build(bulletin, t: Template, facts: Facts):
                 cell.width = Cm(width)  # the cell widths Word lays out by
         _para(doc, "", size=8)
     return doc
+
+
+def _table(doc, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[float, ...]):
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
+
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        _cell(cell, text, bold=True)
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            _cell(cell, text)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    return table
+
+
+def _evaluation_attachments(doc, t: Template, facts: Facts) -> None:
+    """附件1 绩效评价情况表 (units by rank with their score) and 附件2 各单位问题列表 (each lost point and why)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+
+    ev = facts.evaluation or {}
+    names = [a.format(**facts.words()) for a in t.attachments] + ["", ""]
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _para(doc, "附件1", font=HEITI, indent=False)
+    _para(doc, names[0], font=XIAOBIAOSONG, size=18, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, space_after=6)
+    _para(doc, f"{ev.get('title', '')}（{ev.get('scheme', '')}）", size=12, align=WD_ALIGN_PARAGRAPH.CENTER,
+          indent=False, space_after=6)
+    units = sorted(ev.get("units", []), key=lambda u: (u["rank"], u["code"]))
+    _table(doc, ("排名", "单位", "得分", "备注"),
+           [(str(u["rank"]), u["name"], numbers.score(u["score"]), "一票否决" if u["vetoed"] else "") for u in units],
+           (2.0, 7.0, 3.0, 3.5))
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _para(doc, "附件2", font=HEITI, indent=False)
+    _para(doc, names[1], font=XIAOBIAOSONG, size=18, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, space_after=12)
+    _table(doc, ("单位", "项目", "失分", "失分原因"),
+           [(p["unit"], p["item"], numbers.score(p["lost"]), p["reason"]) for p in ev.get("problems", [])],
+           (3.5, 4.5, 1.5, 6.0))
 
 
 def _cell(cell, text: str, *, bold: bool = False) -> None:

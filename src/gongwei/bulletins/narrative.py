@@ -78,6 +78,9 @@ class Facts:
     sections: dict[str, list[dict] | None] = field(default_factory=dict)
     issue: int = 0
     period_kind: str = "quarter"
+    # the annual evaluation bulletin's two attachments, frozen from its evaluation round (issue 12): the round,
+    # the scored units ({code, name, score, rank, vetoed}) and each lost point ({unit, item, lost, reason})
+    evaluation: dict | None = None
 
     @property
     def child_level(self) -> str:

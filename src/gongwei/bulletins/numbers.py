@@ -29,6 +29,12 @@ def count(n: int | None, unit: str = "") -> str:
     return f"{n}{unit}"
 
 
+def score(x: float) -> str:
+    """An evaluation score with two decimals, as the seeds print them (89.5 → 89.50; 90 → 90)."""
+    d = _round2(x)
+    return str(d.quantize(Decimal(1))) if d == d.to_integral_value() else str(d)
+
+
 def percent(rate: float | None) -> str:
     """0.9014 → 90.14%; None → —."""
     if rate is None:

@@ -22,6 +22,7 @@ SECTIONS = {
     "supervision": "督导检查和问题整改",
     "qc_rectification": "质控问题整改",
     "verification": "抽样核查",
+    "evaluation": "绩效评价",
 }
 WHEN_MISSING = ("omit", "no_data")
 

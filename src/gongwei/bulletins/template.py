@@ -18,7 +18,8 @@ from gongwei.errors import UserError
 
 # the names are marked for translation (the web page's type list shows them translated)
 TYPES = {"quarterly": gettext_noop("季度工作进展情况通报"), "rectification": gettext_noop("整改情况报告（按期）"),
-         "report": gettext_noop("工作报告（基本公共卫生服务部分）")}  # the annual evaluation bulletin comes later (issue 14)
+         "report": gettext_noop("工作报告（基本公共卫生服务部分）"),
+         "annual": gettext_noop("年度绩效评价情况通报")}
 
 REQUIRED = ("title", "issuer", "number_prefix", "addressee", "opening", "contact", "no_data", "not_stored")
 PATTERNS = ("figure", "figure_same_base", "target", "change", "lagging", "all_met", "above", "below", "qc", "qc_cluster", "qc_none",

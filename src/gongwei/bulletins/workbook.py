@@ -49,4 +49,22 @@ def write(bulletin, facts: Facts, out: Path) -> Path:
         qs.freeze_panes = "A2"
         for col, width in zip("ABCDE", (8, 36, 10, 10, 50), strict=True):
             qs.column_dimensions[col].width = width
+    if facts.evaluation:  # the annual evaluation bulletin's two attachments (issue 12 round, frozen in the facts)
+        ev = facts.evaluation
+        es = wb.create_sheet("绩效评价情况表")
+        append_text_safe(es, [ev["title"], ev["scheme"]])
+        append_text_safe(es, ["排名", "单位代码", "单位", "得分", "一票否决"])
+        for u in sorted(ev["units"], key=lambda u: (u["rank"], u["code"])):
+            append_text_safe(es, [u["rank"], u["code"], u["name"], u["score"], "是" if u["vetoed"] else "否"])
+        es.freeze_panes = "A3"
+        ps = wb.create_sheet("各单位问题列表")
+        append_text_safe(ps, ["单位", "项目", "失分", "失分原因"])
+        for p in ev["problems"]:
+            append_text_safe(ps, [p["unit"], p["item"], p["lost"], p["reason"]])
+        ps.freeze_panes = "A2"
+        for sheet, widths in ((es, (6, 15, 20, 8, 8)), (ps, (20, 36, 8, 60))):
+            for cell in sheet[1 if sheet is ps else 2]:
+                cell.font = Font(bold=True)
+            for col, width in zip("ABCDE", widths, strict=False):
+                sheet.column_dimensions[col].width = width
     return save_workbook(wb, Path(out))

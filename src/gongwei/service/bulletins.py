@@ -88,6 +88,8 @@ def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | Non
     ctx = sections.Context(actor, snap, tree, unit, asked, before)
     f.sections = {name: sections.provide(name, ctx)
                   for name in dict.fromkeys(p.provider for s in t.sections for p in s.parts if p.provider)}
+    if "evaluation" in f.sections:
+        f.evaluation = _evaluation_attachments(actor, tree.code[unit], asked.year)
     return t, f, snap
 
 
@@ -452,3 +454,70 @@ def _supervision(ctx: sections.Context) -> list[dict] | None:
     if late:
         text += "存在逾期未整改问题的有：" + "、".join(late[:5]) + "。"
     return [{"text": text, "refs": []}]
+
+
+# --- the annual evaluation bulletin (issue 14 §1, seed 001): its evaluation round, sentences and attachments ----
+def _annual_round(code: str, year: int):
+    """The evaluation round a unit ran over the units below it for the year: the latest published one, else the
+    latest scored draft (None: no round, so the bulletin's evaluation part says so)."""
+    from gongwei.evaluation import models as em
+
+    rounds = em.Round.objects.filter(root__code=code, year=year, run__gt=0).order_by("-published_at", "-pk")
+    return rounds.filter(status=em.RoundStatus.PUBLISHED).first() or rounds.first()
+
+
+def _evaluation_attachments(actor: Actor, code: str, year: int) -> dict | None:
+    """The frozen content of 附件1 绩效评价情况表 (units, score, rank, veto) and 附件2 各单位问题列表 (each lost point with
+    its reason) from the year's round."""
+    from gongwei.service import evaluation as sev
+
+    rnd = _annual_round(code, year)
+    if rnd is None:
+        return None
+    got = sev.round_report(actor, rnd.pk)
+    return {
+        "round": rnd.pk, "title": str(rnd), "status": rnd.status, "scheme": got.scheme.name,
+        "units": [{"code": r.code, "name": r.name, "score": round(r.score.score, 2), "rank": r.score.rank,
+                   "vetoed": r.score.vetoed} for r in got.rows],
+        "problems": [{"unit": row.name, "item": f"{item.code} {item.name}", "lost": round(s.max_points - s.points, 2),
+                      "reason": s.reason} for row, item, s in got.lost()],
+    }
+
+
+@sections.register("evaluation")
+def _evaluation(ctx: sections.Context) -> list[dict] | None:
+    """The year's evaluation round of the units below the bulletin's unit: how many were scored, the average,
+    how many at or above the full-funding line and below the no-funding line (spec.funds), the best and the
+    lowest, and the items where most units lost points."""
+    from gongwei.bulletins import numbers
+    from gongwei.spec import funds as spec_funds
+
+    got = _evaluation_attachments(ctx.actor, ctx.tree.code[ctx.unit], ctx.period.year)
+    if not got or not got["units"]:
+        return None
+    units = got["units"]
+    scores = [u["score"] for u in units]
+    full, none_ = spec_funds.ALLOCATION.full_at, spec_funds.ALLOCATION.none_below
+    high = sum(s >= full for s in scores)
+    low = sum(s < none_ for s in scores)
+    text = (f"{ctx.period.year}年按《{got['scheme']}》对{numbers.count(len(units), '个')}单位进行了绩效评价，"
+            f"平均得分{numbers.score(sum(scores) / len(scores))}分；{numbers.score(full)}分及以上"
+            f"{numbers.count(high, '个')}，{numbers.score(none_)}分以下{numbers.count(low, '个')}。")
+    ranked = sorted(units, key=lambda u: (u["rank"], u["code"]))
+    text += "得分最高的是" + "、".join(f"{place_name(u['name'])}（{numbers.score(u['score'])}分）" for u in ranked[:1])
+    if len(ranked) > 1:
+        text += "，最低的是" + f"{place_name(ranked[-1]['name'])}（{numbers.score(ranked[-1]['score'])}分）"
+    text += "。"
+    vetoed = [place_name(u["name"]) for u in units if u["vetoed"]]
+    if vetoed:
+        text += f"{'、'.join(vetoed)}因弄虚作假实行一票否决。"
+    by_item: dict[str, int] = {}
+    for p in got["problems"]:
+        by_item[p["item"]] = by_item.get(p["item"], 0) + 1
+    sentences = [{"text": text, "refs": []}]
+    if by_item:
+        top = sorted(by_item.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        sentences.append({"text": "失分较多的项目有：" + "；".join(
+            f"{item.split(' ', 1)[-1]}（{numbers.count(n, '个')}单位失分）" for item, n in top)
+            + "。各单位失分情况见附件2。", "refs": []})
+    return sentences
