@@ -68,7 +68,7 @@ messages: $(BIN)/.installed
 # The first page of the quarterly bulletin of the test region into docs/bulletins (the bulletin test writes it)
 bulletin-samples: install
 	GONGWEI_SCREENSHOT_DIR=docs/bulletins $(BIN)/pytest -q -p no:cacheprovider tests/test_bulletins.py -k docx
-	GONGWEI_SCREENSHOT_DIR=docs/bulletins $(BIN)/pytest -q -p no:cacheprovider tests/test_bulletins_types.py -k "rectification_report_figures or work_report_section"
+	GONGWEI_SCREENSHOT_DIR=docs/bulletins $(BIN)/pytest -q -p no:cacheprovider tests/test_bulletins_types.py -k "rectification_report_figures or work_report_section or annual_evaluation_bulletin"
 
 # the demo installs nothing system-wide: the project's venv and the pinned browser libraries inside the project;
 # it builds the demo database and logins, then serves the site with the background-job worker (Ctrl+C stops both)
