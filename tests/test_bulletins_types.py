@@ -408,3 +408,19 @@ def test_annual_evaluation_bulletin_reads_its_round_and_attaches_both_tables(yea
     assert [(r[2], r[3]) for r in table] == [("蒲亭镇卫生院", 100), ("高塘乡卫生院", 70)]
     problems = [[c.value for c in row] for row in wb["各单位问题列表"].iter_rows(min_row=2)]
     assert len(problems) == 2 and all(r[0] == "高塘乡卫生院" and r[3] for r in problems)
+    # a later round of the same year (蒲亭镇 now 50/60 → 90) does not change this bulletin when it is regenerated:
+    # it keeps the round it was drafted from; a new draft reads the newer round
+    try:
+        ev = access.for_user(year_region["users"]["ev"])
+        later = sev.create_round(ev, "ann-2025", 2025, "year_end", COUNTY)
+        for org, a1 in ((puting, 50), (gaotang, 50)):
+            sev.set_manual(ev, later.pk, org, "A1", a1, "复评")
+            sev.set_manual(ev, later.pk, org, "B1", 0, "复评")
+        sev.score_round(ev, later.pk)
+        again = bulletins.regenerate(actor, b.pk)
+        fresh = bulletins.draft(actor, "annual", COUNTY, "2025", issued_on=dt.date(2026, 1, 21))
+    finally:
+        se.schemes.cache_clear()
+    assert again.facts["evaluation"] == b.facts["evaluation"] and again.paragraphs == b.paragraphs
+    assert fresh.facts["evaluation"]["round"] == later.pk
+    assert "平均得分90分" in "\n".join(p["text"] for p in fresh.paragraphs)

@@ -12,7 +12,7 @@ template chooses what the bulletin does then: leave the part out (``when_missing
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # name → what the part is about (for the 暂无…数据 sentence and the documentation)
@@ -38,6 +38,8 @@ class Context:
     unit: int  # the tree index of the bulletin's unit
     period: Any  # spec.periods.Period
     previous: Any
+    # what a regenerated bulletin keeps from its draft (e.g. the evaluation round it was drafted from)
+    pinned: dict = field(default_factory=dict)
 
 
 # a provider's answer: sentences, each {"text": …, "refs": [...]} (refs: indicator@unit keys it cites), or None

@@ -61,7 +61,8 @@ def _stored_codes(snapshot_id: str, period: Period) -> set[str]:
 
 
 def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | None = None,
-          template: templates.Template | None = None, issue: int = 0) -> tuple[templates.Template, narrative.Facts, object]:
+          template: templates.Template | None = None, issue: int = 0,
+          pinned: dict | None = None) -> tuple[templates.Template, narrative.Facts, object]:
     """The bulletin's facts from the results store: figures of ``org`` and its child units, QC tallies, and the
     sentences of the template's section providers. ``template``: the one a bulletin was drafted with
     (regenerating), else the type's current template; ``issue``: a rectification report's number (第N期)."""
@@ -85,11 +86,11 @@ def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | Non
         quarter=int(asked.code[-1]) if t.period == "quarter" else 0, period=asked.code, previous=before.code,
         cutoff=asked.end.isoformat(), previous_stored=report.previous_stored and qc_previous, figures=rows, qc=qc,
         issue=issue, period_kind=t.period)
-    ctx = sections.Context(actor, snap, tree, unit, asked, before)
+    ctx = sections.Context(actor, snap, tree, unit, asked, before, pinned=dict(pinned or {}))
     f.sections = {name: sections.provide(name, ctx)
                   for name in dict.fromkeys(p.provider for s in t.sections for p in s.parts if p.provider)}
     if "evaluation" in f.sections:
-        f.evaluation = _evaluation_attachments(actor, tree.code[unit], asked.year)
+        f.evaluation = _evaluation_attachments(actor, tree.code[unit], asked.year, ctx.pinned.get("evaluation_round"))
     return t, f, snap
 
 
@@ -212,8 +213,10 @@ def regenerate(actor: Actor, pk: int, *, expected_version: int | None = None) ->
     if not Path(b.snapshot_folder).is_dir():
         raise NotFound(f"通报 {b.document_number} 的快照 {b.snapshot_id}（{b.snapshot_folder}）已不存在")
     # the template frozen with the bulletin: the same indicators and rules, so the same figures
+    drafted_round = (b.facts.get("evaluation") or {}).get("round")
     t, f, _ = facts(actor, b.kind, b.org_code, b.period, snapshot=b.snapshot_folder, template=templates.parse(b.template),
-                    issue=int(b.facts.get("issue", 0)))
+                    issue=int(b.facts.get("issue", 0)),
+                    pinned={"evaluation_round": drafted_round} if drafted_round else None)
     b.facts, b.paragraphs, b.template = f.to_json(), narrative.compose(t, f), t.source
     b.version += 1
     b.history = [*b.history, _event(actor, "regenerate")]
@@ -457,21 +460,24 @@ def _supervision(ctx: sections.Context) -> list[dict] | None:
 
 
 # --- the annual evaluation bulletin (issue 14 §1, seed 001): its evaluation round, sentences and attachments ----
-def _annual_round(code: str, year: int):
+def _annual_round(code: str, year: int, pinned: int | None = None):
     """The evaluation round a unit ran over the units below it for the year: the latest published one, else the
-    latest scored draft (None: no round, so the bulletin's evaluation part says so)."""
+    latest scored draft (None: no round, so the bulletin's evaluation part says so); ``pinned``: the round a
+    bulletin was drafted from (regenerating keeps it)."""
     from gongwei.evaluation import models as em
 
     rounds = em.Round.objects.filter(root__code=code, year=year, run__gt=0).order_by("-published_at", "-pk")
+    if pinned:
+        return rounds.filter(pk=pinned).first()
     return rounds.filter(status=em.RoundStatus.PUBLISHED).first() or rounds.first()
 
 
-def _evaluation_attachments(actor: Actor, code: str, year: int) -> dict | None:
+def _evaluation_attachments(actor: Actor, code: str, year: int, pinned: int | None = None) -> dict | None:
     """The frozen content of 附件1 绩效评价情况表 (units, score, rank, veto) and 附件2 各单位问题列表 (each lost point with
     its reason) from the year's round."""
     from gongwei.service import evaluation as sev
 
-    rnd = _annual_round(code, year)
+    rnd = _annual_round(code, year, pinned)
     if rnd is None:
         return None
     got = sev.round_report(actor, rnd.pk)
@@ -492,7 +498,8 @@ def _evaluation(ctx: sections.Context) -> list[dict] | None:
     from gongwei.bulletins import numbers
     from gongwei.spec import funds as spec_funds
 
-    got = _evaluation_attachments(ctx.actor, ctx.tree.code[ctx.unit], ctx.period.year)
+    got = _evaluation_attachments(ctx.actor, ctx.tree.code[ctx.unit], ctx.period.year,
+                                  ctx.pinned.get("evaluation_round"))
     if not got or not got["units"]:
         return None
     units = got["units"]
