@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pyarrow.compute as pc
 import pytest
 from django.utils import timezone
 
@@ -456,3 +457,32 @@ def test_roster_page_reads_the_days_states_and_equals_the_computed_roster(web_re
     assert "北门村卫生室" in html and "南门村卫生室" in html and "高血压" in html
     assert all(r["record_no"] in html for r in hypertension_rows)
     assert client_for("vd").get("/unit/360426100000/roster/").status_code == 403
+
+
+def test_the_days_worklist_is_kept_until_its_state_tables_are_replaced(web_region):
+    """A page's worklist is computed once per process from the day's materialised state tables and kept while
+    their files are the same: replacing a state file (as the worklist job does, by rename) gives a new list."""
+    import pyarrow.parquet as pq
+
+    from gongwei.engine import materialize
+    from gongwei.service import analysis, snapshots
+    from gongwei.service import residents as rs
+    from gongwei.spec.periods import parse
+
+    rs.prepare_due(access.operator())
+    today = timezone.localdate()
+    first = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False)
+    again = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False)
+    assert first.rows == again.rows and any(r["record_no"] == OWN for r in first.rows)
+    key = next(k for k in analysis._worklists if k[1] == VILLAGE)
+    assert analysis._worklists[key].num_rows == len(first.rows)  # one computation kept, read twice
+    # the job replaces the hypertension state without OWN: the next page no longer lists OWN's hypertension rows
+    eng = snapshots.engine(snapshots.open_snapshot(None, take_if_missing=False).folder)
+    path = materialize.state_path(eng, "hypertension", parse(today.isoformat()))
+    table = pq.read_table(path)
+    kept = table.filter(pc.not_equal(table.column("record_no"), OWN))
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(kept, tmp)
+    tmp.replace(path)
+    after = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False)
+    assert not any(r["record_no"] == OWN and r["program"] == "hypertension" for r in after.rows)

@@ -7,7 +7,11 @@ returns a typed result that any face can render (:mod:`gongwei.reports` holds th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -234,7 +238,11 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
         if missing:
             raise NotReady(f"{as_of.isoformat()} 的待办尚未按快照 {eng.snapshot.id} 计算（{'、'.join(missing)}），"
                            "由待办任务生成后显示")
-    rows = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming).to_pylist()
+    if compute:
+        table = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming)
+    else:
+        table = _stored_worklist(eng, tree, org, as_of, programs, upcoming)
+    rows = table.to_pylist()
     out = Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng),
                    due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
     if people:
@@ -356,6 +364,37 @@ def program_names() -> dict[str, str]:
                   if str(getattr(spec, "PROGRAM", "")) in names})
     names.update({code: spec.PROGRAM_NAME for code, (_, spec) in evaluators.items() if hasattr(spec, "PROGRAM_NAME")})
     return names
+
+
+# The day's worklist of a unit, per process (issue 11 speed): a page reads only the state tables the worklist job
+# materialised, which are replaced (new inode and time), never changed in place, so the rows are valid for as long
+# as those files' identities are the same. A few hundred villages' lists a day fit in memory.
+_WORKLISTS_KEEP = 256
+_worklists: OrderedDict[tuple, pa.Table] = OrderedDict()
+_worklists_lock = threading.Lock()
+
+
+def _stored_worklist(eng, tree, org: str, as_of: dt.date, programs: list[str] | None, upcoming: bool) -> pa.Table:
+    from gongwei.engine import materialize
+
+    period = parse(as_of.isoformat())
+    files = []
+    for p in sorted(registry.evaluators()):
+        path = materialize.state_path(eng, p, period)
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            files.append((p, st.st_ino, st.st_mtime_ns, st.st_size))
+    key = (eng.snapshot.id, org, as_of, tuple(programs or ()), upcoming, tuple(files))
+    with _worklists_lock:
+        if (hit := _worklists.get(key)) is not None:
+            _worklists.move_to_end(key)
+            return hit
+    table = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming)
+    with _worklists_lock:
+        _worklists[key] = table
+        while len(_worklists) > _WORKLISTS_KEEP:
+            _worklists.popitem(last=False)
+    return table
 
 
 def roster(actor: Actor, org: str, as_of: dt.date, *, programs: list[str] | None = None, snapshot: str | None = None,
