@@ -167,7 +167,7 @@ def test_a_section_provider_plugged_in_later_fills_its_part(region):
     assert b.facts["sections"]["funds"] == [{"text": "资金拨付率为67.25%，与上期持平。", "refs": []}]
     with pytest.raises(KeyError):
         sections.register("weather")
-    assert sections.wired() == ["funds", "qc_rectification", "staffing", "supervision", "verification"]
+    assert sections.wired() == ["evaluation", "funds", "qc_rectification", "staffing", "supervision", "verification"]
 
 
 def test_qc_rectification_counts_the_ledger_of_the_subtree(region):
