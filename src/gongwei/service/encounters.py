@@ -344,13 +344,28 @@ def _enrollment(r: m.Resident, program: str, on: dt.date | None = None) -> m.Enr
     raise BadRequest(f"该居民未纳入{v.Program(program).zh}（无在管专案），不能录入随访")
 
 
+def editable_encounter(model, r: m.Resident, encounter_no: str, what: str = "随访记录", **filters):
+    """The resident's record ``encounter_no`` of ``model`` for a form to edit (every service form): not found, or
+    refused when it was voided."""
+    obj = model.objects.filter(encounter_no=encounter_no, resident=r, **filters).first()
+    if obj is None:
+        raise NotFound(f"{what} {encounter_no} 不存在")
+    if obj.is_void:
+        raise BadRequest(f"{what} {encounter_no} 已作废，不能修改")
+    return obj
+
+
+def form_text(x: object) -> str:
+    """A stored value as a form shows it: a flag as "1" or "", a date in ISO, nothing as ""."""
+    if x is True:
+        return "1"
+    if x is False or x is None:
+        return ""
+    return x.isoformat() if isinstance(x, dt.date) else str(x)
+
+
 def _visit(r: m.Resident, program: str, encounter_no: str) -> m.ChronicFollowUp:
-    fu = m.ChronicFollowUp.objects.filter(encounter_no=encounter_no, resident=r, program=program).first()
-    if fu is None:
-        raise NotFound(f"随访记录 {encounter_no} 不存在")
-    if fu.is_void:
-        raise BadRequest(f"随访记录 {encounter_no} 已作废，不能修改")
-    return fu
+    return editable_encounter(m.ChronicFollowUp, r, encounter_no, program=program)
 
 
 def _history(r: m.Resident, program: str, before: dt.date | None, exclude: str = "") -> list[m.ChronicFollowUp]:
@@ -441,12 +456,7 @@ def form(actor: Actor, record_no: str, program: str, encounter_no: str = "") -> 
         bounds={k: _bounds(k) for k in (*INTEGERS, *DECIMALS)})
 
 
-def _str(x: object) -> str:
-    if x is True:
-        return "1"
-    if x is False or x is None:
-        return ""
-    return str(x)
+_str = form_text
 
 
 def _choice(vocab, code: str) -> str:

@@ -35,8 +35,8 @@ from gongwei.records import entry
 from gongwei.records import models as m
 from gongwei.service import access, audit
 from gongwei.service.access import Actor
-from gongwei.service.encounters import Invalid, Stale, _date, _fmt, _resident
-from gongwei.service.errors import BadRequest, NotFound
+from gongwei.service.encounters import Invalid, Stale, _date, _fmt, _resident, editable_encounter
+from gongwei.service.errors import BadRequest
 from gongwei.spec import constitution
 from gongwei.spec import entry as rules
 from gongwei.spec import vocab as v
@@ -243,12 +243,7 @@ def _field_info(name: str) -> dict:
 
 
 def _exam(r: m.Resident, encounter_no: str) -> m.HealthExamination:
-    ex = Exam.objects.filter(encounter_no=encounter_no, resident=r).first()
-    if ex is None:
-        raise NotFound(f"体检记录 {encounter_no} 不存在")
-    if ex.is_void:
-        raise BadRequest(f"体检记录 {encounter_no} 已作废，不能修改")
-    return ex
+    return editable_encounter(Exam, r, encounter_no, "体检记录")
 
 
 def _as_text(x: object) -> str:
@@ -404,12 +399,7 @@ class TcmPage:
 
 
 def _tcm(r: m.Resident, encounter_no: str) -> m.TcmConstitution:
-    x = m.TcmConstitution.objects.filter(encounter_no=encounter_no, resident=r).first()
-    if x is None:
-        raise NotFound(f"中医体质辨识记录 {encounter_no} 不存在")
-    if x.is_void:
-        raise BadRequest(f"中医体质辨识记录 {encounter_no} 已作废，不能修改")
-    return x
+    return editable_encounter(m.TcmConstitution, r, encounter_no, "中医体质辨识记录")
 
 
 def tcm_form(actor: Actor, record_no: str, encounter_no: str = "") -> TcmPage:

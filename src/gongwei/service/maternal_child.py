@@ -32,7 +32,7 @@ from gongwei.records import entry
 from gongwei.records import models as m
 from gongwei.service import access, audit
 from gongwei.service.access import Actor, check_resident
-from gongwei.service.encounters import Invalid, Stale
+from gongwei.service.encounters import Invalid, Stale, editable_encounter, form_text
 from gongwei.service.errors import BadRequest, NotFound, Refused
 from gongwei.spec import entry_child_maternal as rules
 from gongwei.spec import vocab as v
@@ -420,12 +420,7 @@ def _findings(c: Check, f: rules.Findings) -> None:
 
 # --- use cases -----------------------------------------------------------------------------------------------------
 def _record(r: m.Resident, form: Form, encounter_no: str):
-    obj = form.model.objects.filter(encounter_no=encounter_no, resident=r).first()
-    if obj is None:
-        raise NotFound(f"{form.title}记录 {encounter_no} 不存在")
-    if obj.is_void:
-        raise BadRequest(f"{form.title}记录 {encounter_no} 已作废，不能修改")
-    return obj
+    return editable_encounter(form.model, r, encounter_no, f"{form.title}记录")
 
 
 def _past_text(form: Form, x) -> str:
@@ -440,12 +435,7 @@ def _past_text(form: Form, x) -> str:
     return f"体重 {x.weight} kg" if x.weight is not None else "—"
 
 
-def _str(x: object) -> str:
-    if x is True:
-        return "1"
-    if x is False or x is None:
-        return ""
-    return x.isoformat() if isinstance(x, dt.date) else str(x)
+_str = form_text
 
 
 def may_save(actor: Actor, f: Form, action: str = "add") -> bool:

@@ -20,8 +20,16 @@ from gongwei.records import entry
 from gongwei.records import models as m
 from gongwei.service import access, audit
 from gongwei.service.access import Actor
-from gongwei.service.encounters import Invalid, Stale, _date, _enrollment, _resident
-from gongwei.service.errors import BadRequest, NotFound
+from gongwei.service.encounters import (
+    Invalid,
+    Stale,
+    _date,
+    _enrollment,
+    _resident,
+    editable_encounter,
+    form_text,
+)
+from gongwei.service.errors import BadRequest
 from gongwei.spec import entry as rules
 from gongwei.spec import vocab as v
 from gongwei.spec.followup import next_visit_on
@@ -149,20 +157,10 @@ class Saved:
 
 
 def _visit(r: m.Resident, encounter_no: str) -> m.TbFollowUp:
-    fu = m.TbFollowUp.objects.filter(encounter_no=encounter_no, resident=r).first()
-    if fu is None:
-        raise NotFound(f"随访记录 {encounter_no} 不存在")
-    if fu.is_void:
-        raise BadRequest(f"随访记录 {encounter_no} 已作废，不能修改")
-    return fu
+    return editable_encounter(m.TbFollowUp, r, encounter_no)
 
 
-def _as_text(x: object) -> str:
-    if x is True:
-        return "1"
-    if x is False or x is None:
-        return ""
-    return x.isoformat() if isinstance(x, dt.date) else str(x)
+_as_text = form_text
 
 
 def form(actor: Actor, record_no: str, encounter_no: str = "") -> TbPage:
