@@ -101,3 +101,30 @@ class ManualScore(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "人工评分"
         indexes = [models.Index(fields=["round", "org_unit", "item"])]
+
+
+class RegionalScheme(models.Model):
+    """A region's own evaluation scheme for a year (issue 12 §1): a shipped scheme (spec.evaluation) copied by an
+    evaluator, with each item's points, target, limit or deduction per problem changed as the region decides.
+    Only the changes are stored (``overrides``: item code → {field: value}); the scheme is built from the shipped
+    one and checked by the same rules (points add up, known indicators). Once a round uses it, it no longer
+    changes: a new version is a new copy, so a round re-scores as it was scored."""
+
+    code = models.CharField("方案代码", max_length=60, unique=True)
+    base = models.CharField("依据的内置方案", max_length=40)
+    name = models.CharField("方案名称", max_length=120)
+    year = models.PositiveSmallIntegerField("适用年度")
+    region = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="适用地区")
+    overrides = models.JSONField("调整内容", default=dict)
+    note = models.CharField("说明", max_length=500, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    history = models.JSONField("修改记录", default=list)
+    created_by = models.CharField("创建人", max_length=150)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "地区考核方案"
+        ordering = ["-year", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from gongwei import files as safe_files
@@ -60,12 +60,158 @@ def _require_evaluator(actor: Actor, what: str) -> None:
 
 
 def scheme_of(code: str) -> Scheme:
+    """A shipped scheme (spec.evaluation) or a region's copy of one (evaluation.RegionalScheme)."""
     try:
         return se.scheme(code)
     except KeyError as exc:
-        raise BadRequest(str(exc.args[0])) from None
+        regional = em.RegionalScheme.objects.filter(code=code).first()
+        if regional is None:
+            raise BadRequest(str(exc.args[0])) from None
+        return _built(regional)
     except se.SchemeError as exc:
         raise BadRequest(str(exc)) from None
+
+
+# --- a region's own scheme for a year (issue 12 §1): a shipped scheme copied, points and targets changed --------
+# what an evaluator may change on an item, and how the form writes it: rates as percentages, points as points
+EDITABLE_FIELDS = {"points": "分值", "target": "目标值（%）", "limit": "限值（%）", "per_finding": "每个问题扣分"}
+_PERCENT_FIELDS = ("target", "limit")
+
+
+def _rebuild(base: Scheme, overrides: dict, **meta) -> Scheme:
+    import dataclasses
+
+    def item(i: Item) -> Item:
+        return dataclasses.replace(i, children=tuple(item(c) for c in i.children), **overrides.get(i.code, {}))
+
+    return dataclasses.replace(base, items=tuple(item(i) for i in base.items), **meta)
+
+
+def _built(regional: em.RegionalScheme) -> Scheme:
+    base = se.scheme(regional.base)
+    sch = _rebuild(base, regional.overrides, code=regional.code, name=regional.name, year=regional.year,
+                   note=f"{regional.region.name}据《{base.name}》调整（{regional.note or '见修改记录'}）")
+    found = se.problems(sch)
+    if found:
+        raise BadRequest("；".join(found))
+    return sch
+
+
+@dataclass
+class SchemeRow:
+    code: str
+    name: str
+    year: int
+    region: str  # "" for a shipped scheme (any region)
+    base: str
+    editable: bool
+    used: int  # rounds that use it
+
+
+def schemes_for(actor: Actor) -> list[SchemeRow]:
+    """The shipped schemes and the regional ones whose region overlaps the actor's scope."""
+    used = dict(em.Round.objects.values_list("scheme").annotate(n=models.Count("id")))
+    rows = [SchemeRow(s.code, s.name, s.year, "", "", False, used.get(s.code, 0)) for s in se.schemes().values()]
+    for r in em.RegionalScheme.objects.select_related("region"):
+        if _overlaps(actor, r.region.path):
+            rows.append(SchemeRow(r.code, r.name, r.year, r.region.name, r.base,
+                                  actor.role in EVALUATOR_ROLES and actor.sees_path(r.region.path)
+                                  and not used.get(r.code), used.get(r.code, 0)))
+    return rows
+
+
+@transaction.atomic
+def copy_scheme(actor: Actor, base: str, org: str, year, *, name: str = "", note: str = "") -> em.RegionalScheme:
+    """A region's copy of a scheme for a year, to adapt; ``base`` a shipped scheme or a regional one (its changes
+    carried over)."""
+    _require_evaluator(actor, "制定地区考核方案")
+    source = scheme_of(base)
+    origin = em.RegionalScheme.objects.filter(code=base).first()
+    region = rm.OrgUnit.objects.filter(code=org).first()
+    if region is None:
+        raise NotFound(f"机构代码 {org} 不存在")
+    actor.check_path(region.path, f"机构 {region.name}（{region.code}）")
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise BadRequest(f"适用年度“{year}”应为整数") from None
+    if not 2000 <= year <= 2100:
+        raise BadRequest(f"适用年度“{year}”无效")
+    shipped = origin.base if origin else source.code
+    stem = f"{shipped}@{region.code}-{year}"
+    n = em.RegionalScheme.objects.filter(code__startswith=stem).count()
+    code = stem if n == 0 else f"{stem}-v{n + 1}"
+    name = (name or "").strip()[:120] or f"{region.name}{year}年{source.name}"
+    return em.RegionalScheme.objects.create(
+        code=code, base=shipped, name=name, year=year, region=region,
+        overrides=dict(origin.overrides) if origin else {}, note=(note or "").strip()[:500],
+        history=[{"at": timezone.now().isoformat(timespec="seconds"), "by": actor.label, "action": "copy",
+                  "from": base}], created_by=actor.label)
+
+
+def regional_scheme(actor: Actor, code: str) -> tuple[em.RegionalScheme, Scheme]:
+    r = em.RegionalScheme.objects.select_related("region").filter(code=code).first()
+    if r is None:
+        raise NotFound(f"地区考核方案 {code} 不存在")
+    if not _overlaps(actor, r.region.path):
+        raise Refused(f"地区考核方案 {code} 不在您的权限范围内（{actor.scope_text()}）")
+    return r, _built(r)
+
+
+@transaction.atomic
+def edit_scheme(actor: Actor, code: str, values: dict[str, str], *, expected_version: int) -> em.RegionalScheme:
+    """Change items of a regional scheme: ``values`` maps "ITEM.field" (fields of EDITABLE_FIELDS) to the typed
+    number. Refused whole, naming each item and rule, when a value is not a number, out of its range, or the
+    scheme would not add up; refused once a round uses the scheme (copy it instead)."""
+    _require_evaluator(actor, "修改地区考核方案")
+    r = em.RegionalScheme.objects.select_for_update().select_related("region").filter(code=code).first()
+    if r is None:
+        raise NotFound(f"地区考核方案 {code} 不存在")
+    actor.check_path(r.region.path, f"地区考核方案 {code} 的适用地区 {r.region.name}")
+    if em.Round.objects.filter(scheme=code).exists():
+        raise Refused(f"地区考核方案 {code} 已有考核轮次使用，不能再修改；请复制为新方案后调整")
+    if expected_version != r.version:
+        raise BadRequest(f"地区考核方案 {code} 已被他人修改（版本 {expected_version} → {r.version}），请刷新后再修改")
+    base = se.scheme(r.base)
+    codes = {i.code: i for i in base.walk()}
+    overrides = {k: dict(v) for k, v in r.overrides.items()}
+    errors, changes = [], []
+    for key, raw in values.items():
+        item_code, _, fld = key.partition(".")
+        if item_code not in codes or fld not in EDITABLE_FIELDS:
+            errors.append(f"“{key}”不是本方案可调整的项目或字段")
+            continue
+        text = str(raw).strip()
+        item = codes[item_code]
+        label = f"项目 {item_code}（{item.name}）的{EDITABLE_FIELDS[fld]}"
+        if not text:
+            if fld == "points":
+                errors.append(f"{label}不能为空")
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            errors.append(f"{label}“{text}”不是数字")
+            continue
+        if not math.isfinite(number) or number < 0 or (fld in _PERCENT_FIELDS and number > 100):
+            errors.append(f"{label}“{text}”超出范围（{'0～100' if fld in _PERCENT_FIELDS else '不能为负数'}）")
+            continue
+        value = round(number / 100, 6) if fld in _PERCENT_FIELDS else number
+        current = overrides.get(item_code, {}).get(fld, getattr(item, fld))
+        if current is None or abs(float(current) - value) > 1e-9:
+            overrides.setdefault(item_code, {})[fld] = value
+            changes.append({"item": item_code, "field": fld, "before": current, "after": value})
+    if errors:
+        raise BadRequest("；".join(errors))
+    found = se.problems(_rebuild(base, overrides, code=r.code))
+    if found:
+        raise BadRequest("；".join(found))
+    if changes:
+        r.overrides, r.version = overrides, r.version + 1
+        r.history = [*r.history, {"at": timezone.now().isoformat(timespec="seconds"), "by": actor.label,
+                                  "action": "edit", "changes": changes}]
+        r.save(update_fields=["overrides", "version", "history"])
+    return r
 
 
 def _overlaps(actor: Actor, path: str) -> bool:
@@ -124,6 +270,9 @@ def create_round(actor: Actor, scheme: str, year: int, kind: str, org: str, *, p
     if root is None:
         raise NotFound(f"机构代码 {org} 不存在")
     actor.check_path(root.path, f"机构 {root.name}（{root.code}）")
+    regional = em.RegionalScheme.objects.select_related("region").filter(code=sch.code).first()
+    if regional is not None and not root.path.startswith(regional.region.path):
+        raise BadRequest(f"地区考核方案 {sch.code} 只适用于 {regional.region.name} 及其下级，不适用于 {root.name}")
     below = rm.OrgUnit.objects.filter(path__startswith=root.path).exclude(pk=root.pk)
     if level is None:
         first = below.filter(parent=root).order_by("code").first()
@@ -673,4 +822,5 @@ def rounds(actor: Actor) -> list[em.Round]:
 
 
 __all__ = ["EVALUATOR_ROLES", "LOCKED", "ManualForm", "RoundReport", "Scored", "VETO", "can_edit", "create_round",
-           "evidence_file", "get_round", "manual_form", "manual_history", "publish", "round_report", "rounds", "score_round", "set_manual", "unit_report"]
+           "evidence_file", "get_round", "manual_form", "manual_history", "publish", "round_report", "rounds", "score_round",
+           "set_manual", "unit_report", "EDITABLE_FIELDS", "copy_scheme", "edit_scheme", "regional_scheme", "schemes_for"]
