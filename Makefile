@@ -45,6 +45,7 @@ SCREENSHOT_TESTS += tests/test_maternal_child.py
 SCREENSHOT_TESTS += tests/test_supervision_web.py
 SCREENSHOT_TESTS += tests/test_surveys_web.py tests/test_coverage.py
 SCREENSHOT_TESTS += tests/test_funds_web.py
+SCREENSHOT_TESTS += tests/test_evaluation_schemes.py
 SCREENSHOT_K := screenshots_of_the_main_pages or registers_a_resident or stale_edit_in_the_browser
 SCREENSHOT_K += or enters_an_uncontrolled or evaluator_journey or reads_their_record or signs_and_records
 SCREENSHOT_K += or preview_at_1366
@@ -53,6 +54,7 @@ SCREENSHOT_K += or enters_a_child_check_and_a_vaccination
 SCREENSHOT_K += or creates_items_and_closes_one
 SCREENSHOT_K += or survey_journey_in_a_browser or coverage_upload_in_a_browser
 SCREENSHOT_K += or enters_a_manual_score_and_publishes or enters_a_disbursement_in_a_browser
+SCREENSHOT_K += or adapts_a_scheme_in_a_browser
 screenshots: install
 	rm -f docs/screenshots/*.png
 	GONGWEI_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider $(SCREENSHOT_TESTS) -k "$(SCREENSHOT_K)"

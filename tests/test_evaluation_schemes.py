@@ -86,3 +86,70 @@ def test_who_may_adapt_a_scheme_and_where_it_applies(region):
     assert "t-2025" in rows and township.code in rows and not rows[township.code].editable
     assert rows[township.code].region and rows["t-2025"].region == ""
     assert em.RegionalScheme.objects.count() == 1
+
+
+def test_the_scheme_pages_copy_edit_and_refuse_in_chinese(region):
+    from tests.web_fixtures import client_for
+
+    ev, sup = client_for("ev"), client_for("sup")
+    listing = ev.get("/evaluation/schemes/").content.decode()
+    assert "t-2025" in listing and "复制为本地区方案" in listing
+    assert "复制为本地区方案" not in sup.get("/evaluation/schemes/").content.decode()  # reads, does not adapt
+    made = ev.post("/evaluation/schemes/", {"base": "t-2025", "org": COUNTY, "year": "2025"})
+    code = f"t-2025@{COUNTY}-2025"
+    assert made.status_code == 302 and made["Location"] == f"/evaluation/schemes/{code}/"
+    page = ev.get(made["Location"]).content.decode()
+    assert 'name="B1.points"' in page and 'name="B1.target"' in page and 'name="C1.per_finding"' in page
+    bad = ev.post(made["Location"], {"version": "1", "B1.points": "25"})
+    assert bad.status_code == 400 and "下级项目分值合计 55 分，与本项 60 分不符" in bad.content.decode()
+    good = ev.post(made["Location"], {"version": "1", "B1.points": "25", "B2.points": "25"})
+    assert good.status_code == 302
+    assert em.RegionalScheme.objects.get(code=code).overrides == {"B1": {"points": 25.0}, "B2": {"points": 25.0}}
+    # a supervisor sees it read-only, and a write is refused (403) and changes nothing
+    assert 'name="B1.points"' not in sup.get(made["Location"]).content.decode()
+    assert sup.post(made["Location"], {"version": "2", "B1.points": "30", "B2.points": "20"}).status_code == 403
+    assert em.RegionalScheme.objects.get(code=code).version == 2
+    # a unit under the region reads the scheme it is evaluated by (as it reads its round); another township's
+    # village does not see 蒲亭镇's own scheme
+    assert client_for("vd").get(made["Location"]).status_code == 200
+    township = ev.post("/evaluation/schemes/", {"base": "t-2025", "org": PUTING, "year": "2025"})["Location"]
+    assert client_for("vd").get(township).status_code == 200 and client_for("vd2").get(township).status_code == 403
+
+
+@pytest.fixture
+def live_region(transactional_db, fast_passwords, monkeypatch):
+    from tests.web_fixtures import make_dashboard_region
+
+    monkeypatch.setattr(se, "SCHEMES", (*se.SCHEMES, TEST_SCHEME))
+    se.schemes.cache_clear()
+    yield make_dashboard_region(periods=("2025",))
+    se.schemes.cache_clear()
+
+
+def test_an_evaluator_adapts_a_scheme_in_a_browser(live_region, live_server, chromium, tmp_path):
+    from tests.web_fixtures import browser_as, screenshot_path
+
+    with browser_as(chromium, live_server, "ev") as (page, offsite):
+        page.goto(f"{live_server.url}/evaluation/")
+        page.click("text=考核方案")
+        page.wait_for_load_state("networkidle")
+        page.select_option("select[name=base]", "t-2025")
+        page.fill("input[name=org]", COUNTY)
+        page.click("text=复制 >> nth=-1")
+        page.wait_for_load_state("networkidle")
+        assert "/evaluation/schemes/t-2025@" in page.url
+        page.fill("input[name='B1.points']", "25")
+        page.click("text=保存调整")
+        page.wait_for_load_state("networkidle")
+        assert "下级项目分值合计 55 分" in page.inner_text("main")  # refused whole, in Chinese
+        page.fill("input[name='B1.points']", "25")
+        page.fill("input[name='B2.points']", "25")
+        page.fill("input[name='B1.target']", "70")
+        page.click("text=保存调整")
+        page.wait_for_load_state("networkidle")
+        assert "已保存地区方案的调整" in page.inner_text("main")
+        page.screenshot(path=screenshot_path(tmp_path, "evaluation-scheme"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        assert offsite == []
+    got = em.RegionalScheme.objects.get()
+    assert got.overrides == {"B1": {"points": 25.0, "target": 0.7}, "B2": {"points": 25.0}}

@@ -76,6 +76,9 @@ urlpatterns = [
     path("evaluation/<int:round_id>/", evaluation_pages.round_detail, name="evaluation-round"),
     path("evaluation/<int:round_id>/unit/", evaluation_pages.round_unit, name="evaluation-unit"),
     path("evaluation/<int:round_id>/export.xlsx", evaluation_pages.round_export, name="evaluation-export"),
+    # a region's own scheme for a year (issue 12 §1): copy a shipped one, change points and targets
+    path("evaluation/schemes/", evaluation_pages.scheme_list, name="evaluation-schemes"),
+    path("evaluation/schemes/<str:scheme_code>/", evaluation_pages.scheme_detail, name="evaluation-scheme"),
     # issue 12 (i12funds): the evaluator's entry, scoring, publication and correction; evidence files
     path("evaluation/<int:round_id>/manual/", evaluation_pages.manual_entry, name="evaluation-manual"),
     path("evaluation/<int:round_id>/score/", evaluation_pages.score, name="evaluation-score"),

@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongwei.reports import evaluation as report
 from gongwei.service import evaluation as service
+from gongwei.service import navigation
 from gongwei.service.errors import BadRequest
 from gongwei.spec.evaluation import RoundKind
 from gongwei.web.faces import actor, error_page, page
@@ -148,3 +150,57 @@ def correct(request, round_id: int):
 def evidence(request, round_id: int, entry_id: int):
     path, name = service.evidence_file(actor(request), round_id, entry_id)
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+
+
+# --- a region's own scheme for a year (issue 12 §1) ---------------------------------------------------------------
+@page
+@require_http_methods(["GET", "POST"])
+def scheme_list(request):
+    """The schemes the login may use: the shipped ones and its region's; an evaluator copies one for a region and
+    year to adapt it."""
+    who = actor(request)
+    if request.method == "POST":
+        try:
+            made = service.copy_scheme(who, request.POST.get("base", "").strip(), request.POST.get("org", "").strip(),
+                                       request.POST.get("year", "").strip(), name=request.POST.get("name", ""),
+                                       note=request.POST.get("note", ""))
+        except BadRequest as exc:
+            return error_page(request, 400, str(exc))
+        messages.success(request, _("已复制为地区方案 %(code)s，请调整分值和目标值") % {"code": made.code})
+        return redirect("web:evaluation-scheme", scheme_code=made.code)
+    rows = service.schemes_for(who)
+    return render(request, "web/evaluation/schemes.html", {
+        "rows": rows, "may_copy": who.role in service.EVALUATOR_ROLES, "own_unit": navigation.landing(who).code,
+        "year": timezone.localdate().year})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def scheme_detail(request, scheme_code: str):
+    who = actor(request)
+    regional, sch = service.regional_scheme(who, scheme_code)
+    error = ""
+    if request.method == "POST":
+        values = {k: v for k, v in request.POST.items() if "." in k}
+        try:
+            service.edit_scheme(who, scheme_code, values, expected_version=int(request.POST.get("version", "0")))
+        except BadRequest as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("已保存地区方案的调整"))
+            return redirect("web:evaluation-scheme", scheme_code=scheme_code)
+        regional, sch = service.regional_scheme(who, scheme_code)
+    editable = next((r.editable for r in service.schemes_for(who) if r.code == scheme_code), False)
+    rows = [{"item": i, "depth": _depth(sch, i.code), "changed": i.code in regional.overrides,
+             "target_pct": None if i.target is None else round(i.target * 100, 4),
+             "limit_pct": None if i.limit is None else round(i.limit * 100, 4)} for i in sch.walk()]
+    return render(request, "web/evaluation/scheme.html", {
+        "regional": regional, "scheme": sch, "rows": rows, "editable": editable, "error": error,
+        "posted": request.POST if error else {}}, status=400 if error else 200)
+
+
+def _depth(sch, code: str) -> int:
+    parents, n = sch.parents(), 0
+    while parents.get(code):
+        code, n = parents[code], n + 1
+    return n
