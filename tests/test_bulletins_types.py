@@ -1,5 +1,5 @@
-"""The bulletin types beyond the quarterly one (issue 14, ADR 035): the rectification report of period N (seed 000
-shape) with its pluggable section providers, and the work-report section (seed 004 shape); each generated on the
+"""The bulletin types beyond the quarterly one (issue 14, ADR 035): the rectification report of period N ([city-rectification-2023]
+shape) with its pluggable section providers, and the work-report section ([baotou-2025] shape); each generated on the
 test region, opened with python-docx and converted by LibreOffice, every figure in its text the stored result of
 its unit, indicator and period, every named lagging unit one that misses its target; the figures' links."""
 

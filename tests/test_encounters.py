@@ -436,7 +436,7 @@ def test_view_only_roles_cannot_save_any_encounter_and_nothing_is_written(web_re
 
 
 def test_roster_page_reads_the_days_states_and_equals_the_computed_roster(web_region):
-    """花名册 (issue 11 §5, seed 000 "各村委重点人群名单及团队负责人"): a page never evaluates the programs, so it
+    """花名册 (issue 11 §5, [city-rectification-2023] "各村委重点人群名单及团队负责人"): a page never evaluates the programs, so it
     answers 409 until the worklist job has materialised the day's state tables; then it lists exactly the rows
     the command line's roster computes from the programs (same people, doctors, teams and leads), masked alike."""
     from gongwei.service import analysis

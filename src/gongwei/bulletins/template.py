@@ -11,10 +11,15 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
-from django.utils.translation import gettext_noop
-
 from gongwei.bulletins.sections import SECTIONS, WHEN_MISSING
 from gongwei.errors import UserError
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for the catalogue (makemessages reads the name) without touching Django's settings at
+    import: the command line imports this module before Django is configured."""
+    return message
+
 
 # the names are marked for translation (the web page's type list shows them translated)
 TYPES = {"quarterly": gettext_noop("季度工作进展情况通报"), "rectification": gettext_noop("整改情况报告（按期）"),

@@ -394,7 +394,7 @@ def _as_of(ctx: sections.Context) -> dt.date:
 @sections.register("funds")
 def _funds(ctx: sections.Context) -> list[dict] | None:
     """The funds ledger (gongwei.funds, ADR 032) of the unit for the bulletin's year as of the period's end: its
-    到位率, 拨付率 and 支出率, then the units below it with the lowest 拨付率 (seed 000 lists counties so)."""
+    到位率, 拨付率 and 支出率, then the units below it with the lowest 拨付率 ([city-rectification-2023] lists counties so)."""
     from gongwei.bulletins import numbers
     from gongwei.service import funds
 
@@ -459,7 +459,7 @@ def _supervision(ctx: sections.Context) -> list[dict] | None:
     return [{"text": text, "refs": []}]
 
 
-# --- the annual evaluation bulletin (issue 14 §1, seed 001): its evaluation round, sentences and attachments ----
+# --- the annual evaluation bulletin (issue 14 §1, [shangdang-2023]): its evaluation round, sentences and attachments ----
 def _annual_round(code: str, year: int, pinned: int | None = None):
     """The evaluation round a unit ran over the units below it for the year: the latest published one, else the
     latest scored draft (None: no round, so the bulletin's evaluation part says so); ``pinned``: the round a

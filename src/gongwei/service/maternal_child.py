@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from gongwei.records import entry
 from gongwei.records import models as m
@@ -38,6 +37,12 @@ from gongwei.spec import entry_child_maternal as rules
 from gongwei.spec import vocab as v
 from gongwei.spec.programs import child, maternal
 from gongwei.spec.vocab import AccessKind
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for the catalogue (makemessages reads the name) without touching Django's settings at
+    import: the command line imports this module before Django is configured."""
+    return message
 
 __all__ = ["FORMS", "Invalid", "Stale", "form", "propose", "save"]
 

@@ -172,7 +172,7 @@ def worklist_home(request):
 
 @page
 def roster(request, code: str):
-    """花名册: the key populations of each village with their responsible doctor, team and team lead (seed 000),
+    """花名册: the key populations of each village with their responsible doctor, team and team lead ([city-rectification-2023]),
     from the day's materialised state tables (409 until the worklist job has run)."""
     who = actor(request)
     here = navigation.place(who, code)
