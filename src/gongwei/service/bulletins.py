@@ -86,11 +86,12 @@ def facts(actor: Actor, kind: str, org: str, period: str, *, snapshot: str | Non
         quarter=int(asked.code[-1]) if t.period == "quarter" else 0, period=asked.code, previous=before.code,
         cutoff=asked.end.isoformat(), previous_stored=report.previous_stored and qc_previous, figures=rows, qc=qc,
         issue=issue, period_kind=t.period)
+    providers = list(dict.fromkeys(p.provider for s in t.sections for p in s.parts if p.provider))
     ctx = sections.Context(actor, snap, tree, unit, asked, before, pinned=dict(pinned or {}))
-    f.sections = {name: sections.provide(name, ctx)
-                  for name in dict.fromkeys(p.provider for s in t.sections for p in s.parts if p.provider)}
-    if "evaluation" in f.sections:
+    if "evaluation" in providers:  # read the round once: the attachments, and the provider's sentences from them
         f.evaluation = _evaluation_attachments(actor, tree.code[unit], asked.year, ctx.pinned.get("evaluation_round"))
+        ctx.pinned["evaluation"] = f.evaluation
+    f.sections = {name: sections.provide(name, ctx) for name in providers}
     return t, f, snap
 
 
@@ -498,8 +499,8 @@ def _evaluation(ctx: sections.Context) -> list[dict] | None:
     from gongwei.bulletins import numbers
     from gongwei.spec import funds as spec_funds
 
-    got = _evaluation_attachments(ctx.actor, ctx.tree.code[ctx.unit], ctx.period.year,
-                                  ctx.pinned.get("evaluation_round"))
+    got = ctx.pinned["evaluation"] if "evaluation" in ctx.pinned else _evaluation_attachments(
+        ctx.actor, ctx.tree.code[ctx.unit], ctx.period.year, ctx.pinned.get("evaluation_round"))
     if not got or not got["units"]:
         return None
     units = got["units"]
