@@ -42,6 +42,14 @@ def _behind(item, score) -> str:
         return (f"质控问题 {ev['findings']} 个（{'、'.join(f'{k}: {v}' for k, v in ev['by_rule'].items())}），"
                 f"检查记录 {ev.get('examined', '—')} 条；"
                 f"明细见整改台账：机构 {drill['org']}，规则 {'、'.join(drill['rules'])}，期间 {drill['period']}")
+    if kind == "workload":
+        drill = ev["drill"]["workload"]
+        yardstick = "参评单位中位数" if ev.get("relative") else "目标值"
+        per = "—" if ev.get("per_thousand") is None else f"{ev['per_thousand']:g}"
+        target = "—" if ev.get("target") is None else f"{ev['target']:g}"
+        return (f"服务当量 {ev['equivalents']:g}（服务 {ev['services']} 次），常住人口 {ev.get('population') or '—'}，"
+                f"每千人 {per}，{yardstick} {target}；明细见工作量页面 /unit/{drill['org']}/workload/"
+                f"?period={drill['period']}")
     if kind == "manual":
         if ev.get("pending"):
             return "人工评分尚未录入"

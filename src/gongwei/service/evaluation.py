@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from gongwei import files as safe_files
 from gongwei.engine import evaluation as kernel
-from gongwei.engine.orgs import OrgTree
+from gongwei.engine import workload as engine_workload
+from gongwei.engine.orgs import OrgTree, base_values
 from gongwei.engine.snapshot import Snapshot
 from gongwei.evaluation import models as em
 from gongwei.records import bulk
@@ -42,6 +43,7 @@ from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec import evaluation as se
 from gongwei.spec import funds
 from gongwei.spec import verification as spec_verification
+from gongwei.spec import workload as spec_workload
 from gongwei.spec.evaluation import Item, Method, RoundKind, Scheme
 from gongwei.spec.vocab import Role
 
@@ -193,10 +195,14 @@ def edit_scheme(actor: Actor, code: str, values: dict[str, str], *, expected_ver
         except ValueError:
             errors.append(f"{label}“{text}”不是数字")
             continue
-        if not math.isfinite(number) or number < 0 or (fld in _PERCENT_FIELDS and number > 100):
-            errors.append(f"{label}“{text}”超出范围（{'0～100' if fld in _PERCENT_FIELDS else '不能为负数'}）")
+        # a workload leaf's target is service equivalents per 1,000 residents, not a percentage
+        percent = fld in _PERCENT_FIELDS and not (fld == "target" and item.workload)
+        if not percent and fld == "target":
+            label = f"项目 {item_code}（{item.name}）的目标值（每千常住人口服务当量）"
+        if not math.isfinite(number) or number < 0 or (percent and number > 100):
+            errors.append(f"{label}“{text}”超出范围（{'0～100' if percent else '不能为负数'}）")
             continue
-        value = round(number / 100, 6) if fld in _PERCENT_FIELDS else number
+        value = round(number / 100, 6) if percent else number
         current = overrides.get(item_code, {}).get(fld, getattr(item, fld))
         if current is None or abs(float(current) - value) > 1e-9:
             overrides.setdefault(item_code, {})[fld] = value
@@ -381,6 +387,28 @@ def _targets(item: Item, codes: list[str], year: int) -> tuple[np.ndarray, list]
     return np.array([t.value if t is not None and t.unit == "rate" else np.nan for t in found]), found
 
 
+def _workload(snap: Snapshot, tree: OrgTree, units: pa.Array, rnd: em.Round, period) -> tuple[np.ndarray, ...]:
+    """Each unit's service equivalents, services and resident population (NaN: no base entered) from the round's
+    frozen snapshot: the leaf is as reproducible as the indicators (issue 12 §5)."""
+    got = engine_workload.equivalents(snap, tree, period.start, period.end, spec_workload.WEIGHTS)
+    eq = np.nan_to_num(_aligned(got, "org_unit_id", units, "equivalents"))
+    services = np.nan_to_num(_aligned(got, "org_unit_id", units, "services"))
+    base = base_values(snap, tree, rnd.year, spec_workload.POPULATION_GROUP)
+    population = np.array([float(base.get(u, np.nan)) for u in units.to_pylist()])  # scored units: tens
+    return eq, services, population
+
+
+def _workload_target(item: Item, eq: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """The leaf's own target, or the median equivalents per 1,000 residents of the units that have a population."""
+    if item.target is not None:
+        return np.full(len(eq), float(item.target))
+    has = np.nan_to_num(population) > 0
+    if not has.any():
+        return np.full(len(eq), np.nan)
+    rates = eq[has] * spec_workload.PER_RESIDENTS / population[has]
+    return np.full(len(eq), float(np.median(rates)))
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x * 100:.2f}%"
 
@@ -397,6 +425,8 @@ def _rate_evidence(item: Item, rnd: em.Round, code: str, num, den, tgt, target_o
 def _reason(item: Item, status: str, points: float, ev: dict) -> str:
     lost = round(item.points - points, 2)
     if status == kernel.NO_DENOMINATOR:
+        if ev.get("kind") == "workload":
+            return "合理缺项：本年度未录入常住人口数，本项不计分"
         if ev.get("kind") == "findings":
             return "合理缺项：规则未检查到任何记录，本项不计分"
         return "合理缺项：无服务对象（分母为 0），本项不计分"
@@ -412,6 +442,10 @@ def _reason(item: Item, status: str, points: float, ev: dict) -> str:
         if item.method is Method.AT_OR_BELOW_LIMIT:
             return f"{item.name}：{figures}，高于限值 {_pct(item.limit)}，扣 {lost:g} 分"
         return f"{item.name}：{figures}，低于目标值 {_pct(ev['target'])}，扣 {lost:g} 分"
+    if kind == "workload":
+        yardstick = "参评单位中位数" if ev["relative"] else "目标值"
+        return (f"{item.name}：服务当量 {ev['equivalents']:g}，常住人口 {ev['population']:g}，每千人 "
+                f"{ev['per_thousand']:.1f}，低于{yardstick} {ev['target']:.1f}，扣 {lost:g} 分")
     if kind == "findings":
         detail = "、".join(f"{k} {v} 个" for k, v in ev["by_rule"].items() if v)
         rate = f"，每千条记录 {ev['per_thousand']:g} 个" if item.per_thousand and ev.get("per_thousand") is not None else ""
@@ -469,8 +503,25 @@ def score_round(actor: Actor, round_id) -> Scored:
     points = np.zeros((n, m))
     status = np.full((n, m), kernel.SCORED, dtype=object)
     evidence: list[list[dict]] = [[{} for _ in range(m)] for _ in range(n)]
+    workload = None
     for j, item in enumerate(leaves):  # a loop over the scheme's leaves (tens), each vectorised over the units
-        if item.method in se.RATE_METHODS:
+        if item.workload:
+            if workload is None:
+                workload = _workload(snap, tree, units, rnd, period)
+            eq, services, population = workload
+            tgt = _workload_target(item, eq, population)
+            per = spec_workload.PER_RESIDENTS
+            points[:, j], status[:, j] = kernel.rate_leaf(item, eq * per, population, tgt)
+            for u in range(n):
+                has = not math.isnan(population[u]) and population[u] > 0
+                evidence[u][j] = {"kind": "workload", "equivalents": round(float(eq[u]), 2),
+                                  "services": int(services[u]),
+                                  "population": None if math.isnan(population[u]) else int(population[u]),
+                                  "per_thousand": round(float(eq[u]) * per / population[u], 2) if has else None,
+                                  "target": None if math.isnan(tgt[u]) else round(float(tgt[u]), 2),
+                                  "relative": item.target is None,
+                                  "drill": {"workload": {"org": codes[u], "period": rnd.period}}}
+        elif item.method in se.RATE_METHODS:
             rows = stored.filter(pc.equal(stored.column("indicator"), item.indicator))
             num = np.nan_to_num(_aligned(rows, "org_unit_id", units, "numerator"))
             den = _aligned(rows, "org_unit_id", units, "denominator")

@@ -12,6 +12,8 @@ each with its points; every leaf says how it is scored. The methods are those ev
 - ``DEDUCT_PER_FINDING``: points − per_finding × findings, never below ``floor`` — findings counted by QC rules over
   the unit's subtree, or verified problems entered by an evaluator (a count). With ``per_thousand`` (QC rules only)
   the count is findings per 1,000 records the rules examined, so a large township is not floored by its size;
+- a rate leaf may instead be scored from the **workload** (``workload=True``): service equivalents per 1,000
+  residents of the unit (:mod:`gongwei.spec.workload`) against the leaf's target or the median of the scored units;
 - ``MANUAL``: entered by an evaluator within ``[manual_min, manual_max]`` with a note (and a file when
   ``file_required``).
 
@@ -96,6 +98,9 @@ class Item:
     # scored from offline verification (issue 13): each sampled service or person whose check revealed fabrication
     # (查无此人, 未接受服务: rectification-ledger findings VF-01/VF-02), counted at its unit and every unit above
     verified: bool = False
+    # scored from the workload (工作量, issue 12 §5): the unit's service equivalents per 1,000 residents
+    # (spec.workload) against ``target`` (equivalents per 1,000) or, without one, the median of the scored units
+    workload: bool = False
     target: float | None = None
     limit: float | None = None
     per_finding: float | None = None
@@ -210,7 +215,14 @@ def problems(scheme: Scheme, *, indicator_codes: set[str] | None = None, rule_co
 def _leaf_problems(item: Item, label: str, known_ind: set[str], known_rules: set[str]) -> list[str]:
     out = []
     m = item.method
-    if m in RATE_METHODS:
+    if item.workload:
+        if m not in (Method.PROPORTIONAL_TO_TARGET, Method.FULL_AT_TARGET):
+            out.append(f"{label}：按工作量评分只适用于按目标值比例得分和达到目标值得满分")
+        if item.indicator or item.rules or item.verified:
+            out.append(f"{label}：按工作量评分不与指标、质控规则或核查结果同用")
+        if item.target is not None and item.target <= 0:
+            out.append(f"{label}：工作量目标值 {item.target:g}（每千常住人口服务当量）应大于 0")
+    elif m in RATE_METHODS:
         if not item.indicator:
             out.append(f"{label}：{m.zh}须指定指标代码")
         elif item.indicator not in known_ind:
@@ -328,7 +340,7 @@ DISTRICT_2023 = Scheme(
             _manual("A2", "资金到位与拨付（中央、省、市、区级配套）", 10, _SHANGDANG, file_required=True),
         )),
         Item("B", "项目执行（线上看数量）", 55, source=_SHANGDANG, children=(
-            _rate("B01", "居民规范化电子健康档案覆盖率", 6, "R3", source=_SHANGDANG),
+            _rate("B01", "居民规范化电子健康档案覆盖率", 4, "R3", source=_SHANGDANG),
             _rate("B02", "7岁以下儿童健康管理率", 5, "C5", 0.9, source=_TARGET_U),
             _rate("B03", "0～6岁儿童眼保健和视力检查覆盖率", 4, "C6", source=_SHANGDANG),
             _rate("B04", "早孕建册率", 4, "M1", 0.9, source=_TARGET_U),
@@ -339,6 +351,9 @@ DISTRICT_2023 = Scheme(
             _rate("B09", "社区在册居家严重精神障碍患者健康管理率", 4, "P2", 0.9, source=_TARGET_U),
             _rate("B10", "老年人中医药健康管理率", 3, "TCM1", 0.75, source=_TARGET_U),
             _rate("B11", "0～36个月儿童中医药健康管理服务率", 3, "TCM2", 0.85, source=_TARGET_U),
+            Item("B12", "工作量：每千常住人口服务当量（与参评单位中位数比）", 2, method=Method.PROPORTIONAL_TO_TARGET,
+                 workload=True, source=_SHANGDANG,
+                 note="量化工作量 [shangdang-2023]；服务当量权重与中位数比较为本地设定 [U]（spec/workload.py）"),
         )),
         Item("C", "家庭医生签约服务", 10, source=_SHANGDANG, children=(
             _rate("C1", "家庭医生签约率", 5, "F1", source=_SHANGDANG),

@@ -192,7 +192,7 @@ def scheme_detail(request, scheme_code: str):
         regional, sch = service.regional_scheme(who, scheme_code)
     editable = next((r.editable for r in service.schemes_for(who) if r.code == scheme_code), False)
     rows = [{"item": i, "depth": _depth(sch, i.code), "changed": i.code in regional.overrides,
-             "target_pct": None if i.target is None else round(i.target * 100, 4),
+             "target_pct": None if i.target is None else (i.target if i.workload else round(i.target * 100, 4)),
              "limit_pct": None if i.limit is None else round(i.limit * 100, 4)} for i in sch.walk()]
     return render(request, "web/evaluation/scheme.html", {
         "regional": regional, "scheme": sch, "rows": rows, "editable": editable, "error": error,
