@@ -398,8 +398,8 @@ def _check(r: m.Resident, values: Values, exclude: str = "") -> Check:
             previous_uncontrolled=_uncontrolled_run(history), region_code=_region_code(r))
         if values.service_date > timezone.localdate():
             values.errors.setdefault("service_date", f"随访日期 {values.service_date} 晚于今天")
-        if proposal.classification is None and values.mode != v.FollowUpMode.PHONE.value:
-            what = "血压" if program == v.Program.HYPERTENSION else "空腹血糖"
+        what = rules.MEASURED_FOLLOW_UPS.get(program)
+        if what and proposal.classification is None and values.mode != v.FollowUpMode.PHONE.value:
             warnings.append(f"面对面随访应测量{what}，未测量时无法判断控制情况")
         if proposal.refer and not values.referral:
             warnings.append("按规范应转诊：请勾选转诊并填写转诊原因和机构")

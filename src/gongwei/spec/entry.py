@@ -81,12 +81,15 @@ def arm_gap(sbp_left: int | None, sbp_right: int | None) -> ArmGap | None:
 # --- chronic follow-up forms: the rule at entry and structured medication ---------------------------------------
 def follow_up_rules(program: str) -> ModuleType:
     """The rulebook module whose ``propose`` classes a follow-up of ``program`` at entry (KeyError: no form)."""
-    from gongwei.spec.programs import diabetes, hypertension
+    from gongwei.spec.programs import copd, diabetes, hypertension
 
-    return {"hypertension": hypertension, "diabetes": diabetes}[program]
+    return {"hypertension": hypertension, "diabetes": diabetes, "copd": copd}[program]
 
 
-FOLLOW_UP_FORMS = ("hypertension", "diabetes")
+# COPD's form classes only reactions and complications (no control target is defined: spec.programs.copd)
+FOLLOW_UP_FORMS = ("hypertension", "diabetes", "copd")
+# the programs whose visits are classed by a measurement (the form asks for it at a face-to-face visit)
+MEASURED_FOLLOW_UPS = {"hypertension": "血压", "diabetes": "空腹血糖"}
 
 # 用药情况: the 3rd-edition form has 药物名称 with 用法用量 "每日 次 每次 mg" per drug [htn-followup-form]. The form
 # enters each drug as (name, dose per time with its unit, times a day) and stores them in the one text field as

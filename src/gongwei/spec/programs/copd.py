@@ -9,7 +9,10 @@ N follow-ups a year (one a day counted), one annual exam — with N set below an
 
 from __future__ import annotations
 
-from gongwei.spec.followup import FollowUpRequirement
+import datetime as dt
+from dataclasses import replace
+
+from gongwei.spec.followup import FollowUpRequirement, VisitProposal, propose_visit
 from gongwei.spec.rules import (
     ByYear,
     Comparator,
@@ -20,7 +23,7 @@ from gongwei.spec.rules import (
     Source,
     Target,
 )
-from gongwei.spec.vocab import FACE_TO_FACE_MODES, Program
+from gongwei.spec.vocab import FACE_TO_FACE_MODES, FollowUpClass, Program
 
 PROGRAM = Program.COPD
 NOTICE_2024 = Source("2024年国家基本公共卫生服务项目通知：开展慢性阻塞性肺疾病患者健康服务 [notice-2024][copd-2024]", "V")
@@ -41,6 +44,32 @@ FOLLOW_UP = ByYear({
 # No control target and no class-based recheck is defined for COPD (the spec is unknown): the engine computes
 # no control flag and no recheck due date for a program without CONTROL / with an empty NEXT_VISIT_DAYS.
 NEXT_VISIT_DAYS: dict = {}
+
+# At entry (the follow-up form, issue 11 §4). With no control target a COPD visit is classed only when the chronic
+# form's shared precedence says so — a new or worse complication (refer) or a drug reaction —, otherwise it stays
+# unclassed. The next visit is proposed one routine interval later: the configured visits of the year spread
+# evenly (365 ÷ N days), or within 2 weeks after a reaction or complication, as the hypertension and diabetes
+# specifications ask [spec2017-htn] — both carried over to COPD until its specification is read [U].
+def form_next_visit_days(year: int) -> dict[FollowUpClass, int]:
+    routine = 365 // FOLLOW_UP.for_year(max(year, START_YEAR)).min_visits
+    return {FollowUpClass.CONTROLLED: routine, FollowUpClass.UNCONTROLLED: routine,
+            FollowUpClass.ADVERSE_REACTION: 14, FollowUpClass.COMPLICATION: 14}
+
+
+COMPLICATION_REFERRAL = "出现新的并发症或原有并发症加重，建议转诊，2周内主动随访转诊情况"
+NO_CONTROL_TARGET = "慢阻肺病无控制目标（服务规范未核实），本次随访不分控制满意与否"
+
+
+def propose(service_date: dt.date, *, adverse_reaction: bool = False, complication: bool = False,
+            **_: object) -> VisitProposal:
+    """The class (only 不良反应 / 并发症), next-visit date and referral of a COPD follow-up as entered."""
+    got = propose_visit(service_date=service_date, target_met=None, target_text="", adverse_reaction=adverse_reaction,
+                        complication=complication, next_days=form_next_visit_days(service_date.year), emergency=(),
+                        emergency_referral="", complication_referral=COMPLICATION_REFERRAL)
+    if got.classification is None:  # "not measured" is the wrong reason here: there is nothing to measure against
+        got = replace(got, why=NO_CONTROL_TARGET)
+    return got
+
 
 INDICATORS = (
     Indicator("COPD1", "慢阻肺病患者健康管理人数（任务完成率）", "copd.managed", "task_copd", DenominatorKind.TASK_NUMBER,
