@@ -62,3 +62,33 @@ def test_scope_and_page(region):
     assert 'id="workload-units"' in html and "职工vd" in html
     assert c.get(f"/unit/{GAOTANG}/workload/?period=2024").status_code == 403
     assert c.get(f"/unit/{PUTING}/workload/?period=2024-13").status_code == 400
+
+
+def test_a_pool_is_split_by_equivalents_to_the_fen(region):
+    from decimal import Decimal
+
+    got = sw.workload(access.operator(), COUNTY, "2024")
+    shares = {x.line.code: x.amount for x in sw.allocate(Decimal("100.00"), got.units[1:])}
+    # 蒲亭 6 and 高塘 5 equivalents of 11: 54.5454… and 45.4545… → 54.54 + 45.45 = 99.99; the fen left goes to the
+    # larger remainder (蒲亭's .0054… over 高塘's .0045…)
+    assert shares == {PUTING: Decimal("54.55"), GAOTANG: Decimal("45.45")}
+    # staff: work no doctor is named on is shown, not paid — the named doctor's 3 equivalents take the pool
+    staff = {x.line.label: x.amount for x in sw.allocate(Decimal("100.00"), got.staff)}
+    assert staff == {"未注明服务医生": Decimal("0.00"), "职工vd": Decimal("100.00")}
+    # three equal lines and 0.10: 0.03 each, the one fen left to the first code
+    lines = [sw.Line(c, c, equivalents=1.0) for c in ("b", "a", "c")]
+    assert [x.amount for x in sw.allocate(Decimal("0.10"), lines)] == [Decimal("0.03"), Decimal("0.04"),
+                                                                       Decimal("0.03")]
+
+
+def test_the_pool_on_the_page_and_bad_amounts(region):
+    from gongwei.service.errors import BadRequest
+
+    for bad in ("abc", "-5", "0", "1.234"):
+        with pytest.raises(BadRequest, match="分配金额"):
+            sw.parse_pool(bad)
+    assert sw.parse_pool("") is None and str(sw.parse_pool("50,000")) == "50000"
+    c = client_for("ta")
+    html = c.get(f"/unit/{PUTING}/workload/?period=2024&pool=300").content.decode()
+    assert "分配金额（元）" in html and "300.00" in html  # 职工vd: all of 北门's named work
+    assert c.get(f"/unit/{PUTING}/workload/?period=2024&pool=x").status_code == 400

@@ -6,6 +6,7 @@ count. Scoped to the actor's subtree; staff are named (they are not residents) b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.apps import apps
 from django.db.models import Count
@@ -14,6 +15,7 @@ from gongwei.records import models as rm
 from gongwei.service import navigation
 from gongwei.service.access import Actor
 from gongwei.service.analysis import period_of
+from gongwei.service.errors import BadRequest
 from gongwei.spec import workload as spec
 
 
@@ -75,4 +77,47 @@ def workload(actor: Actor, code: str, period: str) -> Workload:
                     sorted(by_staff.values(), key=lambda x: (-x.equivalents, x.code)))
 
 
-__all__ = ["Line", "Workload", "workload"]
+FEN = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Share:
+    line: Line
+    share: float  # of the pool, 0–1
+    amount: Decimal  # yuan, to the fen
+
+
+def parse_pool(text: str) -> Decimal | None:
+    """A pool typed on the page (yuan); empty → None. Refused in Chinese when not a positive amount."""
+    text = (text or "").strip().replace(",", "").replace("，", "")
+    if not text:
+        return None
+    try:
+        pool = Decimal(text)
+    except InvalidOperation:
+        raise BadRequest(f"分配金额“{text}”不是数字（单位：元）") from None
+    if not pool.is_finite() or pool <= 0 or pool != pool.quantize(FEN) or pool >= Decimal("1e12"):
+        raise BadRequest(f"分配金额“{text}”应为大于 0、最多两位小数的金额（单位：元）")
+    return pool
+
+
+def allocate(pool: Decimal, lines: list[Line]) -> list[Share]:
+    """Split ``pool`` among ``lines`` in proportion to their service equivalents (按工作量分配, pay for performance
+    [shangdang-2023]): each amount rounded down to the fen, the fen left over given one each to the largest
+    remainders, so the amounts add up to the pool exactly. Lines without equivalents get nothing; so does
+    work no staff member is named on (``code`` empty) — it is shown, not paid."""
+    paid = [i for i, x in enumerate(lines) if x.code and x.equivalents > 0]
+    weights = {i: Decimal(str(lines[i].equivalents)) for i in paid}
+    total = sum(weights.values())
+    if not paid or total <= 0:
+        return [Share(x, 0.0, Decimal("0.00")) for x in lines]
+    exact = {i: pool * w / total for i, w in weights.items()}
+    amount = {i: v.quantize(FEN, rounding=ROUND_DOWN) for i, v in exact.items()}
+    left = int((pool - sum(amount.values())) / FEN)  # fewer fen than lines paid
+    for i in sorted(paid, key=lambda i: (amount[i] - exact[i], lines[i].code))[:left]:
+        amount[i] += FEN
+    zero = Decimal("0.00")
+    return [Share(x, float(amount.get(i, zero) / pool), amount.get(i, zero)) for i, x in enumerate(lines)]
+
+
+__all__ = ["Line", "Share", "Workload", "allocate", "parse_pool", "workload"]
