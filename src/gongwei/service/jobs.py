@@ -32,7 +32,7 @@ from django.utils import timezone
 from gongwei.engine import scorecard
 from gongwei.jobs.models import Job, JobKind, JobStatus
 from gongwei.records import models as rm
-from gongwei.service import access, audit, results, snapshots
+from gongwei.service import access, audit, residents, results, snapshots
 from gongwei.service.access import Actor
 from gongwei.service.analysis import indicator_codes, period_of
 from gongwei.service.errors import BadRequest, NotFound, Refused, ServiceError
@@ -501,7 +501,10 @@ def _run_nightly(job: Job, actor: Actor, reporter: Reporter) -> Outcome:
     ev = quality.evaluate_findings(actor, str(today.year), rules=job.parameters.get("rules") or None,
                                    snapshot=str(snap.folder), notice=reporter.notice,
                                    progress=reporter.rules(80, 92))
-    pairs = _store_duplicate_queues(actor, snap, reporter, 92, 100)
+    pairs = _store_duplicate_queues(actor, snap, reporter, 92, 99)
+    reporter(99, "姓名拼音检索表")
+    residents.sync_all_pinyin()
+    reporter(100, "姓名拼音检索表已更新")
     return Outcome(f"快照 {snap.id}；指标 {'、'.join(periods)} 已保存；季度质控汇总 {'、'.join(tallied)} 已保存；"
                    f"质控 {today.year} 发现 {ev.found} 个问题；重复档案复核队列 {pairs} 对")
 
