@@ -71,6 +71,17 @@ def test_large_load_path_restores_indexes_and_foreign_keys(small, monkeypatch):
     counts = _counts()
     for name, t in small.tables.items():
         assert counts[name] == t.num_rows, name
+    # and the planner's statistics describe the loaded table, not the empty one it found
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'records_resident' AND attname = 'birth_date' "
+                        "AND histogram_bounds IS NOT NULL")
+            assert cur.fetchone()[0] == 1
+        else:
+            cur.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'records_resident' AND idx IS NOT NULL LIMIT 1")
+            assert int(cur.fetchone()[0].split()[0]) == counts["residents"]
 
 
 @pytest.mark.django_db
