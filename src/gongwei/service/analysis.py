@@ -241,7 +241,7 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
     if compute:
         table = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming)
     else:
-        table = _stored_worklist(eng, tree, org, as_of, programs, upcoming)
+        table = stored_worklist(eng, tree, org, as_of, programs, upcoming)
     rows = table.to_pylist()
     out = Worklist(Unit.of(tree, unit), as_of, rows, _basis(eng),
                    due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
@@ -374,7 +374,7 @@ _worklists: OrderedDict[tuple, pa.Table] = OrderedDict()
 _worklists_lock = threading.Lock()
 
 
-def _stored_worklist(eng, tree, org: str, as_of: dt.date, programs: list[str] | None, upcoming: bool) -> pa.Table:
+def stored_worklist(eng, tree, org: str, as_of: dt.date, programs: list[str] | None, upcoming: bool) -> pa.Table:
     from gongwei.engine import materialize
 
     period = parse(as_of.isoformat())

@@ -31,6 +31,7 @@ from django.db.models.expressions import RawSQL
 from gongwei.records import models as m
 from gongwei.service import audit, snapshots
 from gongwei.service.access import Actor, check_resident
+from gongwei.service.analysis import stored_worklist
 from gongwei.service.errors import BadRequest, NotFound, ServiceError
 from gongwei.spec import vocab as v
 from gongwei.spec.vocab import AccessKind
@@ -653,7 +654,6 @@ def _due(r, today: dt.date) -> tuple[list[Due], str, float | None]:
     import pyarrow.compute as pc
 
     from gongwei.engine import materialize, registry
-    from gongwei.engine import worklist as engine_worklist
     from gongwei.engine.orgs import OrgTree
     from gongwei.spec.periods import parse
 
@@ -669,8 +669,8 @@ def _due(r, today: dt.date) -> tuple[list[Due], str, float | None]:
         return [], (f"按规范计算的今日（{today.isoformat()}）待办尚未计算，由待办任务按快照 {eng.snapshot.id} "
                     "生成后显示；此处暂列上次随访约定的下次随访日期"), None
     tree = OrgTree.load(eng.snapshot)
-    try:
-        table = engine_worklist.items(eng, r.managing_unit.code, today, tree=tree, include_upcoming=True)
+    try:  # the village's list of the day, kept per process like the worklist page's (ADR 029 addendum)
+        table = stored_worklist(eng, tree, r.managing_unit.code, today, None, True)
     except KeyError:  # a unit created after the snapshot was taken
         return [], f"管理机构 {r.managing_unit.code} 不在快照 {eng.snapshot.id} 中，待办在下一次快照后显示", None
     rows = table.filter(pc.equal(table.column("record_no"), r.record_no)).to_pylist()
