@@ -80,11 +80,14 @@ demo: $(BIN)/.installed assets
 lint: install
 	$(BIN)/ruff check src tests
 
+# One test process per core (pytest-xdist; a file's tests stay together in one process, as they were written);
+# PYTEST_WORKERS=0 runs them in this process
+PYTEST_WORKERS ?= 2
 test-sqlite: install
-	GONGWEI_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
+	GONGWEI_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 test-postgres: install
-	GONGWEI_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider
+	GONGWEI_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint test-sqlite test-postgres
 

@@ -25,6 +25,15 @@ elif TEST_DB == "sqlite":
 else:
     raise SystemExit(f"GONGWEI_TEST_DB must be sqlite or postgres, not {TEST_DB!r}")
 
+# pytest-xdist (make test runs one process per core): a worker inherits the controller's environment, so it
+# takes a database name and a data folder of its own here — two workers sharing a data folder would read each
+# other's "latest snapshot"
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    if TEST_DB == "postgres":
+        os.environ["GONGWEI_TEST_DB_NAME"] = f"test_gongwei_{os.getpid()}_{worker}"
+    os.environ["GONGWEI_DATA_DIR"] = tempfile.mkdtemp(prefix=f"gongwei-test-data-{worker}-")
+
 # a key of the test run's own: snapshots refuse the published development key outside a demo database
 os.environ.setdefault("GONGWEI_SECRET_KEY", "test-run-key-" + "k" * 50)
 # logs and any file a test writes through settings.DATA_DIR stay out of the working tree
