@@ -31,7 +31,7 @@ else:
 if os.environ.get("PYTEST_XDIST_WORKER"):
     worker = os.environ["PYTEST_XDIST_WORKER"]
     if TEST_DB == "postgres":
-        os.environ["GONGWEI_TEST_DB_NAME"] = f"test_gongwei_{os.getpid()}_{worker}"
+        os.environ["GONGWEI_TEST_DB_NAME"] = f"test_gongwei_{os.getpid()}"  # pytest-django adds _gwN
     os.environ["GONGWEI_DATA_DIR"] = tempfile.mkdtemp(prefix=f"gongwei-test-data-{worker}-")
 
 # a key of the test run's own: snapshots refuse the published development key outside a demo database
