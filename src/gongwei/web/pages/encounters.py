@@ -23,6 +23,10 @@ from gongwei.web.faces import actor, page
 
 STATUS_ORDER = (("overdue", gettext_lazy("已逾期")), ("due_soon", gettext_lazy("本周到期")),
                 ("upcoming", gettext_lazy("近期待办")))
+_ACTIONS = (("/follow-up/", gettext_lazy("录入随访")), ("/exam/", gettext_lazy("录入体检")),
+            ("/tcm/", gettext_lazy("体质辨识")))
+_OPEN_RECORD = gettext_lazy("打开档案")
+_STATE_TEXT = {"due_soon": gettext_lazy("本周到期"), "upcoming": gettext_lazy("待完成")}
 UPCOMING_WEEKS = 4  # the worklist's "due next": the next four weeks (the paper round plans a month)
 
 
@@ -124,6 +128,10 @@ def worklist(request, code: str):
         for r in rows:
             r["link"] = _link(r)
             r["home"] = _url("web:resident", r["record_no"])
+            # the row's words, once per distinct value rather than as template tags on each of hundreds of rows
+            r["action"] = next((label for part, label in _ACTIONS if part in r["link"]), _OPEN_RECORD)
+            r["state"] = (_("逾期 %(n)s 天") % {"n": r["days_overdue"]} if status == "overdue"
+                          else _STATE_TEXT.get(status, ""))
             by_unit.setdefault(r["unit_code"], []).append(r)
         groups.append({"status": status, "title": title, "count": len(rows),
                        "units": [{"code": c, "name": got.unit_names.get(c, c), "rows": rs}
