@@ -11,8 +11,8 @@ import pytest
 from gongwei.engine import workload as engine_workload
 from gongwei.engine.orgs import OrgTree
 from gongwei.records import models as m
-from gongwei.service import snapshots
 from gongwei.service import evaluation as sev
+from gongwei.service import snapshots
 from gongwei.spec import evaluation as se
 from gongwei.spec import workload as spec_workload
 from gongwei.spec.evaluation import Item, Method, Scheme
