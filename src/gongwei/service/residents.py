@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from functools import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from gongwei.records import models as m
 from gongwei.service import audit, snapshots
@@ -197,21 +199,22 @@ def sync_pinyin(residents) -> int:
 SYNC_MARGIN = dt.timedelta(minutes=15)
 _SYNCED: OrderedDict[str, dt.datetime] = OrderedDict()  # scope and filters (their SQL) → when its last sync began
 _SYNCED_KEEP = 512
+_SYNCED_LOCK = threading.Lock()  # a worker's threads share it
 
 
 def _sync_for_search(qs) -> int:
     """Bring the search table up to date for ``qs`` before a pinyin search: all of it the first time this process
     searches that scope, afterwards only the residents written since the last sync began."""
-    from django.utils import timezone
-
     key = str(qs.query)
     began = timezone.now()
-    since = _SYNCED.get(key)
+    with _SYNCED_LOCK:
+        since = _SYNCED.get(key)
     written = sync_pinyin(qs if since is None else qs.filter(updated_at__gte=since - SYNC_MARGIN))
-    _SYNCED[key] = began
-    _SYNCED.move_to_end(key)
-    while len(_SYNCED) > _SYNCED_KEEP:
-        _SYNCED.popitem(last=False)
+    with _SYNCED_LOCK:
+        _SYNCED[key] = began
+        _SYNCED.move_to_end(key)
+        while len(_SYNCED) > _SYNCED_KEEP:
+            _SYNCED.popitem(last=False)
     return written
 
 
