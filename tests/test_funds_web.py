@@ -107,5 +107,11 @@ def test_a_supervisor_enters_a_disbursement_in_a_browser(live_ledger, live_serve
         page.goto(f"{live_server.url}/unit/{COUNTY}/workload/?period=2024")
         # the small region's 12 follow-ups of 2024-03-01: 12 equivalents for the county
         assert page.locator("#workload-units tr.own td.num strong").inner_text() == "12"
+        # the supervisor types an amount to split by workload: 蒲亭 and 高塘 have 6 follow-ups each → 6,000.00 each
+        page.fill("input[name=pool]", "12000")
+        page.click("form.funds-filters button")
+        page.wait_for_load_state("networkidle")
+        shares = page.locator("#workload-units tbody tr:not(.own) td:nth-child(3)").all_inner_texts()
+        assert shares == ["6000.00", "6000.00"]
         page.screenshot(path=str(screenshot_path(tmp_path, "workload_county")), full_page=False)
         assert offsite == []
