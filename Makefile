@@ -46,6 +46,7 @@ SCREENSHOT_TESTS += tests/test_supervision_web.py
 SCREENSHOT_TESTS += tests/test_surveys_web.py tests/test_coverage.py
 SCREENSHOT_TESTS += tests/test_funds_web.py
 SCREENSHOT_TESTS += tests/test_evaluation_schemes.py
+SCREENSHOT_TESTS += tests/test_verification_web.py
 SCREENSHOT_K := screenshots_of_the_main_pages or registers_a_resident or stale_edit_in_the_browser
 SCREENSHOT_K += or enters_an_uncontrolled or evaluator_journey or reads_their_record or signs_and_records
 SCREENSHOT_K += or preview_at_1366
