@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import replace
 
 from gongwei.spec.followup import FollowUpRequirement, VisitProposal, propose_visit
+from gongwei.spec.programs import hypertension
 from gongwei.spec.rules import (
     ByYear,
     Comparator,
@@ -53,10 +54,11 @@ NEXT_VISIT_DAYS: dict = {}
 def form_next_visit_days(year: int) -> dict[FollowUpClass, int]:
     routine = 365 // FOLLOW_UP.for_year(max(year, START_YEAR)).min_visits
     return {FollowUpClass.CONTROLLED: routine, FollowUpClass.UNCONTROLLED: routine,
-            FollowUpClass.ADVERSE_REACTION: 14, FollowUpClass.COMPLICATION: 14}
+            FollowUpClass.ADVERSE_REACTION: hypertension.NEXT_VISIT_DAYS[FollowUpClass.ADVERSE_REACTION],
+            FollowUpClass.COMPLICATION: hypertension.NEXT_VISIT_DAYS[FollowUpClass.COMPLICATION]}
 
 
-COMPLICATION_REFERRAL = "出现新的并发症或原有并发症加重，建议转诊，2周内主动随访转诊情况"
+COMPLICATION_REFERRAL = hypertension.COMPLICATION_REFERRAL  # carried over, as above [U]
 NO_CONTROL_TARGET = "慢阻肺病无控制目标（服务规范未核实），本次随访不分控制满意与否"
 
 
