@@ -4,11 +4,16 @@ verdict on the goals. The benchmark itself is run by hand (docs/benchmarks.md §
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
 from gongwei.benchmarks import web
+from gongwei.records import models as m
+from gongwei.service import access, encounters
+from tests.web_fixtures import VILLAGE, web_region  # noqa: F401 (fixture)
 
 PLAN = {"county": "620802000000", "worklist": "/worklist/"}
 
@@ -23,6 +28,7 @@ PLAN = {"county": "620802000000", "worklist": "/worklist/"}
     ("/residents/?q=%E7%8E%8B", "resident search"),
     ("/resident/620802100201000123/", "resident record"),
     ("/worklist/", "worklist"),
+    ("/resident/620802100201000123/follow-up/hypertension/", "follow-up form"),
     ("/login/", "login"),
     ("/jobs/", "other"),
 ])
@@ -71,3 +77,36 @@ def test_help_runs_without_a_database(capsys):
         web.main(["--help"])
     assert exit_.value.code == 0
     assert "--reuse" in capsys.readouterr().out
+
+
+def test_report_says_whether_saves_were_lost():
+    pages = {"follow-up save": _page(150)}
+    whole = {"acknowledged": 40, "in_database": 40, "lost": 0, "half_written": 0, "duplicated": 0,
+             "unacknowledged_but_written": 0}
+    ok = web.report(META, {"pages": pages, "seconds": 300, "saves": whole}, [], [], {})
+    assert "Follow-up saves: 40 acknowledged" in ok and "no lost or half-written save — met." in ok
+    bad = web.report(META, {"pages": pages, "seconds": 300, "saves": dict(whole, lost=1, in_database=39)}, [], [], {})
+    assert "no lost or half-written save — **not met**." in bad
+
+
+@pytest.mark.django_db
+def test_check_saves_finds_lost_and_half_written_saves(web_region, tmp_path):  # noqa: F811
+    """Two saves written through the service (as the page writes them), one acknowledged save never written, and
+    then the entry batch of one of the written saves is made unfinished: 1 lost, 1 half-written, 1 whole."""
+    doctor = access.operator("vd", command="test")
+    record_no = f"{VILLAGE}00001"  # 北门村: hypertension since 2023 (tests/web_fixtures.py)
+    day = dt.date(2026, 11, 16)
+    saved = []
+    for marker, (sbp, dbp) in (("bench-a", (128, 80)), ("bench-b", (126, 78))):
+        encounters.save_follow_up(doctor, record_no, "hypertension", {
+            "service_date": day.isoformat(), "mode": "1", "sbp": str(sbp), "dbp": str(dbp), "guidance": marker})
+        saved.append({"marker": marker, "record_no": record_no, "sbp": sbp, "dbp": dbp})
+    saved.append({"marker": "bench-never", "record_no": record_no, "sbp": 120, "dbp": 70})
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps({"pages": {}, "seconds": 1, "saves": saved}), encoding="utf-8")
+    got = web.check_saves(samples)
+    assert (got["acknowledged"], got["in_database"], got["lost"], got["half_written"]) == (3, 2, 1, 0)
+    b = m.ChronicFollowUp.objects.get(guidance="bench-b")
+    m.LoadBatch.objects.filter(pk=b.batch_id).update(finished_at=None)
+    got = web.check_saves(samples)
+    assert (got["lost"], got["half_written"], got["half_markers"]) == (1, 1, ["bench-b"])

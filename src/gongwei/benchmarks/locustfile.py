@@ -3,11 +3,15 @@
 Two roles, as many users of each: a county **supervisor** (督导员) who reads the county dashboard, drills into
 townships and indicators, opens gap lists of villages, the findings list and the duplicate queue, and sometimes
 looks a person up; and a **village doctor** (村医) who mostly finds residents and opens their record's home page,
-opens the worklist (where the build has one) and sometimes the village's gap lists and findings. Each user logs
-in as its role first (the login is reported apart). Think time between pages: ``GONGWEI_BENCH_WAIT`` ("1,4" s).
+opens the worklist (where the build has one), enters hypertension follow-ups (opens the form, posts a controlled
+visit) and sometimes the village's gap lists and findings. Each user logs in as its role first (the login is
+reported apart). Think time between pages: ``GONGWEI_BENCH_WAIT`` ("1,4" s).
 
 Every request's own time goes to ``GONGWEI_BENCH_SAMPLES`` (JSON) at the end, so percentiles are exact
-(locust rounds its own). Any answer other than 200 — a redirect to the login page included — is an error.
+(locust rounds its own). Any answer other than 200 — a redirect to the login page included — is an error; a
+follow-up save must answer 302 to the record page. Each save carries a marker of its own in its guidance text,
+and the markers of the saves answered 302 go to the samples file too, so the benchmark can check afterwards that
+every acknowledged save is in the database, whole (:func:`gongwei.benchmarks.web.check_saves`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import random
 import re
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
@@ -32,6 +37,7 @@ _ms: dict[str, list[float]] = defaultdict(list)
 _requests: dict[str, int] = defaultdict(int)
 _errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _started = time.time()
+_saved: list[dict] = []  # the follow-ups the server acknowledged (302), to be found in the database afterwards
 
 
 @events.request.add_listener
@@ -49,7 +55,7 @@ def _write(environment, **kwargs):
     pages = {n: {"requests": _requests[n], "errors": sum(_errors[n].values()), "error_kinds": dict(_errors[n]),
                  "ms": _ms[n]} for n in _requests}
     Path(os.environ["GONGWEI_BENCH_SAMPLES"]).write_text(
-        json.dumps({"pages": pages, "seconds": time.time() - _started}), encoding="utf-8")
+        json.dumps({"pages": pages, "seconds": time.time() - _started, "saves": _saved}), encoding="utf-8")
 
 
 @events.test_start.add_listener
@@ -143,6 +149,29 @@ class VillageDoctor(Role):
     @task(2)
     def gaps(self):
         self.gap_list(PLAN["village"])
+
+    @task(2)
+    def follow_up_save(self):
+        """A controlled hypertension visit today for one of the village's patients: the form, then the save."""
+        if not PLAN.get("follow_up_records"):
+            return
+        record_no = random.choice(PLAN["follow_up_records"])
+        path = f"/resident/{record_no}/follow-up/hypertension/"
+        with self.client.get(path, name="follow-up form", catch_response=True) as r:
+            token = CSRF.search(r.text or "") if r.status_code == 200 else None
+            if not token:
+                r.failure(f"HTTP {r.status_code}" if r.status_code != 200 else "no CSRF token in the form")
+                return
+        marker = f"bench-{uuid.uuid4().hex}"
+        sbp, dbp = random.randint(110, 138), random.randint(65, 88)
+        values = {"csrfmiddlewaretoken": token.group(1), "service_date": PLAN["today"], "mode": "1",
+                  "sbp": str(sbp), "dbp": str(dbp), "guidance": marker}
+        with self.client.post(path, data=values, name="follow-up save", allow_redirects=False,
+                              headers={"Referer": self.host + path}, catch_response=True) as r:
+            if r.status_code == 302 and f"/resident/{record_no}/" in (r.headers.get("Location") or ""):
+                _saved.append({"marker": marker, "record_no": record_no, "sbp": sbp, "dbp": dbp})
+            else:
+                r.failure(f"HTTP {r.status_code}")
 
     @task(1)
     def findings(self):

@@ -199,6 +199,8 @@ def _initials(name: str) -> str:
 
 def targets(as_of: dt.date, seed: int = 1) -> dict:
     """Units, indicators, residents and search words for the simulated users, drawn from the built city."""
+    from django.utils import timezone
+
     from gongwei.cli.demo import DEMO_PASSWORD
     from gongwei.records import models as m
     from gongwei.service.dashboard import gap_reasons
@@ -227,6 +229,12 @@ def targets(as_of: dt.date, seed: int = 1) -> dict:
         return rows
 
     own = residents_of([village.code], 200)
+    # the village's hypertension patients under management today: the follow-up save's patients
+    today = timezone.localdate()  # the server's today (Asia/Shanghai), the date a doctor's visit is entered on
+    patients = list(m.Enrollment.objects.filter(
+        resident__managing_unit__code=village.code, program=v.Program.HYPERTENSION, start_date__lte=today,
+        end_date__isnull=True).filter(resident__status=v.ResidentStatus.ACTIVE)
+        .order_by("resident__record_no").values_list("resident__record_no", flat=True).distinct()[:400])
     county_people = residents_of(rnd.sample(villages, min(20, len(villages))), 10)
 
     def words(people: list[tuple[str, str]]) -> list[str]:
@@ -244,6 +252,7 @@ def targets(as_of: dt.date, seed: int = 1) -> dict:
         "village_records": [r for r, _ in own], "village_words": words(own),
         "county_records": [r for r, _ in county_people], "county_words": words(county_people),
         "worklist": _worklist_path(village.code),
+        "today": today.isoformat(), "follow_up_records": rnd.sample(patients, min(100, len(patients))),
     }
 
 
@@ -399,7 +408,8 @@ def run_locust(port: int, plan_file: Path, samples: Path, users: int, spawn_rate
 
 
 PAGE_ORDER = ["county dashboard", "township drill-down", "indicator page", "gap list (village)", "findings list",
-              "duplicate queue", "resident search", "resident record", "worklist", "login"]
+              "duplicate queue", "resident search", "resident record", "worklist", "follow-up form", "follow-up save",
+              "login"]
 
 
 def page_of(path: str, plan: dict) -> str:
@@ -413,7 +423,7 @@ def page_of(path: str, plan: dict) -> str:
     if parts[:1] == ["residents"]:
         return "resident search"
     if parts[:1] == ["resident"]:
-        return "resident record"
+        return "follow-up form" if "follow-up" in parts else "resident record"
     if parts[:1] == ["unit"] and len(parts) >= 3:
         if parts[2] == "indicators":
             if len(parts) == 3:
@@ -428,13 +438,45 @@ def server_side(cpu_dir: Path, plan: dict, since: float) -> dict:
     the requests served after ``since``."""
     rows: dict[str, list[tuple[float, float]]] = {}
     for f in cpu_dir.glob("cpu-*.json"):
-        for at, path, wall, cpu, _status in json.loads(f.read_text(encoding="utf-8")):
+        for at, path, wall, cpu, status in json.loads(f.read_text(encoding="utf-8")):
             if at >= since:
-                rows.setdefault(page_of(path, plan), []).append((wall, cpu))
+                name = page_of(path, plan)
+                if name == "follow-up form" and status == 302:  # the form posted and answered with the record
+                    name = "follow-up save"
+                rows.setdefault(name, []).append((wall, cpu))
     return {name: {"requests": len(v), "wall_p50": _pct([w for w, _ in v], 0.5), "wall_p95": _pct([w for w, _ in v], 0.95),
                    "cpu_p50": _pct([c for _, c in v], 0.5), "cpu_p95": _pct([c for _, c in v], 0.95),
                    "cpu_total_s": sum(c for _, c in v) / 1000}
             for name, v in rows.items()}
+
+
+def check_saves(samples: Path) -> dict:
+    """Every follow-up save the server acknowledged (302) is in the database once, whole: the visit with the
+    values posted, its enrolment, class and next date, and the entry batch that wrote it, finished and tallied.
+    The markers come from the locustfile; saves that were not acknowledged (an error) are counted too."""
+    from django.db.models import Count
+
+    from gongwei.records import models as m
+
+    acknowledged = json.loads(samples.read_text(encoding="utf-8")).get("saves", [])
+    by_marker = {s["marker"]: s for s in acknowledged}
+    rows = {fu.guidance: fu for fu in m.ChronicFollowUp.objects.filter(guidance__startswith="bench-")
+            .select_related("resident", "batch")}
+    # a form's save is one entry batch (records.entry.submit): finished, with its tally of rows received
+    tallied = set(m.LoadTally.objects.filter(batch_id__in={fu.batch_id for fu in rows.values()})
+                  .values_list("batch_id", flat=True))
+    lost = [k for k in by_marker if k not in rows]
+    half = [k for k, fu in rows.items()
+            if fu.batch is None or fu.batch.finished_at is None or fu.batch_id not in tallied
+            or fu.enrollment_id is None or not fu.classification or not fu.next_visit_date
+            or (k in by_marker and (fu.sbp, fu.dbp, fu.resident.record_no) != (
+                by_marker[k]["sbp"], by_marker[k]["dbp"], by_marker[k]["record_no"]))]
+    counts = dict(m.ChronicFollowUp.objects.filter(guidance__in=list(by_marker)).values("guidance")
+                  .annotate(n=Count("id")).values_list("guidance", "n"))
+    return {"acknowledged": len(by_marker), "in_database": len(rows), "lost": len(lost), "half_written": len(half),
+            "duplicated": sum(1 for n in counts.values() if n > 1),
+            "unacknowledged_but_written": len(set(rows) - set(by_marker)), "lost_markers": lost[:10],
+            "half_markers": half[:10]}
 
 
 def summarise(samples: Path) -> dict:
@@ -493,6 +535,12 @@ def report(meta: dict, result: dict, cold: list[dict], load: list[float], server
         lines += ["", f"1-minute load average during the run: min {min(load):.1f}, median {statistics.median(load):.1f}, "
                   f"max {max(load):.1f} (sampled every 10 s; locust, gunicorn and PostgreSQL share the "
                   f"{os.cpu_count()} cores)."]
+    saves = result.get("saves")
+    if saves:
+        lines += ["", f"Follow-up saves: {saves['acknowledged']:,} acknowledged (302); in the database afterwards "
+                  f"{saves['in_database']:,} — lost {saves['lost']}, half-written {saves['half_written']}, written "
+                  f"twice {saves['duplicated']}, written without an acknowledgement {saves['unacknowledged_but_written']} "
+                  "(each save is checked for its values, enrolment, class, next date and the finished entry batch that wrote it)."]
     page_rows = [p for n, p in pages.items() if n != "login"]
     met_p95 = all(p["p95"] < GOALS_MS["p95"] for n, p in pages.items() if n not in ("login", "resident record"))
     rec = pages.get("resident record")
@@ -503,6 +551,9 @@ def report(meta: dict, result: dict, cold: list[dict], load: list[float], server
     if cold:
         lines[-1] += "; county dashboard < 1 s cold — " + (
             "met" if statistics.median(secs) < GOALS_MS["cold"] else "**not met**")
+    if saves:
+        lines[-1] += "; no lost or half-written save — " + (
+            "met" if not (saves["lost"] or saves["half_written"] or saves["duplicated"]) else "**not met**")
     lines[-1] += "."
     return "\n".join(lines)
 
@@ -611,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
             sampler.join()
     result = summarise(samples)
+    result["saves"] = check_saves(samples)
     server = server_side(cpu_dir, plan, since)
     meta = {"database": name, "db_size": _pg_size(url), "residents": built["residents"], "seed": built["seed"],
             "as_of": built["as_of"], "workers": args.workers, "threads": args.threads, "users": args.users,
