@@ -97,16 +97,16 @@ def test_check_saves_finds_lost_and_half_written_saves(web_region, tmp_path):  #
     record_no = f"{VILLAGE}00001"  # 北门村: hypertension since 2023 (tests/web_fixtures.py)
     day = dt.date(2026, 11, 16)
     saved = []
-    for marker, (sbp, dbp) in (("bench-a", (128, 80)), ("bench-b", (126, 78))):
+    for marker, (sbp, dbp) in (("bench-r1-a", (128, 80)), ("bench-r1-b", (126, 78))):
         encounters.save_follow_up(doctor, record_no, "hypertension", {
             "service_date": day.isoformat(), "mode": "1", "sbp": str(sbp), "dbp": str(dbp), "guidance": marker})
         saved.append({"marker": marker, "record_no": record_no, "sbp": sbp, "dbp": dbp})
-    saved.append({"marker": "bench-never", "record_no": record_no, "sbp": 120, "dbp": 70})
+    saved.append({"marker": "bench-r1-never", "record_no": record_no, "sbp": 120, "dbp": 70})
     samples = tmp_path / "samples.json"
     samples.write_text(json.dumps({"pages": {}, "seconds": 1, "saves": saved}), encoding="utf-8")
-    got = web.check_saves(samples)
+    got = web.check_saves(samples, "r1")
     assert (got["acknowledged"], got["in_database"], got["lost"], got["half_written"]) == (3, 2, 1, 0)
-    b = m.ChronicFollowUp.objects.get(guidance="bench-b")
+    b = m.ChronicFollowUp.objects.get(guidance="bench-r1-b")
     m.LoadBatch.objects.filter(pk=b.batch_id).update(finished_at=None)
-    got = web.check_saves(samples)
-    assert (got["lost"], got["half_written"], got["half_markers"]) == (1, 1, ["bench-b"])
+    got = web.check_saves(samples, "r1")
+    assert (got["lost"], got["half_written"], got["half_markers"]) == (1, 1, ["bench-r1-b"])

@@ -31,6 +31,7 @@ from locust.exception import StopUser
 
 PLAN = json.loads(Path(os.environ["GONGWEI_BENCH_TARGETS"]).read_text(encoding="utf-8"))
 LOW, HIGH = (float(x) for x in os.environ.get("GONGWEI_BENCH_WAIT", "1,4").split(","))
+RUN = os.environ.get("GONGWEI_BENCH_RUN", "run")  # marks this run's saves apart from earlier runs' on --reuse
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 _ms: dict[str, list[float]] = defaultdict(list)
@@ -162,7 +163,7 @@ class VillageDoctor(Role):
             if not token:
                 r.failure(f"HTTP {r.status_code}" if r.status_code != 200 else "no CSRF token in the form")
                 return
-        marker = f"bench-{uuid.uuid4().hex}"
+        marker = f"bench-{RUN}-{uuid.uuid4().hex}"
         sbp, dbp = random.randint(110, 138), random.randint(65, 88)
         values = {"csrfmiddlewaretoken": token.group(1), "service_date": PLAN["today"], "mode": "1",
                   "sbp": str(sbp), "dbp": str(dbp), "guidance": marker}

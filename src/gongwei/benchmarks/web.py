@@ -396,10 +396,11 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run_locust(port: int, plan_file: Path, samples: Path, users: int, spawn_rate: float, duration: str,
-               wait: str, env: dict, log: Path) -> None:
+               wait: str, env: dict, log: Path, run: str = "run") -> None:
     locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
     here = Path(__file__).with_name("locustfile.py")
-    env = dict(env, **{TARGETS_ENV: str(plan_file), SAMPLES_ENV: str(samples), "GONGWEI_BENCH_WAIT": wait})
+    env = dict(env, **{TARGETS_ENV: str(plan_file), SAMPLES_ENV: str(samples), "GONGWEI_BENCH_WAIT": wait,
+                       "GONGWEI_BENCH_RUN": run})
     with log.open("a", encoding="utf-8") as out:
         subprocess.run([locust, "-f", str(here), "--headless", "--users", str(users), "--spawn-rate", str(spawn_rate),
                         "--run-time", duration, "--host", f"http://127.0.0.1:{port}", "--stop-timeout", "30",
@@ -450,7 +451,7 @@ def server_side(cpu_dir: Path, plan: dict, since: float) -> dict:
             for name, v in rows.items()}
 
 
-def check_saves(samples: Path) -> dict:
+def check_saves(samples: Path, run: str) -> dict:
     """Every follow-up save the server acknowledged (302) is in the database once, whole: the visit with the
     values posted, its enrolment, class and next date, and the entry batch that wrote it, finished and tallied.
     The markers come from the locustfile; saves that were not acknowledged (an error) are counted too."""
@@ -460,7 +461,7 @@ def check_saves(samples: Path) -> dict:
 
     acknowledged = json.loads(samples.read_text(encoding="utf-8")).get("saves", [])
     by_marker = {s["marker"]: s for s in acknowledged}
-    rows = {fu.guidance: fu for fu in m.ChronicFollowUp.objects.filter(guidance__startswith="bench-")
+    rows = {fu.guidance: fu for fu in m.ChronicFollowUp.objects.filter(guidance__startswith=f"bench-{run}-")
             .select_related("resident", "batch")}
     # a form's save is one entry batch (records.entry.submit): finished, with its tally of rows received
     tallied = set(m.LoadTally.objects.filter(batch_id__in={fu.batch_id for fu in rows.values()})
@@ -657,12 +658,12 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         try:
             run_locust(port, plan_file, samples, args.users, args.spawn_rate, args.duration, args.wait, env,
-                       data_dir / f"locust-{stamp}.log")
+                       data_dir / f"locust-{stamp}.log", run=stamp)
         finally:
             stop.set()
             sampler.join()
     result = summarise(samples)
-    result["saves"] = check_saves(samples)
+    result["saves"] = check_saves(samples, stamp)
     server = server_side(cpu_dir, plan, since)
     meta = {"database": name, "db_size": _pg_size(url), "residents": built["residents"], "seed": built["seed"],
             "as_of": built["as_of"], "workers": args.workers, "threads": args.threads, "users": args.users,
