@@ -129,6 +129,9 @@ def exams(ctx: Ctx, vit: Vitals, enrolled: dict, truth: dict[str, np.ndarray]) -
         n_same[fi] = k_same
     _untangle_lookalikes(fields, p.township[person] * 10_000 + year, fabricated, template_of)
     height, weight, waist, sbp, dbp, pulse = fields
+    # a field copied from a template beside one drawn afresh can leave the diastolic at or above the systolic
+    # (one exam in two million, seen on 2026-11-29): the entry layer refuses such a reading, so neither may we
+    dbp = np.where(dbp >= sbp, sbp - 15, dbp)
 
     # right-arm SBP: close to the left; injected gaps > 10 and > 20 mmHg (F-03, [pingliang-2020q2])
     gap = np.clip(np.round(rng.normal(0, 3, n)), -8, 8).astype(np.int64)
