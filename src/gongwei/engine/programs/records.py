@@ -119,7 +119,9 @@ def services_since(eng: Engine, tables: tuple[str, ...], start: dt.date, end: dt
         t = eng.table(name)
         parts.append(t.filter(~t.is_void & (t.service_date >= ibis.date(start)) & (t.service_date <= ibis.date(end)))
                      .select("resident_id"))
-    return ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0].distinct()
+    # one DISTINCT over all the parts: a UNION of many parts nests, and DuckDB then de-duplicates the growing
+    # set once per part (ten hash aggregations of up to 2 M rows instead of one)
+    return (ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]).distinct()
 
 
 def _duplicates_of_shared_keys(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None) -> ibis.Table:
