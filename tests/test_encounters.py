@@ -486,3 +486,20 @@ def test_the_days_worklist_is_kept_until_its_state_tables_are_replaced(web_regio
     tmp.replace(path)
     after = analysis.worklist(vd(), VILLAGE, today, upcoming=True, compute=False)
     assert not any(r["record_no"] == OWN and r["program"] == "hypertension" for r in after.rows)
+
+
+def test_worklist_rows_escape_every_value_and_show_the_team_column_only_with_teams():
+    """The worklist's rows are built in Python (web/templatetags/encounter_tags.py): a name or a doctor typed with
+    markup comes out as text, and the team cell is there only when the list has teams."""
+    from gongwei.web.templatetags.encounter_tags import worklist_rows
+
+    row = {"status": "overdue", "home": "/resident/1/", "name": '<b>王"五</b>', "record_no": "R&1",
+           "service_name": "高血压随访", "live": True, "due_date": dt.date(2026, 11, 2), "state": "逾期 3 天",
+           "doctor": "<i>李</i>", "team": "一队", "link": "/resident/1/follow-up/hypertension/", "action": "录入随访"}
+    html = str(worklist_rows([row], False))
+    assert "&lt;b&gt;王&quot;五&lt;/b&gt;" in html and "R&amp;1" in html and "&lt;i&gt;李&lt;/i&gt;" in html
+    assert "<b>" not in html and "<i>" not in html
+    assert "2026-11-02" in html and '<tr class="due-overdue">' in html and "已更新" in html
+    assert html.count("<td>") + html.count("<td ") == 7 and "一队" not in html
+    with_team = str(worklist_rows([dict(row, live=False, team="")], ["x"]))
+    assert with_team.count("<td>") + with_team.count("<td ") == 8 and "已更新" not in with_team
