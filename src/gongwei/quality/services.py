@@ -23,6 +23,11 @@ class WorkflowError(ValueError):
 
 
 # --- findings -------------------------------------------------------------------------------------
+# an evaluation that adds or closes this many findings takes fresh planner statistics of the ledger (the pages'
+# queries on it), rather than leave them to autovacuum (records.bulk.analyze)
+ANALYZE_AFTER_ROWS = 10_000
+
+
 @dataclass
 class SyncResult:
     new: int = 0
@@ -85,6 +90,10 @@ def sync_findings(findings: pa.Table, *, snapshot_id: str, period: str, rulebook
         Finding.objects.bulk_update(gone, ["status"], batch_size=5000)
         result.rectified = len(gone)
         FindingTransition.objects.bulk_create(transitions, batch_size=5000)
+    if len(create) + len(gone) >= ANALYZE_AFTER_ROWS:
+        from gongwei.records.bulk import analyze
+
+        analyze(Finding, FindingTransition)
     return result
 
 

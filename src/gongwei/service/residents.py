@@ -224,6 +224,10 @@ def sync_all_pinyin(chunk: int = 100_000) -> int:
     written = 0
     for low in range(0, top + 1, chunk):
         written += sync_pinyin(m.Resident.objects.filter(pk__gte=low, pk__lt=low + chunk))
+    if written:
+        from gongwei.records.bulk import analyze
+
+        analyze(m.NamePinyin)
     return written
 
 
