@@ -60,17 +60,40 @@ def _time_catalogue(snap, period, repeat: int) -> dict:
             "load_avg": os.getloadavg()[0]}
 
 
-def _catalogue_only(folder: str, repeat: int, period: str) -> dict:
+def _catalogue_only(folder: str, repeat: int, period: str, parquet: bool = False) -> dict:
+    """The whole catalogue on an existing snapshot. ``parquet``: on its Parquet files only, as before ADR 038
+    (its DuckDB copy is set aside for the run); otherwise a snapshot without the copy gets one first, timed."""
+    from gongwei.engine import native
     from gongwei.engine.snapshot import Snapshot
-    from gongwei.spec.periods import parse
 
     snap = Snapshot.open(folder)
+    copy = native.path(snap)
+    if parquet:
+        aside = copy.with_name(copy.name + ".aside")
+        if copy.exists():
+            copy.rename(aside)
+        try:
+            return _time_only(snap, repeat, period, None)
+        finally:
+            if aside.exists():
+                aside.rename(copy)
+    copy_s = None
+    if not native.usable(snap):
+        t0 = time.perf_counter()
+        native.write(snap)
+        copy_s = time.perf_counter() - t0
+    return _time_only(snap, repeat, period, copy_s)
+
+
+def _time_only(snap, repeat: int, period: str, copy_s: float | None) -> dict:
+    from gongwei.spec.periods import parse
+
     with tempfile.TemporaryDirectory() as cache:
         os.environ["GONGWEI_SQL_CACHE"] = cache  # start cold, whatever earlier runs left beside the snapshot
         timed = _time_catalogue(snap, parse(period), repeat)
     results = timed.pop("results")
     return {"residents": snap.tables.get("residents", 0), "snapshot_rows": sum(snap.tables.values()),
-            "indicators": len(set(results.column("indicator").to_pylist())), **timed}
+            "native_copy_s": copy_s, "indicators": len(set(results.column("indicator").to_pylist())), **timed}
 
 
 def _build_snapshot(size: int, seed: int, as_of: str, root: str) -> Path:
@@ -140,11 +163,16 @@ def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
     load_region(generate_region(size, seed, as_of=dt.date.fromisoformat(as_of)), progress=False)
     load_s = time.perf_counter() - t0
     root = Path(tempfile.mkdtemp(prefix="gongwei-snap-"))
-    snap_times, folder = [], None
+    snap_times, native_times, folder = [], [], None
+    from gongwei.engine import native
+
     for _ in range(repeat):
         t0 = time.perf_counter()
         folder = take_snapshot(root)
         snap_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        native.write(Snapshot.open(folder))  # the DuckDB copy the nightly writes with each snapshot (ADR 038)
+        native_times.append(time.perf_counter() - t0)
     snap = Snapshot.open(folder)
     p = parse(period)
     timed = _time_catalogue(snap, p, repeat)
@@ -176,7 +204,8 @@ def _worker(size: int, seed: int, repeat: int, as_of: str, period: str) -> dict:
         work_times.append(time.perf_counter() - t0)
     rows = sum(snap.tables.values())
     return {"size": size, "snapshot_rows": rows, "units": len(tree.ids), "indicators": len(set(results.column("indicator").to_pylist())),
-            "load_s": load_s, "snapshot_s": statistics.median(snap_times), **timed,
+            "load_s": load_s, "snapshot_s": statistics.median(snap_times),
+            "native_copy_s": statistics.median(native_times), **timed,
             "qc_s": statistics.median(qc_times), "findings": findings, "first_gap_s": first_gap_s,
             "gap_list_ms": 1000 * statistics.median(gap_times), "worklist_ms": 1000 * statistics.median(work_times)}
 
@@ -202,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalogue-only", action="store_true", help="只计时全量指标（需 --snapshot）")
     parser.add_argument("--snapshot", help="已有快照目录（与 --catalogue-only 同用，不连 PostgreSQL）")
     parser.add_argument("--by-program", action="store_true", help="逐个项目单独计时（与 --catalogue-only 同用）")
+    parser.add_argument("--parquet", action="store_true",
+                        help="只读快照的 Parquet 文件，不用 DuckDB 副本（与 --catalogue-only 同用，用于对比）")
     parser.add_argument("--threads", type=int, help="DuckDB 线程数（与 --by-program 同用）")
     parser.add_argument("--build-snapshot", type=int, metavar="RESIDENTS",
                         help="生成该规模的合成地区，载入当前数据库并在 --snapshot-root 下生成快照")
@@ -223,9 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.catalogue_only:
         if not args.snapshot:
             parser.error("--catalogue-only 需要 --snapshot")
-        r = _catalogue_only(args.snapshot, args.repeat, args.period)
+        r = _catalogue_only(args.snapshot, args.repeat, args.period, parquet=args.parquet)
+        source = "Parquet files only (--parquet)" if args.parquet else "DuckDB copy" + (
+            f" (written first: {r['native_copy_s']:.1f} s)" if r["native_copy_s"] is not None else "")
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; snapshot {args.snapshot}; period {args.period}; "
-              f"1-minute load average {r['load_avg']:.1f}.\n")
+              f"tables read from: {source}; 1-minute load average {r['load_avg']:.1f}.\n")
         print("| residents | snapshot rows | indicators | catalogue cold (s) | cold CPU (s) | catalogue cached SQL, "
               "median (s) | cached CPU (s) | runs (s) |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

@@ -79,6 +79,7 @@ class Engine:
     _region_code: str | None = field(init=False, default=None)
     _views: set[str] = field(init=False, default_factory=set)
     _shared: SharedDatabase | None = field(init=False, default=None)
+    _native_alias: str | None = field(init=False, default=None)  # None: not looked for yet; "": Parquet
 
     def __post_init__(self, database: SharedDatabase | None) -> None:
         setting = os.environ.get("GONGWEI_SQL_CACHE", "")
@@ -114,19 +115,42 @@ class Engine:
     def register_view(self, name: str) -> None:
         """DuckDB: the snapshot table as a view, without building an Ibis table (for cached SQL). A plain (not
         temporary) view, so that cursors of this connection see it too: the catalogue runs queries on cursors
-        in worker threads."""
+        in worker threads. The view reads the snapshot's copy in DuckDB's storage when it has one
+        (:mod:`gongwei.engine.native`), else its Parquet file: the same rows either way."""
         if name in self._views:
             return
-        path = str(self.snapshot.path(name)).replace("'", "''")
-        sql = f'CREATE OR REPLACE VIEW "{self.table_prefix}{name}" AS SELECT * FROM read_parquet(\'{path}\')'
         if self._shared is None:
-            self.con.raw_sql(sql)
+            self.con.raw_sql(self._view_sql(name))
         else:  # once per shared database: two cursors replacing one view at once would conflict
             with self._shared.lock:
                 if name not in self._shared.views:
-                    self.con.raw_sql(sql)
+                    self.con.raw_sql(self._view_sql(name))
                     self._shared.views.add(name)
         self._views.add(name)
+
+    def _view_sql(self, name: str) -> str:
+        if self._native_alias is None:
+            self._native_alias = self._attach_native()
+        view = f'"{self.table_prefix}{name}"'
+        if self._native_alias:
+            return f'CREATE OR REPLACE VIEW {view} AS SELECT * FROM "{self._native_alias}"."{name}"'
+        path = str(self.snapshot.path(name)).replace("'", "''")
+        return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{path}')"
+
+    def _attach_native(self) -> str:
+        """Attach the snapshot's DuckDB copy (read only) and return its alias; "" when there is none or it was
+        made from another snapshot (then the Parquet files are read)."""
+        from gongwei.engine import native
+
+        if not native.usable(self.snapshot):
+            return ""
+        alias = "n_" + self.snapshot.id.replace("-", "_")
+        self.con.raw_sql(native.attach_sql(self.snapshot, alias))
+        made_from = self.con.con.execute(native.check_sql(alias)).fetchone()
+        if not made_from or made_from[0] != self.snapshot.id:
+            self.con.raw_sql(f'DETACH "{alias}"')
+            return ""
+        return alias
 
     def schema_key(self) -> str:
         """A digest of the snapshot's table names and column types: compiled SQL depends on them (a program

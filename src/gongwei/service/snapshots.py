@@ -31,10 +31,17 @@ def results_root() -> Path:
 
 
 def take(*, root: Path | None = None, progress: TableProgress | None = None) -> Snapshot:
-    """A new consistent snapshot of the system of record."""
+    """A new consistent snapshot of the system of record, with its tables copied into DuckDB's storage for the
+    engine when it is large enough to gain from it (:mod:`gongwei.engine.native`)."""
+    from gongwei.engine import native
     from gongwei.records.snapshot import take_snapshot
 
-    return Snapshot.open(take_snapshot(root or snapshot_root(), progress=progress))
+    snap = Snapshot.open(take_snapshot(root or snapshot_root(), progress=progress))
+    if native.worth_writing(snap):
+        if progress:
+            progress("DuckDB 副本", sum(snap.tables.values()))
+        native.write(snap)
+    return snap
 
 
 def open_snapshot(folder: str | Path | None = None, *, take_if_missing: bool = True,

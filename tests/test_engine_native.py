@@ -1,0 +1,86 @@
+"""The snapshot's DuckDB copy (engine/native.py, ADR 038): the engine reads it when it is there and was made from
+that snapshot, and the figures are the same as from the Parquet files.
+
+Region: the maternal fixture of tests/engine_fixtures_mch.py (its figures are worked in test_engine_maternal and
+test_engine_catalogue); here only the equality of the two storages matters, on every indicator and unit.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from gongwei.engine import catalogue, native
+from gongwei.engine.backends import Engine, SharedDatabase
+from gongwei.records import entry
+from gongwei.service import snapshots
+from gongwei.spec.periods import parse
+from tests.engine_fixtures_mch import _rows, maternal_tables
+from tests.regions import ORG_UNITS, t
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snap(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGWEI_SQL_CACHE", "off")  # the cache reads each Parquet file's schema
+    monkeypatch.setattr(native, "MIN_ROWS", 0)  # a fixture is far below the size the copy is written for
+    entry.submit({"org_units": ORG_UNITS, **{name: t(**_rows(rows)) for name, rows in maternal_tables().items()}},
+                 actor="test", kind="test")
+    return snapshots.take(root=tmp_path / "snapshots")
+
+
+# the maternal indicators the fixture is about, and one each of records, child health and family doctor (all the
+# catalogue would only repeat the same reads; each indicator's figures are the other tests' subject)
+CODES = ["M1", "M2", "M3", "M4", "R1", "R2", "C2", "F1"]
+
+
+def _sorted(results):
+    return results.sort_by([("indicator", "ascending"), ("org_unit_id", "ascending"), ("period", "ascending")])
+
+
+def test_taking_a_snapshot_writes_the_copy_and_the_catalogue_reads_it(snap):
+    assert native.usable(snap) and native.path(snap).stat().st_mode & 0o077 == 0  # owner only, like the Parquet
+    eng = Engine(snap, "duckdb")
+    from_copy = _sorted(catalogue.evaluate(eng, parse("2025MCY"), CODES))
+    assert eng._native_alias  # the views read the attached copy
+    aside = native.path(snap).rename(native.path(snap).with_name("aside"))
+    from_parquet = _sorted(catalogue.evaluate(Engine(snap, "duckdb"), parse("2025MCY"), CODES))
+    assert from_copy.num_rows > 0 and from_copy.equals(from_parquet)
+    # proof that the copy is what is read: without the residents' Parquet file, the copy still gives the figures
+    aside.rename(native.path(snap))
+    snap.path("residents").rename(snap.path("residents").with_name("gone"))
+    assert _sorted(catalogue.evaluate(Engine(snap, "duckdb"), parse("2025MCY"), CODES)).equals(from_parquet)
+
+
+def test_a_shared_database_attaches_the_copy_once_for_its_engines(snap):
+    shared = SharedDatabase()
+    first, second = Engine(snap, "duckdb", shared), Engine(snap, "duckdb", shared)
+    a = catalogue.evaluate(first, parse("2025"), CODES)
+    b = catalogue.evaluate(second, parse("2025"), CODES)
+    assert a.equals(b) and first._native_alias
+    attached = shared.con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
+                                  [first._native_alias]).fetchone()[0]
+    views = shared.con.execute("SELECT count(*), count(*) FILTER (WHERE sql LIKE ?) FROM duckdb_views() "
+                               "WHERE NOT internal", [f'%{first._native_alias}%']).fetchone()
+    assert attached == 1 and views[0] > 0 and views[0] == views[1]  # one attachment; every view reads the copy
+
+
+def test_a_copy_made_from_another_snapshot_is_not_read(snap, tmp_path):
+    other = snapshots.take(root=tmp_path / "other")
+    shutil.copyfile(native.path(snap), native.path(other))  # e.g. a folder restored by hand
+    eng = Engine(other, "duckdb")
+    got = catalogue.evaluate(eng, parse("2025"), CODES)
+    assert eng._native_alias == "" and got.num_rows > 0  # the Parquet files were read
+    assert native.ensure(other) is False  # there is a file; ensure does not judge its origin, the engine does
+
+
+def test_a_small_snapshot_gets_no_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(native, "MIN_ROWS", 10_000)
+    entry.submit({"org_units": ORG_UNITS, **{name: t(**_rows(rows)) for name, rows in maternal_tables().items()}},
+                 actor="test", kind="test")
+    small = snapshots.take(root=tmp_path / "snapshots")
+    assert sum(small.tables.values()) < 10_000 and not native.usable(small)
+    eng = Engine(small, "duckdb")
+    assert catalogue.evaluate(eng, parse("2025"), ["M1"]).num_rows > 0 and eng._native_alias == ""
