@@ -110,3 +110,19 @@ def test_check_saves_finds_lost_and_half_written_saves(web_region, tmp_path):  #
     m.LoadBatch.objects.filter(pk=b.batch_id).update(finished_at=None)
     got = web.check_saves(samples, "r1")
     assert (got["lost"], got["half_written"], got["half_markers"]) == (1, 1, ["bench-r1-b"])
+
+
+def test_the_steady_state_leaves_out_the_ramp_up(tmp_path):
+    """Requests ending within RAMP_SETTLE_S of the last user's start are in the overall percentiles only."""
+    spawned = 1000.0
+    early = [(5000.0, spawned + 1 + i) for i in range(10)]  # slow, during the logins
+    late = [(100.0 + i, spawned + web.RAMP_SETTLE_S + 1 + i) for i in range(90)]
+    ms, at = zip(*(early + late), strict=True)
+    samples = tmp_path / "s.json"
+    samples.write_text(json.dumps({"pages": {"county dashboard": {"requests": 100, "errors": 0, "error_kinds": {},
+                                                                  "ms": ms, "at": at}},
+                                   "seconds": 300, "spawned_at": spawned}), encoding="utf-8")
+    page = web.summarise(samples)["pages"]["county dashboard"]
+    assert page["p95"] == 5000.0 and page["steady_requests"] == 90 and page["steady_p95"] == 185.0
+    text = web.report(META, web.summarise(samples), [], [], {})
+    assert "p95 < 200 ms on every page — **not met** (steady state: met)" in text

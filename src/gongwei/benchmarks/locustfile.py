@@ -35,15 +35,18 @@ RUN = os.environ.get("GONGWEI_BENCH_RUN", "run")  # marks this run's saves apart
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 _ms: dict[str, list[float]] = defaultdict(list)
+_at: dict[str, list[float]] = defaultdict(list)  # when each request ended (epoch s), to tell the ramp-up apart
 _requests: dict[str, int] = defaultdict(int)
 _errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _started = time.time()
+_spawned = 0.0  # when the last user had started (and logged in soon after): the end of the ramp-up
 _saved: list[dict] = []  # the follow-ups the server acknowledged (302), to be found in the database afterwards
 
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception=None, **kwargs):
     _requests[name] += 1
+    _at[name].append(time.time())
     if exception is None:
         _ms[name].append(response_time)
     else:
@@ -54,9 +57,16 @@ def _record(request_type, name, response_time, response_length, exception=None, 
 @events.quitting.add_listener
 def _write(environment, **kwargs):
     pages = {n: {"requests": _requests[n], "errors": sum(_errors[n].values()), "error_kinds": dict(_errors[n]),
-                 "ms": _ms[n]} for n in _requests}
+                 "ms": _ms[n], "at": _at[n]} for n in _requests}
     Path(os.environ["GONGWEI_BENCH_SAMPLES"]).write_text(
-        json.dumps({"pages": pages, "seconds": time.time() - _started, "saves": _saved}), encoding="utf-8")
+        json.dumps({"pages": pages, "seconds": time.time() - _started, "saves": _saved, "spawned_at": _spawned}),
+        encoding="utf-8")
+
+
+@events.spawning_complete.add_listener
+def _spawning_complete(user_count, **kwargs):
+    global _spawned
+    _spawned = time.time()
 
 
 @events.test_start.add_listener
