@@ -114,3 +114,37 @@ def test_who_rectifies_cannot_verify_and_only_a_unit_above_verifies():
     services.transition(f, FindingStatus.VERIFIED, actor=county)
     steps = list(FindingTransition.objects.filter(finding=f).values_list("to_status", "actor__username"))
     assert steps[-1] == (FindingStatus.VERIFIED, "sv")
+
+
+def _analysed_rows(table: str) -> int | None:
+    """What the database's planner statistics say the table holds: PostgreSQL's pg_class.reltuples (updated by
+    ANALYZE, visible in the same transaction; -1 before the first), SQLite's sqlite_stat1 (written by ANALYZE)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            n = cur.fetchone()[0]
+            return None if n < 0 else int(n)
+        cur.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if not cur.fetchone():
+            return None
+        cur.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+        row = cur.fetchone()
+        return int(row[0].split()[0]) if row else None
+
+
+def test_a_large_evaluation_takes_fresh_planner_statistics_of_the_ledger(monkeypatch):
+    """An evaluation adding ANALYZE_AFTER_ROWS findings or more analyses the ledger (records.bulk.analyze), so the
+    pages' queries are not planned on an empty table's statistics; a smaller one leaves it to autovacuum."""
+    load_tiny_region()
+    r1, r2 = (m.Resident.objects.get(record_no=x) for x in ("R001", "R002"))
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    services.sync_findings(_findings([("ID-01", r1.pk, "R001"), ("ID-01", r2.pk, "R002")]),
+                           snapshot_id="s1", period="2025", rulebook="spec-x", rules=["ID-01"])
+    assert _analysed_rows(Finding._meta.db_table) in (None, 0)  # two new findings: below the threshold
+    # four new (ID-02 and ID-03 on both residents), the two ID-01 found again: 4 ≥ 3, the six rows analysed
+    services.sync_findings(_findings([("ID-01", r1.pk, "R001"), ("ID-01", r2.pk, "R002"), ("ID-02", r1.pk, "R001"),
+                                      ("ID-02", r2.pk, "R002"), ("ID-03", r1.pk, "R001"), ("ID-03", r2.pk, "R002")]),
+                           snapshot_id="s2", period="2025", rulebook="spec-x", rules=["ID-01", "ID-02", "ID-03"])
+    assert _analysed_rows(Finding._meta.db_table) == 6
