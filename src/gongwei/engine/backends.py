@@ -6,7 +6,9 @@ in ``.sql-cache`` beside the snapshot folders; ``GONGWEI_SQL_CACHE`` names anoth
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import threading
 from dataclasses import InitVar, dataclass, field
@@ -18,6 +20,7 @@ import ibis
 from gongwei.engine.snapshot import Snapshot
 
 BACKENDS = ("duckdb", "pyspark")
+log = logging.getLogger(__name__)
 _SPARK: Any = None
 
 
@@ -138,15 +141,24 @@ class Engine:
         return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{path}')"
 
     def _attach_native(self) -> str:
-        """Attach the snapshot's DuckDB copy (read only) and return its alias; "" when there is none or it was
-        made from another snapshot (then the Parquet files are read)."""
+        """Attach the snapshot's DuckDB copy (read only) and return its alias; "" when there is none, it was
+        made from another snapshot, or DuckDB cannot open it (a damaged file, another DuckDB's storage version):
+        then the Parquet files are read, which are the snapshot."""
+        import duckdb
+
         from gongwei.engine import native
 
         if not native.usable(self.snapshot):
             return ""
         alias = "n_" + self.snapshot.id.replace("-", "_")
-        self.con.raw_sql(native.attach_sql(self.snapshot, alias))
-        made_from = self.con.con.execute(native.check_sql(alias)).fetchone()
+        try:
+            self.con.raw_sql(native.attach_sql(self.snapshot, alias))
+            made_from = self.con.con.execute(native.check_sql(alias)).fetchone()
+        except duckdb.Error as exc:
+            log.warning("快照 %s 的 DuckDB 副本无法读取（%s），改读 Parquet 文件", self.snapshot.id, exc)
+            with contextlib.suppress(duckdb.Error):
+                self.con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')
+            return ""
         if not made_from or made_from[0] != self.snapshot.id:
             self.con.raw_sql(f'DETACH "{alias}"')
             return ""

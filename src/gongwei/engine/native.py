@@ -66,14 +66,6 @@ def write(snapshot: Snapshot) -> Path:
     return target
 
 
-def ensure(snapshot: Snapshot) -> bool:
-    """Write the copy if the snapshot has none (snapshots taken before it existed); True when one was written."""
-    if usable(snapshot):
-        return False
-    write(snapshot)
-    return True
-
-
 def attach_sql(snapshot: Snapshot, alias: str) -> str:
     p = str(path(snapshot)).replace("'", "''")
     return f"ATTACH IF NOT EXISTS '{p}' AS \"{alias}\" (READ_ONLY)"
