@@ -443,11 +443,12 @@ def record(actor: Actor, record_no: str, *, today: dt.date | None = None, with_d
         record=_record_fields(actor, hr), programs=programs, timeline=timeline,
         due=due, due_basis=basis, due_ms=ms, as_of=today)
     own = actor.resident_id is not None  # the resident themselves (ADR 021)
-    audit.viewed(actor, AccessKind.OWN_RECORD if own else AccessKind.RECORD, scope=r.managing_unit.code,
-                 purpose="居民本人查看健康档案" if own else "健康档案首页", residents=[r.pk])
-    if members:
-        audit.viewed(actor, AccessKind.LIST, scope=r.managing_unit.code, purpose=f"家庭成员（{r.record_no}）",
-                     residents=[x.pk for x in members])
+    with transaction.atomic():  # both views in one commit: a page is one access, and a commit waits for the disk
+        audit.viewed(actor, AccessKind.OWN_RECORD if own else AccessKind.RECORD, scope=r.managing_unit.code,
+                     purpose="居民本人查看健康档案" if own else "健康档案首页", residents=[r.pk])
+        if members:
+            audit.viewed(actor, AccessKind.LIST, scope=r.managing_unit.code, purpose=f"家庭成员（{r.record_no}）",
+                         residents=[x.pk for x in members])
     return page
 
 
