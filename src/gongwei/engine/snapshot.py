@@ -6,6 +6,7 @@ The folder's shape — format version, manifest fields, file names kept inside t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,13 @@ class Snapshot:
         manifest = Manifest.read(folder)
         return cls(folder, manifest.id, manifest.taken_at, {k: v.rows for k, v in manifest.tables.items()})
 
+    @classmethod
+    def _open_known(cls, folder: Path) -> Snapshot:
+        """``open``, remembered per process while the manifest file stays the same one (inode, mtime, size): a
+        snapshot folder is never rewritten, and :meth:`latest` looks at every folder on each page request."""
+        st = (folder / MANIFEST).stat()
+        return _opened(cls, str(folder), st.st_ino, st.st_mtime_ns, st.st_size)
+
     def path(self, table: str) -> Path:
         return table_path(self.folder, table)
 
@@ -41,9 +49,14 @@ class Snapshot:
         readable = []
         for p in folders:
             try:
-                readable.append(cls.open(p))
-            except SnapshotInvalid:  # a broken old snapshot does not hide the good ones
+                readable.append(cls._open_known(p))
+            except (SnapshotInvalid, FileNotFoundError):  # a broken (or just removed) old snapshot hides nothing
                 continue
         if not readable:
             raise SnapshotMissing(f"{root} 下没有可读取的快照；请运行 gongwei snapshot 生成新快照")
         return max(readable, key=lambda s: (s.taken_at, s.id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _opened(cls: type[Snapshot], folder: str, _inode: int, _mtime_ns: int, _size: int) -> Snapshot:
+    return cls.open(folder)
