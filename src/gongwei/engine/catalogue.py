@@ -19,7 +19,8 @@ import os
 import pkgutil
 import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import cache
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -194,16 +195,21 @@ def _run_on_cursor(con: Any, sql: str, schema: pa.Schema) -> pa.Table:
         cur.close()
 
 
-def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> list[pa.Table]:
-    """``flag_counts`` of every job. On DuckDB, the SQL comes from the cache or is compiled on the main
-    thread, and each query runs on its own cursor in a worker thread (DuckDB releases the GIL while it
-    executes), so compiling the next program overlaps running this one."""
+def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> Iterator[tuple[int, pa.Table]]:
+    """``flag_counts`` of every job, as (index of the job, counts), in the order they finish. On DuckDB, the SQL
+    comes from the cache or is compiled on the main thread, and each query runs on its own cursor in a worker
+    thread (DuckDB releases the GIL while it executes), so compiling the next program overlaps running this one,
+    and so does the caller's work on the counts already in (rolling them up to every level)."""
     if eng.backend != "duckdb":
-        return [flag_counts(eng, *job) for job in jobs]
+        for i, job in enumerate(jobs):
+            yield i, flag_counts(eng, *job)
+        return
     rules = rules_in_force() if eng.sql_cache is not None else ""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_run_on_cursor, eng.con.con, *_compiled(eng, job, rules)) for job in jobs]
-        return [f.result() for f in futures]
+        futures = {pool.submit(_run_on_cursor, eng.con.con, *_compiled(eng, job, rules)): i
+                   for i, job in enumerate(jobs)}
+        for done in as_completed(futures):
+            yield futures[done], done.result()
 
 
 def effective_period(ind: Indicator, period: Period, region_code: str = "") -> Period:
@@ -252,44 +258,46 @@ def evaluate(eng: Engine, period: Period, codes: list[str] | None = None) -> pa.
     catalogue = spec_catalogue.indicators()
     chosen: list[Indicator] = [catalogue[c] for c in (codes or list(catalogue))]
     by_program, periods, of_unit = _plan(chosen, period, tree)
-    rolled: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
     keys = list(by_program)
-    counted = _all_flag_counts(eng, [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys])
-    for (prog, pcode), per_unit in zip(keys, counted, strict=True):
-        flags_sorted = sorted(by_program[(prog, pcode)])
-        up = orgs.roll_up(per_unit, tree.ancestor_pairs(), flags_sorted, unit="managing_unit_id")
-        values: dict[tuple[int, str], int] = {}
-        ids = up.column("org_unit_id").to_pylist()
-        for f in flags_sorted:
-            for unit, v in zip(ids, up.column(f).to_pylist(), strict=True):
-                values[(unit, f)] = int(v or 0)
-        rolled[(prog, pcode)] = values
-    rows = {k: [] for k in RESULT_COLUMNS}
-    bases_cache: dict[tuple[str, int], dict[int, int]] = {}
-    for ind in chosen:
+    jobs = [(prog, periods[pcode], sorted(by_program[(prog, pcode)])) for prog, pcode in keys]
+    ids = pa.array(tree.ids, pa.int64())
+    # each (program, period)'s flags rolled up to every unit, as columns in the order of tree.ids
+    rolled: dict[tuple[str, str], dict[str, pa.Array]] = {}
+    for i, per_unit in _all_flag_counts(eng, jobs):
+        up = orgs.roll_up(per_unit, tree.ancestor_pairs(), jobs[i][2], unit="managing_unit_id")
+        at = pc.index_in(ids, value_set=up.column("org_unit_id"))  # null for a unit nobody counts in
+        rolled[keys[i]] = {f: pc.fill_null(pc.take(up.column(f), at), 0).cast(pa.int64()) for f in jobs[i][2]}
+    parts: list[pa.Table] = []
+    bases_cache: dict[tuple[str, int], pa.Array] = {}
+
+    def columns(ind: Indicator, pcode: str) -> tuple[pa.Array, pa.Array]:
+        """Numerator and denominator of ``ind`` over ``pcode`` for every unit, in the order of tree.ids."""
         prog, flag = ind.numerator.split(".")
-        for unit in tree.ids:
-            p = of_unit[ind.code][unit]
-            counts = rolled[(prog, p.code)]
-            if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
-                den = counts.get((unit, ind.denominator.split(".")[1]), 0)
-            else:
-                key = (ind.denominator, p.year)
-                if key not in bases_cache:
-                    bases_cache[key] = base_values(eng.snapshot, tree, p.year, ind.denominator)
-                den = bases_cache[key].get(unit)
-            rows["indicator"].append(ind.code)
-            rows["org_unit_id"].append(unit)
-            rows["numerator"].append(counts.get((unit, flag), 0))
-            rows["denominator"].append(den)
-            rows["period"].append(p.code)
-    return pa.table({
-        "indicator": pa.array(rows["indicator"], pa.string()),
-        "org_unit_id": pa.array(rows["org_unit_id"], pa.int64()),
-        "numerator": pa.array(rows["numerator"], pa.int64()),
-        "denominator": pa.array(rows["denominator"], pa.int64()),
-        "period": pa.array(rows["period"], pa.string()),
-    })
+        counts = rolled[(prog, pcode)]
+        if ind.denominator_kind in (DenominatorKind.MANAGED_COHORT, DenominatorKind.EVENTS):
+            return counts[flag], counts[ind.denominator.split(".")[1]]
+        key = (ind.denominator, periods[pcode].year)
+        if key not in bases_cache:
+            values = base_values(eng.snapshot, tree, key[1], ind.denominator)
+            bases_cache[key] = pa.array([values.get(u) for u in tree.ids], pa.int64())
+        return counts[flag], bases_cache[key]
+
+    for ind in chosen:
+        by_unit = of_unit[ind.code]
+        codes_of_units = [by_unit[u].code for u in tree.ids]
+        first, *others = sorted(set(codes_of_units))  # mostly one: where a regional rule counts some units apart, more
+        num, den = columns(ind, first)
+        for pcode in others:
+            here = pa.array([c == pcode for c in codes_of_units], pa.bool_())
+            other_num, other_den = columns(ind, pcode)
+            num, den = pc.if_else(here, other_num, num), pc.if_else(here, other_den, den)
+        parts.append(pa.table({
+            "indicator": pa.array([ind.code] * len(ids), pa.string()), "org_unit_id": ids, "numerator": num,
+            "denominator": den, "period": pa.array(codes_of_units, pa.string())}))
+    if not parts:
+        return pa.table({c: pa.array([], t) for c, t in zip(RESULT_COLUMNS, (pa.string(), pa.int64(), pa.int64(),
+                                                                            pa.int64(), pa.string()), strict=True)})
+    return pa.concat_tables(parts)
 
 
 def with_rates(results: pa.Table) -> pa.Table:

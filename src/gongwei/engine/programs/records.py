@@ -164,10 +164,17 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         if check is not None:
             on_table[id(check[0])][f"_missing_{i}"] = check[1]
             labels.append((spec.FIELD_LABELS.get(f, f), f"_missing_{i}"))
+    # and each table counts its own missing fields: a query that needs only whether any is missing (the catalogue)
+    # then carries one number per side through the join of 2 M residents with their records, not a flag per field
+    # (DuckDB drops the flags the query does not use)
+    for t, count in ((res, "_missing_on_resident"), (hr, "_missing_on_record")):
+        checks = on_table[id(t)]
+        checks[count] = missing_list([("", c) for c in checks.values()])[1]
     res = res.mutate(**on_table[id(res)])
     hr = hr.mutate(**on_table[id(hr)])
     rows = res.join(hr, res.id == hr.resident_id)
-    missing_text, missing_count = missing_list([(label, rows[col]) for label, col in labels])
+    missing_text, _ = missing_list([(label, rows[col]) for label, col in labels])
+    missing_count = rows._missing_on_resident + rows._missing_on_record
 
     merged = merged_expr(res)
     closed_by_end = closed_expr(res) & (res.status_date <= end)
