@@ -158,6 +158,21 @@ def test_results_are_paged(people):
     assert not {h.record_no for h in first.hits} & {h.record_no for h in second.hits}
 
 
+@pytest.mark.parametrize("size", [14, 15, 16, 30])
+def test_the_total_is_right_at_a_page_boundary_and_a_short_first_page_needs_no_count(people, size):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = service.search(as_user("sup"), "", size=size)
+    assert result.total == 15 and result.pages == -(-15 // size) and len(result.hits) == min(size, 15)
+    counted = any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)
+    assert counted == (size < 15)  # the first page's rows show the total when there are no more
+    if size < 15:
+        rest = service.search(as_user("sup"), "", size=size, page=2)
+        assert rest.total == 15 and len(rest.hits) == 15 - size
+
+
 def test_masked_for_the_supervisor_in_full_for_the_village_doctor(people):
     sup = service.search(as_user("sup"), "张三丰").hits[0]
     assert sup.id_number != ZSF_ID and sup.id_number.endswith(ZSF_ID[-4:]) and "*" in sup.id_number

@@ -268,10 +268,19 @@ def search(actor: Actor, text: str = "", *, village: str = "", program: str = ""
         found = _pinyin_filter(q)
     if found is not None:
         qs = qs.filter(found)
-    total = qs.count()
-    pages = max(1, -(-total // size))
-    page = min(page, pages)
-    rows = list(qs.select_related("managing_unit").order_by("record_no")[(page - 1) * size: page * size])
+    ordered = qs.select_related("managing_unit").order_by("record_no")
+    if page == 1:
+        # a search that finds no more than a page needs no count: most searches look for one person, and counting
+        # the matches of a name over a county's records costs as much as finding them
+        rows = list(ordered[:size + 1])
+        total = len(rows) if len(rows) <= size else qs.count()
+        rows = rows[:size]
+        pages = max(1, -(-total // size))
+    else:
+        total = qs.count()
+        pages = max(1, -(-total // size))
+        page = min(page, pages)
+        rows = list(ordered[(page - 1) * size: page * size])
     current = _current_programs([r.pk for r in rows])
     hits = [Hit(r.record_no, r.name, v.Sex(r.sex).zh if r.sex in v.Sex.codes() else r.sex,
                 actor.shown_birth(r.birth_date), actor.mask_id(r.id_number) or "", actor.mask_phone(r.phone) or "",
