@@ -187,6 +187,41 @@ def test_dismiss_needs_a_reason_and_assign_stays_in_scope(quality_region):
     assert refused.status_code == 403 and "只能查看质控问题" in refused.content.decode()
 
 
+def test_the_ledgers_counts_are_kept_until_a_write_changes_them(quality_region):
+    """The page keeps the counts by status, rule and period under the ledger's version: a second view does not
+    count again, and every kind of write — a status change, a reassignment, a new evaluation — shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gongwei.service import access, ledger, quality
+
+    ts, sup = access.operator("ts", command="test"), access.operator("sup", command="test")
+
+    def counts(actor, org, **filters):
+        return ledger.findings(actor, org, status="", **filters).counts
+
+    first = counts(ts, TOWNSHIP)
+    with CaptureQueriesContext(connection) as ctx:
+        assert counts(ts, TOWNSHIP) == first
+    assert not any("COUNT(" in q["sql"].upper() and "GROUP BY" in q["sql"].upper() for q in ctx.captured_queries)
+
+    chosen = list(findings_in(VILLAGE, rule="C-04").values_list("pk", flat=True))
+    ledger.act(ts, chosen, "rectify")
+    after = counts(ts, TOWNSHIP)
+    assert after["rectified"] == first["rectified"] + 3 and after["open"] == first["open"] - 3
+
+    village = counts(ts, TOWNSHIP, unit=SOUTH_VILLAGE)
+    moved = list(findings_in(VILLAGE, rule="T-05", status="open").values_list("pk", flat=True))[:1]
+    ledger.act(ts, moved, "assign", unit=SOUTH_VILLAGE)
+    assert counts(ts, TOWNSHIP, unit=SOUTH_VILLAGE)["open"] == village["open"] + 1
+
+    county = counts(sup, COUNTY)
+    Finding.objects.filter(pk__in=chosen).update(status=FindingStatus.OPEN)  # behind the ledger's back: not seen
+    assert counts(sup, COUNTY) == county
+    quality.evaluate_findings(access.operator(), "2025", rules=RULES)  # an evaluation writes through the ledger
+    assert counts(sup, COUNTY) != county
+
+
 # --- duplicates ----------------------------------------------------------------------------------------------------
 def test_duplicate_queue_side_by_side_masked_per_role(quality_region):
     ta = client_for("ta").get(f"/unit/{TOWNSHIP}/duplicates/").content.decode()

@@ -12,7 +12,14 @@ import pyarrow as pa
 from django.db import models, transaction
 from django.utils import timezone
 
-from gongwei.quality.models import TRANSITIONS, Finding, FindingStatus, FindingTransition, Merge
+from gongwei.quality.models import (
+    TRANSITIONS,
+    Finding,
+    FindingStatus,
+    FindingTransition,
+    LedgerVersion,
+    Merge,
+)
 from gongwei.records import entry, schema, scoping
 from gongwei.records import models as rm
 from gongwei.spec.vocab import CLOSED_STATUSES, ChangeAction, ResidentStatus
@@ -90,6 +97,8 @@ def sync_findings(findings: pa.Table, *, snapshot_id: str, period: str, rulebook
         Finding.objects.bulk_update(gone, ["status"], batch_size=5000)
         result.rectified = len(gone)
         FindingTransition.objects.bulk_create(transitions, batch_size=5000)
+        if create or update or gone:
+            ledger_changed()
     if len(create) + len(gone) >= ANALYZE_AFTER_ROWS:
         from gongwei.records.bulk import analyze
 
@@ -110,6 +119,7 @@ def transition(finding: Finding, to_status: str, *, actor=None, reason: str = ""
                                          actor_label=getattr(actor, "username", "") or "", reason=reason)
         finding.status = to_status
         finding.save(update_fields=["status", "updated_at"])
+        ledger_changed()
     return finding
 
 
@@ -137,7 +147,23 @@ def reassign(finding: Finding, unit: rm.OrgUnit, *, actor=None, reason: str = ""
                                          reason=f"整改单位改为 {unit.name}：{reason}".rstrip("："))
         finding.assigned_to = unit
         finding.save(update_fields=["assigned_to", "updated_at"])
+        ledger_changed()
     return finding
+
+
+def ledger_changed() -> None:
+    """Bump the ledger's version (:class:`LedgerVersion`) in the caller's transaction. Called last in it: the
+    row stays locked until the commit, and writers of the ledger wait for each other only that long."""
+    if LedgerVersion.objects.filter(pk=1).update(number=models.F("number") + 1):
+        return
+    _, created = LedgerVersion.objects.get_or_create(pk=1, defaults={"number": 1})
+    if not created:  # another writer created it meanwhile
+        LedgerVersion.objects.filter(pk=1).update(number=models.F("number") + 1)
+
+
+def ledger_version() -> int:
+    """The ledger's version as committed (0 before its first write)."""
+    return LedgerVersion.objects.filter(pk=1).values_list("number", flat=True).first() or 0
 
 
 # --- merges ---------------------------------------------------------------------------------------

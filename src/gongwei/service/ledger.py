@@ -212,9 +212,24 @@ def _filters(qs, *, rule: str = "", status: str = "", unit: str = "", period: st
     return qs
 
 
+def _counts(qs, key: str) -> list[tuple[str, str, str, int]]:
+    """(status, rule, period, findings) of ``qs``, kept in the pages cache under ``key``, which must name what
+    ``qs`` selects and the ledger's version (:func:`gongwei.quality.services.ledger_version`)."""
+    from django.core.cache import caches
+
+    store = caches["pages"]
+    full = f"ledger-counts:{key}"
+    kept = store.get(full)
+    if kept is None:
+        kept = list(qs.values_list("status", "rule", "period").annotate(n=Count("id")).order_by())
+        store.set(full, kept)
+    return kept
+
+
 def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", unit: str = "", period: str = "",
              page: int = 1, size: int = PAGE_SIZE) -> FindingsPage:
     """One page of the rectification ledger under ``org``, filtered; audited (findings name residents)."""
+    from gongwei.quality import services
     from gongwei.quality.models import FindingTransition
 
     if page < 1 or size < 1:
@@ -229,13 +244,11 @@ def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", un
     filtered = _filters(base, rule=rule, unit=unit, period=period)
     # one grouped pass over the unit's findings gives the rule and period choices and, without a unit filter, the
     # counts per status under the rule and period filters (they were three passes, each over every finding)
-    groups = list(base.values_list("status", "rule", "period").annotate(n=Count("id")).order_by())
+    # kept by the ledger's version: counting a county's findings is the costliest part of the page (issue 10)
+    version = services.ledger_version()
+    groups = _counts(base, f"{place.path}|{version}")
     wanted_period = period_of(period).code if period else ""
-    if unit:
-        groups_filtered = list(_filters(base, unit=unit).values_list("status", "rule", "period")
-                               .annotate(n=Count("id")).order_by())
-    else:
-        groups_filtered = groups
+    groups_filtered = _counts(_filters(base, unit=unit), f"{place.path}|{unit}|{version}") if unit else groups
     counts = {s: 0 for s in STATUS_LABELS}
     for st, r, p, n in groups_filtered:
         if (not rule or r == rule) and (not wanted_period or p == wanted_period):
