@@ -111,7 +111,7 @@ def indicators(eng: Engine, period: Period, codes: list[str] | None = None, *, c
     wanted = list(codes or spec_catalogue.indicators())
     path = indicator_path(eng.snapshot.id, period)
     have = _read(path)
-    done = set() if have is None else set(have.column("indicator").to_pylist())
+    done = set() if have is None else set(pc.unique(have.column("indicator")).to_pylist())  # 95 codes, not 91,675
     missing = [c for c in wanted if c not in done]
     if missing and not compute:
         raise NotReady(f"快照 {eng.snapshot.id} 的 {period.code} 指标尚未计算（缺 {len(missing)} 项），请运行计算任务")
