@@ -514,7 +514,10 @@ def _children(pid: int) -> list[int]:
 
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(x) for x in (task / "children").read_text().split()]
+        try:
+            found += [int(x) for x in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended between the listing and the read has no children
+            continue
     return found
 
 
