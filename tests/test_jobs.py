@@ -538,8 +538,11 @@ def test_serve_starts_the_worker_with_the_server_and_stops_both(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # Ctrl+C as at a terminal, whatever the test run inherited: a command started in the background by a script
+    # (`make test &`) ignores SIGINT, and so would the server (seen as a server that never stopped)
     server = subprocess.Popen([*gongwei, "manage", "serve", "--port", str(port), "--workers", "1"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while True:
