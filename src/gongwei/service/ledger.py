@@ -217,13 +217,9 @@ def _counts(qs, key: str) -> list[tuple[str, str, str, int]]:
     ``qs`` selects and the ledger's version (:func:`gongwei.quality.services.ledger_version`)."""
     from django.core.cache import caches
 
-    store = caches["pages"]
-    full = f"ledger-counts:{key}"
-    kept = store.get(full)
-    if kept is None:
-        kept = list(qs.values_list("status", "rule", "period").annotate(n=Count("id")).order_by())
-        store.set(full, kept)
-    return kept
+    return caches["pages"].get_or_set(
+        f"ledger-counts:{key}", lambda: list(qs.values_list("status", "rule", "period").annotate(n=Count("id"))
+                                             .order_by()))
 
 
 def findings(actor: Actor, org: str, *, rule: str = "", status: str = "open", unit: str = "", period: str = "",

@@ -274,13 +274,12 @@ def search(actor: Actor, text: str = "", *, village: str = "", program: str = ""
         # the matches of a name over a county's records costs as much as finding them
         rows = list(ordered[:size + 1])
         total = len(rows) if len(rows) <= size else qs.count()
-        rows = rows[:size]
-        pages = max(1, -(-total // size))
     else:
         total = qs.count()
-        pages = max(1, -(-total // size))
-        page = min(page, pages)
+        page = min(page, max(1, -(-total // size)))
         rows = list(ordered[(page - 1) * size: page * size])
+    rows = rows[:size]
+    pages = max(1, -(-total // size))
     current = _current_programs([r.pk for r in rows])
     hits = [Hit(r.record_no, r.name, v.Sex(r.sex).zh if r.sex in v.Sex.codes() else r.sex,
                 actor.shown_birth(r.birth_date), actor.mask_id(r.id_number) or "", actor.mask_phone(r.phone) or "",
