@@ -81,6 +81,31 @@ def test_search_by_name_finds_only_within_scope(people):
     assert found("vd2", "张三丰") == []
 
 
+def test_a_part_of_a_name_finds_exactly_what_contains_it(people):
+    """On PostgreSQL a name fragment of two or more characters is looked up in the bigram index
+    (records/namesearch.py) and checked with LIKE: a name holding the fragment's bigrams apart (三丰张三 holds
+    张三 and 三丰 but not 张三丰) is not found, and a fragment found anywhere in a name is."""
+    from gongwei.records.namesearch import name_contains
+
+    entry.submit({"residents": _table([dict(
+        record_no="36042610020109004", name="三丰张三", sex="1", birth_date="1980-03-03", id_type="01",
+        id_number=id_number("360426", "1980-03-03", "013"), phone="13500001111", managing_unit=VILLAGE,
+        residence_type="1", address="北门村", household="")])}, actor="test", kind="synth")
+    assert found("vd", "张三丰") == [ZSF]
+    assert found("vd", "三丰") == [ZSF, "36042610020109004"]
+    assert found("vd", "丰张") == ["36042610020109004"]
+    assert found("vd", "红梅") == [LHM] and found("vd", "李红") == [LHM]
+    assert found("vd", "梅李") == [] and found("vd", "丰") == [ZSF, "36042610020109004"]
+    sql = str(m.Resident.objects.filter(name_contains("三丰")).query)
+    if connection.vendor == "postgresql":
+        assert "gongwei_name_grams" in sql  # the index's path is the one tested here
+        with connection.cursor() as cur:
+            cur.execute("SELECT gongwei_name_grams(%s), gongwei_name_grams(%s)", ["张三丰", "张"])
+            assert cur.fetchone() == (["三丰", "张三"], [])
+    else:
+        assert "gongwei_name_grams" not in sql
+
+
 def test_search_by_pinyin_initials_and_full_pinyin(people):
     assert found("vd", "zsf") == [ZSF]
     assert found("vd", "ZSF") == [ZSF]

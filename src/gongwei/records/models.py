@@ -34,6 +34,8 @@ class LoadBatch(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "批量写入批次"
+        # the worklist finds the follow-ups saved since the snapshot by their batches' time (a batch per save)
+        indexes = [models.Index(fields=["started_at"], name="loadbatch_started_at")]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.source}"

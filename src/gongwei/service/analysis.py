@@ -247,12 +247,11 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
                    due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
     if people:
         rows = _refresh_saved_since(eng, tree, unit, rows, as_of, programs)
-        rows = _with_doctors(rows)
+        rows = _with_doctors_and_teams(rows, as_of)
         out.doctors = sorted({r["doctor"] for r in rows if r["doctor"]})
         if doctor:
             rows = [r for r in rows if r["doctor"] == doctor]
             out.doctor = doctor
-        rows = _with_teams(rows, as_of)
         out.teams = sorted({(r["team_code"], r["team"]) for r in rows if r["team_code"]})
         if team:
             rows = [r for r in rows if r["team_code"] == team]
@@ -280,7 +279,10 @@ def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict]
 
     edited = [int(pk) for pk in m.ChangeLog.objects.filter(model=m.ChronicFollowUp._meta.label, at__gt=taken)
               .values_list("object_pk", flat=True) if str(pk).isdigit()]
-    saved = m.ChronicFollowUp.objects.filter(Q(batch__started_at__gt=taken) | Q(pk__in=edited),
+    # the batches written since the snapshot first (indexed by time; a day's saves), then their follow-ups: a
+    # join from the unit's follow-ups to their batches read every follow-up of the village on each request
+    recent = m.LoadBatch.objects.filter(started_at__gt=taken).values("pk")
+    saved = m.ChronicFollowUp.objects.filter(Q(batch_id__in=recent) | Q(pk__in=edited),
                                              program__in=live_programs,
                                              resident__managing_unit__path__startswith=tree.path[unit])
     people = list(m.Resident.objects.filter(pk__in=saved.values("resident_id")).select_related("managing_unit"))
@@ -303,46 +305,41 @@ def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict]
     return kept
 
 
-def _with_doctors(rows: list[dict]) -> list[dict]:
-    from gongwei.records import models as m
-
-    ids = list({r["resident_id"] for r in rows if r.get("resident_id")})
-    doctors: dict[int, str] = {}
-    for i in range(0, len(ids), 900):
-        doctors.update(m.Resident.objects.filter(pk__in=ids[i:i + 900], responsible_doctor__isnull=False)
-                       .values_list("pk", "responsible_doctor__name"))
-    for r in rows:
-        r["doctor"] = doctors.get(r.get("resident_id"), "")
-    return rows
-
-
-def _with_teams(rows: list[dict], as_of: dt.date) -> list[dict]:
-    """Each person's family-doctor team (家庭医生团队): the team of the contract in force on ``as_of`` (signed, not
-    cancelled), else the team the responsible doctor is a current member of (issue 11 §5)."""
+def _with_doctors_and_teams(rows: list[dict], as_of: dt.date) -> list[dict]:
+    """Each person's responsible doctor and family-doctor team (家庭医生团队): the team of the contract in force on
+    ``as_of`` (signed, not cancelled), else the team the responsible doctor is a current member of (issue 11 §5).
+    The doctors' teams are read by the doctors (a village has a few), not through each resident again."""
     from django.db.models import Q
 
     from gongwei.records import models as m
 
     ids = list({r["resident_id"] for r in rows if r.get("resident_id")})
+    doctor_of: dict[int, tuple[int, str]] = {}
     teams: dict[int, tuple[str, str]] = {}
     for i in range(0, len(ids), 900):
-        chunk = ids[i:i + 900]
-        by_doctor: dict[int, tuple[str, str]] = {}
-        for staff, code, name in m.TeamMembership.objects.filter(
-                staff__residents__pk__in=chunk).filter(
+        for pk, staff, name in m.Resident.objects.filter(pk__in=ids[i:i + 900], responsible_doctor__isnull=False) \
+                .values_list("pk", "responsible_doctor_id", "responsible_doctor__name"):
+            doctor_of[pk] = (staff, name)
+    by_doctor: dict[int, tuple[str, str]] = {}
+    staff_ids = list({staff for staff, _ in doctor_of.values()})
+    for i in range(0, len(staff_ids), 900):
+        for staff, code, name in m.TeamMembership.objects.filter(staff_id__in=staff_ids[i:i + 900]).filter(
                 Q(end_date__isnull=True) | Q(end_date__gte=as_of)).order_by("-team__code").values_list(
                 "staff_id", "team__code", "team__name"):
-            by_doctor[staff] = (code, name)
-        for pk, doctor in m.Resident.objects.filter(pk__in=chunk, responsible_doctor__isnull=False).values_list(
-                "pk", "responsible_doctor_id"):
-            if doctor in by_doctor:
-                teams[pk] = by_doctor[doctor]
-        contracts = m.Contract.objects.filter(resident_id__in=chunk, start_date__lte=as_of, end_date__gte=as_of)
+            by_doctor[staff] = (code, name)  # the smallest team code wins, as listed last
+    for pk, (staff, _) in doctor_of.items():
+        if staff in by_doctor:
+            teams[pk] = by_doctor[staff]
+    for i in range(0, len(ids), 900):
+        contracts = m.Contract.objects.filter(resident_id__in=ids[i:i + 900], start_date__lte=as_of,
+                                              end_date__gte=as_of)
         contracts = contracts.filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=as_of)).order_by("start_date")
         for pk, code, name in contracts.values_list("resident_id", "team__code", "team__name"):
             teams[pk] = (code, name)
     for r in rows:
-        r["team_code"], r["team"] = teams.get(r.get("resident_id"), ("", ""))
+        pk = r.get("resident_id")
+        r["doctor"] = doctor_of[pk][1] if pk in doctor_of else ""
+        r["team_code"], r["team"] = teams.get(pk, ("", ""))
     return rows
 
 

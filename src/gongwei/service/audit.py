@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from gongwei.records import models as m
 from gongwei.service.access import Actor
@@ -33,9 +33,23 @@ def viewed(actor: Actor, kind: AccessKind, *, scope: str = "", purpose: str = ""
             user=user, resident_id=ids[0] if len(ids) == 1 and kind == AccessKind.RECORD else None,
             kind=kind, purpose=purpose[:100], path=actor.path[:300], address=actor.address[:100],
             os_user=actor.os_user[:150], scope=scope[:40], count=len(ids) if count is None else count)
-        m.AccessedResident.objects.bulk_create(
-            [m.AccessedResident(log=log, resident_id=r) for r in ids], batch_size=_CHUNK)
+        _insert_people(log.pk, ids)
     return log
+
+
+def _insert_people(log_id: int, ids: list[int]) -> None:
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
+        # one array parameter: a worklist names hundreds of people, and building a model object for each was a
+        # tenth of the page's time (issue 11); the rows and the statement's effect are bulk_create's
+        table = connection.ops.quote_name(m.AccessedResident._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f"INSERT INTO {table} (log_id, resident_id) SELECT %s, unnest(%s::bigint[])",  # noqa: S608
+                        [log_id, ids])
+        return
+    m.AccessedResident.objects.bulk_create([m.AccessedResident(log_id=log_id, resident_id=r) for r in ids],
+                                           batch_size=_CHUNK)
 
 
 def who_viewed(resident_id: int, since=None):

@@ -31,6 +31,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from gongwei.records import models as m
+from gongwei.records.namesearch import name_contains
 from gongwei.service import audit, snapshots
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.analysis import stored_worklist
@@ -131,7 +132,7 @@ def read_query(text: str) -> tuple[str, Q | None, str]:
         return lower, None, "拼音"
     if len(q) > 50:
         raise BadRequest("查询内容过长：姓名不超过50个字")
-    return q, Q(name__contains=q), "姓名"
+    return q, name_contains(q), "姓名"
 
 
 @cache

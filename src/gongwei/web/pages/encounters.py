@@ -119,6 +119,11 @@ def worklist(request, code: str):
                             doctor=request.GET.get("doctor", "").strip(), upcoming_days=UPCOMING_WEEKS * 7,
                             team=request.GET.get("team", "").strip())
     printing = request.GET.get("print") == "1"
+    # the row's words translated once for the request, not once per row (a lazy string translates on each use)
+    overdue = _("逾期 %(n)s 天")
+    actions = [(part, str(label)) for part, label in _ACTIONS]
+    open_record = str(_OPEN_RECORD)
+    state_text = {k: str(label) for k, label in _STATE_TEXT.items()}
     groups = []
     for status, title in STATUS_ORDER:
         if printing and status == "upcoming":
@@ -129,9 +134,9 @@ def worklist(request, code: str):
             r["link"] = _link(r)
             r["home"] = _url("web:resident", r["record_no"])
             # the row's words, once per distinct value rather than as template tags on each of hundreds of rows
-            r["action"] = next((label for part, label in _ACTIONS if part in r["link"]), _OPEN_RECORD)
-            r["state"] = (_("逾期 %(n)s 天") % {"n": r["days_overdue"]} if status == "overdue"
-                          else _STATE_TEXT.get(status, ""))
+            r["action"] = next((label for part, label in actions if part in r["link"]), open_record)
+            r["state"] = (overdue % {"n": r["days_overdue"]} if status == "overdue"
+                          else state_text.get(status, ""))
             by_unit.setdefault(r["unit_code"], []).append(r)
         groups.append({"status": status, "title": title, "count": len(rows),
                        "units": [{"code": c, "name": got.unit_names.get(c, c), "rows": rs}
