@@ -83,9 +83,9 @@ def test_search_by_name_finds_only_within_scope(people):
 
 def test_a_part_of_a_name_finds_exactly_what_contains_it(people):
     """On PostgreSQL a name fragment of two or more characters is looked up in the bigram index
-    (records/namesearch.py) and checked with LIKE: a name holding the fragment's bigrams apart (三丰张三 holds
+    (records/searchindex.py) and checked with LIKE: a name holding the fragment's bigrams apart (三丰张三 holds
     张三 and 三丰 but not 张三丰) is not found, and a fragment found anywhere in a name is."""
-    from gongwei.records.namesearch import name_contains
+    from gongwei.records.searchindex import ends_with, name_contains
 
     entry.submit({"residents": _table([dict(
         record_no="36042610020109004", name="三丰张三", sex="1", birth_date="1980-03-03", id_type="01",
@@ -97,13 +97,15 @@ def test_a_part_of_a_name_finds_exactly_what_contains_it(people):
     assert found("vd", "红梅") == [LHM] and found("vd", "李红") == [LHM]
     assert found("vd", "梅李") == [] and found("vd", "丰") == [ZSF, "36042610020109004"]
     sql = str(m.Resident.objects.filter(name_contains("三丰")).query)
+    tails = str(m.Resident.objects.filter(ends_with("1234")).query)
     if connection.vendor == "postgresql":
-        assert "gongwei_name_grams" in sql  # the index's path is the one tested here
+        assert "gongwei_name_grams" in sql  # the indexes' paths are the ones tested here and by the digit searches
+        assert tails.count("reverse(") == 3
         with connection.cursor() as cur:
             cur.execute("SELECT gongwei_name_grams(%s), gongwei_name_grams(%s)", ["张三丰", "张"])
             assert cur.fetchone() == (["三丰", "张三"], [])
     else:
-        assert "gongwei_name_grams" not in sql
+        assert "gongwei_name_grams" not in sql and "reverse(" not in tails
 
 
 def test_search_by_pinyin_initials_and_full_pinyin(people):

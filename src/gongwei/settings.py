@@ -121,7 +121,13 @@ def _database_config() -> dict:
         # a page that meets an import's write lock waits for it instead of failing with "database is locked"
         config["OPTIONS"]["timeout"] = int(os.environ.get("GONGWEI_SQLITE_BUSY_SECONDS", "30"))
         config.setdefault("TEST", {})["NAME"] = os.environ.get("GONGWEI_TEST_SQLITE", "")
-    elif os.environ.get("GONGWEI_TEST_DB_NAME"):
+    elif config["ENGINE"].endswith("postgresql"):
+        # no JIT compilation: the pages' queries are short, and PostgreSQL compiles any query whose *estimated*
+        # cost passes jit_above_cost, adding tens of milliseconds to a query that runs in one (the heavy analysis
+        # runs in DuckDB, not here)
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    if os.environ.get("GONGWEI_TEST_DB_NAME") and not config["ENGINE"].endswith("sqlite3"):
         # parallel test runs on one PostgreSQL server each get their own test database
         config.setdefault("TEST", {})["NAME"] = os.environ["GONGWEI_TEST_DB_NAME"]
     return config

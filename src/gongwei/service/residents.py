@@ -27,11 +27,10 @@ from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from gongwei.records import models as m
-from gongwei.records.namesearch import name_contains
+from gongwei.records.searchindex import ends_with, name_contains
 from gongwei.service import audit, snapshots
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.analysis import stored_worklist
@@ -119,14 +118,11 @@ def read_query(text: str) -> tuple[str, Q | None, str]:
         number = normalize(upper)
         return upper, Q(id_number=number) | Q(id_number_raw=q) | Q(record_no=q), "身份证号"
     if q.isdigit():
-        f = Q(record_no=q) | Q(phone=q)
-        how = "档案编号或电话"
-        if len(q) >= MIN_TAIL_DIGITS:
-            f |= Q(id_number__endswith=q) | Q(phone__endswith=q) | Q(record_no__endswith=q)
-            how = "身份证号、电话或档案编号（含后几位）"
-        return q, f, how
+        if len(q) >= MIN_TAIL_DIGITS:  # a number ends with itself: the exact matches are among these
+            return q, ends_with(q), "身份证号、电话或档案编号（含后几位）"
+        return q, Q(record_no=q) | Q(phone=q), "档案编号或电话"
     if _ID_TAIL.match(upper) and len(upper) >= MIN_TAIL_DIGITS:
-        return upper, Q(id_number__endswith=upper), "身份证号后几位"
+        return upper, ends_with(upper, ("id_number",)), "身份证号后几位"
     lower = q.lower()
     if _LATIN.match(lower):
         return lower, None, "拼音"
@@ -172,16 +168,14 @@ def pinyin_variants(name: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def _fresh_pinyin_ids_sql() -> str:
-    res = m.Resident._meta.db_table
-    return (f"SELECT p.resident_id FROM {PINYIN_TABLE} p JOIN {res} r ON r.id = p.resident_id "
-            "AND r.name = p.name")
-
-
 def sync_pinyin(residents) -> int:
     """Compute and store the pinyin of the residents in ``residents`` (a queryset) whose name is not yet in the
     search table; returns how many residents were written. Each name is computed once, not on every search."""
-    stale = list(residents.exclude(pk__in=RawSQL(_fresh_pinyin_ids_sql(), [])).values_list("pk", "name"))
+    # NOT EXISTS per resident (the unique index leads with resident_id): "pk NOT IN (the fresh ids)" was planned
+    # as a hashed subplan, which builds the whole table's join the moment one candidate row is found — seconds on
+    # a city, on the search of whoever first met a resident renamed or saved in the last minutes (issue 11)
+    fresh = m.NamePinyin.objects.filter(resident_id=OuterRef("pk"), name=OuterRef("name"))
+    stale = list(residents.filter(~Exists(fresh)).values_list("pk", "name"))
     if not stale:
         return 0
     rows = [(pk, name, initials, full) for pk, name in stale for initials, full in pinyin_variants(name)]
@@ -236,9 +230,11 @@ def _pinyin_filter(text: str) -> Q:
     # a prefix as a range, which a plain b-tree index serves on both databases (LIKE needs pattern ops on
     # PostgreSQL and NOCASE columns on SQLite); for strings of a–z the range is exactly "starts with"
     low, high = text, text + "z" * 300
-    sql = (_fresh_pinyin_ids_sql() + " WHERE (p.initials >= %s AND p.initials <= %s)"
-           " OR (p.full_pinyin >= %s AND p.full_pinyin <= %s)")
-    return Q(pk__in=RawSQL(sql, [low, high, low, high]))
+    # a row of the search table for this resident under the current name (fresh), whose reading starts with the
+    # text: correlated to the resident searched, so the name is compared on the row already read, not by a second
+    # join of every candidate back to the residents table (a county's "dl" matched 9,500 rows of the city)
+    return Q(Exists(m.NamePinyin.objects.filter(resident_id=OuterRef("pk"), name=OuterRef("name")).filter(
+        Q(initials__gte=low, initials__lte=high) | Q(full_pinyin__gte=low, full_pinyin__lte=high))))
 
 
 def search(actor: Actor, text: str = "", *, village: str = "", program: str = "", status: str = "",

@@ -1,8 +1,8 @@
-"""The bigram index of residents' names on PostgreSQL (gongwei.records.namesearch); nothing on SQLite."""
+"""The bigram index of residents' names on PostgreSQL (gongwei.records.searchindex); nothing on SQLite."""
 
 from django.db import migrations
 
-from gongwei.records.namesearch import GRAMS_FUNCTION, GRAMS_INDEX
+from gongwei.records.searchindex import GRAMS_FUNCTION, GRAMS_INDEX
 
 
 def forwards(apps, schema_editor):
