@@ -84,4 +84,9 @@ def _fresh_page_fragments():
     from django.core.cache import caches
 
     caches["pages"].clear()
+    # and the duplicate queues kept per process: their keys make them safe in a server, not across tests that roll
+    # a decision back (service.ledger)
+    from gongwei.service import ledger
+
+    ledger._queues.clear()
     yield
