@@ -626,15 +626,22 @@ def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
     for e in enrollments:
         if e.program in LIVE_PROGRAMS:
             spans.setdefault((e.resident_id, e.program), []).append(person.Enrolment(e.start_date, e.end_date))
+    # the rules read the visits and exams of the year to today only (person.chronic_due): earlier years' rows are
+    # not fetched (a patient under management for years has dozens)
+    from gongwei.spec.periods import parse
+
+    since = parse(today.isoformat()).start
     visits: dict[tuple[int, str], list[person.Visit]] = {}
-    for row in (m.ChronicFollowUp.objects.filter(resident_id__in=ids, is_void=False, program__in=LIVE_PROGRAMS)
+    for row in (m.ChronicFollowUp.objects.filter(resident_id__in=ids, is_void=False, program__in=LIVE_PROGRAMS,
+                                                 service_date__gte=since)
                 .values("pk", "resident_id", "program", "service_date", "mode", "classification", "sbp", "dbp",
                         "fasting_glucose")):
         visits.setdefault((row["resident_id"], row["program"]), []).append(person.Visit(
             row["service_date"], row["mode"], row["classification"], row["sbp"], row["dbp"], row["fasting_glucose"],
             row["pk"]))
     exams: dict[int, list[dt.date]] = {}
-    for rid, day in m.HealthExamination.objects.filter(resident_id__in=ids, is_void=False).values_list(
+    for rid, day in m.HealthExamination.objects.filter(resident_id__in=ids, is_void=False,
+                                                       service_date__gte=since).values_list(
             "resident_id", "service_date"):
         exams.setdefault(rid, []).append(day)
     evaluators = registry.evaluators()
