@@ -42,6 +42,7 @@ class _Shared:
         self.atomic = None
         self.value = None
         self.backup: Path | None = None
+        self.root = _data_dir()  # as at the build: a test may point settings.DATA_DIR elsewhere for itself
         self.files: dict[str, tuple[int, int]] = {}
 
     def open(self, build) -> None:
@@ -60,7 +61,7 @@ class _Shared:
                 raise
         _OPEN.append(self)
         self.backup = Path(tempfile.mkdtemp(prefix="gongwei-shared-"))
-        root = _data_dir()
+        root = self.root = _data_dir()
         for part in _WRITABLE:
             # snapshots are never changed once written: only their names are kept
             if part != "snapshots" and (root / part).exists():
@@ -88,7 +89,7 @@ class _Shared:
 
     def restore_files(self) -> None:
         """The data folder's writable parts as they were after the build."""
-        root = _data_dir()
+        root = self.root
         now = _listing(root)
         for rel in sorted(set(now) - set(self.files), reverse=True):
             path = root / rel
