@@ -14,7 +14,7 @@ import pytest
 
 from gongwei.testing import PG_URL, TEST_DB  # the environment itself is set by -p gongwei.testing (pyproject)
 
-pytest_plugins = ["tests.ci_policy", "pytester", "tests.web_fixtures"]
+pytest_plugins = ["tests.ci_policy", "pytester", "tests.web_fixtures", "tests.shared_data"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

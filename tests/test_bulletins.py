@@ -19,6 +19,7 @@ from gongwei.service import bulletins
 from gongwei.service.access import for_user
 from gongwei.service.errors import BadRequest, NotReady, Refused
 from tests.ci_policy import not_available
+from tests.shared_data import shared_data
 from tests.web_fixtures import COUNTY, OTHER_TOWNSHIP, _dashboard_data, make_region, screenshot_path
 
 PERIOD, PREVIOUS = "2025Q2", "2025Q1"
@@ -53,8 +54,9 @@ def _bulletin_data(made: dict) -> None:
                  actor="test", kind="synth")
 
 
-@pytest.fixture
-def region(db, fast_passwords):
+@shared_data
+def region():
+    """Built once for the module; each test starts from it as built (tests/shared_data.py)."""
     return make_bulletin_region()
 
 

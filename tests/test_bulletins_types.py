@@ -16,12 +16,14 @@ from gongwei.cli.main import main
 from gongwei.service import bulletins
 from gongwei.service.errors import BadRequest
 from tests.ci_policy import not_available
+from tests.shared_data import shared_data
 from tests.test_bulletins import PERIOD, PREVIOUS, _bulletin_data, make_bulletin_region
 from tests.web_fixtures import COUNTY, make_region, screenshot_path
 
 
-@pytest.fixture
-def region(db, fast_passwords):
+@shared_data
+def region():
+    """Built once for the module; each test starts from it as built (tests/shared_data.py)."""
     return make_bulletin_region()
 
 
@@ -214,8 +216,8 @@ def test_verification_of_samples_fills_its_part(region):
 
 
 # --- the work-report section --------------------------------------------------------------------------------
-@pytest.fixture
-def year_region(db, fast_passwords):
+@shared_data
+def year_region():
     t = templates.load("report")
     return make_region(periods=("2024", "2025"), codes=t.indicators, prepare=_bulletin_data)
 

@@ -245,6 +245,7 @@ def test_newborn_visit_across_the_year_boundary(eng):
     assert [(p.record_no, [c for c, _ in p.reasons]) for p in page.people] == [("K4", ["CH-NEWBORN-OPEN"])]
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree(tmp_path):
     """One Spark engine for the three programs (maternal, child, vaccination) on the combined region: the same
     indicator counts for 2025 (2025MCY for M/C, calendar 2025 for V2) and the same state tables row by row."""

@@ -50,6 +50,7 @@ def test_engine_equals_plain_python(synthetic_snapshot, period_code):
     assert compared > 0
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_whole_catalogue_duckdb_equals_pyspark(synthetic_snapshot):
     """Every indicator of the catalogue, for every unit, on the synthetic region: PySpark gives the same
     numerators and denominators as DuckDB (one definition, two backends)."""

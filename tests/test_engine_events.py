@@ -185,6 +185,7 @@ def test_roll_up_every_program(tmp_path):
                     sum(values[(code, k)]["denominator"] or 0 for k in kids), (code, unit)
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree_on_every_program(tmp_path):
     """One Spark engine for all programs of this region, one period."""
     duck = engine(tmp_path)

@@ -72,6 +72,7 @@ def test_roll_up_children_sum_to_parent(tmp_path):
                 assert values[(code, unit)][part] == sum(values[(code, k)][part] for k in kids)
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree(tmp_path):
     duck = engine(tmp_path / "a")
     from gongwei.engine.backends import Engine
@@ -325,6 +326,7 @@ def test_follow_up_rate_at_least_two_visits(tmp_path):
         ("F1", [("HTN-FU2", "本期随访 1 次，少于 2 次")]), ("F3", [("HTN-FU2", "本期随访 1 次，少于 2 次")])]
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree_on_counted_visits_and_lost_to_follow_up(tmp_path, monkeypatch):
     """The window (minimum interval), the quarter cap and the month arithmetic of 失访 give the same per-person
     state on both backends."""

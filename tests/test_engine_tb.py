@@ -127,6 +127,7 @@ def test_worklist_keeps_an_open_episode_across_the_year_end(tmp_path):
     assert sum(r["notified"] for r in state) == 0
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree(tmp_path):
     """Diabetes, COPD, SMI and TB: indicators and full state tables are identical on both backends (one period)."""
     from gongwei.engine.backends import Engine

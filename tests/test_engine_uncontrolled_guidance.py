@@ -64,6 +64,7 @@ def test_d7_uses_the_same_rule_for_diabetes(tmp_path):
     assert got[("D7", EAST)] == (3, 4)
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree(tmp_path):
     eng = region(tmp_path)
     spark = region(tmp_path / "spark", backend="pyspark")

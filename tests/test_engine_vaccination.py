@@ -196,6 +196,7 @@ def test_worklist_agrees_with_gap_reasons(eng, as_of):
     assert len(overdue) == sum(r[c] for r in state for c in gap_columns)
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree_across_the_change(eng):
     """Both editions (2024, 2025) give the same counts and state rows on DuckDB and PySpark."""
     spark = Engine(eng.snapshot, "pyspark")

@@ -329,6 +329,7 @@ def _merged(*groups: dict) -> dict:
     return {name: pa.concat_tables(parts, promote_options="default") for name, parts in out.items()}
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree(tmp_path):
     from gongwei.engine.backends import Engine
 

@@ -172,6 +172,7 @@ def test_visit_class_and_control_rate_agree(tmp_path, monkeypatch):
     assert both(build_region(tmp_path / "b")) == ([], ["F64", "F65"])
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_duckdb_and_pyspark_agree_on_every_rule(tmp_path):
     """The identity, completeness, plausibility and logic families give the same findings on both backends;
     the region makes every one of them fire."""

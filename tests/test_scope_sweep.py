@@ -70,7 +70,30 @@ def _served_units(username: str) -> list[str]:
     return [own, *below]
 
 
-def test_every_use_case_as_every_role_on_every_unit(region):
+def _once_per_unit(monkeypatch, module, name: str) -> None:
+    """``module.name(engine or snapshot, unit_code, …)`` computed once per snapshot, unit and arguments in this
+    test. The engine's answer for a unit does not depend on who asks (scope, masking and audit are the service
+    layer's, which still runs for every role): the roles asking for the same unit share one evaluation of it."""
+    real, seen = getattr(module, name), {}
+
+    def shared(source, *args, **kw):
+        snap = getattr(source, "snapshot", source)
+        key = (snap.id, args, tuple(sorted((k, repr(v)) for k, v in kw.items() if k not in ("tree", "progress"))))
+        if key not in seen:
+            seen[key] = real(source, *args, **kw)
+        return seen[key]
+
+    monkeypatch.setattr(module, name, shared)
+
+
+def test_every_use_case_as_every_role_on_every_unit(region, monkeypatch):
+    from gongwei.engine import dedup, roster, worklist
+
+    # the roster, the worklist and the duplicates of a unit: one evaluation per unit, not per role (12 calls for
+    # the 5 units served; the engine's own tests check what they contain)
+    _once_per_unit(monkeypatch, roster, "roster")
+    _once_per_unit(monkeypatch, worklist, "items")
+    _once_per_unit(monkeypatch, dedup, "find_duplicates")
     snap = region["snapshot"]
     for username in ROLES:
         actor = access.for_user(region["users"][username])

@@ -295,6 +295,7 @@ def test_rule_catalogue_in_docs_is_current():
 
 
 
+@pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
 def test_tally_is_the_same_on_pyspark(tmp_path, two_rules):
     snap = build_snapshot(tmp_path)
     period = parse("2025")

@@ -17,6 +17,7 @@ import pytest
 
 from gongwei.quality.models import Finding, FindingStatus, Merge, PairReview
 from gongwei.records import models as rm
+from tests.shared_data import shared_data
 from tests.test_admin import _table, id_number
 from tests.web_fixtures import (
     COUNTY,
@@ -57,8 +58,9 @@ def build_quality_region() -> dict:
     return made
 
 
-@pytest.fixture
-def quality_region(db, fast_passwords):
+@shared_data
+def quality_region():
+    """Built once for the module; each test starts from it as built (tests/shared_data.py)."""
     return build_quality_region()
 
 

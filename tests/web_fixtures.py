@@ -19,6 +19,7 @@ from django.test import Client
 
 from gongwei.records import roles
 from tests.ci_policy import not_available
+from tests.shared_data import shared_data
 from tests.test_admin import LOGINS, ORG_UNITS, PASSWORD, build_small_region
 
 COUNTY = "360426000000"
@@ -57,14 +58,16 @@ def make_region(*, periods: tuple[str, ...] = (), codes: list[str] | None = None
     return made
 
 
-@pytest.fixture
-def web_region(db, fast_passwords):
+@shared_data
+def web_region():
+    """Built once per test module; each test starts from it as built (tests/shared_data.py)."""
     return make_region()
 
 
-@pytest.fixture
-def web_region_with_results(db, fast_passwords):
-    """The region with H1–H3 stored for 2024 and 2025 (a dashboard has something to show)."""
+@shared_data
+def web_region_with_results():
+    """The region with H1–H3 stored for 2024 and 2025 (a dashboard has something to show); built once per test
+    module, each test starting from it as built (tests/shared_data.py)."""
     return make_region(periods=("2024", "2025"), codes=["H1", "H2", "H3"])
 
 
