@@ -40,13 +40,19 @@ def test_load_writes_every_row_and_label_and_reload_changes_nothing(small):
         assert counts[name] == t.num_rows, name
     assert InjectedProblem.objects.count() == small.labels.num_rows
     assert InjectedProblem.objects.filter(seed=21).count() == small.labels.num_rows
-    if connection.vendor == "postgresql":  # each loaded table has planner statistics, small ones too
+    if connection.vendor == "postgresql":  # planner statistics after the load (bulk._analyze_if_grown)
         from gongwei.records import models as m
 
-        with connection.cursor() as cur:
-            for model in (m.OrgUnit, m.Resident):
+        def rows_planned(model) -> float:
+            with connection.cursor() as cur:
                 cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-                assert cur.fetchone()[0] == model.objects.count(), model
+                return cur.fetchone()[0]
+
+        # the residents grew by far more than a tenth: analysed, so the planner knows the 5,000; the unit tree is
+        # too small for that rule, but a table never analysed (-1) is analysed on its first load (earlier tests of
+        # the same database may have done so, with their own rows)
+        assert rows_planned(m.Resident) == m.Resident.objects.count()
+        assert rows_planned(m.OrgUnit) >= 0
 
     again = load_region(small, progress=False)
     assert again.written == 0
