@@ -101,9 +101,10 @@ def insert(table: Table, data: dict[str, pa.Array], ids: np.ndarray, mask: np.nd
 
 def _analyze_if_grown(db_table: str, added: int) -> None:
     """Fresh planner statistics after a load into a table never analysed, or that grew it by autovacuum's own
-    measure (50 rows and a tenth of the table): the pages' plans depend on them, and where autovacuum is off or has not come round yet a table
-    loaded a minute ago is planned as if empty (issue 11: the unit tree, never analysed, was estimated at one unit
-    per county, and a county's pinyin search read all 320,000 residents one by one: 0.7 s for a 20-row page)."""
+    measure (50 rows and a tenth of the table). The pages' plans depend on them, and where autovacuum is off or has
+    not come round yet, a table loaded a minute ago is planned as if empty (issue 11: the unit tree, never
+    analysed, was estimated at one unit per county, and a county's pinyin search read all 320,000 residents one by
+    one: 0.7 s for a 20-row page)."""
     with connection.cursor() as cur:
         cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [db_table])
         row = cur.fetchone()
