@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +25,7 @@ from gongwei.engine.orgs import OrgTree
 from gongwei.service import audit, results, snapshots
 from gongwei.service.access import Actor, unit_of_tree
 from gongwei.service.errors import BadRequest, NotFound, NotReady
+from gongwei.service.memo import ProcessMemo, file_identity
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec import vocab
 from gongwei.spec.periods import Period, parse
@@ -366,9 +364,7 @@ def program_names() -> dict[str, str]:
 # The day's worklist of a unit, per process (issue 11 speed): a page reads only the state tables the worklist job
 # materialised, which are replaced (new inode and time), never changed in place, so the rows are valid for as long
 # as those files' identities are the same. A few hundred villages' lists a day fit in memory.
-_WORKLISTS_KEEP = 256
-_worklists: OrderedDict[tuple, pa.Table] = OrderedDict()
-_worklists_lock = threading.Lock()
+_worklists = ProcessMemo(keep=256)
 
 
 def stored_worklist(eng, tree, org: str, as_of: dt.date, programs: list[str] | None, upcoming: bool) -> pa.Table:
@@ -377,21 +373,11 @@ def stored_worklist(eng, tree, org: str, as_of: dt.date, programs: list[str] | N
     period = parse(as_of.isoformat())
     files = []
     for p in sorted(registry.evaluators()):
-        path = materialize.state_path(eng, p, period)
         with contextlib.suppress(OSError):
-            st = os.stat(path)
-            files.append((p, st.st_ino, st.st_mtime_ns, st.st_size))
+            files.append((p, *file_identity(materialize.state_path(eng, p, period))))
     key = (eng.snapshot.id, org, as_of, tuple(programs or ()), upcoming, tuple(files))
-    with _worklists_lock:
-        if (hit := _worklists.get(key)) is not None:
-            _worklists.move_to_end(key)
-            return hit
-    table = engine_worklist.items(eng, org, as_of, programs=programs, tree=tree, include_upcoming=upcoming)
-    with _worklists_lock:
-        _worklists[key] = table
-        while len(_worklists) > _WORKLISTS_KEEP:
-            _worklists.popitem(last=False)
-    return table
+    return _worklists.get_or_make(key, lambda: engine_worklist.items(eng, org, as_of, programs=programs, tree=tree,
+                                                                     include_upcoming=upcoming))
 
 
 def roster(actor: Actor, org: str, as_of: dt.date, *, programs: list[str] | None = None, snapshot: str | None = None,

@@ -14,9 +14,7 @@ import io
 import json
 import os
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from gongwei.service import quality as service_quality
 from gongwei.service.access import Actor, unit_of_tree
 from gongwei.service.analysis import Basis, Unit, period_of
 from gongwei.service.errors import BadRequest, NotFound, NotReady, Refused
+from gongwei.service.memo import ProcessMemo, file_identity
 from gongwei.spec import catalogue as spec_catalogue
 from gongwei.spec.periods import parse
 from gongwei.spec.quality import rules as rulebook_rules
@@ -479,34 +478,14 @@ def _stored_queue(place: navigation.Place) -> tuple[pa.Table, Basis, Path] | Non
     return None
 
 
-# The stored queues and their reviewed state, per process (issue 10 speed): a queue file is replaced (new inode
-# and time), never changed in place, and the decisions are keyed by their version (_decisions_version), so an
-# entry is valid for as long as both are the same. A page then converts only the pairs it shows to Python.
-_QUEUES_KEEP = 64
-_queues: OrderedDict[tuple, object] = OrderedDict()
-_queues_lock = threading.Lock()
-
-
-def _cached(key: tuple, make):
-    with _queues_lock:
-        if (hit := _queues.get(key)) is not None:
-            _queues.move_to_end(key)
-            return hit
-    value = make()
-    with _queues_lock:
-        _queues[key] = value
-        while len(_queues) > _QUEUES_KEEP:
-            _queues.popitem(last=False)
-    return value
-
-
-def _file_key(path: Path) -> tuple:
-    st = os.stat(path)
-    return str(path), st.st_ino, st.st_mtime_ns, st.st_size
+# The stored queues and their reviewed state, per process (issue 10 speed; service.memo): an entry is valid for as
+# long as the queue file and the decisions' version (_decisions_version) are the same. A page then converts only
+# the pairs it shows to Python.
+_queues = ProcessMemo(keep=64)
 
 
 def _read_queue(path: Path) -> pa.Table:
-    return _cached(("file", *_file_key(path)), lambda: pq.read_table(path))
+    return _queues.get_or_make(("file", *file_identity(path)), lambda: pq.read_table(path))
 
 
 def _decisions_version() -> tuple:
@@ -586,10 +565,10 @@ def duplicate_queue(actor: Actor, org: str, *, state: str = "pending", page: int
         return DuplicateQueue(place, [], {s: 0 for s in STATES}, state, 1, 1, None, None, {}, may)
     table, basis, path = stored
     try:
-        key = ("reviewed", *_file_key(path), place.path, _decisions_version())
+        key = ("reviewed", *file_identity(path), place.path, _decisions_version())
     except OSError:  # replaced between the read and now: this request reads what it read
         key = ("reviewed", uuid.uuid4().hex)
-    got = _cached(key, lambda: _reviewed(table, place.path))
+    got = _queues.get_or_make(key, lambda: _reviewed(table, place.path))
     chosen = (pa.array(range(len(got.pairs)), pa.int64()) if state == "all"
               else pc.indices_nonzero(pc.equal(got.state, state)))
     pages = max(1, -(-len(chosen) // size))
