@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -265,6 +266,24 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
     return out
 
 
+class _Saved(NamedTuple):  # what residents.live_due_many and a worklist row read of a person
+    pk: int
+    status: str
+    status_date: dt.date | None
+    merged_into_id: int | None
+    birth_date: dt.date | None
+    record_no: str
+    name: str
+    unit_code: str
+
+
+class _Span(NamedTuple):  # what residents.live_due_many reads of an enrolment
+    resident_id: int
+    program: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
 def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict], as_of: dt.date,
                          programs: list[str] | None) -> list[dict]:
     """Replace the chronic rows of people with follow-ups written or changed after the snapshot by their live rows."""
@@ -283,11 +302,15 @@ def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict]
     saved = m.ChronicFollowUp.objects.filter(Q(batch_id__in=recent) | Q(pk__in=edited),
                                              program__in=live_programs,
                                              resident__managing_unit__path__startswith=tree.path[unit])
-    people = list(m.Resident.objects.filter(pk__in=saved.values("resident_id")).select_related("managing_unit"))
+    # plain rows, not model objects: a village can have a hundred people saved since the night's snapshot
+    people = [_Saved(*row) for row in m.Resident.objects.filter(pk__in=saved.values("resident_id")).values_list(
+        "pk", "status", "status_date", "merged_into_id", "birth_date", "record_no", "name", "managing_unit__code")]
     if not people:
         return rows
     ids = {r.pk for r in people}
-    enrollments = list(m.Enrollment.objects.filter(resident_id__in=ids, program__in=live_programs))
+    enrollments = [_Span(*row) for row in m.Enrollment.objects.filter(
+        resident_id__among=list(ids), program__in=live_programs).order_by("pk").values_list(
+        "resident_id", "program", "start_date", "end_date")]
     live = residents.live_due_many(people, enrollments, as_of)
     kept = [r for r in rows if not (r["resident_id"] in ids and r["program"] in live_programs)]
     upcoming = any(r["status"] == "upcoming" for r in rows)
@@ -296,7 +319,7 @@ def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict]
             if d.status == "upcoming" and not upcoming:
                 continue
             kept.append({"program": d.program, "service": d.key, "service_name": d.service, "resident_id": p.pk,
-                         "record_no": p.record_no, "name": p.name, "unit_code": p.managing_unit.code,
+                         "record_no": p.record_no, "name": p.name, "unit_code": p.unit_code,
                          "due_date": d.due_date, "status": d.status, "days_overdue": d.days_overdue, "gap": d.gap,
                          "live": True})
     kept.sort(key=lambda r: (-r["days_overdue"], r["due_date"], r["record_no"]))
@@ -312,28 +335,22 @@ def _with_doctors_and_teams(rows: list[dict], as_of: dt.date) -> list[dict]:
     from gongwei.records import models as m
 
     ids = list({r["resident_id"] for r in rows if r.get("resident_id")})
-    doctor_of: dict[int, tuple[int, str]] = {}
-    teams: dict[int, tuple[str, str]] = {}
-    for i in range(0, len(ids), 900):
-        for pk, staff, name in m.Resident.objects.filter(pk__in=ids[i:i + 900], responsible_doctor__isnull=False) \
-                .values_list("pk", "responsible_doctor_id", "responsible_doctor__name"):
-            doctor_of[pk] = (staff, name)
+    doctor_of: dict[int, tuple[int, str]] = {
+        pk: (staff, name) for pk, staff, name in m.Resident.objects.filter(
+            pk__among=ids, responsible_doctor__isnull=False).values_list(
+            "pk", "responsible_doctor_id", "responsible_doctor__name")}
     by_doctor: dict[int, tuple[str, str]] = {}
-    staff_ids = list({staff for staff, _ in doctor_of.values()})
-    for i in range(0, len(staff_ids), 900):
-        for staff, code, name in m.TeamMembership.objects.filter(staff_id__in=staff_ids[i:i + 900]).filter(
-                Q(end_date__isnull=True) | Q(end_date__gte=as_of)).order_by("-team__code").values_list(
-                "staff_id", "team__code", "team__name"):
-            by_doctor[staff] = (code, name)  # the smallest team code wins, as listed last
-    for pk, (staff, _) in doctor_of.items():
-        if staff in by_doctor:
-            teams[pk] = by_doctor[staff]
-    for i in range(0, len(ids), 900):
-        contracts = m.Contract.objects.filter(resident_id__in=ids[i:i + 900], start_date__lte=as_of,
-                                              end_date__gte=as_of)
-        contracts = contracts.filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=as_of)).order_by("start_date")
-        for pk, code, name in contracts.values_list("resident_id", "team__code", "team__name"):
-            teams[pk] = (code, name)
+    for staff, code, name in m.TeamMembership.objects.filter(
+            staff_id__among=list({staff for staff, _ in doctor_of.values()})).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=as_of)).order_by("-team__code").values_list(
+            "staff_id", "team__code", "team__name"):
+        by_doctor[staff] = (code, name)  # the smallest team code wins, as listed last
+    teams: dict[int, tuple[str, str]] = {pk: by_doctor[staff] for pk, (staff, _) in doctor_of.items()
+                                         if staff in by_doctor}
+    contracts = m.Contract.objects.filter(resident_id__among=ids, start_date__lte=as_of, end_date__gte=as_of)
+    contracts = contracts.filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=as_of)).order_by("start_date")
+    for pk, code, name in contracts.values_list("resident_id", "team__code", "team__name"):
+        teams[pk] = (code, name)
     for r in rows:
         pk = r.get("resident_id")
         r["doctor"] = doctor_of[pk][1] if pk in doctor_of else ""

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from gongwei.records import models as m
+from gongwei.records.lookups import array_literal
 from gongwei.service.access import Actor
 from gongwei.spec.vocab import AccessKind
 
@@ -46,7 +47,7 @@ def _insert_people(log_id: int, ids: list[int]) -> None:
         table = connection.ops.quote_name(m.AccessedResident._meta.db_table)
         with connection.cursor() as cur:
             cur.execute(f"INSERT INTO {table} (log_id, resident_id) SELECT %s, unnest(%s::bigint[])",  # noqa: S608
-                        [log_id, ids])
+                        [log_id, array_literal(ids)])
         return
     m.AccessedResident.objects.bulk_create([m.AccessedResident(log_id=log_id, resident_id=r) for r in ids],
                                            batch_size=_CHUNK)

@@ -35,6 +35,7 @@ from gongwei.service import audit, snapshots
 from gongwei.service.access import Actor, check_resident
 from gongwei.service.analysis import stored_worklist
 from gongwei.service.errors import BadRequest, NotFound, ServiceError
+from gongwei.service.memo import ProcessMemo
 from gongwei.spec import vocab as v
 from gongwei.spec.vocab import AccessKind
 
@@ -615,6 +616,16 @@ def _live_due(r, enrollments, today: dt.date) -> tuple[list[Due], set[str]]:
     return rows, mine
 
 
+_CHRONIC_DUE = ProcessMemo(keep=20_000)  # engine.person.chronic_due's answers by their inputs
+
+
+def _chronic_due(evaluators, program, today, spans, visits, exams, birth_date, closed_on) -> tuple:
+    from gongwei.engine import person
+
+    return tuple(person.chronic_due(evaluators[program][1], today, enrolments=list(spans), visits=list(visits),
+                                    exam_dates=list(exams), birth_date=birth_date, closed_on=closed_on))
+
+
 def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
     """:func:`_live_due` for several residents at once (the worklist refreshes the people saved since its
     snapshot): three queries whatever their number, then each person's rows by engine.person."""
@@ -632,15 +643,15 @@ def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
 
     since = parse(today.isoformat()).start
     visits: dict[tuple[int, str], list[person.Visit]] = {}
-    for row in (m.ChronicFollowUp.objects.filter(resident_id__in=ids, is_void=False, program__in=LIVE_PROGRAMS,
-                                                 service_date__gte=since)
+    for row in (m.ChronicFollowUp.objects.filter(resident_id__among=ids, is_void=False, program__in=LIVE_PROGRAMS,
+                                                 service_date__gte=since).order_by("pk")
                 .values("pk", "resident_id", "program", "service_date", "mode", "classification", "sbp", "dbp",
                         "fasting_glucose")):
         visits.setdefault((row["resident_id"], row["program"]), []).append(person.Visit(
             row["service_date"], row["mode"], row["classification"], row["sbp"], row["dbp"], row["fasting_glucose"],
             row["pk"]))
     exams: dict[int, list[dt.date]] = {}
-    for rid, day in m.HealthExamination.objects.filter(resident_id__in=ids, is_void=False,
+    for rid, day in m.HealthExamination.objects.filter(resident_id__among=ids, is_void=False,
                                                        service_date__gte=since).values_list(
             "resident_id", "service_date"):
         exams.setdefault(rid, []).append(day)
@@ -654,9 +665,11 @@ def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
         for program in LIVE_PROGRAMS:
             if (r.pk, program) not in spans:
                 continue
-            for item in person.chronic_due(evaluators[program][1], today, enrolments=spans[(r.pk, program)],
-                                           visits=visits.get((r.pk, program), []), exam_dates=exams.get(r.pk, []),
-                                           birth_date=r.birth_date, closed_on=closed_on):
+            # the rules are a pure function of these values: a person listed again with nothing changed (every
+            # worklist view lists everyone saved since the snapshot) is not computed again
+            inputs = (program, today, tuple(spans[(r.pk, program)]), tuple(visits.get((r.pk, program), ())),
+                      tuple(sorted(exams.get(r.pk, ()))), r.birth_date, closed_on)
+            for item in _CHRONIC_DUE.get_or_make(inputs, lambda i=inputs: _chronic_due(evaluators, *i)):
                 late = (today - item.due_date).days
                 status = "overdue" if late >= 0 else "due_soon" if late >= -DUE_SOON_DAYS else "upcoming"
                 out.setdefault(r.pk, []).append(Due(
