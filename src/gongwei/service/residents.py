@@ -622,34 +622,35 @@ _CHRONIC_DUE = ProcessMemo(keep=20_000)  # engine.person.chronic_due's answers b
 def _chronic_due(evaluators, program, today, spans, visits, exams, birth_date, closed_on) -> tuple:
     from gongwei.engine import person
 
-    return tuple(person.chronic_due(evaluators[program][1], today, enrolments=list(spans), visits=list(visits),
-                                    exam_dates=list(exams), birth_date=birth_date, closed_on=closed_on))
+    return tuple(person.chronic_due(
+        evaluators[program][1], today, enrolments=[person.Enrolment(*e) for e in spans],
+        visits=[person.Visit(*row) for row in visits], exam_dates=list(exams), birth_date=birth_date,
+        closed_on=closed_on))
 
 
 def live_due_many(people, enrollments, today: dt.date) -> dict[int, list[Due]]:
     """:func:`_live_due` for several residents at once (the worklist refreshes the people saved since its
     snapshot): three queries whatever their number, then each person's rows by engine.person."""
-    from gongwei.engine import person, registry
+    from gongwei.engine import registry
     from gongwei.engine.worklist import DUE_SOON_DAYS
-
-    ids = [r.pk for r in people]
-    spans: dict[tuple[int, str], list[person.Enrolment]] = {}
-    for e in enrollments:
-        if e.program in LIVE_PROGRAMS:
-            spans.setdefault((e.resident_id, e.program), []).append(person.Enrolment(e.start_date, e.end_date))
-    # the rules read the visits and exams of the year to today only (person.chronic_due): earlier years' rows are
-    # not fetched (a patient under management for years has dozens)
     from gongwei.spec.periods import parse
 
+    ids = [r.pk for r in people]
+    spans: dict[tuple[int, str], list[tuple]] = {}
+    for e in enrollments:
+        if e.program in LIVE_PROGRAMS:
+            spans.setdefault((e.resident_id, e.program), []).append((e.start_date, e.end_date))
+    # the rules read the visits and exams of the year to today only (person.chronic_due): earlier years' rows are
+    # not fetched (a patient under management for years has dozens). Plain tuples (person.Visit's fields in
+    # order): they are the key of the answers kept, and objects are built only for a person not yet computed
     since = parse(today.isoformat()).start
-    visits: dict[tuple[int, str], list[person.Visit]] = {}
-    for row in (m.ChronicFollowUp.objects.filter(resident_id__among=ids, is_void=False, program__in=LIVE_PROGRAMS,
-                                                 service_date__gte=since).order_by("pk")
-                .values("pk", "resident_id", "program", "service_date", "mode", "classification", "sbp", "dbp",
-                        "fasting_glucose")):
-        visits.setdefault((row["resident_id"], row["program"]), []).append(person.Visit(
-            row["service_date"], row["mode"], row["classification"], row["sbp"], row["dbp"], row["fasting_glucose"],
-            row["pk"]))
+    visits: dict[tuple[int, str], list[tuple]] = {}
+    for rid, program, *visit in (
+            m.ChronicFollowUp.objects.filter(resident_id__among=ids, is_void=False, program__in=LIVE_PROGRAMS,
+                                             service_date__gte=since).order_by("pk")
+            .values_list("resident_id", "program", "service_date", "mode", "classification", "sbp", "dbp",
+                         "fasting_glucose", "pk")):
+        visits.setdefault((rid, program), []).append(tuple(visit))
     exams: dict[int, list[dt.date]] = {}
     for rid, day in m.HealthExamination.objects.filter(resident_id__among=ids, is_void=False,
                                                        service_date__gte=since).values_list(
