@@ -71,7 +71,7 @@ class Engine:
     snapshot: Snapshot
     backend: str = "duckdb"
     database: InitVar[SharedDatabase | None] = None
-    con: Any = field(init=False)
+    _con: Any = field(init=False, default=None)
     _tables: dict[str, ibis.Table] = field(init=False, default_factory=dict)
     states: dict[tuple, ibis.Table] = field(init=False, default_factory=dict)
     sql_cache: Path | None = field(init=False, default=None)
@@ -88,17 +88,24 @@ class Engine:
         setting = os.environ.get("GONGWEI_SQL_CACHE", "")
         if setting.lower() != "off":
             self.sql_cache = Path(setting) if setting else self.snapshot.folder.parent / ".sql-cache"
-        if database is not None:
-            if self.backend != "duckdb":
-                raise ValueError("只有 DuckDB 后端可以共享数据库连接")
-            self._shared = database
-            self.con = ibis.duckdb.from_connection(database.con.cursor())
-        elif self.backend == "duckdb":
-            self.con = ibis.duckdb.connect()
-        elif self.backend == "pyspark":
-            self.con = ibis.pyspark.connect(_spark_session())
-        else:
+        if database is not None and self.backend != "duckdb":
+            raise ValueError("只有 DuckDB 后端可以共享数据库连接")
+        if self.backend not in ("duckdb", "pyspark"):
             raise ValueError(f"未知的计算后端 {self.backend!r}（可选：{', '.join(BACKENDS)}）")
+        self._shared = database
+
+    @property
+    def con(self) -> Any:
+        """The backend's connection, made on first use: a page that reads only what a job stored (a worklist, a
+        dashboard) never needs one, and making an Ibis backend on a new cursor cost a millisecond per request."""
+        if self._con is None:
+            if self._shared is not None:
+                self._con = ibis.duckdb.from_connection(self._shared.con.cursor())
+            elif self.backend == "duckdb":
+                self._con = ibis.duckdb.connect()
+            else:
+                self._con = ibis.pyspark.connect(_spark_session())
+        return self._con
 
     @property
     def table_prefix(self) -> str:
