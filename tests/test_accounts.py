@@ -15,8 +15,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils import timezone
 
@@ -95,6 +97,33 @@ def test_an_idle_session_ends_and_each_request_renews_it(two_users, settings):
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timezone.timedelta(minutes=1))
     response = client.get("/admin/")
     assert response.status_code == 302 and response.url.startswith("/admin/login/")
+
+
+def test_a_session_is_written_at_most_once_per_renewal_interval(two_users, settings):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from gongwei.web.middleware import SessionRenewalMiddleware
+
+    assert settings.SESSION_RENEW_SECONDS == 60 and not settings.SESSION_SAVE_EVERY_REQUEST
+    client = Client()
+    assert login(client, "colleague", STRONG).status_code == 302
+    key = client.session.session_key
+    expiry = Session.objects.get(session_key=key).expire_date
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/").status_code == 200
+        return sum(1 for q in queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"])
+
+    assert session_writes() == 0  # the login saved it a moment ago
+    assert Session.objects.get(session_key=key).expire_date == expiry
+    stored = SessionStore(session_key=key)
+    stored[SessionRenewalMiddleware.MARK] -= 61  # the last renewal a minute and a second ago
+    stored.save()
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert session_writes() == 1
+    assert Session.objects.get(session_key=key).expire_date > expiry  # renewed: the idle timeout starts again
+    assert session_writes() == 0
 
 
 def test_csp_header_is_sent_when_configured(db, settings):

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "gongwei.web.middleware.SessionRenewalMiddleware",  # inside SessionMiddleware: its mark is saved on the way out
     "gongwei.web.middleware.ChineseByDefaultLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -163,10 +164,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "gongwei/lockout.html"
 AXES_VERBOSE = False
 
-# Idle timeout: a session ends after this many minutes without a request (each request renews it) and when
-# the browser closes — shared front-desk PCs are common in clinics.
+# Idle timeout: a session ends after this many minutes without a request (requests renew it) and when the
+# browser closes — shared front-desk PCs are common in clinics. A request renews it when the last renewal is
+# older than GONGWEI_SESSION_RENEW_SECONDS (gongwei.web.middleware.SessionRenewalMiddleware), not on every
+# request: writing the session was a signed encoding, an UPDATE and a commit on every page (issue 11). So the
+# session ends between AGE − RENEW and AGE after the last request.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("GONGWEI_IDLE_MINUTES", "30"))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = int(os.environ.get("GONGWEI_SESSION_RENEW_SECONDS", "60"))
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
