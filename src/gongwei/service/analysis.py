@@ -246,6 +246,12 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
                    due_soon_until=as_of + dt.timedelta(days=engine_worklist.DUE_SOON_DAYS))
     if people:
         rows = _refresh_saved_since(eng, tree, unit, rows, as_of, programs)
+    if upcoming_days is not None:
+        # before the doctors and teams are looked up: the stored list runs to the year's end, and a page shows
+        # a few weeks of it (a village's 1,100 rows → 450)
+        last = as_of + dt.timedelta(days=upcoming_days)
+        rows = [r for r in rows if r["status"] != "upcoming" or r["due_date"] <= last]
+    if people:
         rows = _with_doctors_and_teams(rows, as_of)
         out.doctors = sorted({r["doctor"] for r in rows if r["doctor"]})
         if doctor:
@@ -257,9 +263,6 @@ def worklist(actor: Actor, org: str, as_of: dt.date, *, upcoming: bool = False, 
             out.team = team
         out.unit_names = {tree.code[u]: tree.name[u] for u in tree.subtree(unit)}
         out.refreshed = len({r["resident_id"] for r in rows if r.get("live")})
-    if upcoming_days is not None:
-        last = as_of + dt.timedelta(days=upcoming_days)
-        rows = [r for r in rows if r["status"] != "upcoming" or r["due_date"] <= last]
     out.rows = rows
     audit.viewed(actor, AccessKind.WORKLIST, scope=org, purpose=f"待办 {as_of.isoformat()}",
                  residents=[r["resident_id"] for r in rows if r.get("resident_id")])
