@@ -22,11 +22,8 @@ class Among(Lookup):
 
     def get_prep_lookup(self):
         values = list(self.rhs)
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            self.array_type = "bigint"
-        elif all(isinstance(v, str) for v in values):
-            self.array_type = "text"
-        else:
+        if not (all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+                or all(isinstance(v, str) for v in values)):
             raise TypeError("among: a list of integers or a list of texts")
         return values
 
@@ -35,7 +32,8 @@ class Among(Lookup):
             raise EmptyResultSet  # as ``__in=[]``: nothing matches, and no query is sent
         lhs, params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::{self.array_type}[])", [*params, array_literal(self.rhs)]
+            kind = "text" if isinstance(self.rhs[0], str) else "bigint"
+            return f"{lhs} = ANY(%s::{kind}[])", [*params, array_literal(self.rhs)]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.rhs, ensure_ascii=False)]
 
 
