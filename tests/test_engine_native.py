@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from gongwei.engine import catalogue, native
@@ -33,7 +36,7 @@ def snap(tmp_path, monkeypatch):
 
 # the maternal indicators the fixture is about, and one each of records, child health and family doctor (all the
 # catalogue would only repeat the same reads; each indicator's figures are the other tests' subject)
-CODES = ["M1", "M2", "M3", "M4", "R1", "R2", "C2", "F1"]
+CODES = ["M1", "M2", "M3", "M4", "R1", "R2", "R3", "C2", "F1"]  # R3 reads the copy's derived blank columns
 
 
 def _sorted(results):
@@ -89,3 +92,39 @@ def test_a_small_snapshot_gets_no_copy(tmp_path, monkeypatch):
     assert sum(small.tables.values()) < 10_000 and not native.usable(small)
     eng = Engine(small, "duckdb")
     assert catalogue.evaluate(eng, parse("2025"), ["M1"]).num_rows > 0 and eng._native_alias == ""
+
+
+def test_the_copy_derives_each_checked_text_fields_blankness_as_the_engine_judges_it(tmp_path):
+    # blank = no value, or only spaces, tabs and line breaks (what TRIM removes on both backends); a full-width
+    # space or a character after the whitespace is a value
+    values = [None, "", " ", "\t\n\r", "\x0b\x0c ", " 汉", "汉 ", "\u3000", "x"]
+    expected = [True, True, True, True, True, False, False, False, False]
+    file = tmp_path / "residents.parquet"
+    pq.write_table(pa.table({"id": list(range(len(values))), "name": values, "sex": ["1"] * len(values),
+                             "note": values}), file)
+    derived: dict[str, list[str]] = {}
+    rows = duckdb.connect().sql(native._select_with_derived("residents", file, derived)
+                                + " ORDER BY id").to_arrow_table()
+    assert derived == {"residents": ["name__blank", "sex__blank"]}  # "note" is no field the rulebook checks
+    assert rows.column("name__blank").to_pylist() == expected
+    assert rows.column("sex__blank").to_pylist() == [False] * len(values)
+    assert rows.column_names[:4] == ["id", "name", "sex", "note"]  # the file's columns first, as they are
+
+
+def test_the_records_query_reads_the_derived_columns_from_the_copy_only(snap):
+    from gongwei.engine import registry
+
+    def records_sql(eng):
+        return str(eng.con.compile(registry.state(eng, "records", parse("2025"))))
+
+    assert "__blank" in records_sql(Engine(snap, "duckdb"))
+    native.path(snap).rename(native.path(snap).with_name("aside"))
+    assert "__blank" not in records_sql(Engine(snap, "duckdb"))  # the Parquet files: checked in the query
+
+
+def test_a_copy_written_in_another_format_is_passed_over(snap):
+    con = duckdb.connect(str(native.path(snap)))
+    con.execute("UPDATE _gongwei_snapshot SET format = 'gongwei-native/1'")  # e.g. written before the derived columns
+    con.close()
+    eng = Engine(snap, "duckdb")
+    assert catalogue.evaluate(eng, parse("2025"), CODES).num_rows > 0 and eng._native_alias == ""

@@ -83,6 +83,7 @@ class Engine:
     _views: set[str] = field(init=False, default_factory=set)
     _shared: SharedDatabase | None = field(init=False, default=None)
     _native_alias: str | None = field(init=False, default=None)  # None: not looked for yet; "": Parquet
+    _native_derived: str = field(init=False, default="")  # the derived columns the copy adds (JSON), when read
 
     def __post_init__(self, database: SharedDatabase | None) -> None:
         setting = os.environ.get("GONGWEI_SQL_CACHE", "")
@@ -138,9 +139,14 @@ class Engine:
                     self._shared.views.add(name)
         self._views.add(name)
 
-    def _view_sql(self, name: str) -> str:
+    def _native(self) -> str:
+        """The alias of the attached copy the views read, or "" for the Parquet files (looked for once)."""
         if self._native_alias is None:
             self._native_alias = self._attach_native()
+        return self._native_alias
+
+    def _view_sql(self, name: str) -> str:
+        self._native()
         view = f'"{self.table_prefix}{name}"'
         if self._native_alias:
             return f'CREATE OR REPLACE VIEW {view} AS SELECT * FROM "{self._native_alias}"."{name}"'
@@ -160,20 +166,24 @@ class Engine:
         alias = "n_" + self.snapshot.id.replace("-", "_")
         try:
             self.con.raw_sql(native.attach_sql(self.snapshot, alias))
-            made_from = self.con.con.execute(native.check_sql(alias)).fetchone()
+            cur = self.con.con.execute(native.check_sql(alias))
+            row = cur.fetchone()
+            about = dict(zip([d[0] for d in cur.description], row, strict=True)) if row else {}
         except duckdb.Error as exc:
             log.warning("快照 %s 的 DuckDB 副本无法读取（%s），改读 Parquet 文件", self.snapshot.id, exc)
             with contextlib.suppress(duckdb.Error):
                 self.con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')
             return ""
-        if not made_from or made_from[0] != self.snapshot.id:
+        if not native.made_for(about, self.snapshot):  # another snapshot's copy, or written by other code
             self.con.raw_sql(f'DETACH "{alias}"')
             return ""
+        self._native_derived = str(about.get("derived", ""))
         return alias
 
     def schema_key(self) -> str:
-        """A digest of the snapshot's table names and column types: compiled SQL depends on them (a program
-        may check a column only when the snapshot has it), not on the rows."""
+        """A digest of the snapshot's table names and column types, and of the derived columns its DuckDB copy
+        adds when the views read it: compiled SQL depends on them (a program may check a column only when the
+        table has it), not on the rows."""
         if self._schema_key is None:
             import pyarrow.parquet as pq
 
@@ -181,6 +191,8 @@ class Engine:
             for name in sorted(self.snapshot.tables):
                 digest.update(name.encode())
                 digest.update(str(pq.read_schema(self.snapshot.path(name))).encode())
+            if self.backend == "duckdb" and self._native():
+                digest.update(self._native_derived.encode())
             self._schema_key = digest.hexdigest()
         return self._schema_key
 

@@ -9,10 +9,20 @@ on the 2 M-resident city the whole catalogue needed about a fifth less CPU (docs
 The copy is derived and optional. It is written under a temporary name and renamed when complete, carries the
 snapshot's id, and is used only when that id matches; without it the engine reads the Parquet files as before,
 and PySpark always does.
+
+The copy also carries **derived columns**: ``<field>__blank`` for the text fields the rulebook checks for blanks
+(the basic-information fields of the records program, a follow-up's guidance), computed once per row with the
+engine's own :func:`~gongwei.engine.programs.records.blank`. The checks were the costliest part of the records
+query, repeated on every run over 2 M rows; read from the copy they are a boolean column each (ADR 042). A
+field name never contains ``__`` (Django reserves it), so a derived column cannot shadow a field. The copy's
+``format`` names the derived columns' definition: a copy written by other code is passed over.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 import os
 import uuid
 from pathlib import Path
@@ -23,7 +33,28 @@ FILE = "tables.duckdb"
 # a snapshot with fewer rows is read from its Parquet files: writing the copy (a tenth of a second and more) would
 # cost more than it saves (a demo region, a test's fixture); measured at 2 M residents, docs/benchmarks.md §2.5
 MIN_ROWS = 100_000
-_META = "_gongwei_snapshot"  # one row: the snapshot id the copy was made from
+_META = "_gongwei_snapshot"  # one row: the snapshot id the copy was made from, its format and derived columns
+BLANK_SUFFIX = "__blank"
+
+
+def _blank_fields() -> dict[str, frozenset[str]]:
+    """Per table, the text fields whose blankness the rulebook checks: every basic-information field it names
+    (any year's required fields, and those it has labels for, so a regional list can pick any), and the
+    guidance on a follow-up (an uncontrolled visit with no answer)."""
+    from gongwei.spec.programs import records as records_spec
+
+    named = frozenset(records_spec.FIELD_LABELS) | frozenset(
+        f for std in records_spec.STANDARD.values.values() for f in std.required_fields)
+    return {"residents": named, "health_records": named, "chronic_follow_ups": frozenset({"guidance"})}
+
+
+def format_version() -> str:
+    """The copy's format: its layout and the definition of its derived columns (the code of ``blank``)."""
+    from gongwei.engine.programs import records
+
+    digest = hashlib.sha256(inspect.getsource(records.blank).encode())
+    digest.update(repr(records._STRIPPED_CODES).encode())
+    return f"gongwei-native/2+{digest.hexdigest()[:12]}"
 
 
 def path(snapshot: Snapshot) -> Path:
@@ -50,10 +81,11 @@ def write(snapshot: Snapshot) -> Path:
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("BEGIN")
+            derived: dict[str, list[str]] = {}
             for name in snapshot.tables:
-                source = str(snapshot.path(name)).replace("'", "''")
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet(\'{source}\')')
-            con.execute(f'CREATE TABLE "{_META}" AS SELECT ? AS snapshot_id', [snapshot.id])
+                con.execute(f'CREATE TABLE "{name}" AS {_select_with_derived(name, snapshot.path(name), derived)}')
+            con.execute(f'CREATE TABLE "{_META}" AS SELECT ? AS snapshot_id, ? AS format, ? AS derived',
+                        [snapshot.id, format_version(), json.dumps(derived, sort_keys=True)])
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
@@ -66,10 +98,39 @@ def write(snapshot: Snapshot) -> Path:
     return target
 
 
+def _select_with_derived(name: str, file: Path, derived: dict[str, list[str]]) -> str:
+    """The copy of one table: its Parquet file's columns, then the derived ``<field>__blank`` columns of its text
+    fields the rulebook checks (recorded in ``derived``), compiled from the engine's own expression."""
+    import ibis
+    import pyarrow.parquet as pq
+
+    from gongwei.engine.programs.records import blank
+
+    source = "read_parquet('{}')".format(str(file).replace("'", "''"))
+    select = f"SELECT * FROM {source}"
+    fields = _blank_fields().get(name, frozenset())
+    if not fields:
+        return select
+    src = ibis.table(ibis.Schema.from_pyarrow(pq.read_schema(file)), name="_gongwei_source")
+    checks = {f + BLANK_SUFFIX: blank(src[f]) for f in sorted(fields)
+              if f in src.columns and src[f].type().is_string()}
+    if not checks:
+        return select
+    derived[name] = sorted(checks)
+    sql = ibis.to_sql(src.mutate(**checks), dialect="duckdb")
+    return str(sql).replace('"_gongwei_source"', source)
+
+
 def attach_sql(snapshot: Snapshot, alias: str) -> str:
     p = str(path(snapshot)).replace("'", "''")
     return f"ATTACH IF NOT EXISTS '{p}' AS \"{alias}\" (READ_ONLY)"
 
 
 def check_sql(alias: str) -> str:
-    return f'SELECT snapshot_id FROM "{alias}"."{_META}"'
+    """One row: what the copy says of itself (a copy of format /1 has only its snapshot id)."""
+    return f'SELECT * FROM "{alias}"."{_META}"'
+
+
+def made_for(row: dict, snapshot: Snapshot) -> bool:
+    """The copy (its :func:`check_sql` row) was made from ``snapshot`` by this code's format."""
+    return row.get("snapshot_id") == snapshot.id and row.get("format") == format_version()

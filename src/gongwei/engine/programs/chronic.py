@@ -34,6 +34,7 @@ from types import ModuleType
 import ibis
 
 from gongwei.engine.backends import Engine
+from gongwei.engine.programs.records import blank_in
 from gongwei.spec.followup import BloodPressureTarget, FollowUpRequirement, GlucoseTarget, UncontrolledAnswer
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import copd, diabetes, hypertension
@@ -314,7 +315,9 @@ def _uncontrolled_answers(fu: ibis.Table, answer: UncontrolledAnswer) -> ibis.Ta
     unc = fu.filter(fu.classification == FollowUpClass.UNCONTROLLED.value)
     recheck = unc.next_visit_date.notnull() & (
         unc.next_visit_date.delta(unc.service_date, unit="day") <= answer.max_next_days)
-    answered = ((unc.guidance.fill_null("").strip() != "") | unc.medication_adjusted.fill_null(False)
+    # records.blank trims only a text that starts with whitespace (trimming every uncontrolled visit's guidance
+    # was a sixth of the hypertension query), and the snapshot's DuckDB copy holds its answer per visit
+    answered = (~blank_in(unc, "guidance") | unc.medication_adjusted.fill_null(False)
                 | unc.referral.fill_null(False) | recheck.fill_null(False))
     return unc.group_by("resident_id").aggregate(uncontrolled_visits=unc.count(),
                                                  unanswered_visits=(~answered).cast("int64").sum())

@@ -18,6 +18,7 @@ from types import ModuleType
 import ibis
 
 from gongwei.engine.backends import Engine
+from gongwei.engine.native import BLANK_SUFFIX
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import elderly as elderly_spec
 from gongwei.spec.programs import records as records_spec
@@ -74,13 +75,20 @@ def blank(col: ibis.ir.Value) -> ibis.ir.BooleanValue:
     return col.isnull()
 
 
+def blank_in(t: ibis.Table, name: str) -> ibis.ir.BooleanValue:
+    """``blank(t[name])``, read from the column the snapshot's DuckDB copy derived with it when the table has
+    one (engine.native): the same value, computed once when the snapshot was taken."""
+    derived = name + BLANK_SUFFIX
+    return t[derived] if derived in t.columns else blank(t[name])
+
+
 def _field_check(res: ibis.Table, hr: ibis.Table, name: str) -> tuple[ibis.Table, ibis.ir.BooleanValue] | None:
     """The table a required field is checked on (residents before health records) and the check."""
     if name == "id_number":
         return res, res.id_status == IdStatus.MISSING.value
     for t in (res, hr):
         if name in t.columns:
-            return t, blank(t[name])
+            return t, blank_in(t, name)
         if name + PRESENT_SUFFIX in t.columns:
             return t, ~t[name + PRESENT_SUFFIX].fill_null(False)
     return None
