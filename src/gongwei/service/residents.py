@@ -182,9 +182,10 @@ def sync_pinyin(residents) -> int:
     rows = [(pk, name, initials, full) for pk, name in stale for initials, full in pinyin_variants(name)]
     ids = [pk for pk, _ in stale]
     with transaction.atomic(), connection.cursor() as cur:
-        for i in range(0, len(ids), 900):  # rows of a former name
-            chunk = ids[i:i + 900]
-            cur.execute(f"DELETE FROM {PINYIN_TABLE} WHERE resident_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        # rows of a former name (the search table is derived from the names: no record is lost), in one statement.
+        # One per 900 ids made the nightly's first sync of a 2 M city scan the growing table 2,282 times (no
+        # statistics yet, so no index scan): 2.9 billion rows read, a quarter of an hour
+        m.NamePinyin.objects.filter(resident_id__among=ids).delete()
         # two searches racing compute the same rows: the second one's are skipped (SQLite ≥ 3.24, PostgreSQL)
         cur.executemany(
             f"INSERT INTO {PINYIN_TABLE} (resident_id, name, initials, full_pinyin) VALUES (%s, %s, %s, %s) "
