@@ -9,7 +9,7 @@ from types import ModuleType
 import ibis
 
 from gongwei.engine.backends import Engine
-from gongwei.engine.programs.records import blank, closed_expr, enrolled_in, residents_in_records
+from gongwei.engine.programs.records import blank_in, closed_expr, enrolled_in, residents_in_records
 from gongwei.spec.periods import Period
 from gongwei.spec.programs import elderly
 from gongwei.spec.programs import family_doctor as fd
@@ -52,7 +52,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
         if rule.programs:
             ids = enrolled_in(eng, rule.programs, period)
         elif rule.disability:
-            ids = hr.filter(~blank(hr.disability) & ~hr.disability.isin(list(spec.NO_DISABILITY_CODES)))
+            ids = hr.filter(~blank_in(hr, "disability") & ~hr.disability.isin(list(spec.NO_DISABILITY_CODES)))
         else:
             continue
         tagged.append(ids.select(t_id="resident_id", tag=ibis.literal(f"group:{g}")))

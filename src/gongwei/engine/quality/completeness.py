@@ -11,7 +11,13 @@ from __future__ import annotations
 import ibis
 
 from gongwei.engine.programs.elderly import item_missing
-from gongwei.engine.programs.records import _field_missing, blank, missing_list, residents_in_records
+from gongwei.engine.programs.records import (
+    _field_missing,
+    blank,
+    blank_in,
+    missing_list,
+    residents_in_records,
+)
 from gongwei.engine.quality import Check
 from gongwei.engine.quality.identity import encounter_findings
 from gongwei.spec.programs import elderly as elderly_spec
@@ -40,7 +46,8 @@ def _column(t: ibis.Table, field: str, rule: str) -> ibis.ir.Value:
 def _blanks(t: ibis.Table, fields: object, rule: str, when: ibis.ir.BooleanValue | None = None):
     out = []
     for f in fields:  # type: ignore[attr-defined]
-        missing = blank(_column(t, f, rule))
+        # a field the snapshot's DuckDB copy judged when it was written is read from there (engine.native)
+        missing = blank_in(t, f) if f in t.columns else blank(_column(t, f, rule))
         out.append((LABELS.get(f, f), missing if when is None else when & missing))
     return out
 
