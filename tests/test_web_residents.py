@@ -130,6 +130,27 @@ def test_pinyin_is_stored_once_and_follows_a_renamed_resident(people):
     assert ("stf", "shantianfang") in service.pinyin_variants("单田芳")
 
 
+def test_two_syncs_in_one_transaction_store_each_residents_rows_once(people):
+    # on PostgreSQL the rows pass through a temporary table: the second call must not insert the first one's again
+    from django.db import transaction
+
+    lhm, zsf = m.Resident.objects.get(record_no=LHM), m.Resident.objects.get(record_no=ZSF)
+    m.NamePinyin.objects.filter(resident__in=[lhm, zsf]).delete()
+    with transaction.atomic():
+        assert service.sync_pinyin(m.Resident.objects.filter(pk=zsf.pk)) == 1
+        assert service.sync_pinyin(m.Resident.objects.filter(pk=lhm.pk)) == 1
+        assert service.sync_pinyin(m.Resident.objects.filter(pk__in=[lhm.pk, zsf.pk])) == 0  # both stored now
+        # renamed before the transaction ends: the former name's rows must not come back from the first call
+        m.Resident.objects.filter(pk=zsf.pk).update(name="曾小明")
+        assert service.sync_pinyin(m.Resident.objects.filter(pk=zsf.pk)) == 1
+    zsf.refresh_from_db()
+    stored = list(m.NamePinyin.objects.filter(resident__in=[lhm, zsf]).values_list("resident_id", "full_pinyin"))
+    assert len(stored) == len(set(stored))
+    for r in (lhm, zsf):
+        assert {full for rid, full in stored if rid == r.pk} == {full for _, full in service.pinyin_variants(r.name)}
+    assert found("vd", "zsf") == [] and found("vd", "lhm") == [LHM]
+
+
 def test_a_later_search_reads_only_what_was_written_since_and_the_nightly_step_fills_the_rest(people, monkeypatch):
     seen = []
     real = service.sync_pinyin

@@ -186,11 +186,31 @@ def sync_pinyin(residents) -> int:
         # One per 900 ids made the nightly's first sync of a 2 M city scan the growing table 2,282 times (no
         # statistics yet, so no index scan): 2.9 billion rows read, a quarter of an hour
         m.NamePinyin.objects.filter(resident_id__among=ids).delete()
-        # two searches racing compute the same rows: the second one's are skipped (SQLite ≥ 3.24, PostgreSQL)
-        cur.executemany(
-            f"INSERT INTO {PINYIN_TABLE} (resident_id, name, initials, full_pinyin) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (resident_id, full_pinyin) DO NOTHING", rows)
+        _insert_pinyin(cur, rows)
     return len(stale)
+
+
+_PINYIN_COLUMNS = "resident_id, name, initials, full_pinyin"
+
+
+def _insert_pinyin(cur, rows: list[tuple[int, str, str, str]]) -> None:
+    """Insert search rows; two searches racing compute the same rows, and the second one's are skipped (ON
+    CONFLICT: SQLite ≥ 3.24, PostgreSQL). On PostgreSQL the rows are copied into a temporary table first and
+    inserted from it in one statement: a statement per row took most of the nightly's first sync of a city
+    (2.7 M rows; docs/benchmarks.md §9.7)."""
+    insert = f"INSERT INTO {PINYIN_TABLE} ({_PINYIN_COLUMNS}) "
+    skip = " ON CONFLICT (resident_id, full_pinyin) DO NOTHING"
+    if connection.vendor != "postgresql":
+        cur.executemany(insert + "VALUES (%s, %s, %s, %s)" + skip, rows)
+        return
+    # private to this connection; made again after a rollback undid its creation
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS gongwei_pinyin_in (resident_id bigint, name text, initials text, "
+                "full_pinyin text)")
+    with cur.cursor.copy(f"COPY gongwei_pinyin_in ({_PINYIN_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cur.execute(insert + f"SELECT {_PINYIN_COLUMNS} FROM gongwei_pinyin_in" + skip)
+    cur.execute("TRUNCATE gongwei_pinyin_in")  # empty for the next call, whether or not this transaction commits
 
 
 SYNC_MARGIN = dt.timedelta(minutes=15)
