@@ -162,3 +162,67 @@ def test_a_region_with_blank_fields_counts_and_finds_the_same_from_the_copy(tmp_
     r1, r3 = (from_copy.filter(pc.equal(from_copy.column("indicator"), code)) for code in ("R1", "R3"))
     assert sum(r3.column("numerator").to_pylist()) < sum(r1.column("numerator").to_pylist())
 
+
+
+def test_the_child_and_vaccination_facts_are_read_from_the_copy_as_the_queries_would_count_them(tmp_path, monkeypatch):
+    # the child and vaccination regions of test_engine_child and test_engine_vaccination (checks inside and outside
+    # their windows, the full-month window, a voided newborn visit, TCM guidance done and missed; doses on time,
+    # late, early, of another edition, straddling the 2025 change): the state tables and indicators from the
+    # copy's derived tables are the ones the queries compute from the records, row for row and null for null —
+    # for a year and for a quarter (a dose given after the quarter's end counts only later)
+    from gongwei.engine import registry
+    from gongwei.engine.programs import child, vaccination
+    from gongwei.spec import catalogue as spec_catalogue
+    from gongwei.spec.programs import vaccination as vaccination_spec
+    from tests.engine_fixtures_mch import build_snapshot
+
+    monkeypatch.setenv("GONGWEI_SQL_CACHE", "off")
+    snap = build_snapshot(tmp_path, ("child", "vaccination"))
+    native.write(snap)
+    codes = [c for c, ind in spec_catalogue.indicators().items() if ind.program_code in ("child", "vaccination")]
+    runs = [("child", "2025MCY"), ("vaccination", "2025"), ("vaccination", "2025Q2"), ("vaccination", "2024")]
+
+    def states_and_figures(eng):
+        states = [sorted(eng.to_arrow(registry.state(eng, program, parse(period))).to_pylist(),
+                         key=lambda r: r["resident_id"]) for program, period in runs]
+        return states, [_sorted(catalogue.evaluate(eng, parse(p), codes)) for p in ("2025", "2025Q2")]
+
+    def sql(eng, program, period):
+        return str(eng.con.compile(registry.state(eng, program, parse(period))))
+
+    copy_eng = Engine(snap, "duckdb")
+    tables = [child.DERIVED] + [vaccination.derived_name(e) for e in vaccination_spec.EDITIONS]
+    assert all(copy_eng.derived(name) is not None for name in tables)
+    # the TCM guidance is read only for its windows, and vaccinations only for their dates: from the copy, not at all
+    assert native.DERIVED_PREFIX + child.DERIVED in sql(copy_eng, "child", "2025MCY")
+    assert "child_tcm_guidance" not in sql(copy_eng, "child", "2025MCY")
+    assert "_vaccinations" not in sql(copy_eng, "vaccination", "2025")
+    from_copy = states_and_figures(copy_eng)
+    native.path(snap).rename(native.path(snap).with_name("aside"))
+    parquet_eng = Engine(snap, "duckdb")
+    assert all(parquet_eng.derived(name) is None for name in tables)
+    assert "child_tcm_guidance" in sql(parquet_eng, "child", "2025MCY")
+    assert "_vaccinations" in sql(parquet_eng, "vaccination", "2025")
+    from_parquet = states_and_figures(parquet_eng)
+    assert from_copy[0] == from_parquet[0]
+    assert all(a.equals(b) for a, b in zip(from_copy[1], from_parquet[1], strict=True))
+    kids, vaccinated = from_copy[0][0], from_copy[0][1]
+    done = [r[f"check_{i.key}_done"] for r in kids for i in child.child.CHECKS]
+    assert {0, 1, None} <= set(done)  # done, a record outside the window, and no check at all
+    has = [r[f"has_{d.key}"] for r in vaccinated for d in vaccination_spec.schedule_for(2025).doses]
+    assert {0, 1, None} <= set(has)  # given on time, only records that do not count, no record by the period end
+    assert all(sum(f.column("numerator").to_pylist()) > 0 for f in from_copy[1])
+
+
+def test_a_copy_whose_derived_tables_were_defined_otherwise_is_passed_over(snap, monkeypatch):
+    # a change to the schedule (here: the TCM windows) changes the derived table's SQL, hence the copy's format
+    from gongwei.spec.programs import child as child_spec
+
+    assert native.made_for({"snapshot_id": snap.id, "format": native.format_version()}, snap)
+    written = native.format_version()
+    native.format_version.cache_clear()
+    monkeypatch.setattr(child_spec, "TCM_ITEMS", child_spec.TCM_ITEMS[:-1])
+    try:
+        assert native.format_version() != written
+    finally:
+        native.format_version.cache_clear()

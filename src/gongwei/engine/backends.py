@@ -123,6 +123,19 @@ class Engine:
                 self._tables[name] = self.con.read_parquet(str(self.snapshot.path(name)), table_name=table_name)
         return self._tables[name]
 
+    def derived(self, name: str) -> ibis.Table | None:
+        """A table the snapshot's DuckDB copy derived from its rows when it was written (``engine.native``), or
+        None when the engine does not read such a copy (PySpark, the Parquet files): then the program computes
+        the same rows in its query."""
+        from gongwei.engine import native
+
+        if self.backend != "duckdb" or not self._native():
+            return None
+        stored = native.DERIVED_PREFIX + name
+        if stored not in native.derived_tables(self._native_derived):
+            return None
+        return self.table(stored)
+
     def register_view(self, name: str) -> None:
         """DuckDB: the snapshot table as a view, without building an Ibis table (for cached SQL). A plain (not
         temporary) view, so that cursors of this connection see it too: the catalogue runs queries on cursors
@@ -167,7 +180,8 @@ class Engine:
         try:
             self.con.raw_sql(native.attach_sql(self.snapshot, alias))
             cur = self.con.con.execute(native.check_sql(alias))
-            row = cur.fetchone()
+            rows = cur.fetchall()  # to the end: a result left open blocks the cursor's next statement
+            row = rows[0] if rows else None
             about = dict(zip([d[0] for d in cur.description], row, strict=True)) if row else {}
         except duckdb.Error as exc:
             log.warning("快照 %s 的 DuckDB 副本无法读取（%s），改读 Parquet 文件", self.snapshot.id, exc)

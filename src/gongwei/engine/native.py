@@ -16,18 +16,29 @@ engine's own :func:`~gongwei.engine.programs.records.blank`. The checks were the
 query, repeated on every run over 2 M rows; read from the copy they are a boolean column each (ADR 042). A
 field name never contains ``__`` (Django reserves it), so a derived column cannot shadow a field. The copy's
 ``format`` names the derived columns' definition: a copy written by other code is passed over.
+
+And **derived tables** (``derived__<name>``), facts per resident that depend on the snapshot's rows alone, never on
+the period asked for: the child program's items done in their age windows (``child.windows_done``), which were
+its query's costliest part (date arithmetic on every record, ADR 043), and per edition of the vaccination
+schedule each child's first record given on time for each dose (``vaccination.first_given``). The format digest covers their compiled
+SQL, so a change to a schedule or to the code makes the copy one to pass over.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gongwei.engine.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    import ibis
 
 FILE = "tables.duckdb"
 # a snapshot with fewer rows is read from its Parquet files: writing the copy (a tenth of a second and more) would
@@ -35,6 +46,7 @@ FILE = "tables.duckdb"
 MIN_ROWS = 100_000
 _META = "_gongwei_snapshot"  # one row: the snapshot id the copy was made from, its format and derived columns
 BLANK_SUFFIX = "__blank"
+DERIVED_PREFIX = "derived__"  # a derived table's name in the copy: no snapshot table's name starts so
 
 
 def _blank_fields() -> dict[str, frozenset[str]]:
@@ -48,13 +60,58 @@ def _blank_fields() -> dict[str, frozenset[str]]:
     return {"residents": named, "health_records": named, "chronic_follow_ups": frozenset({"guidance"})}
 
 
+def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Table]:
+    """Each derived table (without its prefix) as an expression over the copy's own tables, for the tables of
+    ``schemas`` (a snapshot without them gets none)."""
+    import ibis
+
+    from gongwei.engine.programs import child, vaccination
+    from gongwei.spec.programs import vaccination as vaccination_spec
+
+    t = {n: ibis.table(s, name=n) for n, s in schemas.items()}
+    out: dict[str, ibis.Table] = {}
+    if all(n in t for n in ("residents", "child_checks", "child_tcm_guidance", "newborn_visits")):
+        out[child.DERIVED] = child.windows_done(t["residents"], t["child_checks"], t["child_tcm_guidance"],
+                                                t["newborn_visits"])
+    if all(n in t for n in ("residents", "vaccinations")):
+        for edition in vaccination_spec.EDITIONS:
+            out[vaccination.derived_name(edition)] = vaccination.first_given(t["residents"], t["vaccinations"],
+                                                                             edition)
+    return out
+
+
+# the columns the derived tables' definitions read, for the format digest (their SQL, compiled on these)
+_DIGEST_SCHEMAS = {
+    "residents": {"id": "int64", "birth_date": "date"},
+    **{n: {"resident_id": "int64", "service_date": "date", "is_void": "boolean"}
+       for n in ("child_checks", "child_tcm_guidance", "newborn_visits")},
+    "vaccinations": {"resident_id": "int64", "service_date": "date", "is_void": "boolean", "vaccine": "string",
+                     "dose_no": "int64"},
+}
+
+
+@functools.cache
 def format_version() -> str:
-    """The copy's format: its layout and the definition of its derived columns (the code of ``blank``)."""
+    """The copy's format: its layout and the definition of its derived columns (the code of ``blank``) and
+    tables (their SQL)."""
+    import ibis
+
     from gongwei.engine.programs import records
 
     digest = hashlib.sha256(inspect.getsource(records.blank).encode())
     digest.update(repr(records._STRIPPED_CODES).encode())
-    return f"gongwei-native/2+{digest.hexdigest()[:12]}"
+    schemas = {n: ibis.schema(cols) for n, cols in _DIGEST_SCHEMAS.items()}
+    for name, expr in sorted(_derived_table_exprs(schemas).items()):
+        digest.update(name.encode())
+        digest.update(str(ibis.to_sql(expr, dialect="duckdb")).encode())
+    return f"gongwei-native/3+{digest.hexdigest()[:12]}"
+
+
+def derived_tables(about: str) -> frozenset[str]:
+    """The derived tables a copy holds, from its ``derived`` entry (JSON)."""
+    if not about:
+        return frozenset()
+    return frozenset(n for n in json.loads(about) if n.startswith(DERIVED_PREFIX))
 
 
 def path(snapshot: Snapshot) -> Path:
@@ -80,10 +137,12 @@ def write(snapshot: Snapshot) -> Path:
         con = duckdb.connect(str(tmp))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # a nightly job's log, not a terminal
             con.execute("BEGIN")
             derived: dict[str, list[str]] = {}
             for name in snapshot.tables:
                 con.execute(f'CREATE TABLE "{name}" AS {_select_with_derived(name, snapshot.path(name), derived)}')
+            _write_derived_tables(con, snapshot, derived)
             con.execute(f'CREATE TABLE "{_META}" AS SELECT ? AS snapshot_id, ? AS format, ? AS derived',
                         [snapshot.id, format_version(), json.dumps(derived, sort_keys=True)])
             con.execute("COMMIT")
@@ -119,6 +178,18 @@ def _select_with_derived(name: str, file: Path, derived: dict[str, list[str]]) -
     derived[name] = sorted(checks)
     sql = ibis.to_sql(src.mutate(**checks), dialect="duckdb")
     return str(sql).replace('"_gongwei_source"', source)
+
+
+def _write_derived_tables(con, snapshot: Snapshot, derived: dict[str, list[str]]) -> None:
+    """The derived tables, each from the tables just copied (recorded in ``derived`` with their columns)."""
+    import ibis
+    import pyarrow.parquet as pq
+
+    schemas = {n: ibis.Schema.from_pyarrow(pq.read_schema(snapshot.path(n))) for n in snapshot.tables}
+    for name, expr in _derived_table_exprs(schemas).items():
+        stored = DERIVED_PREFIX + name
+        con.execute(f'CREATE TABLE "{stored}" AS {ibis.to_sql(expr, dialect="duckdb")}')
+        derived[stored] = list(expr.columns)
 
 
 def attach_sql(snapshot: Snapshot, alias: str) -> str:

@@ -127,6 +127,40 @@ def done_in_windows(kids: ibis.Table, events: ibis.Table, items: Iterable[CheckI
     return j.group_by("resident_id").aggregate(**agg)
 
 
+# the per-child done flags of every scheduled item, derived once with the snapshot's DuckDB copy (engine.native)
+DERIVED = "child_windows"
+
+
+def _items(spec: ModuleType) -> list[tuple[CheckItem, str]]:
+    """Every scheduled item with its column prefix: the checks, the TCM guidance, the newborn visit."""
+    newborn_item = CheckItem(0, spec.NEWBORN_WINDOW)
+    return [(i, "check") for i in spec.CHECKS] + [(i, "tcm") for i in spec.TCM_ITEMS] + [(newborn_item, "newborn")]
+
+
+def _scheduled_events(checks: ibis.Table, tcm: ibis.Table, newborn: ibis.Table) -> dict[str, ibis.Table]:
+    """Per prefix, the records (resident_id, service_date) an item of that kind is done by (not void)."""
+    return {prefix: t.filter(~t.is_void).select("resident_id", "service_date")
+            for prefix, t in (("check", checks), ("tcm", tcm), ("newborn", newborn))}
+
+
+def windows_done(residents: ibis.Table, checks: ibis.Table, tcm: ibis.Table, newborn: ibis.Table,
+                 spec: ModuleType = child) -> ibis.Table:
+    """Per resident with a record of any kind: ``<prefix>_<item>_done`` of every item (:func:`done_in_windows`;
+    null where the resident has no record of that kind). It depends on the birth date and the records alone,
+    never on the period: the snapshot's DuckDB copy stores it as :data:`DERIVED` and :func:`evaluate` reads it
+    from there, where it would otherwise redo the windows' date arithmetic for every record on every run."""
+    events = _scheduled_events(checks, tcm, newborn)
+    people = ibis.union(*[e.select("resident_id") for e in events.values()], distinct=True)
+    kids = people.join(residents.select(resident_id=residents.id, birth_date=residents.birth_date), "resident_id")
+    s = kids.select("resident_id")
+    by_prefix: dict[str, list[CheckItem]] = {}
+    for item, prefix in _items(spec):
+        by_prefix.setdefault(prefix, []).append(item)
+    for prefix, items in by_prefix.items():
+        s = left(s, done_in_windows(kids, events[prefix], items, prefix))
+    return s
+
+
 def left(s: ibis.Table, other: ibis.Table) -> ibis.Table:
     return s.left_join(other, "resident_id").select(~ibis.selectors.endswith("_right"))
 
@@ -185,8 +219,6 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     newborn = eng.table("newborn_visits")
     newborn = newborn.filter(~newborn.is_void).select("resident_id", "service_date", "eye_check",
                                                       measured=ibis.literal(0, "int64"))
-    tcm = eng.table("child_tcm_guidance")
-    tcm = tcm.filter(~tcm.is_void).select("resident_id", "service_date")
 
     # in the period: body-measurement checks (C2/C5; newborn visits do not count) and eye checks (C6: child
     # checks and newborn visits)
@@ -195,15 +227,20 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     in_period = contacts.group_by("resident_id").aggregate(
         checks_in_period=contacts.measured.sum(), eye_checks_in_period=contacts.eye_check.cast("int64").sum())
 
-    newborn_item = CheckItem(0, spec.NEWBORN_WINDOW)
-    items = [(i, "check") for i in spec.CHECKS] + [(i, "tcm") for i in spec.TCM_ITEMS] + [(newborn_item, "newborn")]
+    items = _items(spec)
+    newborn_item = items[-1][0]
     # Whether each item falls due is computed once per child, below the joins: the counts and flags built on it
     # are inlined into one another when compiled, and would otherwise repeat it many times over.
     s = kids.mutate(**{f"{prefix}_{i.key}_required": item_required(kids, period, i) for i, prefix in items})
     s = left(s, in_period)
-    s = left(s, done_in_windows(kids, checks.select("resident_id", "service_date"), spec.CHECKS, "check"))
-    s = left(s, done_in_windows(kids, tcm, spec.TCM_ITEMS, "tcm"))
-    s = left(s, done_in_windows(kids, newborn.select("resident_id", "service_date"), [newborn_item], "newborn"))
+    derived = eng.derived(DERIVED) if spec is child else None
+    if derived is not None:  # the same flags, computed when the snapshot's copy was written
+        s = left(s, derived)
+    else:
+        events = _scheduled_events(eng.table("child_checks"), eng.table("child_tcm_guidance"),
+                                   eng.table("newborn_visits"))
+        for prefix in ("check", "tcm", "newborn"):
+            s = left(s, done_in_windows(kids, events[prefix], [i for i, p in items if p == prefix], prefix))
     s = s.mutate(checks_in_period=s.checks_in_period.fill_null(0),
                  eye_checks_in_period=s.eye_checks_in_period.fill_null(0))
 

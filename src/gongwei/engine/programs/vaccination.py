@@ -86,6 +86,45 @@ def _product(j: ibis.Table, d: vaccination.Dose, effective) -> ibis.ir.BooleanVa
     return ok
 
 
+# per edition of the schedule, each child's first record given on time for each dose, derived once with the
+# snapshot's DuckDB copy (engine.native): ``<DERIVED>_<edition year>``
+DERIVED = "vaccination_first_given"
+
+
+def _given(j: ibis.Table, spec: ModuleType, d: vaccination.Dose, edition: vaccination.Schedule) -> ibis.ir.BooleanValue:
+    """The record (a row of vaccinations joined with the child's birth date) is an accepted product for ``d``
+    given from its schedule age to the day before its deadline age."""
+    on_time = (j.service_date >= _earliest(j, spec, d)) & (j.service_date < _deadline(j.birth_date, d))
+    product = _product(j, d, edition.effective)
+    # product & on_time, with the ages computed only for records of this dose's products
+    return ibis.cases((product.isnull(), product & on_time), (product, on_time), else_=False)
+
+
+def _records(vac: ibis.Table) -> ibis.Table:
+    return vac.filter(~vac.is_void).select("resident_id", "service_date", "vaccine", "dose_no")
+
+
+def first_given(residents: ibis.Table, vaccinations: ibis.Table, edition: vaccination.Schedule,
+                spec: ModuleType = vaccination) -> ibis.Table:
+    """Per resident with a record: ``first_<dose>``, the date of the first record given on time for each dose of
+    ``edition`` (:func:`_given`), and ``first_not_<dose>``, of the first record that is not. Whatever the period:
+    a child had a dose by the period end when ``first_<dose>`` is on or before it. The snapshot's DuckDB copy
+    stores it per edition (:data:`DERIVED`) and :func:`evaluate` reads it from there, where it would otherwise
+    redo the ages' date arithmetic for every record on every run."""
+    vac = _records(vaccinations)
+    j = vac.join(residents.select(resident_id=residents.id, birth_date=residents.birth_date), "resident_id")
+    agg = {}
+    for d in edition.doses:
+        given = _given(j, spec, d, edition)
+        agg[f"first_{d.key}"] = ibis.cases((given, j.service_date), else_=ibis.null("date")).min()
+        agg[f"first_not_{d.key}"] = ibis.cases((~given, j.service_date), else_=ibis.null("date")).min()
+    return j.group_by("resident_id").aggregate(**agg)
+
+
+def derived_name(edition: vaccination.Schedule) -> str:
+    return f"{DERIVED}_{edition.year}"
+
+
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
     end = ibis.date(period.end)
     edition = spec.schedule_for(period.year)
@@ -96,18 +135,19 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     under_age = born_from(kids.birth_date, (spec.CERTIFICATE_MAX_AGE_YEARS + 1) * 12, period.start)
     kids = kids.filter(_deadline_between(kids.birth_date, latest, period.start) | under_age)
 
-    vac = eng.table("vaccinations")
-    vac = vac.filter(~vac.is_void & (vac.service_date <= end)).select("resident_id", "service_date", "vaccine",
-                                                                       "dose_no")
-    j = vac.join(kids.select("resident_id", "birth_date"), "resident_id")
-    agg = {}
-    for d in edition.doses:
-        on_time = (j.service_date >= _earliest(j, spec, d)) & (j.service_date < _deadline(j.birth_date, d))
-        product = _product(j, d, edition.effective)
-        # product & on_time, with the ages computed only for records of this dose's products
-        given = ibis.cases((product.isnull(), product & on_time), (product, on_time), else_=False)
-        agg[f"has_{d.key}"] = given.cast("int64").max()
-    received = j.group_by("resident_id").aggregate(**agg)
+    derived = eng.derived(derived_name(edition)) if spec is vaccination else None
+    if derived is not None:  # the first dates, computed when the snapshot's copy was written
+        # has = the largest of given (1/0) over the records dated by the period end; none: null
+        received = derived.select("resident_id", **{
+            f"has_{d.key}": ibis.cases((derived[f"first_{d.key}"] <= end, 1),
+                                       (derived[f"first_not_{d.key}"] <= end, 0), else_=ibis.null("int64"))
+            for d in edition.doses})
+    else:
+        vac = _records(eng.table("vaccinations"))
+        vac = vac.filter(vac.service_date <= end)
+        j = vac.join(kids.select("resident_id", "birth_date"), "resident_id")
+        received = j.group_by("resident_id").aggregate(**{
+            f"has_{d.key}": _given(j, spec, d, edition).cast("int64").max() for d in edition.doses})
 
     # 应种 depends on the child alone: computed below the joins, once per dose (the flags built on it are inlined
     # into one another when compiled and would otherwise repeat it)
