@@ -206,3 +206,29 @@ def test_the_snapshot_region_is_part_of_the_key(snap):
     catalogue.evaluate(eng, parse("2025"), ["H3"])
     assert eng.data_reads == reads  # nothing read while building: the SQL went to the cache
     assert len(_entries(snap)) == 1
+
+
+def test_queries_run_on_one_duckdb_thread_each_only_on_a_database_of_the_engines_own(tmp_path, monkeypatch):
+    # two queries at a time on one thread each (docs/benchmarks.md §2.9), and the setting restored afterwards; a
+    # database the web workers' engines share is left as it is (the setting is the whole database's)
+    from gongwei.engine.backends import SharedDatabase
+    from tests.engine_fixtures_mch import build_snapshot
+
+    snap = build_snapshot(tmp_path, ("child",))
+    seen: list[int] = []
+    run = catalogue._run_on_cursor
+
+    def watching(con, sql, schema):
+        seen.append(int(con.execute("SELECT current_setting('threads')").fetchone()[0]))
+        return run(con, sql, schema)
+
+    monkeypatch.setattr(catalogue, "_run_on_cursor", watching)
+    own = Engine(snap, "duckdb")
+    default = int(own.con.con.execute("SELECT current_setting('threads')").fetchone()[0])
+    assert catalogue.evaluate(own, parse("2025"), ["C2"]).num_rows > 0
+    assert seen and set(seen) == {catalogue.QUERY_THREADS}
+    assert int(own.con.con.execute("SELECT current_setting('threads')").fetchone()[0]) == default
+    seen.clear()
+    shared = Engine(snap, "duckdb", SharedDatabase())
+    catalogue.evaluate(shared, parse("2025"), ["C2"])
+    assert seen and set(seen) == {default}

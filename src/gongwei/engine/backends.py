@@ -123,6 +123,10 @@ class Engine:
                 self._tables[name] = self.con.read_parquet(str(self.snapshot.path(name)), table_name=table_name)
         return self._tables[name]
 
+    def owns_database(self) -> bool:
+        """DuckDB, on a database of its own (not a :class:`SharedDatabase` other engines use)."""
+        return self.backend == "duckdb" and self._shared is None
+
     def derived(self, name: str) -> ibis.Table | None:
         """A table the snapshot's DuckDB copy derived from its rows when it was written (``engine.native``), or
         None when the engine does not read such a copy (PySpark, the Parquet files): then the program computes
