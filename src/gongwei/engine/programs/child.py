@@ -137,6 +137,14 @@ def _items(spec: ModuleType) -> list[tuple[CheckItem, str]]:
     return [(i, "check") for i in spec.CHECKS] + [(i, "tcm") for i in spec.TCM_ITEMS] + [(newborn_item, "newborn")]
 
 
+def _items_by_prefix(spec: ModuleType) -> dict[str, list[CheckItem]]:
+    """:func:`_items` grouped by prefix, in their order."""
+    out: dict[str, list[CheckItem]] = {}
+    for item, prefix in _items(spec):
+        out.setdefault(prefix, []).append(item)
+    return out
+
+
 def _scheduled_events(checks: ibis.Table, tcm: ibis.Table, newborn: ibis.Table) -> dict[str, ibis.Table]:
     """Per prefix, the records (resident_id, service_date) an item of that kind is done by (not void)."""
     return {prefix: t.filter(~t.is_void).select("resident_id", "service_date")
@@ -153,10 +161,7 @@ def windows_done(residents: ibis.Table, checks: ibis.Table, tcm: ibis.Table, new
     people = ibis.union(*[e.select("resident_id") for e in events.values()], distinct=True)
     kids = people.join(residents.select(resident_id=residents.id, birth_date=residents.birth_date), "resident_id")
     s = kids.select("resident_id")
-    by_prefix: dict[str, list[CheckItem]] = {}
-    for item, prefix in _items(spec):
-        by_prefix.setdefault(prefix, []).append(item)
-    for prefix, items in by_prefix.items():
+    for prefix, items in _items_by_prefix(spec).items():
         s = left(s, done_in_windows(kids, events[prefix], items, prefix))
     return s
 
@@ -239,8 +244,8 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     else:
         events = _scheduled_events(eng.table("child_checks"), eng.table("child_tcm_guidance"),
                                    eng.table("newborn_visits"))
-        for prefix in ("check", "tcm", "newborn"):
-            s = left(s, done_in_windows(kids, events[prefix], [i for i, p in items if p == prefix], prefix))
+        for prefix, of_prefix in _items_by_prefix(spec).items():
+            s = left(s, done_in_windows(kids, events[prefix], of_prefix, prefix))
     s = s.mutate(checks_in_period=s.checks_in_period.fill_null(0),
                  eye_checks_in_period=s.eye_checks_in_period.fill_null(0))
 
