@@ -226,3 +226,42 @@ def test_a_copy_whose_derived_tables_were_defined_otherwise_is_passed_over(snap,
         assert native.format_version() != written
     finally:
         native.format_version.cache_clear()
+
+
+def test_the_first_visits_are_read_from_the_copy_as_the_query_would_find_them(tmp_path, monkeypatch):
+    # the region of test_engine_records8 (a visit in December 2024 before the 2025 one, two visits on one day told
+    # apart by their number, a void first visit, a first visit after the second quarter, a 34-year-old): the
+    # consultation state and H5/D5 from the copy's first visits per year are the ones the query finds from the
+    # visits, for a year, a quarter, a year to date, the year before, and a maternal–child year (which spans two
+    # calendar years, so it is computed from the visits even when the copy is there)
+    from gongwei.engine import registry
+    from gongwei.engine.programs import consultation
+    from tests.engine_fixtures_records8 import build_snapshot
+
+    monkeypatch.setenv("GONGWEI_SQL_CACHE", "off")
+    snap = build_snapshot(tmp_path)
+    native.write(snap)
+    periods = ["2025", "2025Q2", "2025-07-07", "2024", "2025MCY"]
+
+    def states_and_figures(eng):
+        states = [sorted(eng.to_arrow(registry.state(eng, "consultation", parse(p))).to_pylist(),
+                         key=lambda r: r["resident_id"]) for p in periods]
+        return states, [_sorted(catalogue.evaluate(eng, parse(p), ["H5", "D5"])) for p in periods]
+
+    def sql(eng, period):
+        return str(eng.con.compile(registry.state(eng, "consultation", parse(period))))
+
+    copy_eng = Engine(snap, "duckdb")
+    assert copy_eng.derived(consultation.DERIVED) is not None
+    assert native.DERIVED_PREFIX + consultation.DERIVED in sql(copy_eng, "2025Q2")
+    assert native.DERIVED_PREFIX + consultation.DERIVED not in sql(copy_eng, "2025MCY")
+    from_copy = states_and_figures(copy_eng)
+    native.path(snap).rename(native.path(snap).with_name("aside"))
+    parquet_eng = Engine(snap, "duckdb")
+    assert parquet_eng.derived(consultation.DERIVED) is None
+    from_parquet = states_and_figures(parquet_eng)
+    assert from_copy[0] == from_parquet[0]
+    assert all(a.equals(b) for a, b in zip(from_copy[1], from_parquet[1], strict=True))
+    first_in = {p: {r["first_visit_date"].isoformat() for r in rows} for p, rows in zip(periods, from_copy[0], strict=True)}
+    assert "2024-12-20" in first_in["2024"] and "2025-02-02" in first_in["2025"]  # A3: one first visit per year
+    assert "2025-07-07" in first_in["2025-07-07"] and "2025-07-07" not in first_in["2025Q2"]  # A5, after Q2

@@ -65,7 +65,7 @@ def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Tabl
     ``schemas`` (a snapshot without them gets none)."""
     import ibis
 
-    from gongwei.engine.programs import child, vaccination
+    from gongwei.engine.programs import child, consultation, vaccination
     from gongwei.spec.programs import vaccination as vaccination_spec
 
     t = {n: ibis.table(s, name=n) for n, s in schemas.items()}
@@ -77,16 +77,21 @@ def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Tabl
         for edition in vaccination_spec.EDITIONS:
             out[vaccination.derived_name(edition)] = vaccination.first_given(t["residents"], t["vaccinations"],
                                                                              edition)
+    if all(n in t for n in ("residents", "consultations")):
+        out[consultation.DERIVED] = consultation.first_visits(t["residents"], t["consultations"])
     return out
 
 
 # the columns the derived tables' definitions read, for the format digest (their SQL, compiled on these)
 _DIGEST_SCHEMAS = {
-    "residents": {"id": "int64", "birth_date": "date"},
+    "residents": {"id": "int64", "birth_date": "date", "status": "string", "merged_into_id": "int64"},
     **{n: {"resident_id": "int64", "service_date": "date", "is_void": "boolean"}
        for n in ("child_checks", "child_tcm_guidance", "newborn_visits")},
     "vaccinations": {"resident_id": "int64", "service_date": "date", "is_void": "boolean", "vaccine": "string",
                      "dose_no": "int64"},
+    "consultations": {"resident_id": "int64", "service_date": "date", "is_void": "boolean", "encounter_no": "string",
+                      "org_unit_id": "int64", "bp_measured": "boolean", "glucose_measured": "boolean",
+                      "sbp": "int64", "blood_glucose": "decimal(4, 1)"},
 }
 
 
