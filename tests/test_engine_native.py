@@ -112,15 +112,22 @@ def test_the_copy_derives_each_checked_text_fields_blankness_as_the_engine_judge
     assert rows.column_names[:4] == ["id", "name", "sex", "note"]  # the file's columns first, as they are
 
 
-def test_the_records_query_reads_the_derived_columns_from_the_copy_only(snap):
+def test_the_records_query_reads_the_pairing_from_the_copy_only(snap):
+    # from the copy: the residents paired with their records and their fields checked when it was written; from the
+    # Parquet files: the join and the checks in the query
     from gongwei.engine import registry
+    from gongwei.engine.programs import records
 
     def records_sql(eng):
         return str(eng.con.compile(registry.state(eng, "records", parse("2025"))))
 
-    assert "__blank" in records_sql(Engine(snap, "duckdb"))
+    from_copy = records_sql(Engine(snap, "duckdb"))
+    assert native.DERIVED_PREFIX + records.derived_name(2017) in from_copy
+    assert "health_records" not in from_copy and "ascii" not in from_copy.lower()
     native.path(snap).rename(native.path(snap).with_name("aside"))
-    assert "__blank" not in records_sql(Engine(snap, "duckdb"))  # the Parquet files: checked in the query
+    from_parquet = records_sql(Engine(snap, "duckdb"))
+    assert records.DERIVED_PREFIX not in from_parquet
+    assert "health_records" in from_parquet and "ascii" in from_parquet.lower()
 
 
 def test_a_copy_written_in_another_format_is_passed_over(snap):
@@ -153,10 +160,25 @@ def test_a_region_with_blank_fields_counts_and_finds_the_same_from_the_copy(tmp_
     eng = Engine(snap, "duckdb")
     from_copy = _sorted(catalogue.evaluate(eng, parse("2025")))
     findings_from_copy = _findings(snap)
+
+    # and the records' state rows, from the copy's pairing as from the query's, row for row: A6 died on 1 March
+    # 2025 (recorded to 2024, not in the first quarter), C3's record was created in 2026, A5 was merged, B4
+    # holds B3's identity key (a duplicate from its creation), A7 is no usual resident
+    def records_states(eng):
+        from gongwei.engine import registry
+
+        return [sorted(eng.to_arrow(registry.state(eng, "records", parse(p))).to_pylist(),
+                       key=lambda r: r["resident_id"]) for p in ("2025", "2024", "2025Q1", "2026")]
+
+    states_from_copy = records_states(eng)
+    counts = [(len(rows), sum(r["is_duplicate_id"] for r in rows), sum(r["is_merged"] for r in rows))
+              for rows in states_from_copy]
+    assert counts[2][0] < counts[1][0] and counts[3][0] > counts[0][0] and all(c[1] and c[2] for c in counts)
     assert eng._native_alias
     native.path(snap).rename(native.path(snap).with_name("aside"))
     assert _sorted(catalogue.evaluate(Engine(snap, "duckdb"), parse("2025"))).equals(from_copy)
     assert _findings(snap).equals(findings_from_copy)
+    assert records_states(Engine(snap, "duckdb")) == states_from_copy
     rules = findings_from_copy.column("rule").to_pylist()
     assert "C-01" in rules  # A2's blank fields, found from the derived columns as from the fields themselves
     r1, r3 = (from_copy.filter(pc.equal(from_copy.column("indicator"), code)) for code in ("R1", "R3"))

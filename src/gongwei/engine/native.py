@@ -65,7 +65,8 @@ def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Tabl
     ``schemas`` (a snapshot without them gets none)."""
     import ibis
 
-    from gongwei.engine.programs import child, consultation, vaccination
+    from gongwei.engine.programs import child, consultation, records, vaccination
+    from gongwei.spec.programs import records as records_spec
     from gongwei.spec.programs import vaccination as vaccination_spec
 
     t = {n: ibis.table(s, name=n) for n, s in schemas.items()}
@@ -79,12 +80,28 @@ def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Tabl
                                                                              edition)
     if all(n in t for n in ("residents", "consultations")):
         out[consultation.DERIVED] = consultation.first_visits(t["residents"], t["consultations"])
+    if all(n in t for n in ("residents", "health_records")):
+        for year, std in records_spec.STANDARD.values.items():
+            out[records.derived_name(year)] = records.pairing(t["residents"], t["health_records"], std)
     return out
+
+
+def _checked_fields() -> dict[str, str]:
+    """Every field a record standard requires or the rulebook labels, as a text column: the records pairing's
+    field checks in the digest's SQL (a changed list or label changes it)."""
+    from gongwei.spec.programs import records as records_spec
+
+    fields = set(records_spec.FIELD_LABELS) | {f for std in records_spec.STANDARD.values.values()
+                                               for f in std.required_fields}
+    return {f: "string" for f in sorted(fields)}
 
 
 # the columns the derived tables' definitions read, for the format digest (their SQL, compiled on these)
 _DIGEST_SCHEMAS = {
-    "residents": {"id": "int64", "birth_date": "date", "status": "string", "merged_into_id": "int64"},
+    "residents": {**_checked_fields(), "id": "int64", "birth_date": "date", "status": "string",
+                  "merged_into_id": "int64", "managing_unit_id": "int64", "status_date": "date",
+                  "usual_resident": "boolean", "id_status": "string", "id_key": "string", "id_key_holders": "int64"},
+    "health_records": {"resident_id": "int64", "created_on": "date", "is_electronic": "boolean"},
     **{n: {"resident_id": "int64", "service_date": "date", "is_void": "boolean"}
        for n in ("child_checks", "child_tcm_guidance", "newborn_visits")},
     "vaccinations": {"resident_id": "int64", "service_date": "date", "is_void": "boolean", "vaccine": "string",

@@ -132,37 +132,22 @@ def services_since(eng: Engine, tables: tuple[str, ...], start: dt.date, end: dt
     return (ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]).distinct()
 
 
-def _duplicates_of_shared_keys(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None) -> ibis.Table:
-    """``dup_id``: the active records in the records at the period end (the rows :func:`evaluate` keeps) whose
-    identity key an earlier such record holds. Only residents whose key the snapshot shows on two records or more
-    (:data:`HOLDERS_COLUMN`, any status) can be one, so they alone are joined with their health records and
-    ranked: the same records as grouping every active key, without grouping the population's keys, and without
-    reading the evaluated rows a second time (which made DuckDB materialise them)."""
-    end = ibis.date(period.end)
-    res = eng.table("residents")
-    if units is not None:
-        res = res.filter(res.managing_unit_id.isin(units))
-    res = res.filter((res[HOLDERS_COLUMN] > 1) & ~merged_expr(res) & res[ID_KEY_COLUMN].notnull()
-                     & (res[ID_KEY_COLUMN] != ""))
-    hr = eng.table("health_records")
-    rows = res.join(hr, res.id == hr.resident_id)
-    recorded = (hr.created_on <= end) & ~(closed_expr(res) & (res.status_date <= end))
-    if spec.USUAL_RESIDENTS_ONLY:
-        recorded = recorded & res.usual_resident
-    active = rows.filter(recorded).select(resident_id=res.id, created_on=hr.created_on, key=res[ID_KEY_COLUMN])
-    ranked = active.mutate(dup_rank=ibis.row_number().over(
-        group_by=active.key, order_by=[active.created_on, active.resident_id]))
-    return ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
+# each record standard's pairing of residents with their health records, derived once with the snapshot's DuckDB
+# copy (engine.native)
+DERIVED_PREFIX = "records_pairing_"
 
 
-def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
-    std = spec.STANDARD.for_year(period.year)
-    end = ibis.date(period.end)
-    res = eng.table("residents")
-    if units is not None:
-        res = res.filter(res.managing_unit_id.isin(units))
-    hr = eng.table("health_records")
+def derived_name(edition_year: int) -> str:
+    return f"{DERIVED_PREFIX}{edition_year}"
 
+
+def pairing(res: ibis.Table, hr: ibis.Table, std: records_spec.RecordStandard,
+            spec: ModuleType = records_spec) -> ibis.Table:
+    """One row per health record with its resident's columns: the missing required fields of ``std`` (labels
+    and count), merged, closed with its date, usual resident, and the identity key with its holders when the
+    snapshot has them. It depends on the snapshot's rows alone, never on the period: the snapshot's DuckDB copy
+    stores it per record standard (:func:`derived_name`), and :func:`evaluate` reads it from there, where it
+    would otherwise join 2 M residents with their records and check their fields on every run."""
     # Each field is checked on its own table, before the join: there DuckDB still holds a text column as a
     # dictionary and trims each distinct value once; after the join it would trim every row's value.
     on_table: dict[int, dict[str, ibis.ir.BooleanValue]] = {id(res): {}, id(hr): {}}
@@ -182,30 +167,69 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     hr = hr.mutate(**on_table[id(hr)])
     rows = res.join(hr, res.id == hr.resident_id)
     missing_text, _ = missing_list([(label, rows[col]) for label, col in labels])
-    missing_count = rows._missing_on_resident + rows._missing_on_record
-
-    merged = merged_expr(res)
-    closed_by_end = closed_expr(res) & (res.status_date <= end)
-    recorded = (hr.created_on <= end) & ~closed_by_end
-    if spec.USUAL_RESIDENTS_ONLY:
-        recorded = recorded & res.usual_resident
-    s = rows.select(
+    keys = [c for c in (ID_KEY_COLUMN, HOLDERS_COLUMN) if c in res.columns]
+    return rows.select(
         resident_id=res.id,
         managing_unit_id=res.managing_unit_id,
         birth_date=res.birth_date,
         created_on=hr.created_on,
-        recorded=recorded,
+        closed=closed_expr(res),
+        status_date=res.status_date,
+        usual_resident=res.usual_resident,
         is_electronic=hr.is_electronic.fill_null(False),
-        is_merged=merged,
+        is_merged=merged_expr(res),
         missing_fields=missing_text,
-        missing_count=missing_count,
-        **({ID_KEY_COLUMN: res[ID_KEY_COLUMN]} if ID_KEY_COLUMN in res.columns else {}),
+        missing_count=rows._missing_on_resident + rows._missing_on_record,
+        **{c: res[c] for c in keys},
     )
-    s = s.filter(s.recorded)
+
+
+def _recorded(p: ibis.Table, spec: ModuleType, end: ibis.ir.DateValue) -> ibis.ir.BooleanValue:
+    """Of a :func:`pairing` row: the record exists at ``end`` (created, not closed, a usual resident)."""
+    recorded = (p.created_on <= end) & ~(p.closed & (p.status_date <= end))
+    return recorded & p.usual_resident if spec.USUAL_RESIDENTS_ONLY else recorded
+
+
+def _duplicates_of_shared_keys(p: ibis.Table, spec: ModuleType, end: ibis.ir.DateValue) -> ibis.Table:
+    """``dup_id``: the active records in the records at ``end`` (the rows :func:`evaluate` keeps) whose identity
+    key an earlier such record holds, from :func:`pairing` rows. Only residents whose key the snapshot shows on
+    two records or more (:data:`HOLDERS_COLUMN`, any status) can be one, so they alone are ranked: the same
+    records as grouping every active key, without grouping the population's keys."""
+    p = p.filter((p[HOLDERS_COLUMN] > 1) & ~p.is_merged & p[ID_KEY_COLUMN].notnull() & (p[ID_KEY_COLUMN] != ""))
+    active = p.filter(_recorded(p, spec, end)).select("resident_id", "created_on", key=ID_KEY_COLUMN)
+    ranked = active.mutate(dup_rank=ibis.row_number().over(
+        group_by=active.key, order_by=[active.created_on, active.resident_id]))
+    return ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
+
+
+def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
+    std = spec.STANDARD.for_year(period.year)
+    end = ibis.date(period.end)
+    edition = max(y for y in spec.STANDARD.values if y <= period.year)
+    derived = eng.derived(derived_name(edition)) if spec is records_spec else None
+    if derived is not None:  # the same rows, paired when the snapshot's copy was written
+        p = derived if units is None else derived.filter(derived.managing_unit_id.isin(units))
+    else:
+        res = eng.table("residents")
+        if units is not None:
+            res = res.filter(res.managing_unit_id.isin(units))
+        p = pairing(res, eng.table("health_records"), std, spec)
+    s = p.filter(_recorded(p, spec, end)).select(
+        "resident_id", "managing_unit_id", "birth_date", "created_on", recorded=ibis.literal(True),
+        is_electronic="is_electronic", is_merged="is_merged", missing_fields="missing_fields",
+        missing_count="missing_count", **({ID_KEY_COLUMN: ID_KEY_COLUMN} if ID_KEY_COLUMN in p.columns else {}))
 
     # exact duplicates: a second (or later) active record with the same identity key; the earliest kept
-    if HOLDERS_COLUMN in res.columns and ID_KEY_COLUMN in res.columns:
-        dups = _duplicates_of_shared_keys(eng, spec, period, units)
+    if HOLDERS_COLUMN in p.columns and ID_KEY_COLUMN in p.columns:
+        if derived is None:  # a second pairing of only the residents whose key another record holds: reading
+            # the evaluated rows a second time would make DuckDB materialise them
+            res = eng.table("residents")
+            if units is not None:
+                res = res.filter(res.managing_unit_id.isin(units))
+            res = res.filter(res[HOLDERS_COLUMN] > 1)
+            dups = _duplicates_of_shared_keys(pairing(res, eng.table("health_records"), std, spec), spec, end)
+        else:
+            dups = _duplicates_of_shared_keys(p, spec, end)
         s = s.left_join(dups, s.resident_id == dups.dup_id)
         s = s.mutate(is_duplicate_id=s.dup_id.notnull()).drop("dup_id", ID_KEY_COLUMN)
     elif ID_KEY_COLUMN in s.columns:
