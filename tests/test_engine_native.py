@@ -7,6 +7,7 @@ test_engine_catalogue); here only the equality of the two storages matters, on e
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import duckdb
@@ -287,3 +288,16 @@ def test_the_first_visits_are_read_from_the_copy_as_the_query_would_find_them(tm
     first_in = {p: {r["first_visit_date"].isoformat() for r in rows} for p, rows in zip(periods, from_copy[0], strict=True)}
     assert "2024-12-20" in first_in["2024"] and "2025-02-02" in first_in["2025"]  # A3: one first visit per year
     assert "2025-07-07" in first_in["2025-07-07"] and "2025-07-07" not in first_in["2025Q2"]  # A5, after Q2
+
+
+def test_the_copys_format_is_the_same_in_every_process():
+    # the format digests the derived tables' compiled SQL; a column list or an IN list built from a set compiles in
+    # an order that follows the process's string hashing, and a copy would then be passed over by every other
+    # process (the web workers, the next night's catalogue) as written in another format
+    import subprocess
+    import sys
+
+    code = "from gongwei.engine import native; print(native.format_version())"
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2", "3")}
+    assert seen == {native.format_version()}

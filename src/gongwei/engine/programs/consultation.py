@@ -38,13 +38,15 @@ def _first_visits(c: ibis.Table, *by: str) -> ibis.Table:
     on = (c.resident_id == day.d_resident) & (c.service_date == day.d_date)
     for k in by:
         on = on & (c[k] == day[f"d_{k}"])
-    on_day = c.join(day, on).drop("d_resident", "d_date", *[f"d_{k}" for k in by])
+    # the visits' own columns selected by name: a drop of several would compile in an order that varies between
+    # processes, and the copy's format digests this SQL
+    on_day = c.join(day, on).select(*c.columns)
     lowest = on_day.group_by(l_resident=on_day.resident_id, **{f"l_{k}": on_day[k] for k in by}).aggregate(
         l_no=on_day.encounter_no.min())
     on = (on_day.resident_id == lowest.l_resident) & (on_day.encounter_no == lowest.l_no)
     for k in by:
         on = on & (on_day[k] == lowest[f"l_{k}"])
-    return on_day.join(lowest, on).drop("l_resident", "l_no", *[f"l_{k}" for k in by])
+    return on_day.join(lowest, on).select(*c.columns)
 
 
 def _of_people(first: ibis.Table, residents: ibis.Table) -> ibis.Table:

@@ -32,7 +32,7 @@ PRESENT_SUFFIX = "_present"
 
 
 def closed_expr(res: ibis.Table) -> ibis.ir.BooleanValue:
-    return res.status.isin([s.value for s in CLOSED_STATUSES])
+    return res.status.isin(sorted(s.value for s in CLOSED_STATUSES))  # sorted: the same SQL in every process
 
 
 def merged_expr(res: ibis.Table) -> ibis.ir.BooleanValue:
