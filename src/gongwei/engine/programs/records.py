@@ -167,7 +167,9 @@ def pairing(res: ibis.Table, hr: ibis.Table, std: records_spec.RecordStandard,
     hr = hr.mutate(**on_table[id(hr)])
     rows = res.join(hr, res.id == hr.resident_id)
     missing_text, _ = missing_list([(label, rows[col]) for label, col in labels])
-    keys = [c for c in (ID_KEY_COLUMN, HOLDERS_COLUMN) if c in res.columns]
+    keys = {c: res[c] for c in (ID_KEY_COLUMN, HOLDERS_COLUMN) if c in res.columns}
+    if len(keys) == 2:  # only a key another record holds can make a duplicate: the others need not be read again
+        keys[ID_KEY_COLUMN] = ibis.cases((res[HOLDERS_COLUMN] > 1, res[ID_KEY_COLUMN]), else_=ibis.null("string"))
     return rows.select(
         resident_id=res.id,
         managing_unit_id=res.managing_unit_id,
@@ -180,7 +182,7 @@ def pairing(res: ibis.Table, hr: ibis.Table, std: records_spec.RecordStandard,
         is_merged=merged_expr(res),
         missing_fields=missing_text,
         missing_count=rows._missing_on_resident + rows._missing_on_record,
-        **{c: res[c] for c in keys},
+        **keys,
     )
 
 
