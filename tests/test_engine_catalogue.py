@@ -232,3 +232,41 @@ def test_queries_run_on_one_duckdb_thread_each_only_on_a_database_of_the_engines
     shared = Engine(snap, "duckdb", SharedDatabase())
     catalogue.evaluate(shared, parse("2025"), ["C2"])
     assert seen and set(seen) == {default}
+
+
+def test_longest_first_puts_jobs_never_run_first_then_the_longest():
+    keys = ["a", "b", "c", "d", "e"]
+    assert catalogue.longest_first(keys, {"a": 1.0, "b": 3.0, "d": 2.0, "e": 1.0}) == [2, 1, 3, 0, 4]
+    assert catalogue.longest_first(keys, {}) == [0, 1, 2, 3, 4]
+
+
+def test_the_next_run_starts_the_queries_that_took_longest_first(tmp_path, monkeypatch):
+    # each job's run time is kept beside the cached SQL, and the next run submits the jobs in that order, longest
+    # first (two at a time: the longest starting last would run alone at the end)
+    from tests.engine_fixtures_mch import build_snapshot
+
+    monkeypatch.setenv("GONGWEI_SQL_CACHE", str(tmp_path / "cache"))
+    snap = build_snapshot(tmp_path, ("child", "vaccination"))
+    submitted: list[tuple[str, str]] = []
+    compiled = catalogue._compiled
+
+    def watching(eng, job, rules):
+        submitted.append((job[0], job[1].code))
+        return compiled(eng, job, rules)
+
+    monkeypatch.setattr(catalogue, "_compiled", watching)
+    eng = Engine(snap, "duckdb")
+    first = catalogue.evaluate(eng, parse("2025"))
+    jobs = catalogue.catalogue_jobs(eng, parse("2025"))
+    keys = [catalogue.sql_cache_key(eng, *job) for job in jobs]
+    path = eng.sql_cache / catalogue.RUN_SECONDS
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    assert set(keys) <= set(kept) and all(kept[k] > 0 for k in keys)
+    assert submitted == [(p, period.code) for p, period, _ in jobs]  # nothing known yet: the catalogue's order
+    # say the catalogue's last job took longest, then the one before it, and so on
+    path.write_text(json.dumps({k: float(i + 1) for i, k in enumerate(keys)}), encoding="utf-8")
+    submitted.clear()
+    again = catalogue.evaluate(Engine(snap, "duckdb"), parse("2025"))
+    assert submitted == [(p, period.code) for p, period, _ in reversed(jobs)]
+    order = [("indicator", "ascending"), ("org_unit_id", "ascending"), ("period", "ascending")]
+    assert again.sort_by(order).equals(first.sort_by(order))

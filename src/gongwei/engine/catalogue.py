@@ -18,6 +18,7 @@ import json
 import os
 import pkgutil
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -216,15 +217,65 @@ def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> 
     own = eng.owns_database()
     if own:
         eng.con.raw_sql(f"SET threads = {QUERY_THREADS}")
+    keys = [sql_cache_key(eng, *job, rules) for job in jobs] if eng.sql_cache is not None else None
+    seconds: dict[str, float] = {}
     try:
         with ThreadPoolExecutor(max_workers=PARALLEL_QUERIES) as pool:
-            futures = {pool.submit(_run_on_cursor, eng.con.con, *_compiled(eng, job, rules)): i
-                       for i, job in enumerate(jobs)}
+            order = longest_first(keys, _last_run_seconds(eng)) if keys else range(len(jobs))
+            futures = {pool.submit(_timed_run, eng.con.con, *_compiled(eng, jobs[i], rules)): i for i in order}
             for done in as_completed(futures):
-                yield futures[done], done.result()
+                counts, took = done.result()
+                if keys:
+                    seconds[keys[futures[done]]] = took
+                yield futures[done], counts
     finally:
         if own:
             eng.con.raw_sql("RESET threads")
+    if seconds:
+        _remember_run_seconds(eng, seconds)
+
+
+# Each job's last run time, beside the cached SQL (one small file): the next run starts the longest queries first,
+# so that the two at a time end together rather than one long query running alone at the end (at 2 M the
+# heaviest program takes a sixth of the whole; in the order of the catalogue it could start last)
+RUN_SECONDS = "run-seconds.json"
+_KEPT_RUN_SECONDS = 2000  # entries kept: a few hundred jobs a night, over many periods and rulebook versions
+
+
+def longest_first(keys: list[str], seconds: dict[str, float]) -> list[int]:
+    """Indices of ``keys``: those never run first (their cost is unknown, and they may need compiling), then the
+    rest by their last run time, longest first; ties in their given order."""
+    return sorted(range(len(keys)), key=lambda i: (keys[i] in seconds, -seconds.get(keys[i], 0.0), i))
+
+
+def _last_run_seconds(eng: Engine) -> dict[str, float]:
+    assert eng.sql_cache is not None
+    try:
+        got = json.loads((eng.sql_cache / RUN_SECONDS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in got.items()} if isinstance(got, dict) else {}
+
+
+def _remember_run_seconds(eng: Engine, seconds: dict[str, float]) -> None:
+    assert eng.sql_cache is not None
+    merged = {k: v for k, v in _last_run_seconds(eng).items() if k not in seconds}
+    merged.update((k, round(v, 4)) for k, v in seconds.items())
+    kept = dict(list(merged.items())[-_KEPT_RUN_SECONDS:])  # the newest (a dict keeps the order of insertion)
+    path = eng.sql_cache / RUN_SECONDS
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(kept), encoding="utf-8")
+        os.replace(tmp, path)  # atomic, as the SQL entries
+    except OSError:  # only the next run's order is lost
+        tmp.unlink(missing_ok=True)
+
+
+def _timed_run(con: Any, sql: str, schema: pa.Schema) -> tuple[pa.Table, float]:
+    started = time.perf_counter()
+    counts = _run_on_cursor(con, sql, schema)
+    return counts, time.perf_counter() - started
 
 
 def effective_period(ind: Indicator, period: Period, region_code: str = "") -> Period:
