@@ -238,7 +238,7 @@ def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> 
 # Each job's last run time, beside the cached SQL (one small file): the next run starts the longest queries first,
 # so that the two at a time end together rather than one long query running alone at the end (at 2 M the
 # heaviest program takes a sixth of the whole; in the order of the catalogue it could start last)
-RUN_SECONDS = "run-seconds.json"
+RUN_SECONDS = "run-seconds"  # JSON, named apart from the cached entries (*.json)
 _KEPT_RUN_SECONDS = 2000  # entries kept: a few hundred jobs a night, over many periods and rulebook versions
 
 
