@@ -20,7 +20,8 @@ ONE_DAY = dt.timedelta(days=1)
 
 def _in_force_until(c: ibis.Table) -> ibis.ir.DateValue:
     """Last day a contract is in force: its end date, or the day before it was cancelled."""
-    cancelled_eve = c.cancelled_on - ibis.interval(days=1)
+    # a date, not the timestamp a date minus an interval is: every comparison with it would cast the other side
+    cancelled_eve = (c.cancelled_on - ibis.interval(days=1)).cast("date")
     return ibis.cases((c.cancelled_on.notnull() & (cancelled_eve < c.end_date), cancelled_eve), else_=c.end_date)
 
 
