@@ -250,9 +250,9 @@ def test_the_next_run_starts_the_queries_that_took_longest_first(tmp_path, monke
     submitted: list[tuple[str, str]] = []
     compiled = catalogue._compiled
 
-    def watching(eng, job, rules):
+    def watching(eng, job, *args):
         submitted.append((job[0], job[1].code))
-        return compiled(eng, job, rules)
+        return compiled(eng, job, *args)
 
     monkeypatch.setattr(catalogue, "_compiled", watching)
     eng = Engine(snap, "duckdb")

@@ -137,6 +137,7 @@ def sql_cache_key(eng: Engine, program: str, period: Period, flags: list[str], r
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
+@cache
 def _backend_version(backend: str) -> str:
     import importlib.metadata
 
@@ -152,13 +153,15 @@ def _cacheable(eng: Engine, expr: ibis.Table) -> bool:
     return all(t.name.startswith(eng.table_prefix) for t in op.find(ops.DatabaseTable))
 
 
-def _compiled(eng: Engine, job: tuple[str, Period, list[str]], rules: str) -> tuple[str, pa.Schema]:
+def _compiled(eng: Engine, job: tuple[str, Period, list[str]], rules: str,
+              key: str | None = None) -> tuple[str, pa.Schema]:
     """SQL and result schema of one catalogue job on DuckDB: from the cache when there, else built, compiled
-    and (when it reads only the snapshot's tables and no data was read while building) stored."""
+    and (when it reads only the snapshot's tables and no data was read while building) stored. ``key``: the job's
+    :func:`sql_cache_key`, when the caller has it."""
     program, period, flags = job
     path = None
     if eng.sql_cache is not None:
-        path = eng.sql_cache / f"{sql_cache_key(eng, program, period, flags, rules)}.json"
+        path = eng.sql_cache / f"{key or sql_cache_key(eng, program, period, flags, rules)}.json"
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -222,7 +225,8 @@ def _all_flag_counts(eng: Engine, jobs: list[tuple[str, Period, list[str]]]) -> 
     try:
         with ThreadPoolExecutor(max_workers=PARALLEL_QUERIES) as pool:
             order = longest_first(keys, _last_run_seconds(eng)) if keys else range(len(jobs))
-            futures = {pool.submit(_timed_run, eng.con.con, *_compiled(eng, jobs[i], rules)): i for i in order}
+            futures = {pool.submit(_timed_run, eng.con.con,
+                                    *_compiled(eng, jobs[i], rules, keys[i] if keys else None)): i for i in order}
             for done in as_completed(futures):
                 counts, took = done.result()
                 if keys:
