@@ -21,7 +21,7 @@ ONE_DAY = dt.timedelta(days=1)
 def _in_force_until(c: ibis.Table) -> ibis.ir.DateValue:
     """Last day a contract is in force: its end date, or the day before it was cancelled."""
     # a date, not the timestamp a date minus an interval is: every comparison with it would cast the other side
-    cancelled_eve = (c.cancelled_on - ibis.interval(days=1)).cast("date")
+    cancelled_eve = (c.cancelled_on.cast("timestamp") - ibis.interval(days=1)).date()
     return ibis.cases((c.cancelled_on.notnull() & (cancelled_eve < c.end_date), cancelled_eve), else_=c.end_date)
 
 
@@ -87,7 +87,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
                  **{f"signed_{r.group.value}": s[f"in_{r.group.value}"] & s.signed for r in rules})
     s = s.mutate(key_signed=s.key_member & s.signed, gap_not_signed=~s.signed,
                  gap_not_fulfilled=s.signed & ~s.fulfilled)
-    return _renewals(s, c, spec, period)
+    return _renewals(s, people, c, spec, period)
 
 
 def _fulfilled(eng: Engine, spec: ModuleType, counted: ibis.Table, period: Period) -> ibis.Table:
@@ -106,9 +106,10 @@ def _fulfilled(eng: Engine, spec: ModuleType, counted: ibis.Table, period: Perio
     return hits.select(fulfilled_id="f_resident").distinct()
 
 
-def _renewals(s: ibis.Table, c: ibis.Table, spec: ModuleType, period: Period) -> ibis.Table:
+def _renewals(s: ibis.Table, people: ibis.Table, c: ibis.Table, spec: ModuleType, period: Period) -> ibis.Table:
     """Contracts expiring from the period start to the year's end (not cancelled early, the person still in
-    the records at the end), each renewed by a later contract starting at most the grace days after it."""
+    the records at the end: one of ``people``), each renewed by a later contract starting at most the grace days
+    after it. (``people`` rather than ``s``: a state table read twice is materialised whole, 2 M rows of flags.)"""
     year_end = dt.date(period.year, 12, 31)
     expiring = c.filter(c.cancelled_on.isnull() | (c.cancelled_on > c.end_date))
     expiring = expiring.filter((expiring.end_date >= ibis.date(period.start)) & (expiring.end_date <= ibis.date(year_end)))
@@ -119,7 +120,7 @@ def _renewals(s: ibis.Table, c: ibis.Table, spec: ModuleType, period: Period) ->
     renewed_ids = pairs.select(r_id="e_id").distinct()
     e = expiring.left_join(renewed_ids, expiring.e_id == renewed_ids.r_id)
     e = e.select("e_resident", "e_end", renewed=e.r_id.notnull())
-    persons = s.select(p_id="resident_id", p_closed="closed_on")
+    persons = people.select(p_id="resident_id", p_closed="closed_on")
     e = e.join(persons, e.e_resident == persons.p_id)
     e = e.filter(e.p_closed.isnull() | (e.p_closed > e.e_end))
     per_person = e.group_by(rp_id="e_resident").aggregate(
