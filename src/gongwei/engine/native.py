@@ -87,13 +87,9 @@ def _derived_table_exprs(schemas: dict[str, ibis.Schema]) -> dict[str, ibis.Tabl
 
 
 def _checked_fields() -> dict[str, str]:
-    """Every field a record standard requires or the rulebook labels, as a text column: the records pairing's
-    field checks in the digest's SQL (a changed list or label changes it)."""
-    from gongwei.spec.programs import records as records_spec
-
-    fields = set(records_spec.FIELD_LABELS) | {f for std in records_spec.STANDARD.values.values()
-                                               for f in std.required_fields}
-    return {f: "string" for f in sorted(fields)}
+    """Every basic-information field the rulebook names (:func:`_blank_fields`), as a text column: the records
+    pairing's field checks in the digest's SQL (a changed list or label changes it)."""
+    return {f: "string" for f in sorted(_blank_fields()["residents"])}
 
 
 # the columns the derived tables' definitions read, for the format digest (their SQL, compiled on these)

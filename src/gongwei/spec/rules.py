@@ -32,10 +32,14 @@ class ByYear(Generic[T]):
     values: Mapping[int, T]
 
     def for_year(self, year: int) -> T:
-        years = sorted(y for y in self.values if y <= year)
+        return self.values[self.year_in_force(year)]
+
+    def year_in_force(self, year: int) -> int:
+        """The year of the entry that applies in ``year``."""
+        years = [y for y in self.values if y <= year]
         if not years:
             raise KeyError(f"no rule in force for {year}; earliest is {min(self.values)}")
-        return self.values[years[-1]]
+        return max(years)
 
 
 class DenominatorKind(StrEnum):

@@ -204,18 +204,20 @@ def _duplicates_of_shared_keys(p: ibis.Table, spec: ModuleType, end: ibis.ir.Dat
     return ranked.filter(ranked.dup_rank > 0).select(dup_id="resident_id")
 
 
+def _residents_of(eng: Engine, units: list[int] | None) -> ibis.Table:
+    res = eng.table("residents")
+    return res if units is None else res.filter(res.managing_unit_id.isin(units))
+
+
 def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | None = None) -> ibis.Table:
-    std = spec.STANDARD.for_year(period.year)
+    edition = spec.STANDARD.year_in_force(period.year)
+    std = spec.STANDARD.values[edition]
     end = ibis.date(period.end)
-    edition = max(y for y in spec.STANDARD.values if y <= period.year)
     derived = eng.derived(derived_name(edition)) if spec is records_spec else None
     if derived is not None:  # the same rows, paired when the snapshot's copy was written
         p = derived if units is None else derived.filter(derived.managing_unit_id.isin(units))
     else:
-        res = eng.table("residents")
-        if units is not None:
-            res = res.filter(res.managing_unit_id.isin(units))
-        p = pairing(res, eng.table("health_records"), std, spec)
+        p = pairing(_residents_of(eng, units), eng.table("health_records"), std, spec)
     s = p.filter(_recorded(p, spec, end)).select(
         "resident_id", "managing_unit_id", "birth_date", "created_on", recorded=ibis.literal(True),
         is_electronic="is_electronic", is_merged="is_merged", missing_fields="missing_fields",
@@ -225,9 +227,7 @@ def evaluate(eng: Engine, spec: ModuleType, period: Period, units: list[int] | N
     if HOLDERS_COLUMN in p.columns and ID_KEY_COLUMN in p.columns:
         if derived is None:  # a second pairing of only the residents whose key another record holds: reading
             # the evaluated rows a second time would make DuckDB materialise them
-            res = eng.table("residents")
-            if units is not None:
-                res = res.filter(res.managing_unit_id.isin(units))
+            res = _residents_of(eng, units)
             res = res.filter(res[HOLDERS_COLUMN] > 1)
             dups = _duplicates_of_shared_keys(pairing(res, eng.table("health_records"), std, spec), spec, end)
         else:
