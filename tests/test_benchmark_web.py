@@ -126,3 +126,39 @@ def test_the_steady_state_leaves_out_the_ramp_up(tmp_path):
     assert page["p95"] == 5000.0 and page["steady_requests"] == 90 and page["steady_p95"] == 185.0
     text = web.report(META, web.summarise(samples), [], [], {})
     assert "p95 < 200 ms on every page — **not met** (steady state: met)" in text
+
+
+def test_the_goals_are_judged_after_the_warm_up_when_the_run_had_one(tmp_path):
+    """With a warm-up (every user started and logged in, then RAMP_SETTLE_S), the run lasts the duration plus the
+    warm-up and the goals are judged on the window after it; every request is still reported beside it."""
+    assert web.duration_seconds("5m") == 300 and web.duration_seconds("1h30m") == 5400
+    assert web.duration_seconds("90s") == 90 and web.duration_seconds("300") == 300
+    with pytest.raises(ValueError):
+        web.duration_seconds("five minutes")
+    assert web.warm_up_seconds(50, 5) == 10 + web.RAMP_SETTLE_S
+    assert web.warm_up_seconds(50, 3) == 17 + web.RAMP_SETTLE_S  # the last user starts after 16.7 s
+    spawned = 1000.0
+    early = [(5000.0, spawned + 1 + i) for i in range(10)]
+    late = [(100.0 + i, spawned + web.RAMP_SETTLE_S + 1 + i) for i in range(90)]
+    slow_record = [(280.0, spawned + web.RAMP_SETTLE_S + 1 + i) for i in range(90)]
+    ms, at = zip(*(early + late), strict=True)
+    rms, rat = zip(*(early + slow_record), strict=True)
+    samples = tmp_path / "s.json"
+    samples.write_text(json.dumps({"pages": {
+        "county dashboard": {"requests": 100, "errors": 0, "error_kinds": {}, "ms": ms, "at": at},
+        "resident record": {"requests": 100, "errors": 0, "error_kinds": {}, "ms": rms, "at": rat}},
+        "seconds": 340, "spawned_at": spawned}), encoding="utf-8")
+    windowed = web.report({**META, "warm_up": 40}, web.summarise(samples), [], [], {})
+    assert "5m measured after a warm-up of 40 s" in windowed
+    assert ("Goals, over the 5m measured after the warm-up: p95 < 200 ms on every page — met (every request, "
+            "the warm-up's logins included: not met); no errors — met; record page p95 < 300 ms — met") in windowed
+    # the same samples from a run without a warm-up: judged on every request, as before
+    plain = web.report(META, web.summarise(samples), [], [], {})
+    assert "p95 < 200 ms on every page — **not met** (steady state: met)" in plain
+    assert "record page p95 < 300 ms — **not met**" in plain
+
+
+def test_a_duration_locust_cannot_read_is_refused_before_anything_is_built(capsys):
+    with pytest.raises(SystemExit):
+        web.main(["--duration", "five minutes", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
+    assert "--duration" in capsys.readouterr().err

@@ -21,7 +21,8 @@ Steps:
    beforehand, so no login request warms the process): its time to the last byte, median of the runs.
 3. **Load**: gunicorn (``--workers`` × ``--threads``, gthread workers, ``DEBUG`` off — the way a deployment
    serves Django; the Django development server is never used) and locust headless with ``--users`` for
-   ``--duration``. Each simulated user logs in as its role (supervisor at the county, village doctor at a
+   ``--duration`` after a warm-up (:func:`warm_up_seconds`: every user started, then ``RAMP_SETTLE_S``), so
+   the window the goals are judged on is the whole duration at full load. Each simulated user logs in as its role (supervisor at the county, village doctor at a
    village) and then, after a think time drawn from ``--wait``, opens one page chosen with the weights in
    :mod:`gongwei.benchmarks.locustfile`. Every response other than 200 (a redirect to the login page included)
    is an error. The 1-minute load average is sampled every 10 s during the run.
@@ -485,6 +486,23 @@ def check_saves(samples: Path, run: str) -> dict:
 RAMP_SETTLE_S = 30  # after the last user has started: its login (a deliberately slow password hash) and first pages
 
 
+def duration_seconds(text: str) -> int:
+    """A locust run time ("300", "90s", "5m", "1h30m") in seconds."""
+    import re
+
+    parts = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*", text)
+    if not parts or not any(parts.groups()):
+        raise ValueError(f"不是 locust 格式的时长：{text!r}（例如 300、90s、5m、1h30m）")
+    h, m, s = (int(x or 0) for x in parts.groups())
+    return h * 3600 + m * 60 + s
+
+
+def warm_up_seconds(users: int, spawn_rate: float) -> int:
+    """The time before the measured window: every user started (and logged in), then RAMP_SETTLE_S. The load runs
+    this much longer than ``--duration``, so the window measured is the whole duration at full load."""
+    return math.ceil(users / spawn_rate) + RAMP_SETTLE_S
+
+
 def summarise(samples: Path) -> dict:
     """Per page: percentiles of every request, and of the steady state — the requests that ended more than
     ``RAMP_SETTLE_S`` after the last user started (the ramp-up's logins hash passwords on the same 2 cores)."""
@@ -508,7 +526,9 @@ def report(meta: dict, result: dict, cold: list[dict], load: list[float], server
         f"{platform.python_version()}; PostgreSQL database `{meta['database']}` ({meta['db_size']}), "
         f"{meta['residents']:,} residents (seed {meta['seed']}, as of {meta['as_of']}); gunicorn {meta['workers']} "
         f"workers × {meta['threads']} threads (gthread), DEBUG off; locust {meta['users']} users, spawn "
-        f"{meta['spawn_rate']}/s, {meta['duration']}, think time {meta['wait']} s; run started {meta['started']} UTC.",
+        f"{meta['spawn_rate']}/s, {meta['duration']}"
+        + (f" measured after a warm-up of {meta['warm_up']} s" if meta.get("warm_up") else "")
+        + f", think time {meta['wait']} s; run started {meta['started']} UTC.",
         "",
         "| page | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | steady p50 / p95 (ms) "
         "| server p50 / p95 (ms) | server CPU p50 / p95 (ms) |",
@@ -529,7 +549,9 @@ def report(meta: dict, result: dict, cold: list[dict], load: list[float], server
     lines.append(f"| **all** | {total:,} | {errors:,} | | | | | | | |")
     lines += ["", "p50/p95/p99/max: as locust saw them (request sent → last byte), every request. Steady: the "
               f"requests that ended more than {RAMP_SETTLE_S} s after the last user started (the ramp-up's logins "
-              "hash passwords, deliberately slow, on the same cores). Server: inside the gunicorn worker "
+              "hash passwords, deliberately slow, on the same cores)"
+              + (f"; the run lasted the duration plus the warm-up of {meta['warm_up']} s, so the steady window is "
+                 "the whole duration at full load" if meta.get("warm_up") else "") + ". Server: inside the gunicorn worker "
               "(wall time of the request, and CPU time of the thread that served it — Python and the database driver, "
               "without PostgreSQL's and DuckDB's own threads)."]
     if server:
@@ -557,16 +579,26 @@ def report(meta: dict, result: dict, cold: list[dict], load: list[float], server
                   f"twice {saves['duplicated']}, written without an acknowledgement {saves['unacknowledged_but_written']} "
                   "(each save is checked for its values, enrolment, class, next date and the finished entry batch that wrote it)."]
     page_rows = [p for n, p in pages.items() if n != "login"]
-    met_p95 = all(p["p95"] < GOALS_MS["p95"] for n, p in pages.items() if n not in ("login", "resident record"))
+    # the goals are judged on the measured window (every user started and logged in, meta["warm_up"] s into the
+    # run) when the run had one; every request, the warm-up's included, is reported beside it
+    windowed = bool(meta.get("warm_up")) and all(p.get("steady_requests") for p in page_rows)
+    p95 = "steady_p95" if windowed else "p95"
+    met_p95 = all(p[p95] < GOALS_MS["p95"] for n, p in pages.items() if n not in ("login", "resident record"))
     rec = pages.get("resident record")
     steady_p95 = [p.get("steady_p95") for n, p in pages.items() if n not in ("login", "resident record")
                   and p.get("steady_requests")]
     steady_met = bool(steady_p95) and all(x < GOALS_MS["p95"] for x in steady_p95)
-    lines += ["", "Goals: p95 < 200 ms on every page — " + ("met" if met_p95 else "**not met**")
-              + (f" (steady state: {'met' if steady_met else 'not met'})" if steady_p95 else "")
-              + "; no errors — " + ("met" if not any(p["errors"] for p in page_rows) else "**not met**")]
+    every_met = all(p["p95"] < GOALS_MS["p95"] for n, p in pages.items() if n not in ("login", "resident record"))
+    if windowed:
+        head = (f"Goals, over the {meta['duration']} measured after the warm-up: p95 < 200 ms on every page — "
+                + ("met" if met_p95 else "**not met**")
+                + f" (every request, the warm-up's logins included: {'met' if every_met else 'not met'})")
+    else:
+        head = ("Goals: p95 < 200 ms on every page — " + ("met" if met_p95 else "**not met**")
+                + (f" (steady state: {'met' if steady_met else 'not met'})" if steady_p95 else ""))
+    lines += ["", head + "; no errors — " + ("met" if not any(p["errors"] for p in page_rows) else "**not met**")]
     if rec:
-        lines[-1] += "; record page p95 < 300 ms — " + ("met" if rec["p95"] < GOALS_MS["record_p95"] else "**not met**")
+        lines[-1] += "; record page p95 < 300 ms — " + ("met" if rec[p95] < GOALS_MS["record_p95"] else "**not met**")
     if cold:
         lines[-1] += "; county dashboard < 1 s cold — " + (
             "met" if statistics.median(secs) < GOALS_MS["cold"] else "**not met**")
@@ -591,7 +623,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-only", action="store_true", help="只建数据，不测")
     parser.add_argument("--users", type=int, default=50, help="并发用户数（默认 50）")
     parser.add_argument("--spawn-rate", type=float, default=5, help="每秒新增用户数（默认 5）")
-    parser.add_argument("--duration", default="5m", help="负载持续时间，locust 格式（默认 5m）")
+    parser.add_argument("--duration", default="5m",
+                        help="计时的满负载时长，locust 格式（默认 5m）；之前另有预热：用户逐个启动并登录，再 30 秒")
     parser.add_argument("--wait", default="1,4", help="用户两次打开页面之间的思考时间范围（秒，默认 1,4）")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn 进程数（默认 2，每核一个）")
     parser.add_argument("--threads", type=int, default=8, help="每个 gunicorn 进程的线程数（默认 8）")
@@ -600,6 +633,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="服务端口（默认任选一个空闲端口）")
     parser.add_argument("--report", default=None, help="Markdown 报告写入的文件")
     args = parser.parse_args(argv)
+    try:
+        duration_seconds(args.duration)
+    except ValueError as exc:
+        parser.error(f"--duration：{exc}")
 
     url = args.database_url
     name = _db_name(url)
@@ -669,13 +706,15 @@ def main(argv: list[str] | None = None) -> int:
         if wrong:
             print("预检失败（非 200）：\n  " + "\n  ".join(wrong), file=sys.stderr)
         connections.close_all()
-        print(f"locust：{args.users} 个用户，{args.duration}……", file=sys.stderr)
+        warm_up = warm_up_seconds(args.users, args.spawn_rate)
+        run_seconds = duration_seconds(args.duration) + warm_up
+        print(f"locust：{args.users} 个用户，预热 {warm_up} 秒后计 {args.duration}……", file=sys.stderr)
         stop = threading.Event()
         sampler = threading.Thread(target=_sample_load, args=(stop, load), daemon=True)
         load.append(os.getloadavg()[0])
         sampler.start()
         try:
-            run_locust(port, plan_file, samples, args.users, args.spawn_rate, args.duration, args.wait, env,
+            run_locust(port, plan_file, samples, args.users, args.spawn_rate, f"{run_seconds}s", args.wait, env,
                        data_dir / f"locust-{stamp}.log", run=stamp)
         finally:
             stop.set()
@@ -685,7 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     server = server_side(cpu_dir, plan, since)
     meta = {"database": name, "db_size": _pg_size(url), "residents": built["residents"], "seed": built["seed"],
             "as_of": built["as_of"], "workers": args.workers, "threads": args.threads, "users": args.users,
-            "spawn_rate": args.spawn_rate, "duration": args.duration, "wait": args.wait, "started": started}
+            "spawn_rate": args.spawn_rate, "duration": args.duration, "wait": args.wait, "started": started,
+            "warm_up": warm_up}
     text = report(meta, result, cold, load, server)
     if wrong:
         text += "\n\nProbe before the run (pages not answering 200): " + "; ".join(wrong)
