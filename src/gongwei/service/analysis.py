@@ -295,15 +295,19 @@ def _refresh_saved_since(eng: Engine, tree: OrgTree, unit: int, rows: list[dict]
 
     taken = dt.datetime.fromisoformat(str(eng.snapshot.taken_at))
     live_programs = [p for p in residents.LIVE_PROGRAMS if not programs or p in programs]
-    from django.db.models import Q
+    from django.db.models import Min, Q
 
     edited = [int(pk) for pk in m.ChangeLog.objects.filter(model=m.ChronicFollowUp._meta.label, at__gt=taken)
               .values_list("object_pk", flat=True) if str(pk).isdigit()]
-    # the batches written since the snapshot first (indexed by time; a day's saves), then their follow-ups: a
-    # join from the unit's follow-ups to their batches read every follow-up of the village on each request
-    recent = m.LoadBatch.objects.filter(started_at__gt=taken).values("pk")
-    saved = m.ChronicFollowUp.objects.filter(Q(batch_id__in=recent) | Q(pk__in=edited),
-                                             program__in=live_programs,
+    # the first batch written since the snapshot (indexed by time), then the follow-ups of that batch and later
+    # ones, by their batch index: the planner went from the unit's people to all their follow-ups to their batches
+    # instead (2,400 follow-ups of a village read on each request, 12 ms of 15). Every batch started after the
+    # snapshot has an id at least the first's; a later id started before is an extra person refreshed, still right.
+    first = m.LoadBatch.objects.filter(started_at__gt=taken).aggregate(first=Min("pk"))["first"]
+    if first is None and not edited:
+        return rows
+    since = (Q(batch_id__gte=first) if first is not None else Q(pk__in=[])) | Q(pk__in=edited)
+    saved = m.ChronicFollowUp.objects.filter(since, program__in=live_programs,
                                              resident__managing_unit__path__startswith=tree.path[unit])
     # plain rows, not model objects: a village can have a hundred people saved since the night's snapshot
     people = [_Saved(*row) for row in m.Resident.objects.filter(pk__in=saved.values("resident_id")).values_list(
