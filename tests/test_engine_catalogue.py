@@ -40,6 +40,12 @@ from tests.regions import ORG_UNITS, t
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _sql_cache_in_its_default_place(monkeypatch):
+    """These tests are of the compiled-SQL cache beside the snapshots: not the run's shared one (gongwei.testing)."""
+    monkeypatch.delenv("GONGWEI_SQL_CACHE", raising=False)
+
+
 def _snapshot(root) -> Snapshot:
     tables = maternal_tables()
     tables["residents"].append({"record_no": "W7", "name": "孕W7", "sex": "2", "birth_date": "1994-04-04",

@@ -51,9 +51,10 @@ def test_engine_equals_plain_python(synthetic_snapshot, period_code):
 
 
 @pytest.mark.sqlite_only  # the Spark backend on a snapshot: once, not per database (docs/testing.md)
-def test_whole_catalogue_duckdb_equals_pyspark(synthetic_snapshot):
+def test_whole_catalogue_duckdb_equals_pyspark(synthetic_snapshot, monkeypatch):
     """Every indicator of the catalogue, for every unit, on the synthetic region: PySpark gives the same
     numerators and denominators as DuckDB (one definition, two backends)."""
+    monkeypatch.delenv("GONGWEI_SQL_CACHE", raising=False)  # the cache's default place, beside the snapshot
     from gongwei.spec import catalogue as spec_catalogue
 
     codes = sorted(spec_catalogue.indicators())

@@ -43,5 +43,12 @@ os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                       "--driver-java-options '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell")
 # a key of the test run's own: snapshots refuse the published development key outside a demo database
 os.environ.setdefault("GONGWEI_SECRET_KEY", "test-run-key-" + "k" * 50)
+# compiled SQL (engine.catalogue, ADR 016) kept for the whole run in one folder that every worker shares (set here
+# in the controlling process, before the workers start, and inherited by them). Its key names all the SQL depends
+# on — the rulebook's values, the snapshot's schema, the region, the program and the period — so a test that finds
+# another test's SQL there is what a long-running server does. A test's data folder is put back after it, and the
+# default place, beside the snapshots, went with it: every test compiled every program again.
+# The tests of that default place unset this (tests/test_engine_catalogue.py, tests/test_engine_crosscheck.py).
+os.environ.setdefault("GONGWEI_SQL_CACHE", tempfile.mkdtemp(prefix="gongwei-test-sql-cache-"))
 # logs and any file a test writes through settings.DATA_DIR stay out of the working tree
 os.environ.setdefault("GONGWEI_DATA_DIR", tempfile.mkdtemp(prefix="gongwei-test-data-"))
