@@ -8,10 +8,7 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-pytestmark = pytest.mark.sqlite_only  # a fresh interpreter on its own SQLite file: the server, not the database
-
+# a fresh interpreter on its own SQLite file: the server process, not the database under test (so it runs once)
 PROBE = r"""
 import gc, json
 import gongwei.wsgi

@@ -22,8 +22,8 @@ Steps:
 3. **Load**: gunicorn (``--workers`` × ``--threads``, gthread workers, ``DEBUG`` off — the way a deployment
    serves Django; the Django development server is never used) and locust headless with ``--users`` for
    ``--duration`` after a warm-up (:func:`warm_up_seconds`: every user started, then ``RAMP_SETTLE_S``), so
-   the window the goals are judged on is the whole duration at full load. Each simulated user logs in as its role (supervisor at the county, village doctor at a
-   village) and then, after a think time drawn from ``--wait``, opens one page chosen with the weights in
+   the window the goals are judged on is the whole duration at full load. Each simulated user logs in as its
+   role (supervisor at the county, village doctor at a village) and then, after a think time drawn from ``--wait``, opens one page chosen with the weights in
    :mod:`gongwei.benchmarks.locustfile`. Every response other than 200 (a redirect to the login page included)
    is an error. The 1-minute load average is sampled every 10 s during the run.
 
